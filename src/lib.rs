@@ -1,0 +1,24 @@
+//! vpn-ticket-bot: a Discord bot that runs a VPN shop on a 3x-ui panel.
+//!
+//! # Layout
+//! - [`cli`]: the command line (`run`, `demo`, `migrate`, `backup`, `restore`, `check`).
+//! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
+//! - [`error`]: the crate's error type.
+//! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
+//! - [`domain`]: plain types (ids, statuses) shared by every layer.
+//! - [`store`]: the SQLite pool, migrations and all SQL.
+//! - [`ops`]: operator commands: backup, restore, the data-directory lock.
+//!
+//! # The one rule
+//! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
+//! `store` runs SQL and only `panel` speaks HTTP to the panel.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod logging;
+pub mod ops;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Operator commands: backup, restore, and the data-directory lock that `run` holds.

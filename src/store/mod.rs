@@ -1,0 +1,148 @@
+//! The SQLite store: an r2d2 pool, migrations, and all SQL of the crate (one module per table).
+//!
+//! Every pooled connection gets `foreign_keys=ON`, `busy_timeout`, WAL and `synchronous=NORMAL`
+//! in r2d2_sqlite's `with_init`. Table modules expose plain functions that take a
+//! `&rusqlite::Connection` (so services compose them inside one transaction); async code reaches
+//! them through [`Store::call`], which runs the closure on the blocking pool and never holds a
+//! connection across an `.await`.
+
+mod convert;
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::StorageConfig;
+use crate::error::{Error, Result};
+
+pub use convert::now_ms;
+pub use migrations::{APPLICATION_ID, MIGRATIONS, schema_version};
+
+/// The connection pool type.
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+/// A pooled connection.
+pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// Shared handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// Sets the per-connection PRAGMAs (not in migrations: they are per connection, and
+/// `journal_mode` does nothing inside a transaction).
+///
+/// # Errors
+/// The PRAGMA's error.
+pub fn configure_connection(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) `<data_dir>/bot.db`, checks it belongs to this application, and
+    /// applies pending migrations.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the data directory cannot be created, [`Error::BadBackup`] when the
+    /// file is another application's database or has a newer schema than this binary,
+    /// [`Error::Migration`] / [`Error::Db`] / [`Error::Pool`] from SQLite.
+    pub fn open(storage: &StorageConfig) -> Result<Self> {
+        std::fs::create_dir_all(&storage.data_dir)
+            .map_err(Error::io("cannot create data directory", &storage.data_dir))?;
+        Self::open_path(
+            &storage.db_path(),
+            Duration::from_millis(storage.busy_timeout_ms),
+            storage.pool_size,
+        )
+    }
+
+    /// Opens the database file at `path` with a pool of `pool_size` connections, migrating it.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_path(path: &Path, busy_timeout: Duration, pool_size: u32) -> Result<Self> {
+        {
+            let mut conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            )?;
+            configure_connection(&conn, busy_timeout)?;
+            migrations::check_ownership(&conn, path)?;
+            migrations::migrate(&mut conn)?;
+        }
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(move |c| configure_connection(c, busy_timeout));
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)?;
+        Ok(Self {
+            pool,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A pooled connection, for blocking code (tests, CLI). Async code uses [`Store::call`].
+    ///
+    /// # Errors
+    /// [`Error::Pool`] when no connection can be had.
+    pub fn conn(&self) -> Result<Conn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool.
+    ///
+    /// # Errors
+    /// `f`'s error, [`Error::Pool`], or [`Error::Task`] if `f` panicked.
+    pub async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` inside an IMMEDIATE transaction on the blocking pool; commits when `f` returns
+    /// `Ok`, rolls back otherwise.
+    ///
+    /// # Errors
+    /// As [`Store::call`].
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
