@@ -124,7 +124,7 @@ CREATE TABLE audit_logs (
     action       TEXT NOT NULL,                       -- e.g. payment.approve, receipt.duplicate
     target_type  TEXT,                                -- payment, order, user...
     target_id    TEXT,
-    session_id   INTEGER REFERENCES admin_sessions (id),
+    session_id   INTEGER,                             -- admin_sessions.id (no FK: sessions are purged, the log stays)
     payload      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload))
 ) STRICT;
 CREATE INDEX audit_logs_at ON audit_logs (at);

@@ -6,8 +6,18 @@
 //! them through [`Store::call`], which runs the closure on the blocking pool and never holds a
 //! connection across an `.await`.
 
+pub mod admin_sessions;
+pub mod audit;
+pub mod bot_config;
+pub mod bot_messages;
 mod convert;
 pub mod migrations;
+pub mod orders;
+pub mod outbox;
+pub mod payments;
+pub mod revenue;
+pub mod scheduled_jobs;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +41,7 @@ pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 pub struct Store {
     pool: Pool,
     path: PathBuf,
+    migrated: (i64, i64),
 }
 
 impl std::fmt::Debug for Store {
@@ -75,15 +86,15 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub fn open_path(path: &Path, busy_timeout: Duration, pool_size: u32) -> Result<Self> {
-        {
+        let migrated = {
             let mut conn = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             )?;
             configure_connection(&conn, busy_timeout)?;
             migrations::check_ownership(&conn, path)?;
-            migrations::migrate(&mut conn)?;
-        }
+            migrations::migrate(&mut conn)?
+        };
         let manager = SqliteConnectionManager::file(path)
             .with_init(move |c| configure_connection(c, busy_timeout));
         let pool = r2d2::Pool::builder()
@@ -93,7 +104,14 @@ impl Store {
         Ok(Self {
             pool,
             path: path.to_owned(),
+            migrated,
         })
+    }
+
+    /// Schema versions (before, after) of the migration run when this store was opened.
+    #[must_use]
+    pub fn migrated(&self) -> (i64, i64) {
+        self.migrated
     }
 
     /// The database file.

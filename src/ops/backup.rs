@@ -1,0 +1,209 @@
+//! Online backup through SQLite's backup API while the bot keeps writing.
+//!
+//! The copy is taken in one backup step, which reads one consistent snapshot (WAL readers do not
+//! block writers), so every transaction committed before the backup started is in it. The copy
+//! is written to `<name>.partial`, verified (integrity_check, application id, schema version),
+//! synced, and only then renamed to `bot-<UTC>.db`. Retention runs after each successful backup.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::backup::Backup;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::StorageConfig;
+use crate::error::{Error, Result};
+use crate::ops::{file_stamp, verify};
+use crate::store::{configure_connection, migrations};
+
+/// What a backup did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupReport {
+    /// The verified backup file.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its schema version.
+    pub schema_version: i64,
+    /// How long the copy and verification took.
+    pub took: Duration,
+    /// Old backups deleted by retention.
+    pub removed: Vec<PathBuf>,
+}
+
+/// Backs up `<data_dir>/bot.db` to `out`, or to `<data_dir>/backups/bot-<UTC>.db` and then
+/// deletes backups in that folder older than `keep_days` (0 = keep all; the newest is always
+/// kept).
+///
+/// # Errors
+/// [`Error::BadBackup`] when there is no database yet, it is not ours, or the copy fails
+/// verification (the partial file is removed); [`Error::Io`] for file errors (an existing `out`
+/// is never overwritten); [`Error::Db`] from SQLite.
+pub fn backup(
+    storage: &StorageConfig,
+    out: Option<&Path>,
+    keep_days: u32,
+    now: jiff::Timestamp,
+) -> Result<BackupReport> {
+    let started = Instant::now();
+    let source_path = storage.db_path();
+    if !source_path.exists() {
+        return Err(Error::BadBackup {
+            path: source_path,
+            reason: "no database to back up yet (run `vpn-ticket-bot migrate` first)".into(),
+        });
+    }
+    let dest = match out {
+        Some(p) => p.to_owned(),
+        None => {
+            let dir = storage.backups_dir();
+            std::fs::create_dir_all(&dir).map_err(Error::io("cannot create backup directory", &dir))?;
+            dir.join(format!("bot-{}.db", file_stamp(now)))
+        }
+    };
+    if dest.exists() {
+        return Err(Error::io("refusing to overwrite", &dest)(std::io::ErrorKind::AlreadyExists.into()));
+    }
+    let partial = with_suffix(&dest, ".partial");
+    let result = copy_and_verify(&source_path, &partial, storage.busy_timeout_ms);
+    let verified = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, &dest).map_err(Error::io("cannot rename backup to", &dest))?;
+    sync_dir(&dest);
+    let removed = if out.is_none() {
+        apply_retention(&storage.backups_dir(), keep_days, now, &dest)?
+    } else {
+        Vec::new()
+    };
+    tracing::info!(path = %dest.display(), bytes = verified.bytes, "backup written and verified");
+    Ok(BackupReport {
+        path: dest,
+        bytes: verified.bytes,
+        schema_version: verified.identity.user_version,
+        took: started.elapsed(),
+        removed,
+    })
+}
+
+fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<verify::VerifiedFile> {
+    let _ = std::fs::remove_file(partial);
+    let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    configure_connection(&src, Duration::from_millis(busy_ms))?;
+    migrations::check_ownership(&src, source)?;
+    {
+        let mut dst = Connection::open(partial)?;
+        // One step (-1 pages): a single consistent snapshot; smaller steps restart whenever a
+        // writer commits and may never finish on a busy shop.
+        Backup::new(&src, &mut dst)?.run_to_completion(-1, Duration::from_millis(50), None)?;
+        // A self-contained file: no -wal beside it.
+        dst.pragma_update(None, "journal_mode", "DELETE")?;
+    }
+    let verified = verify::verify_database(partial)?;
+    if verified.identity.user_version != migrations::schema_version() {
+        return Err(Error::BadBackup {
+            path: partial.to_owned(),
+            reason: format!(
+                "copy has schema version {}, expected {}",
+                verified.identity.user_version,
+                migrations::schema_version()
+            ),
+        });
+    }
+    std::fs::File::open(partial)
+        .and_then(|f| f.sync_all())
+        .map_err(Error::io("cannot sync", partial))?;
+    Ok(verified)
+}
+
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Best effort: makes a rename durable.
+pub(crate) fn sync_dir(file: &Path) {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// Parses `bot-YYYYMMDDTHHMMSSZ.db` into its time stamp.
+fn backup_time(name: &str) -> Option<jiff::Timestamp> {
+    let stamp = name.strip_prefix("bot-")?.strip_suffix(".db")?;
+    jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", stamp)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// Deletes `bot-<UTC>.db` files in `dir` older than `keep_days` days before `now`, never `keep`.
+///
+/// # Errors
+/// [`Error::Io`] when the directory cannot be read or a file cannot be deleted.
+pub fn apply_retention(
+    dir: &Path,
+    keep_days: u32,
+    now: jiff::Timestamp,
+    keep: &Path,
+) -> Result<Vec<PathBuf>> {
+    if keep_days == 0 {
+        return Ok(Vec::new());
+    }
+    let cutoff = now - jiff::SignedDuration::from_hours(24 * i64::from(keep_days));
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
+        let path = entry.map_err(Error::io("cannot read", dir))?.path();
+        let Some(time) = path.file_name().and_then(|n| n.to_str()).and_then(backup_time) else {
+            continue;
+        };
+        if time < cutoff && path != keep {
+            std::fs::remove_file(&path).map_err(Error::io("cannot delete old backup", &path))?;
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_deletes_only_old_backup_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let now: jiff::Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
+        for name in [
+            "bot-20261101T000000Z.db",
+            "bot-20261110T000000Z.db",
+            "bot-20261120T000000Z.db",
+            "notes.txt",
+            "bot-garbage.db",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let keep = dir.path().join("bot-20261121T120000Z.db");
+        let removed = apply_retention(dir.path(), 14, now, &keep).unwrap();
+        assert_eq!(removed, vec![dir.path().join("bot-20261101T000000Z.db")]);
+        assert!(dir.path().join("bot-20261110T000000Z.db").exists());
+        assert!(dir.path().join("notes.txt").exists());
+        assert!(dir.path().join("bot-garbage.db").exists());
+    }
+
+    #[test]
+    fn backup_file_names_parse_back_to_their_time() {
+        let now: jiff::Timestamp = "2026-11-21T14:08:11Z".parse().unwrap();
+        let name = format!("bot-{}.db", file_stamp(now));
+        assert_eq!(name, "bot-20261121T140811Z.db");
+        assert_eq!(backup_time(&name), Some(now));
+    }
+}

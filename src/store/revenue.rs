@@ -1,0 +1,176 @@
+//! `revenue_ledger` (append-only: refunds are new negative rows, the database refuses UPDATE and
+//! DELETE) and `revenue_cache` (per-period totals rebuilt from the ledger).
+
+use rusqlite::{Connection, Row, params};
+
+use crate::domain::PaymentId;
+use crate::domain::status::LedgerKind;
+use crate::error::Result;
+
+/// A ledger row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// Row id.
+    pub id: i64,
+    /// The payment it records.
+    pub payment_id: Option<PaymentId>,
+    /// Sale or refund.
+    pub kind: LedgerKind,
+    /// Minor units; positive for sales, negative for refunds.
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Unix ms.
+    pub at: i64,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// A cached total for one period and currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheRow {
+    /// `day`, `month`, `quarter` or `year`.
+    pub period: String,
+    /// `2026-11-21`, `2026-11`, `2026-Q4`, `2026` (shop time zone).
+    pub period_key: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Sum in minor units (refunds subtracted).
+    pub total_minor: i64,
+    /// Number of sales.
+    pub sales: i64,
+}
+
+fn entry(r: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
+    Ok(LedgerEntry {
+        id: r.get(0)?,
+        payment_id: r.get(1)?,
+        kind: r.get(2)?,
+        amount_minor: r.get(3)?,
+        currency: r.get(4)?,
+        at: r.get(5)?,
+        note: r.get(6)?,
+    })
+}
+
+/// Records a sale (positive `amount_minor`). One sale per payment: a second call for the same
+/// payment is a unique violation.
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_sale(
+    conn: &Connection,
+    payment: PaymentId,
+    amount_minor: i64,
+    currency: &str,
+    at: i64,
+) -> Result<i64> {
+    insert(conn, Some(payment), LedgerKind::Sale, amount_minor, currency, at, None)
+}
+
+/// Records a refund of `amount_minor` (positive number; stored negated).
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_refund(
+    conn: &Connection,
+    payment: Option<PaymentId>,
+    amount_minor: i64,
+    currency: &str,
+    at: i64,
+    note: &str,
+) -> Result<i64> {
+    insert(conn, payment, LedgerKind::Refund, -amount_minor, currency, at, Some(note))
+}
+
+fn insert(
+    conn: &Connection,
+    payment: Option<PaymentId>,
+    kind: LedgerKind,
+    amount_minor: i64,
+    currency: &str,
+    at: i64,
+    note: Option<&str>,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO revenue_ledger (payment_id, kind, amount_minor, currency, at, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![payment, kind, amount_minor, currency, at, note])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Ledger rows with `from <= at < to` (Unix ms), in time order.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entries_between(conn: &Connection, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, payment_id, kind, amount_minor, currency, at, note FROM revenue_ledger
+         WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
+    )?;
+    let rows = stmt.query_map(params![from, to], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replaces the whole cache with `rows` (one transaction is the caller's: pass a `Transaction`).
+///
+/// # Errors
+/// SQLite errors.
+pub fn replace_cache(conn: &Connection, rows: &[CacheRow], now: i64) -> Result<()> {
+    conn.execute("DELETE FROM revenue_cache", [])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO revenue_cache (period, period_key, currency, total_minor, sales, refreshed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for r in rows {
+        stmt.execute(params![r.period, r.period_key, r.currency, r.total_minor, r.sales, now])?;
+    }
+    Ok(())
+}
+
+/// Adds `amount_minor` (and one sale when `sale`) to a cached period total, creating it.
+///
+/// # Errors
+/// SQLite errors.
+pub fn add_to_cache(
+    conn: &Connection,
+    period: &str,
+    period_key: &str,
+    currency: &str,
+    amount_minor: i64,
+    sale: bool,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO revenue_cache (period, period_key, currency, total_minor, sales, refreshed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (period, period_key, currency) DO UPDATE SET
+            total_minor = total_minor + excluded.total_minor,
+            sales = sales + excluded.sales,
+            refreshed_at = excluded.refreshed_at",
+    )?
+    .execute(params![period, period_key, currency, amount_minor, i64::from(sale), now])?;
+    Ok(())
+}
+
+/// Cached totals of one period kind, newest key first.
+///
+/// # Errors
+/// SQLite errors.
+pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
+         WHERE period = ?1 ORDER BY period_key DESC, currency",
+    )?;
+    let rows = stmt.query_map([period], |r| {
+        Ok(CacheRow {
+            period: r.get(0)?,
+            period_key: r.get(1)?,
+            currency: r.get(2)?,
+            total_minor: r.get(3)?,
+            sales: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

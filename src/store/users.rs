@@ -1,0 +1,200 @@
+//! `users`: customers, their ban flag and their one panel client (subscription).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::domain::UserId;
+use crate::domain::status::SubscriptionStatus;
+use crate::error::Result;
+
+/// A customer row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Discord user id.
+    pub discord_id: UserId,
+    /// 3x-ui client id (uuid), once chosen.
+    pub panel_client_uuid: Option<String>,
+    /// 3x-ui client email (unique on the panel, case-insensitive here).
+    pub panel_email: Option<String>,
+    /// 3x-ui subId.
+    pub panel_sub_id: Option<String>,
+    /// 3x-ui inbound id holding the client.
+    pub inbound_id: Option<i64>,
+    /// expiryTime in Unix ms; negative = -ms counted from first connection (3x-ui); `None` = none.
+    pub expiry_at: Option<i64>,
+    /// totalGB in bytes; 0 = unlimited.
+    pub traffic_limit_bytes: i64,
+    /// limitIp; 0 = unlimited.
+    pub device_limit: i64,
+    /// Subscription state.
+    pub status: SubscriptionStatus,
+    /// Banned customers cannot order.
+    pub banned: bool,
+    /// Why they were banned.
+    pub ban_reason: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// The panel identity chosen for a customer's client (stored before the panel is called).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// Client uuid.
+    pub uuid: String,
+    /// Client email.
+    pub email: String,
+    /// subId.
+    pub sub_id: String,
+    /// Inbound id.
+    pub inbound_id: i64,
+}
+
+/// Subscription terms after an approval, expiry or revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    /// expiryTime in Unix ms (negative = relative to first connection, 3x-ui).
+    pub expiry_at: Option<i64>,
+    /// totalGB in bytes; 0 = unlimited.
+    pub traffic_limit_bytes: i64,
+    /// limitIp; 0 = unlimited.
+    pub device_limit: i64,
+    /// New status.
+    pub status: SubscriptionStatus,
+}
+
+const COLUMNS: &str = "discord_id, panel_client_uuid, panel_email, panel_sub_id, inbound_id, \
+    expiry_at, traffic_limit_bytes, device_limit, status, banned, ban_reason, created_at, updated_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        discord_id: r.get(0)?,
+        panel_client_uuid: r.get(1)?,
+        panel_email: r.get(2)?,
+        panel_sub_id: r.get(3)?,
+        inbound_id: r.get(4)?,
+        expiry_at: r.get(5)?,
+        traffic_limit_bytes: r.get(6)?,
+        device_limit: r.get(7)?,
+        status: r.get(8)?,
+        banned: r.get(9)?,
+        ban_reason: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+/// Returns the user, inserting a fresh row (`status = none`) first if there is none.
+///
+/// # Errors
+/// SQLite errors.
+pub fn ensure(conn: &Connection, id: UserId, now: i64) -> Result<User> {
+    conn.prepare_cached(
+        "INSERT INTO users (discord_id, created_at, updated_at) VALUES (?1, ?2, ?2)
+         ON CONFLICT (discord_id) DO NOTHING",
+    )?
+    .execute(params![id, now])?;
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE discord_id = ?1"))?
+        .query_row([id], from_row)?)
+}
+
+/// The user with this Discord id.
+///
+/// # Errors
+/// SQLite errors.
+pub fn get(conn: &Connection, id: UserId) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE discord_id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// The user whose panel client has this email (case-insensitive).
+///
+/// # Errors
+/// SQLite errors.
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE panel_email = ?1"))?
+        .query_row([email], from_row)
+        .optional()?)
+}
+
+/// Records the panel client identity of a user. Returns false when the user does not exist.
+///
+/// # Errors
+/// SQLite errors, including a unique violation when another user has that uuid/email/subId.
+pub fn set_client(conn: &Connection, id: UserId, client: &ClientIdentity, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET panel_client_uuid = ?2, panel_email = ?3, panel_sub_id = ?4,
+             inbound_id = ?5, updated_at = ?6 WHERE discord_id = ?1",
+        )?
+        .execute(params![id, client.uuid, client.email, client.sub_id, client.inbound_id, now])?;
+    Ok(n == 1)
+}
+
+/// Sets the subscription terms. Returns false when the user does not exist.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_subscription(conn: &Connection, id: UserId, sub: &Subscription, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET expiry_at = ?2, traffic_limit_bytes = ?3, device_limit = ?4,
+             status = ?5, updated_at = ?6 WHERE discord_id = ?1",
+        )?
+        .execute(params![
+            id,
+            sub.expiry_at,
+            sub.traffic_limit_bytes,
+            sub.device_limit,
+            sub.status,
+            now
+        ])?;
+    Ok(n == 1)
+}
+
+/// Bans (`Some(reason)`) or unbans (`None`) a user. Returns false when the user does not exist.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_ban(conn: &Connection, id: UserId, reason: Option<&str>, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET banned = ?2, ban_reason = ?3, updated_at = ?4 WHERE discord_id = ?1",
+        )?
+        .execute(params![id, reason.is_some(), reason, now])?;
+    Ok(n == 1)
+}
+
+/// Users in `status` whose positive expiry falls in `[from, to)` (Unix ms), soonest first.
+///
+/// # Errors
+/// SQLite errors.
+pub fn expiring_between(
+    conn: &Connection,
+    status: SubscriptionStatus,
+    from: i64,
+    to: i64,
+) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE status = ?1 AND expiry_at >= ?2 AND expiry_at < ?3
+         ORDER BY expiry_at"
+    ))?;
+    let rows = stmt.query_map(params![status, from, to], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every user in `status`, by Discord id.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list_by_status(conn: &Connection, status: SubscriptionStatus) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE status = ?1 ORDER BY discord_id"
+    ))?;
+    let rows = stmt.query_map([status], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
