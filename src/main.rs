@@ -59,8 +59,17 @@ fn dispatch(command: Command, config: &Config) -> Result<(), Error> {
             Ok(())
         }
         Command::Restore { file, yes } => {
-            let report = ops::restore(&config.storage, &file, |s| yes || ask(s), jiff::Timestamp::now())?;
-            println!("Restored {} into {}", report.summary.source.display(), report.summary.target.display());
+            let report = ops::restore(
+                &config.storage,
+                &file,
+                |s| yes || ask(s),
+                jiff::Timestamp::now(),
+            )?;
+            println!(
+                "Restored {} into {}",
+                report.summary.source.display(),
+                report.summary.target.display()
+            );
             if let Some(previous) = report.previous {
                 println!("The previous database was kept as {}", previous.display());
             }
@@ -89,7 +98,10 @@ fn migrate(config: &Config) -> Result<(), Error> {
     let store = Store::open(&config.storage)?;
     match store.migrated() {
         (before, after) if before == after => {
-            println!("Database {} is up to date (schema version {after})", store.path().display());
+            println!(
+                "Database {} is up to date (schema version {after})",
+                store.path().display()
+            );
         }
         (before, after) => println!(
             "Migrated database {} from schema version {before} to {after}",

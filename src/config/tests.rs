@@ -7,7 +7,10 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 }
 
 fn key_of(text: &str) -> String {
-    parse(text).expect_err("config should be refused").key().to_owned()
+    parse(text)
+        .expect_err("config should be refused")
+        .key()
+        .to_owned()
 }
 
 #[test]
@@ -37,7 +40,10 @@ fn unknown_key_is_named_with_its_table() {
 
 #[test]
 fn wrong_type_is_named() {
-    assert_eq!(key_of("[panel]\ntimeout_secs = \"five\"\n"), "panel.timeout_secs");
+    assert_eq!(
+        key_of("[panel]\ntimeout_secs = \"five\"\n"),
+        "panel.timeout_secs"
+    );
     assert_eq!(key_of("[discord]\nguild_id = -1\n"), "discord.guild_id");
 }
 
@@ -53,9 +59,15 @@ fn bad_values_are_named_with_the_reason() {
     let err = parse(&plan(0)).unwrap_err();
     assert_eq!(err.key(), "plans[1].price_minor");
     assert!(err.to_string().contains("must be above 0"), "{err}");
-    assert_eq!(key_of("[shop]\ntime_zone = \"Mars/Olympus\"\n"), "shop.time_zone");
+    assert_eq!(
+        key_of("[shop]\ntime_zone = \"Mars/Olympus\"\n"),
+        "shop.time_zone"
+    );
     assert_eq!(key_of("[panel]\ntimeout_secs = 0\n"), "panel.timeout_secs");
-    assert_eq!(key_of("[panel]\nbase_url = \"not a url\"\n"), "panel.base_url");
+    assert_eq!(
+        key_of("[panel]\nbase_url = \"not a url\"\n"),
+        "panel.base_url"
+    );
     assert_eq!(
         key_of("[panel]\nbase_url = \"https://p.example/x/\"\n"),
         "panel.api_token",
@@ -88,7 +100,12 @@ fn environment_overrides_secrets_and_debug_redacts_them() {
     assert_eq!(c.panel.password.expose(), "file-password-456");
     assert_eq!(c.panel.api_token.expose(), "env-api-token-000");
     let debug = format!("{c:?}");
-    for secret in ["file-token-123", "env-token-789", "file-password-456", "env-api-token-000"] {
+    for secret in [
+        "file-token-123",
+        "env-token-789",
+        "file-password-456",
+        "env-api-token-000",
+    ] {
         assert!(!debug.contains(secret), "Debug output leaks {secret}");
     }
     assert!(debug.contains("[redacted]"));

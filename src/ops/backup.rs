@@ -53,16 +53,17 @@ pub fn backup(
             reason: "no database to back up yet (run `vpn-ticket-bot migrate` first)".into(),
         });
     }
-    let dest = match out {
-        Some(p) => p.to_owned(),
-        None => {
-            let dir = storage.backups_dir();
-            std::fs::create_dir_all(&dir).map_err(Error::io("cannot create backup directory", &dir))?;
-            dir.join(format!("bot-{}.db", file_stamp(now)))
-        }
+    let dest = if let Some(p) = out {
+        p.to_owned()
+    } else {
+        let dir = storage.backups_dir();
+        std::fs::create_dir_all(&dir).map_err(Error::io("cannot create backup directory", &dir))?;
+        dir.join(format!("bot-{}.db", file_stamp(now)))
     };
     if dest.exists() {
-        return Err(Error::io("refusing to overwrite", &dest)(std::io::ErrorKind::AlreadyExists.into()));
+        return Err(Error::io("refusing to overwrite", &dest)(
+            std::io::ErrorKind::AlreadyExists.into(),
+        ));
     }
     let partial = with_suffix(&dest, ".partial");
     let result = copy_and_verify(&source_path, &partial, storage.busy_timeout_ms);
@@ -97,9 +98,7 @@ fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<verify
     migrations::check_ownership(&src, source)?;
     {
         let mut dst = Connection::open(partial)?;
-        // One step (-1 pages): a single consistent snapshot; smaller steps restart whenever a
-        // writer commits and may never finish on a busy shop.
-        Backup::new(&src, &mut dst)?.run_to_completion(-1, Duration::from_millis(50), None)?;
+        copy_snapshot(&src, &mut dst, Duration::from_millis(busy_ms))?;
         // A self-contained file: no -wal beside it.
         dst.pragma_update(None, "journal_mode", "DELETE")?;
     }
@@ -120,6 +119,29 @@ fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<verify
     Ok(verified)
 }
 
+/// Copies all pages in one backup step (-1 pages): a single consistent snapshot, read under a WAL
+/// read transaction that does not block writers. Smaller steps restart whenever another
+/// connection commits, and may never finish on a busy shop. `Busy`/`Locked` are retried until
+/// `patience` runs out.
+fn copy_snapshot(src: &Connection, dst: &mut Connection, patience: Duration) -> Result<()> {
+    use rusqlite::backup::StepResult;
+    let backup = Backup::new(src, dst)?;
+    let started = Instant::now();
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::Busy | StepResult::Locked if started.elapsed() >= patience => {
+                return Err(Error::Db(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the database stayed locked for the whole busy timeout".into()),
+                )));
+            }
+            // More (cannot happen with -1 pages, kept for safety), Busy, Locked: go again.
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
@@ -128,10 +150,10 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Best effort: makes a rename durable.
 pub(crate) fn sync_dir(file: &Path) {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
 }
 
@@ -162,7 +184,11 @@ pub fn apply_retention(
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(Error::io("cannot read", dir))? {
         let path = entry.map_err(Error::io("cannot read", dir))?.path();
-        let Some(time) = path.file_name().and_then(|n| n.to_str()).and_then(backup_time) else {
+        let Some(time) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(backup_time)
+        else {
             continue;
         };
         if time < cutoff && path != keep {

@@ -25,7 +25,8 @@ impl DataDirLock {
     /// [`Error::Locked`] when another process (a running bot, a restore) holds it;
     /// [`Error::Io`] when the directory or file cannot be created.
     pub fn acquire(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(Error::io("cannot create data directory", data_dir))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(Error::io("cannot create data directory", data_dir))?;
         let path = data_dir.join(Self::FILE_NAME);
         let mut file = OpenOptions::new()
             .read(true)
@@ -42,14 +43,21 @@ impl DataDirLock {
                 let pid = pid.trim();
                 return Err(Error::Locked {
                     path: data_dir.to_owned(),
-                    holder: if pid.is_empty() { String::new() } else { format!(" (pid {pid})") },
+                    holder: if pid.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {pid})")
+                    },
                 });
             }
             Err(TryLockError::Error(e)) => return Err(Error::io("cannot lock", &path)(e)),
         }
-        file.set_len(0).map_err(Error::io("cannot write lock file", &path))?;
-        file.rewind().map_err(Error::io("cannot write lock file", &path))?;
-        write!(file, "{}", std::process::id()).map_err(Error::io("cannot write lock file", &path))?;
+        file.set_len(0)
+            .map_err(Error::io("cannot write lock file", &path))?;
+        file.rewind()
+            .map_err(Error::io("cannot write lock file", &path))?;
+        write!(file, "{}", std::process::id())
+            .map_err(Error::io("cannot write lock file", &path))?;
         Ok(Self { _file: file, path })
     }
 
@@ -70,8 +78,14 @@ mod tests {
         let first = DataDirLock::acquire(dir.path()).unwrap();
         let err = DataDirLock::acquire(dir.path()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("in use by a running vpn-ticket-bot"), "{text}");
-        assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+        assert!(
+            text.contains("in use by a running vpn-ticket-bot"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("pid {}", std::process::id())),
+            "{text}"
+        );
         drop(first);
         DataDirLock::acquire(dir.path()).unwrap();
     }

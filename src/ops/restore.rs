@@ -36,7 +36,12 @@ pub struct RestoreSummary {
 
 impl std::fmt::Display for RestoreSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "Backup:   {} ({} bytes)", self.source.display(), self.bytes)?;
+        writeln!(
+            f,
+            "Backup:   {} ({} bytes)",
+            self.source.display(),
+            self.bytes
+        )?;
         write!(f, "Schema:   version {}", self.schema_version)?;
         if self.schema_version < self.current_schema_version {
             write!(f, " (will be migrated to {})", self.current_schema_version)?;
@@ -45,7 +50,12 @@ impl std::fmt::Display for RestoreSummary {
         let rows: Vec<String> = self.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
         writeln!(f, "Contents: {}", rows.join(", "))?;
         if self.target_exists {
-            write!(f, "Replaces: {} (kept aside as {}.pre-restore-<UTC>)", self.target.display(), self.target.display())
+            write!(
+                f,
+                "Replaces: {} (kept aside as {}.pre-restore-<UTC>)",
+                self.target.display(),
+                self.target.display()
+            )
         } else {
             write!(f, "Creates:  {}", self.target.display())
         }
@@ -84,7 +94,9 @@ pub fn restore(
     let staging = with_suffix(&target, ".restore-tmp");
     let result = stage(file, &staging, bytes, &target).and_then(|(summary, version)| {
         if !confirm(&summary) {
-            return Err(Error::NotConfirmed("restore cancelled; nothing was changed".into()));
+            return Err(Error::NotConfirmed(
+                "restore cancelled; nothing was changed".into(),
+            ));
         }
         let previous = swap(&staging, &target, now)?;
         Ok(RestoreReport {
@@ -112,11 +124,16 @@ fn stage(file: &Path, staging: &Path, bytes: u64, target: &Path) -> Result<(Rest
         other => other,
     })?;
     let mut conn = Connection::open(staging)?;
+    let (_, version) = migrations::migrate(&mut conn)?;
     let rows = COUNTED
         .iter()
-        .map(|t| Ok((*t, conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?)))
+        .map(|t| {
+            Ok((
+                *t,
+                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
-    let (_, version) = migrations::migrate(&mut conn)?;
     conn.pragma_update(None, "journal_mode", "DELETE")?;
     drop(conn);
     std::fs::File::open(staging)
@@ -139,7 +156,8 @@ fn swap(staging: &Path, target: &Path, now: jiff::Timestamp) -> Result<Option<Pa
     let wal = with_suffix(target, "-wal");
     let shm = with_suffix(target, "-shm");
     if !target.exists() {
-        std::fs::rename(staging, target).map_err(Error::io("cannot move restored database to", target))?;
+        std::fs::rename(staging, target)
+            .map_err(Error::io("cannot move restored database to", target))?;
         sync_dir(target);
         return Ok(None);
     }
@@ -150,7 +168,8 @@ fn swap(staging: &Path, target: &Path, now: jiff::Timestamp) -> Result<Option<Pa
     }
     let aside = with_suffix(target, &format!(".pre-restore-{}", file_stamp(now)));
     if std::fs::hard_link(target, &aside).is_err() {
-        std::fs::copy(target, &aside).map_err(Error::io("cannot keep the current database as", &aside))?;
+        std::fs::copy(target, &aside)
+            .map_err(Error::io("cannot keep the current database as", &aside))?;
     }
     let aside_wal = with_suffix(&aside, "-wal");
     let moved_wal = wal.exists();
@@ -158,7 +177,10 @@ fn swap(staging: &Path, target: &Path, now: jiff::Timestamp) -> Result<Option<Pa
         // A WAL left beside the new file would be replayed into it: it must move, or we stop.
         if let Err(e) = std::fs::rename(&wal, &aside_wal) {
             let _ = std::fs::remove_file(&aside);
-            return Err(Error::io("cannot move the current WAL aside to", &aside_wal)(e));
+            return Err(Error::io(
+                "cannot move the current WAL aside to",
+                &aside_wal,
+            )(e));
         }
     }
     if let Err(e) = std::fs::rename(staging, target) {

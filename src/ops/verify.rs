@@ -40,7 +40,10 @@ pub fn check_header(path: &Path) -> Result<u64> {
         .len();
     let mut head = [0u8; 16];
     if bytes < 512 || file.read_exact(&mut head).is_err() {
-        return Err(bad(path, format!("not a SQLite database (only {bytes} bytes)")));
+        return Err(bad(
+            path,
+            format!("not a SQLite database (only {bytes} bytes)"),
+        ));
     }
     if &head != SQLITE_MAGIC {
         return Err(bad(path, "not a SQLite database (no SQLite header)"));
@@ -71,12 +74,19 @@ pub fn verify_open(conn: &Connection, path: &Path) -> Result<Identity> {
         let shown: Vec<_> = problems.iter().take(3).map(String::as_str).collect();
         return Err(bad(
             path,
-            format!("damaged: integrity_check found {} problem(s): {}", problems.len(), shown.join("; ")),
+            format!(
+                "damaged: integrity_check found {} problem(s): {}",
+                problems.len(),
+                shown.join("; ")
+            ),
         ));
     }
     let identity = migrations::check_ownership(conn, path)?;
     if identity.application_id != migrations::APPLICATION_ID {
-        return Err(bad(path, "not a vpn-ticket-bot database (no application id: empty file?)"));
+        return Err(bad(
+            path,
+            "not a vpn-ticket-bot database (no application id: empty file?)",
+        ));
     }
     Ok(identity)
 }

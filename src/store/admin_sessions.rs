@@ -87,7 +87,9 @@ pub fn insert(
 /// SQLite errors.
 pub fn find_by_token(conn: &Connection, token: &str) -> Result<Option<AdminSession>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM admin_sessions WHERE token = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM admin_sessions WHERE token = ?1"
+        ))?
         .query_row([token], from_row)
         .optional()?)
 }

@@ -79,7 +79,9 @@ pub fn enqueue(
 /// SQLite errors.
 pub fn find_by_key(conn: &Connection, key: &str) -> Result<Option<OutboxItem>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE idempotency_key = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE idempotency_key = ?1"
+        ))?
         .query_row([key], from_row)
         .optional()?)
 }
@@ -115,7 +117,12 @@ pub fn mark_delivered(conn: &Connection, id: i64, now: i64) -> Result<bool> {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn record_failure(conn: &Connection, id: i64, error: &str, retry_at: Option<i64>) -> Result<bool> {
+pub fn record_failure(
+    conn: &Connection,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,

@@ -189,7 +189,11 @@ pub fn all_phashes(conn: &Connection) -> Result<Vec<(PaymentId, OrderId, String)
 ///
 /// # Errors
 /// SQLite errors.
-pub fn list_by_status(conn: &Connection, status: PaymentStatus, limit: u32) -> Result<Vec<Payment>> {
+pub fn list_by_status(
+    conn: &Connection,
+    status: PaymentStatus,
+    limit: u32,
+) -> Result<Vec<Payment>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM payments WHERE status = ?1 ORDER BY created_at LIMIT ?2"
     ))?;

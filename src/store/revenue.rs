@@ -65,7 +65,15 @@ pub fn record_sale(
     currency: &str,
     at: i64,
 ) -> Result<i64> {
-    insert(conn, Some(payment), LedgerKind::Sale, amount_minor, currency, at, None)
+    insert(
+        conn,
+        Some(payment),
+        LedgerKind::Sale,
+        amount_minor,
+        currency,
+        at,
+        None,
+    )
 }
 
 /// Records a refund of `amount_minor` (positive number; stored negated).
@@ -80,7 +88,15 @@ pub fn record_refund(
     at: i64,
     note: &str,
 ) -> Result<i64> {
-    insert(conn, payment, LedgerKind::Refund, -amount_minor, currency, at, Some(note))
+    insert(
+        conn,
+        payment,
+        LedgerKind::Refund,
+        -amount_minor,
+        currency,
+        at,
+        Some(note),
+    )
 }
 
 fn insert(
@@ -124,7 +140,14 @@ pub fn replace_cache(conn: &Connection, rows: &[CacheRow], now: i64) -> Result<(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for r in rows {
-        stmt.execute(params![r.period, r.period_key, r.currency, r.total_minor, r.sales, now])?;
+        stmt.execute(params![
+            r.period,
+            r.period_key,
+            r.currency,
+            r.total_minor,
+            r.sales,
+            now
+        ])?;
     }
     Ok(())
 }
@@ -150,7 +173,14 @@ pub fn add_to_cache(
             sales = sales + excluded.sales,
             refreshed_at = excluded.refreshed_at",
     )?
-    .execute(params![period, period_key, currency, amount_minor, i64::from(sale), now])?;
+    .execute(params![
+        period,
+        period_key,
+        currency,
+        amount_minor,
+        i64::from(sale),
+        now
+    ])?;
     Ok(())
 }
 

@@ -95,7 +95,9 @@ pub fn ensure(conn: &Connection, id: UserId, now: i64) -> Result<User> {
     )?
     .execute(params![id, now])?;
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE discord_id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users WHERE discord_id = ?1"
+        ))?
         .query_row([id], from_row)?)
 }
 
@@ -105,7 +107,9 @@ pub fn ensure(conn: &Connection, id: UserId, now: i64) -> Result<User> {
 /// SQLite errors.
 pub fn get(conn: &Connection, id: UserId) -> Result<Option<User>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE discord_id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users WHERE discord_id = ?1"
+        ))?
         .query_row([id], from_row)
         .optional()?)
 }
@@ -116,7 +120,9 @@ pub fn get(conn: &Connection, id: UserId) -> Result<Option<User>> {
 /// SQLite errors.
 pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE panel_email = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM users WHERE panel_email = ?1"
+        ))?
         .query_row([email], from_row)
         .optional()?)
 }
@@ -125,13 +131,25 @@ pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
 ///
 /// # Errors
 /// SQLite errors, including a unique violation when another user has that uuid/email/subId.
-pub fn set_client(conn: &Connection, id: UserId, client: &ClientIdentity, now: i64) -> Result<bool> {
+pub fn set_client(
+    conn: &Connection,
+    id: UserId,
+    client: &ClientIdentity,
+    now: i64,
+) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE users SET panel_client_uuid = ?2, panel_email = ?3, panel_sub_id = ?4,
              inbound_id = ?5, updated_at = ?6 WHERE discord_id = ?1",
         )?
-        .execute(params![id, client.uuid, client.email, client.sub_id, client.inbound_id, now])?;
+        .execute(params![
+            id,
+            client.uuid,
+            client.email,
+            client.sub_id,
+            client.inbound_id,
+            now
+        ])?;
     Ok(n == 1)
 }
 
@@ -139,7 +157,12 @@ pub fn set_client(conn: &Connection, id: UserId, client: &ClientIdentity, now: i
 ///
 /// # Errors
 /// SQLite errors.
-pub fn set_subscription(conn: &Connection, id: UserId, sub: &Subscription, now: i64) -> Result<bool> {
+pub fn set_subscription(
+    conn: &Connection,
+    id: UserId,
+    sub: &Subscription,
+    now: i64,
+) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE users SET expiry_at = ?2, traffic_limit_bytes = ?3, device_limit = ?4,

@@ -1,0 +1,204 @@
+//! The binary as an operator uses it: migrate, backup, restore, config errors, and secrets kept
+//! out of its output and log files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const TOKEN: &str = "discord-token-SHOULD-NOT-LEAK-1234";
+const PASSWORD: &str = "panel-password-SHOULD-NOT-LEAK-5678";
+const API_TOKEN: &str = "panel-api-token-SHOULD-NOT-LEAK-9012";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let config = format!(
+            "[discord]\ntoken = \"{TOKEN}\"\n\n[panel]\nbase_url = \"https://panel.example.com:2053/Ab3xYz/\"\n\
+             username = \"admin\"\npassword = \"{PASSWORD}\"\n\n[storage]\ndata_dir = \"{}\"\n",
+            data.display()
+        );
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        Self { dir }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+            .current_dir(self.dir.path())
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .env("VTB_PANEL_API_TOKEN", API_TOKEN)
+            .env_remove("VTB_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_no_secrets(what: &str, s: &str) {
+    for secret in [TOKEN, PASSWORD, API_TOKEN] {
+        assert!(!s.contains(secret), "{what} leaks a secret: {s}");
+    }
+}
+
+fn read_logs(dir: &Path, prefix: &str) -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(prefix)
+        {
+            all.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    all
+}
+
+#[test]
+fn migrate_backup_restore_as_the_readme_describes() {
+    let env = Env::new();
+    let out = env.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("from schema version 0 to 1"),
+        "{}",
+        text(&out)
+    );
+    let out = env.run(&["migrate"]);
+    assert!(
+        text(&out).contains("up to date (schema version 1)"),
+        "{}",
+        text(&out)
+    );
+
+    let out = env.run(&["backup"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Backup written and verified"),
+        "{}",
+        text(&out)
+    );
+    let backups: Vec<_> = std::fs::read_dir(env.data().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let backup = backups[0].to_str().unwrap();
+
+    let out = env.run(&["restore", backup]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "no terminal and no --yes: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains("re-run with --yes"), "{}", text(&out));
+    assert!(text(&out).contains("nothing was changed"), "{}", text(&out));
+
+    let out = env.run(&["restore", backup, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("The previous database was kept as"),
+        "{}",
+        text(&out)
+    );
+
+    let out = env.run(&["--config", "config.toml", "backup", "--out", "manual.db"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(env.dir.path().join("manual.db").exists());
+}
+
+#[test]
+fn restore_refuses_while_the_data_directory_is_locked() {
+    let env = Env::new();
+    assert!(env.run(&["migrate"]).status.success());
+    assert!(env.run(&["backup", "--out", "b.db"]).status.success());
+    let lock = vpn_ticket_bot::ops::DataDirLock::acquire(&env.data()).unwrap();
+    let out = env.run(&["restore", "b.db", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("in use by a running vpn-ticket-bot"),
+        "{}",
+        text(&out)
+    );
+    drop(lock);
+    assert!(env.run(&["restore", "b.db", "--yes"]).status.success());
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_2() {
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("bad.toml"), "[panel]\ntimeout = 5\n").unwrap();
+    let out = env.run(&["--config", "bad.toml", "migrate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("config key `panel.timeout`"),
+        "{}",
+        text(&out)
+    );
+    let out = env.run(&["--config", "missing.toml", "migrate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("cannot read config file missing.toml"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn secrets_stay_out_of_output_and_log_files() {
+    let env = Env::new();
+    let out = env.run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_no_secrets("output", &text(&out));
+    let logs = env.data().join("logs");
+    let all = read_logs(&logs, "bot.");
+    assert!(
+        all.contains("configuration loaded"),
+        "the config was logged at debug level: {all}"
+    );
+    assert!(all.contains("[redacted]"), "secrets appear redacted: {all}");
+    assert_no_secrets("bot log", &all);
+
+    // A failing command writes to the errors file too.
+    let out = env.run(&["restore", "nope.db", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = read_logs(&logs, "errors.");
+    assert!(
+        errors.contains("command failed") && errors.contains("nope.db"),
+        "{errors}"
+    );
+    assert_no_secrets("error log", &errors);
+}
+
+#[test]
+fn commands_of_later_work_say_so_plainly() {
+    let env = Env::new();
+    for cmd in ["run", "demo"] {
+        let out = env.run(&[cmd]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out).contains("is not available in this build yet"),
+            "{}",
+            text(&out)
+        );
+    }
+}

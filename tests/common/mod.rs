@@ -1,0 +1,36 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use vpn_ticket_bot::config::{Plan, StorageConfig};
+use vpn_ticket_bot::store::Store;
+
+/// A storage config rooted in `dir`.
+pub fn storage(dir: &Path) -> StorageConfig {
+    StorageConfig {
+        data_dir: dir.to_owned(),
+        busy_timeout_ms: 5000,
+        pool_size: 4,
+    }
+}
+
+/// A fresh migrated store in `dir`.
+pub fn store(dir: &Path) -> Store {
+    Store::open_path(&dir.join("bot.db"), Duration::from_secs(5), 4).unwrap()
+}
+
+/// A plan for tests.
+pub fn plan() -> Plan {
+    Plan {
+        id: "month".into(),
+        name: "1 month".into(),
+        days: 30,
+        traffic_gib: 100,
+        device_limit: 2,
+        price_minor: 500,
+        currency: "USD".into(),
+        start_on_first_use: true,
+    }
+}
