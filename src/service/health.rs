@@ -1,0 +1,1 @@
+//! Panel health monitor (in progress).
