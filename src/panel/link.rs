@@ -14,6 +14,8 @@
 //! (`encryption` is always `none`), finalmask (`fm`) and the vless route baked into the UUID.
 //! This module does no I/O and never panics on odd input: every problem is a [`LinkError`].
 
+use std::borrow::Cow;
+
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -139,16 +141,38 @@ pub fn vless_link(
         return Err(LinkError::EmptyClientId);
     }
     let host = url_host(public_host)?;
-    let parsed;
-    let stream = match inbound.stream_settings {
-        Value::String(text) => {
-            parsed =
-                serde_json::from_str::<Value>(text).map_err(|_| malformed("", "is not JSON"))?;
-            as_object(&parsed, "")?
-        }
-        other => as_object(other, "")?,
-    };
+    let stream = stream_object(inbound.stream_settings)?;
+    let params = query_params(&stream, client)?;
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let remark = [inbound.remark, client.email]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let user = utf8_percent_encode(client.id.trim(), COMPONENT);
+    let fragment = utf8_percent_encode(&remark, COMPONENT);
+    Ok(format!(
+        "vless://{user}@{host}:{port}?{query}#{fragment}",
+        port = inbound.port
+    ))
+}
 
+/// The stream settings as an object, parsing them first when 3x-ui sent a JSON string.
+fn stream_object(value: &Value) -> Result<Cow<'_, Map<String, Value>>, LinkError> {
+    match value {
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(Cow::Owned(map)),
+            Ok(_) => Err(malformed("", "is not an object")),
+            Err(_) => Err(malformed("", "is not JSON")),
+        },
+        other => as_object(other, "").map(Cow::Borrowed),
+    }
+}
+
+/// The query parameters in 3x-ui's UI order: type, encryption, transport, security, flow.
+fn query_params(stream: &Map<String, Value>, client: &LinkClient<'_>) -> Result<Params, LinkError> {
     let network = opt_str(stream, "network", "network")?.unwrap_or("tcp");
     let mut params: Params = vec![("type", network.to_owned()), ("encryption", "none".into())];
     transport::network_params(stream, network, &mut params)?;
@@ -175,24 +199,12 @@ pub fn vless_link(
             });
         }
     }
+    // XTLS Vision needs raw TCP under tls/reality (3x-ui's vlessFlowAllowed without VLESS
+    // encryption, which this module does not support).
     if !client.flow.is_empty() && network == "tcp" && matches!(security, "tls" | "reality") {
         params.push(("flow", client.flow.to_owned()));
     }
-
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish();
-    let remark = [inbound.remark, client.email]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let user = utf8_percent_encode(client.id.trim(), COMPONENT);
-    let fragment = utf8_percent_encode(&remark, COMPONENT);
-    Ok(format!(
-        "vless://{user}@{host}:{port}?{query}#{fragment}",
-        port = inbound.port
-    ))
+    Ok(params)
 }
 
 /// The subscription URL of a client: `base` joined to `sub_id` with exactly one `/`.

@@ -126,6 +126,39 @@ fn xhttp_params(xhttp: &Obj, params: &mut Params) -> Result<(), LinkError> {
 /// The client-side xhttp fields 3x-ui packs into `extra` (server-only fields and values equal
 /// to xray-core's defaults are left out; the `Host` header is already a parameter).
 fn xhttp_extra(xhttp: &Obj) -> Obj {
+    let mut extra = xhttp_extra_strings(xhttp);
+    if let Some(chunk) = xhttp.get("uplinkChunkSize").filter(|v| is_non_zero(v)) {
+        extra.insert("uplinkChunkSize".into(), chunk.clone());
+    }
+    if xhttp.get("noGRPCHeader").and_then(Value::as_bool) == Some(true) {
+        extra.insert("noGRPCHeader".into(), true.into());
+    }
+    for key in ["xmux", "downloadSettings"] {
+        match xhttp.get(key) {
+            Some(Value::Object(o)) if !o.is_empty() => {
+                extra.insert(key.into(), Value::Object(o.clone()));
+            }
+            Some(Value::Array(a)) if !a.is_empty() => {
+                extra.insert(key.into(), Value::Array(a.clone()));
+            }
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(headers)) = xhttp.get("headers") {
+        let kept: Obj = headers
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        if !kept.is_empty() {
+            extra.insert("headers".into(), Value::Object(kept));
+        }
+    }
+    extra
+}
+
+/// The string fields of the xhttp `extra` blob, with the pre-#6258 session aliases.
+fn xhttp_extra_strings(xhttp: &Obj) -> Obj {
     const STRINGS: [&str; 11] = [
         "mode",
         "xPaddingBytes",
@@ -177,33 +210,6 @@ fn xhttp_extra(xhttp: &Obj) -> Obj {
         if let Some(v) = non_empty_str(canonical).or_else(|| non_empty_str(alias)) {
             extra.insert(canonical.into(), v.into());
             extra.insert(alias.into(), v.into());
-        }
-    }
-    if let Some(chunk) = xhttp.get("uplinkChunkSize").filter(|v| is_non_zero(v)) {
-        extra.insert("uplinkChunkSize".into(), chunk.clone());
-    }
-    if xhttp.get("noGRPCHeader").and_then(Value::as_bool) == Some(true) {
-        extra.insert("noGRPCHeader".into(), true.into());
-    }
-    for key in ["xmux", "downloadSettings"] {
-        match xhttp.get(key) {
-            Some(Value::Object(o)) if !o.is_empty() => {
-                extra.insert(key.into(), Value::Object(o.clone()))
-            }
-            Some(Value::Array(a)) if !a.is_empty() => {
-                extra.insert(key.into(), Value::Array(a.clone()))
-            }
-            _ => None,
-        };
-    }
-    if let Some(Value::Object(headers)) = xhttp.get("headers") {
-        let kept: Obj = headers
-            .iter()
-            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect();
-        if !kept.is_empty() {
-            extra.insert("headers".into(), Value::Object(kept));
         }
     }
     extra
