@@ -47,6 +47,7 @@ pub struct LinkClient<'a> {
     /// The client's email (the panel-wide unique name); second part of the fragment.
     pub email: &'a str,
     /// The client's flow (`""`, `xtls-rprx-vision`...); emitted only for tcp + tls/reality.
+    /// Pass `""` for an inbound with `disableFlow` set.
     pub flow: &'a str,
     /// The client's `subId` (may be empty). With the email as fallback it seeds the reality
     /// `spx` value exactly as 3x-ui does, so panel, subscription and bot links agree.

@@ -339,6 +339,11 @@ impl HealthMonitor {
         self.breaker.clone()
     }
 
+    /// A receiver of every [`HealthEvent`] sent from now on (same as the breaker's).
+    pub fn subscribe(&self) -> broadcast::Receiver<HealthEvent> {
+        self.breaker.subscribe()
+    }
+
     /// Starts [`HealthMonitor::run`] on the runtime.
     pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<()> {
         tokio::spawn(self.run(shutdown))

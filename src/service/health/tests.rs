@@ -174,6 +174,21 @@ async fn breaker_fails_fast_while_open_without_calling_the_panel() {
     assert_eq!(panel.probes(), probes, "refusals did not probe either");
 }
 
+#[tokio::test]
+async fn failed_panel_calls_do_not_move_the_breaker() {
+    let breaker = CircuitBreaker::new(1);
+    for _ in 0..3 {
+        let result = breaker
+            .call(|| async { Err::<(), _>("duplicate email") })
+            .await;
+        assert!(matches!(
+            result,
+            Err(BreakerError::Inner("duplicate email"))
+        ));
+    }
+    assert_eq!(breaker.state(), BreakerState::Closed);
+}
+
 #[tokio::test(start_paused = true)]
 async fn half_open_lets_only_the_probe_through() {
     let t0 = Instant::now();
