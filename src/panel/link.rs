@@ -8,7 +8,9 @@
 //! (`type`, `encryption`, transport, `security`, security parameters, `flow`), encoded like
 //! `URLSearchParams` (space ⇒ `+`, `/` ⇒ `%2F`). Deterministic choices are made where the
 //! subscription server picks at random: the first reality `serverNames`/`shortIds` entry, and
-//! `spx` derived from the client's subscription id as in 3x-ui v3.5+.
+//! `spx` derived from the client's subscription id as in 3x-ui v3.5+. The fragment is
+//! `{inbound remark}-{email}`, 3x-ui's subscription remark without a template (the v3 panel UI
+//! shows the inbound remark alone), so a customer with two subscriptions can tell them apart.
 //!
 //! Not covered: `externalProxy` fan-out (one link per proxy), VLESS-level encryption
 //! (`encryption` is always `none`), finalmask (`fm`) and the vless route baked into the UUID.
