@@ -8,6 +8,8 @@
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock.
+//! - [`panel`]: the 3x-ui panel: share links and QR codes.
+//! - [`service`]: the core services (panel health monitor and circuit breaker).
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -19,6 +21,8 @@ pub mod domain;
 pub mod error;
 pub mod logging;
 pub mod ops;
+pub mod panel;
+pub mod service;
 pub mod store;
 
 pub use error::{Error, Result};

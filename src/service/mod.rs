@@ -1,0 +1,3 @@
+//! The core services: the shop's business logic. They never import serenity or poise.
+
+pub mod health;
