@@ -8,9 +8,10 @@
 //! (`type`, `encryption`, transport, `security`, security parameters, `flow`), encoded like
 //! `URLSearchParams` (space ⇒ `+`, `/` ⇒ `%2F`). Deterministic choices are made where the
 //! subscription server picks at random: the first reality `serverNames`/`shortIds` entry, and
-//! `spx` derived from the client's subscription id as in 3x-ui v3.5+. The fragment is
-//! `{inbound remark}-{email}`, 3x-ui's subscription remark without a template (the v3 panel UI
-//! shows the inbound remark alone), so a customer with two subscriptions can tell them apart.
+//! `spx` derived from the client's subscription id as in 3x-ui v3.5+. The fragment is the remark
+//! the caller passes, as in 3x-ui's `genVlessLink(remark)`; [`remark_with_email`] gives the
+//! subscription form `{inbound remark}-{email}` so a customer with two subscriptions can tell
+//! them apart.
 //!
 //! Not covered: `externalProxy` fan-out (one link per proxy), VLESS-level encryption
 //! (`encryption` is always `none`), finalmask (`fm`) and the vless route baked into the UUID.
@@ -34,7 +35,8 @@ pub struct LinkInbound<'a> {
     pub port: u16,
     /// The inbound's protocol; must be `vless`.
     pub protocol: &'a str,
-    /// The inbound's remark (first part of the link's fragment).
+    /// The link's fragment: the name a VPN app shows (3x-ui passes the inbound's remark; see
+    /// [`remark_with_email`]).
     pub remark: &'a str,
     /// The inbound's `streamSettings` as 3x-ui stores it: a JSON object (v3.1+), or a string
     /// holding that object (≤ v3.0.x); both are accepted.
@@ -46,7 +48,7 @@ pub struct LinkInbound<'a> {
 pub struct LinkClient<'a> {
     /// The client's UUID (`id` in `settings.clients[]`, `uuid` in Gen B records).
     pub id: &'a str,
-    /// The client's email (the panel-wide unique name); second part of the fragment.
+    /// The client's email (the panel-wide unique name); seeds `spx` when `sub_id` is empty.
     pub email: &'a str,
     /// The client's flow (`""`, `xtls-rprx-vision`...); emitted only for tcp + tls/reality.
     /// Pass `""` for an inbound with `disableFlow` set.
@@ -120,8 +122,7 @@ pub(crate) type Params = Vec<(&'static str, String)>;
 ///
 /// `public_host` is the shop's address for customers (`vpn.example.com`, `203.0.113.7`, `2001:db8::1`
 /// or `[2001:db8::1]`; IPv6 is bracketed in the link), never the panel's. The fragment is
-/// `{inbound remark}-{email}` (empty parts skipped), 3x-ui's default subscription remark,
-/// percent-encoded like `encodeURIComponent`.
+/// `inbound.remark`, percent-encoded like `encodeURIComponent`.
 ///
 /// # Errors
 /// [`LinkError`] when the inbound is not VLESS, the stream settings are not an object or hold a
@@ -149,17 +150,23 @@ pub fn vless_link(
     let query = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
         .finish();
-    let remark = [inbound.remark, client.email]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
     let user = utf8_percent_encode(client.id.trim(), COMPONENT);
-    let fragment = utf8_percent_encode(&remark, COMPONENT);
+    let fragment = utf8_percent_encode(inbound.remark, COMPONENT);
     Ok(format!(
         "vless://{user}@{host}:{port}?{query}#{fragment}",
         port = inbound.port
     ))
+}
+
+/// 3x-ui's subscription remark without a template: `{inbound remark}-{email}`, empty parts
+/// skipped.
+#[must_use]
+pub fn remark_with_email(inbound_remark: &str, email: &str) -> String {
+    [inbound_remark, email]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The stream settings as an object, parsing them first when 3x-ui sent a JSON string.

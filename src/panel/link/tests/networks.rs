@@ -42,7 +42,7 @@ fn tcp_none_has_no_flow_and_encodes_remark_like_encode_uri_component() {
     let link = build(&stream, VISION, "vpn.example.com").unwrap();
     assert_eq!(
         link,
-        "vless://11111111-2222-4333-8444-555555555555@vpn.example.com:8443?type=tcp&encryption=none&security=none#Shop%20VPN-tg42_1"
+        "vless://11111111-2222-4333-8444-555555555555@vpn.example.com:8443?type=tcp&encryption=none&security=none#Shop%20VPN"
     );
 }
 
