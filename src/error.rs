@@ -7,13 +7,101 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
+use crate::domain::OrderId;
 
 /// Result alias for the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a one-time admin token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Older than its 5 minutes.
+    Expired,
+    /// Already consumed (a second click).
+    Used,
+    /// Issued to another admin.
+    OtherAdmin,
+    /// No such token (or it was purged).
+    Unknown,
+}
+
+impl std::fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Expired => "this confirmation expired (5 minutes); click Approve again",
+            Self::Used => "this confirmation was already used",
+            Self::OtherAdmin => "this confirmation belongs to another admin",
+            Self::Unknown => "unknown or expired confirmation; click Approve again",
+        })
+    }
+}
+
+/// Refusals that are safe to show to the person who caused them (the Discord layer shows the
+/// `Display` text as an ephemeral reply). Anything else is an internal error: logged with
+/// context, shown only as a generic message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    /// The thing asked for does not exist (`what` is user-facing, e.g. "order #12").
+    #[error("{what} was not found")]
+    NotFound {
+        /// What was looked up.
+        what: String,
+    },
+    /// The role check failed.
+    #[error("you are not allowed to {action}")]
+    Forbidden {
+        /// What was attempted ("approve payments").
+        action: String,
+    },
+    /// The action does not fit the current state (already approved, order closed...).
+    #[error("{reason}")]
+    InvalidState {
+        /// Why, for the user.
+        reason: String,
+    },
+    /// The customer already has an open order.
+    #[error("you already have an open order (#{order}); finish or cancel it first")]
+    OpenOrderExists {
+        /// The open order.
+        order: OrderId,
+    },
+    /// The customer is banned from ordering.
+    #[error("you cannot place orders in this shop")]
+    Banned,
+    /// Too many attempts.
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// The panel is in outage mode (breaker open).
+    #[error("the VPN service is temporarily unavailable; please try again later")]
+    PanelUnavailable,
+    /// The exact same receipt was submitted before (any user, any status).
+    #[error(
+        "this receipt was already submitted before (order #{earlier_order}); upload your own payment receipt"
+    )]
+    DuplicateReceipt {
+        /// The order of the earlier submission.
+        earlier_order: OrderId,
+    },
+    /// The upload is not an acceptable receipt image.
+    #[error("this file cannot be accepted as a receipt: {reason}")]
+    BadReceipt {
+        /// Why (format, size, dimensions, damaged...).
+        reason: String,
+    },
+    /// A one-time admin confirmation was refused.
+    #[error("{0}")]
+    Token(TokenRefusal),
+}
+
 /// Every failure the library reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A refusal that is safe to show to the user.
+    #[error(transparent)]
+    User(#[from] UserError),
     /// The configuration is missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -64,6 +152,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// The text to show the user: the refusal itself for [`Error::User`], `None` for internal
+    /// errors (show a generic message and log the error).
+    #[must_use]
+    pub fn user_message(&self) -> Option<String> {
+        match self {
+            Self::User(e) => Some(e.to_string()),
+            _ => None,
+        }
+    }
+
     /// Wraps an I/O error with what was being done to which path.
     pub fn io(
         action: &'static str,

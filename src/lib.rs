@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the command line (`run`, `demo`, `migrate`, `backup`, `restore`, `check`).
+//! - [`clock`]: Unix-millisecond time that follows tokio's clock (paused in tests).
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
@@ -16,6 +17,7 @@
 //! `store` runs SQL and only `panel` speaks HTTP to the panel.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
