@@ -7,7 +7,9 @@
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
-//! - [`ops`]: operator commands: backup, restore, the data-directory lock.
+//! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
+//! - [`panel`]: the 3x-ui panel API (trait, HTTP client for both API generations, types).
+//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel).
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -19,6 +21,8 @@ pub mod domain;
 pub mod error;
 pub mod logging;
 pub mod ops;
+pub mod panel;
+pub mod sim;
 pub mod store;
 
 pub use error::{Error, Result};
