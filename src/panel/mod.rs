@@ -19,6 +19,7 @@ use async_trait::async_trait;
 
 pub use client::XuiClient;
 pub use error::{ErrorContext, PanelError, PanelResult};
+pub use transport::{LOGIN_COOLDOWN, unix_now_secs};
 pub use types::{
     Client, ClientDetail, ClientRecord, ClientTraffic, Envelope, Inbound, InboundSettings,
     LastOnline, ServerStatus, XrayStatus,

@@ -390,15 +390,13 @@ impl Transport {
         if let Some((at, reason)) = &gate.failed
             && at.elapsed() < LOGIN_COOLDOWN
         {
-            {
-                return Err(PanelError::Auth {
-                    ctx: ErrorContext::new(op, "login"),
-                    reason: format!(
-                        "the last login failed ({reason}); not retrying for {} s to avoid the panel's lockout",
-                        LOGIN_COOLDOWN.saturating_sub(at.elapsed()).as_secs()
-                    ),
-                });
-            }
+            return Err(PanelError::Auth {
+                ctx: ErrorContext::new(op, "login"),
+                reason: format!(
+                    "the last login failed ({reason}); not retrying for {} s to avoid the panel's lockout",
+                    LOGIN_COOLDOWN.saturating_sub(at.elapsed()).as_secs()
+                ),
+            });
         }
         match self.login(op).await {
             Ok(()) => {
