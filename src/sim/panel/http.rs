@@ -106,6 +106,13 @@ async fn handle_inner(
             if !(bearer_ok || logged_in) {
                 return unauthenticated(sh, headers);
             }
+            if fault == Fault::Refusing {
+                return envelope(
+                    false,
+                    "Something went wrong (database is locked)",
+                    Value::Null,
+                );
+            }
             routes::api(sh, method, api_route, headers, body)
         }
     }
@@ -254,9 +261,10 @@ fn totp_accepts(secret: &str, code: &str) -> bool {
 }
 
 fn unauthenticated(sh: &Shared, headers: &HeaderMap) -> Response {
-    let xhr = headers
-        .get("x-requested-with")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
+    let xhr = sh.profile.sees_xhr_header
+        && headers
+            .get("x-requested-with")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
     let redirect = || {
         let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
         r.headers_mut().insert(

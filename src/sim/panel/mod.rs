@@ -54,6 +54,9 @@ pub struct Profile {
     pub csrf: bool,
     /// Unauthenticated answer.
     pub unauth: UnauthStyle,
+    /// False emulates a reverse proxy that strips `X-Requested-With`, so the non-AJAX answer
+    /// (307 redirect or 404) is sent even to the bot.
+    pub sees_xhr_header: bool,
     /// Emails compared case-insensitively (v2).
     pub email_case_insensitive: bool,
     /// `obj.panelVersion` in `server/status` (v3.1+).
@@ -80,6 +83,7 @@ impl Profile {
             generation,
             csrf: v3,
             unauth,
+            sees_xhr_header: true,
             email_case_insensitive: !v3,
             reports_version: generation == Generation::B,
             login_limit: v3.then_some(5),
@@ -148,6 +152,9 @@ pub enum Fault {
     Html,
     /// Requests alternate: the first gets HTTP 500, the next is served, and so on.
     Flapping,
+    /// Every `panel/api/*` request is refused with HTTP 200 `success:false` and
+    /// `"Something went wrong (database is locked)"` (SQLite busy on the panel).
+    Refusing,
 }
 
 #[derive(Debug, Clone, Default)]
