@@ -83,7 +83,7 @@ fn check_sample(name: &str) -> bool {
             assert_eq!(env.msg, "Wrong username or password");
         }
         "v3_csrf_token_response.json" => {
-            assert_eq!(envelope_ok::<String>(name).unwrap(), "csrf-token-string")
+            assert_eq!(envelope_ok::<String>(name).unwrap(), "csrf-token-string");
         }
         "v3_getTwoFactorEnable_response.json" => assert_eq!(envelope_ok::<bool>(name), Some(false)),
         "v3_clients_onlines_response.json" => assert_eq!(
@@ -121,7 +121,7 @@ fn check_sample(name: &str) -> bool {
             assert!(envelope_ok::<Vec<String>>(name).unwrap()[0].starts_with("vless://"));
         }
         "v3_server_getNewUUID_response.json" => {
-            assert_eq!(envelope_ok::<String>(name).unwrap().len(), 36)
+            assert_eq!(envelope_ok::<String>(name).unwrap().len(), 36);
         }
         "v3_server_getNewX25519Cert_response.json" => {
             // Not used by the client (the bot never creates inbounds).
@@ -230,7 +230,11 @@ fn every_sample_parses_with_the_client_types() {
     let mut names: Vec<String> = std::fs::read_dir(samples_dir())
         .expect("../shared/3xui-repo-samples next to the project")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e == "json")
+        })
         .collect();
     names.sort();
     assert!(names.len() >= 29, "samples found: {names:?}");

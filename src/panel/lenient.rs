@@ -125,6 +125,11 @@ pub fn object<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
     }
 }
 
+/// `{}`: the default for fields read with [`object`].
+pub fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +138,7 @@ mod tests {
     struct T {
         #[serde(default, deserialize_with = "int")]
         n: i64,
-        #[serde(default, deserialize_with = "object")]
+        #[serde(default = "empty_object", deserialize_with = "object")]
         o: Value,
     }
 

@@ -192,18 +192,14 @@ pub struct Inbound {
     #[serde(default, deserialize_with = "lenient::nested_or_string")]
     pub settings: InboundSettings,
     /// Transport and security (`network`, `security`, `realitySettings`...): always an object.
-    #[serde(default = "empty_object", deserialize_with = "lenient::object")]
+    #[serde(default = "lenient::empty_object", deserialize_with = "lenient::object")]
     pub stream_settings: Value,
     /// Sniffing settings: always an object.
-    #[serde(default = "empty_object", deserialize_with = "lenient::object")]
+    #[serde(default = "lenient::empty_object", deserialize_with = "lenient::object")]
     pub sniffing: Value,
     /// Traffic rows; `null` in `get/{id}` (no preload) reads as empty.
     #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub client_stats: Vec<ClientTraffic>,
-}
-
-fn empty_object() -> Value {
-    Value::Object(Map::new())
 }
 
 impl Inbound {

@@ -14,11 +14,11 @@ use axum::extract::State;
 use axum::http::header::{CONNECTION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::{Fault, SessionData, Shared, UnauthStyle, routes};
+use super::{Fault, Shared, UnauthStyle, routes};
 
 const COOKIE_NAME: &str = "3x-ui";
 const LOGIN_PAGE: &str =
@@ -234,10 +234,7 @@ fn login(sh: &Shared, sid: Option<String>, headers: &HeaderMap, body: &[u8]) -> 
         Some(s) => (s, false),
         None => (random_token(), true),
     };
-    sessions
-        .entry(sid.clone())
-        .or_insert_with(SessionData::default)
-        .logged_in = true;
+    sessions.entry(sid.clone()).or_default().logged_in = true;
     let mut resp = envelope(true, "Logged in successfully", Value::Null);
     if is_new {
         set_cookie(&mut resp, sh, &sid);
@@ -310,7 +307,11 @@ fn html(page: &'static str) -> Response {
 
 /// `{success, msg, obj}` with HTTP 200.
 pub(super) fn envelope(success: bool, msg: &str, obj: Value) -> Response {
-    let body = json!({ "success": success, "msg": msg, "obj": obj });
+    let mut body = Map::new();
+    body.insert("success".into(), success.into());
+    body.insert("msg".into(), msg.into());
+    body.insert("obj".into(), obj);
+    let body = Value::Object(body);
     (
         StatusCode::OK,
         [(CONTENT_TYPE, "application/json; charset=utf-8")],

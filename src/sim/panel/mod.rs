@@ -45,6 +45,7 @@ pub enum UnauthStyle {
 /// The behaviour of one panel version. Presets are named after the version they copy; fields
 /// are public so a test can vary one thing.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each flag is one version-dependent behaviour
 pub struct Profile {
     /// Version string (reported as `panelVersion` from v3.1).
     pub version: String,
