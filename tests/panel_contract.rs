@@ -623,3 +623,31 @@ async fn check_prints_a_summary() {
         "{text}"
     );
 }
+
+#[test]
+fn bad_tls_and_totp_settings_are_config_errors_without_secrets() {
+    let base = PanelConfig {
+        base_url: "https://panel.example.test:2053/Ab3xYz/".into(),
+        username: "admin".into(),
+        password: Secret::new("hunter2-password"),
+        ..PanelConfig::default()
+    };
+    let mut cfg = base.clone();
+    cfg.ca_cert = Some("/nonexistent/panel-ca.pem".into());
+    let err = XuiClient::new(&cfg).unwrap_err();
+    assert!(
+        matches!(err, PanelError::Config(_)) && err.to_string().contains("panel-ca.pem"),
+        "{err}"
+    );
+    let mut cfg = base.clone();
+    cfg.totp_secret = Secret::new("not base32 !!! 189");
+    let err = XuiClient::new(&cfg).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "panel configuration: panel.totp_secret is not valid base32"
+    );
+    let mut cfg = base;
+    cfg.accept_invalid_certs = true;
+    let api = XuiClient::new(&cfg).expect("self-signed panels are allowed on request");
+    assert!(!format!("{api:?}").contains("hunter2"));
+}

@@ -172,9 +172,13 @@ impl PanelApi for XuiClient {
     }
 
     async fn last_online(&self) -> PanelResult<LastOnline> {
-        match self.generation().await? {
-            Generation::A => gen_a::last_online(&self.transport).await,
-            Generation::B => gen_b::last_online(&self.transport).await,
-        }
+        let map = match self.generation().await? {
+            Generation::A => gen_a::last_online(&self.transport).await?,
+            Generation::B => gen_b::last_online(&self.transport).await?,
+        };
+        Ok(map
+            .into_iter()
+            .map(|(email, t)| (email, super::lenient::normalise_unix_ms(t)))
+            .collect())
     }
 }

@@ -55,6 +55,24 @@ fn value_to_int(v: &Value) -> Result<i64, String> {
     }
 }
 
+/// A Unix time that should be in milliseconds. Values that can only be seconds (positive and
+/// below 10^11, i.e. before 1973 if read as ms) are scaled to ms; 0 and negatives are kept.
+///
+/// # Errors
+/// As [`int`].
+pub fn unix_ms<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    int(d).map(normalise_unix_ms)
+}
+
+/// See [`unix_ms`].
+pub fn normalise_unix_ms(v: i64) -> i64 {
+    if v > 0 && v < 100_000_000_000 {
+        v * 1000
+    } else {
+        v
+    }
+}
+
 /// A string that may be `null` (read as empty) or a number (read as its decimal text).
 ///
 /// # Errors

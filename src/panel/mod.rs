@@ -7,6 +7,8 @@
 //! `settings` string) and Gen B (v3.1+, `/panel/api/clients/*` keyed by email). Emails are the
 //! stable key for every client operation here, as they are on the panel.
 
+#![warn(missing_docs)]
+
 mod client;
 pub mod error;
 mod gen_a;
@@ -300,7 +302,7 @@ pub trait PanelApi: Send + Sync {
     /// As [`PanelApi::status`].
     async fn online_emails(&self) -> PanelResult<Vec<String>>;
 
-    /// Email → last traffic in Unix ms (0 = never), v2.7+.
+    /// Email → last traffic in Unix ms (0 = never), v2.7+; values sent in seconds are scaled.
     ///
     /// # Errors
     /// As [`PanelApi::status`].

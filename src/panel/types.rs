@@ -144,8 +144,8 @@ pub struct ClientTraffic {
     /// All-time bytes (v2.x – v3.0 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_time: Option<i64>,
-    /// Last traffic in Unix ms, 0 = never (v2.7+).
-    #[serde(default, deserialize_with = "lenient::int")]
+    /// Last traffic in Unix ms, 0 = never (v2.7+); a value in seconds is scaled to ms.
+    #[serde(default, deserialize_with = "lenient::unix_ms")]
     pub last_online: i64,
 }
 
@@ -192,10 +192,16 @@ pub struct Inbound {
     #[serde(default, deserialize_with = "lenient::nested_or_string")]
     pub settings: InboundSettings,
     /// Transport and security (`network`, `security`, `realitySettings`...): always an object.
-    #[serde(default = "lenient::empty_object", deserialize_with = "lenient::object")]
+    #[serde(
+        default = "lenient::empty_object",
+        deserialize_with = "lenient::object"
+    )]
     pub stream_settings: Value,
     /// Sniffing settings: always an object.
-    #[serde(default = "lenient::empty_object", deserialize_with = "lenient::object")]
+    #[serde(
+        default = "lenient::empty_object",
+        deserialize_with = "lenient::object"
+    )]
     pub sniffing: Value,
     /// Traffic rows; `null` in `get/{id}` (no preload) reads as empty.
     #[serde(default, deserialize_with = "lenient::vec_or_null")]

@@ -16,37 +16,15 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::error::{ErrorContext, PanelError, PanelResult};
 use super::types::Envelope;
-use crate::config::{PanelConfig, Secret};
+use crate::config::PanelConfig;
 
-/// After a refused login, further logins are not attempted for this long.
-pub const LOGIN_COOLDOWN: Duration = Duration::from_secs(60);
+mod session;
 
-/// How the transport authenticates.
-enum Auth {
-    Cookie {
-        username: String,
-        password: Secret,
-        totp: Option<totp_rs::Totp>,
-    },
-    Bearer(Secret),
-}
-
-#[derive(Default)]
-struct Session {
-    logged_in: bool,
-    /// Incremented on every successful login; lets concurrent callers see a re-login happened.
-    epoch: u64,
-    csrf: Option<String>,
-}
-
-#[derive(Default)]
-struct LoginGate {
-    failed: Option<(Instant, String)>,
-}
+use session::{Auth, LoginGate, Session, totp_from_base32};
+pub use session::{LOGIN_COOLDOWN, unix_now_secs};
 
 /// A request body.
 #[derive(Clone)]
@@ -374,167 +352,6 @@ impl Transport {
             }),
         }
     }
-
-    /// Logs in unless a session exists. Returns the session epoch and whether this call logged in.
-    async fn ensure_login(&self, op: &'static str) -> PanelResult<(u64, bool)> {
-        if self.is_bearer() {
-            return Ok((0, false));
-        }
-        if let Some(epoch) = self.current_epoch() {
-            return Ok((epoch, false));
-        }
-        let mut gate = self.gate.lock().await;
-        if let Some(epoch) = self.current_epoch() {
-            return Ok((epoch, false));
-        }
-        if let Some((at, reason)) = &gate.failed
-            && at.elapsed() < LOGIN_COOLDOWN
-        {
-            return Err(PanelError::Auth {
-                ctx: ErrorContext::new(op, "login"),
-                reason: format!(
-                    "the last login failed ({reason}); not retrying for {} s to avoid the panel's lockout",
-                    LOGIN_COOLDOWN.saturating_sub(at.elapsed()).as_secs()
-                ),
-            });
-        }
-        match self.login(op).await {
-            Ok(()) => {
-                gate.failed = None;
-                let mut s = self.session.lock().expect("session lock");
-                s.logged_in = true;
-                s.epoch += 1;
-                Ok((s.epoch, true))
-            }
-            Err(e) => {
-                if let PanelError::Auth { reason, .. } = &e {
-                    gate.failed = Some((Instant::now(), reason.clone()));
-                }
-                Err(e)
-            }
-        }
-    }
-
-    fn current_epoch(&self) -> Option<u64> {
-        let s = self.session.lock().expect("session lock");
-        s.logged_in.then_some(s.epoch)
-    }
-
-    fn invalidate(&self, epoch: u64) {
-        let mut s = self.session.lock().expect("session lock");
-        if s.epoch == epoch {
-            s.logged_in = false;
-        }
-    }
-
-    /// `GET {B}csrf-token`: `Some(token)` on v3, `None` on v2 (404).
-    ///
-    /// # Errors
-    /// Unavailable / Protocol for anything else.
-    pub async fn probe_csrf(&self, op: &'static str) -> PanelResult<Option<String>> {
-        let ctx = ErrorContext::new(op, "csrf-token");
-        let raw = self
-            .send_raw(&ctx, Method::GET, "csrf-token", &Body::Empty)
-            .await?;
-        if raw.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if raw.status.is_server_error() {
-            return Err(PanelError::Unavailable {
-                ctx,
-                reason: format!("HTTP {}{}", raw.status.as_u16(), snippet(&raw.body)),
-            });
-        }
-        match parse_envelope(&raw) {
-            Ok(env) if raw.status.is_success() && env.success => match env.obj {
-                Some(Value::String(t)) if !t.is_empty() => Ok(Some(t)),
-                other => Err(PanelError::Protocol {
-                    ctx,
-                    detail: format!("csrf-token answered without a token: {other:?}"),
-                }),
-            },
-            Ok(_) => Err(PanelError::Protocol {
-                ctx,
-                detail: format!(
-                    "csrf-token answered HTTP {} success:false",
-                    raw.status.as_u16()
-                ),
-            }),
-            Err(detail) => Err(PanelError::Protocol { ctx, detail }),
-        }
-    }
-
-    async fn login(&self, op: &'static str) -> PanelResult<()> {
-        let Auth::Cookie {
-            username,
-            password,
-            totp,
-        } = &self.auth
-        else {
-            return Ok(());
-        };
-        let csrf = self.probe_csrf(op).await?;
-        self.session
-            .lock()
-            .expect("session lock")
-            .csrf
-            .clone_from(&csrf);
-        let mut body = serde_json::json!({ "username": username, "password": password.expose() });
-        if let Some(totp) = totp {
-            let code = totp.generate(unix_now_secs()).to_string();
-            body["twoFactorCode"] = Value::String(code);
-        }
-        let ctx = ErrorContext::new(op, "login");
-        tracing::debug!(v3 = csrf.is_some(), "logging in to the panel");
-        let raw = self
-            .send_raw(&ctx, Method::POST, "login", &Body::Json(body))
-            .await?;
-        match raw.status.as_u16() {
-            200 => {}
-            403 => {
-                return Err(PanelError::Auth {
-                    ctx,
-                    reason: "HTTP 403 on login: the CSRF token was refused".into(),
-                });
-            }
-            404 => {
-                return Err(PanelError::Protocol {
-                    ctx,
-                    detail:
-                        "HTTP 404 on login: panel.base_url must include the panel's webBasePath"
-                            .into(),
-                });
-            }
-            s if s >= 500 => {
-                return Err(PanelError::Unavailable {
-                    ctx,
-                    reason: format!("HTTP {s}{}", snippet(&raw.body)),
-                });
-            }
-            s => {
-                return Err(PanelError::Protocol {
-                    ctx,
-                    detail: format!("HTTP {s} on login{}", snippet(&raw.body)),
-                });
-            }
-        }
-        let env = parse_envelope(&raw).map_err(|detail| PanelError::Protocol {
-            ctx: ctx.clone(),
-            detail,
-        })?;
-        if env.success {
-            Ok(())
-        } else {
-            Err(PanelError::Auth {
-                ctx,
-                reason: if env.msg.is_empty() {
-                    "login refused".into()
-                } else {
-                    env.msg
-                },
-            })
-        }
-    }
 }
 
 fn bearer_refused(ctx: ErrorContext, status: StatusCode, signal: &str) -> PanelError {
@@ -553,33 +370,7 @@ fn bearer_refused(ctx: ErrorContext, status: StatusCode, signal: &str) -> PanelE
     }
 }
 
-fn totp_from_base32(secret: &Secret) -> PanelResult<totp_rs::Totp> {
-    let cleaned: String = secret
-        .expose()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '=' && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let bytes = totp_rs::Secret::try_from_base32(&cleaned)
-        .map_err(|_| PanelError::Config("panel.totp_secret is not valid base32".into()))?;
-    if bytes.as_bytes().is_empty() {
-        return Err(PanelError::Config("panel.totp_secret is empty".into()));
-    }
-    // 3x-ui (gotp) uses SHA-1, 6 digits, 30 s steps; its secrets are often shorter than the
-    // 128 bits RFC 4226 recommends, so the non-checking builder is used.
-    Ok(totp_rs::Builder::new()
-        .with_secret(bytes)
-        .build_noncompliant())
-}
-
-/// Seconds since the Unix epoch (wall clock; TOTP needs the real time).
-pub fn unix_now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn parse_envelope(raw: &Raw) -> Result<Envelope<Value>, String> {
+pub(super) fn parse_envelope(raw: &Raw) -> Result<Envelope<Value>, String> {
     if raw.body.iter().all(u8::is_ascii_whitespace) {
         return Err(format!("HTTP {} with an empty body", raw.status.as_u16()));
     }
@@ -597,7 +388,7 @@ fn is_session_text(msg: &str) -> bool {
     m.contains("log in again") || m.contains("login again") || m.contains("session has expired")
 }
 
-fn snippet(body: &[u8]) -> String {
+pub(super) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
