@@ -355,3 +355,93 @@ async fn emulator_answers_have_the_sample_shapes() {
         .unwrap();
     assert!(status["obj"]["loads"].is_array(), "the real field name");
 }
+
+#[tokio::test]
+async fn emulator_gen_a_speaks_json_strings_and_refuses_like_v2() {
+    let sim = PanelSim::start(Profile::v2_8_3()).await;
+    let base = sim.base_url();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login: Value = http
+        .post(format!("{base}login"))
+        .form(&[("username", "admin"), ("password", "admin-pass")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["success"], true, "form-encoded login works on v2");
+    let add = |settings: Value| {
+        http.post(format!("{base}panel/api/inbounds/addClient"))
+            .json(&json!({ "id": 1, "settings": settings }))
+            .send()
+    };
+    let client = json!({"id": "00000000-0000-4000-8000-000000000001", "email": "Tg_1", "tgId": ""});
+    let ok: Value = add(json!({"clients": [client]}).to_string().into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["success"], true);
+    let nested: Value = add(json!({"clients": [client]}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        nested["success"], false,
+        "settings as an object does not bind on Gen A"
+    );
+    let dup: Value = add(json!({"clients": [{"id": "x", "email": "tg_1"}]})
+        .to_string()
+        .into())
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(dup["msg"], "Something went wrong (Duplicate email: tg_1)");
+    let panic = add(Value::String("{}".into())).await.unwrap();
+    assert_eq!(panic.status(), 500);
+    assert!(panic.bytes().await.unwrap().is_empty());
+
+    let list: Value = http
+        .get(format!("{base}panel/api/inbounds/list"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ib = &list["obj"][0];
+    assert!(ib["settings"].is_string() && ib["streamSettings"].is_string());
+    assert_eq!(ib["clientStats"][0]["email"], "Tg_1");
+    let parsed: Inbound = serde_json::from_value(ib.clone()).unwrap();
+    assert_eq!(parsed.clients()[0].tg_id, 0, "tgId \"\" reads as 0");
+    let one: Value = http
+        .get(format!("{base}panel/api/inbounds/get/1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        one["obj"]["clientStats"].is_null(),
+        "get/{{id}} has no clientStats preload"
+    );
+    let onlines: Value = http
+        .post(format!("{base}panel/api/inbounds/onlines"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(onlines["obj"].is_null(), "nobody online ⇒ null");
+}
