@@ -4,7 +4,9 @@
 //! `clients/update/{email}` replaces the record (empty `id`/`subId` are preserved server-side),
 //! so changes are read-modify-write from `clients/get/{email}`. `clients/add` turns
 //! `enable:false` into `true`, so a disabled client is created and then updated. A client that
-//! exists but is not attached to the wanted inbound is attached. Source: `xui-api.md` §5, §6.4–6.5.
+//! exists but is not attached to the wanted inbound is attached. Deleting the last client of an
+//! inbound is refused (`no client remained in Inbound`, the one `msg` matched here); the client
+//! is disabled instead. Source: `xui-api.md` §5, §6.4–6.5.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -29,19 +31,14 @@ async fn get(t: &Transport, op: &'static str, email: &str) -> PanelResult<Option
     }
 }
 
-async fn get_existing(
-    t: &Transport,
-    op: &'static str,
-    email: &str,
-) -> PanelResult<(ClientDetail, Client)> {
+async fn get_existing(t: &Transport, op: &'static str, email: &str) -> PanelResult<Client> {
     let detail = get(t, op, email)
         .await?
         .ok_or_else(|| PanelError::NotFound {
             ctx: ErrorContext::new(op, format!("{CLIENTS}/get/{}", seg(email))),
             what: format!("client {email}"),
         })?;
-    let client = record_client(op, &detail)?;
-    Ok((detail, client))
+    record_client(op, &detail)
 }
 
 fn record_client(op: &'static str, detail: &ClientDetail) -> PanelResult<Client> {
@@ -110,7 +107,7 @@ pub async fn modify_client(
     email: &str,
     change: impl FnOnce(&mut Client),
 ) -> PanelResult<()> {
-    let (_, old) = get_existing(t, op, email).await?;
+    let old = get_existing(t, op, email).await?;
     let mut next = old.clone();
     change(&mut next);
     if next == old {

@@ -52,27 +52,71 @@ pub(super) fn api(
     let segs: Vec<String> = route.split('/').map(decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let gen_b = sh.profile.generation == Generation::B;
-    let ci = sh.profile.email_case_insensitive;
     let mut d = sh.data.lock().expect("data lock");
-    match (method.as_str(), segs.as_slice(), gen_b) {
-        ("GET", ["server", "status"], _) => status(sh),
-        ("GET", ["inbounds", "list"], _) => ok(d
+    match (method.as_str(), segs.as_slice()) {
+        ("GET", ["server", "status"]) => status(sh),
+        ("GET", ["inbounds", "list"]) => ok(d
             .inbounds
             .iter()
             .map(|ib| inbound_json(&d, ib, gen_b, true))
             .collect()),
-        ("GET", ["inbounds", "get", id], _) => match id.parse().ok().and_then(|id| d.inbound(id)) {
+        ("GET", ["inbounds", "get", id]) => match id.parse().ok().and_then(|id| d.inbound(id)) {
             Some(ib) => ok(inbound_json(&d, ib, gen_b, false)),
             None => fail("record not found"),
         },
-        ("POST", ["inbounds", "addClient"], false) => a_write(&mut d, headers, body, ci, None),
-        ("POST", ["inbounds", "updateClient", key], false) => {
-            a_write(&mut d, headers, body, ci, Some(key))
+        (m, [scope, rest @ ..]) if *scope == if gen_b { "clients" } else { "inbounds" } => {
+            if gen_b {
+                gen_b_route(&mut d, m, rest, body)
+            } else {
+                gen_a_route(
+                    &mut d,
+                    m,
+                    rest,
+                    headers,
+                    body,
+                    sh.profile.email_case_insensitive,
+                )
+            }
         }
-        ("POST", ["inbounds", id, "delClient", key], false) => {
+        _ => gin_404(),
+    }
+}
+
+/// Routes shared in shape by both generations (`onlines`, `lastOnline`).
+fn presence_route(d: &Data, method: &str, segs: &[&str]) -> Option<Response> {
+    match (method, segs) {
+        ("POST", ["onlines"]) if d.onlines.is_empty() => Some(ok(Value::Null)),
+        ("POST", ["onlines"]) => Some(ok(d.onlines.iter().cloned().collect())),
+        ("POST", ["lastOnline"]) => Some(ok(d
+            .clients
+            .iter()
+            .map(|c| (c.client.email.clone(), Value::from(c.last_online)))
+            .collect::<Map<_, _>>()
+            .into())),
+        _ => None,
+    }
+}
+
+/// `panel/api/inbounds/*` client routes of Gen A.
+fn gen_a_route(
+    d: &mut Data,
+    method: &str,
+    segs: &[&str],
+    headers: &HeaderMap,
+    body: &[u8],
+    ci: bool,
+) -> Response {
+    if let Some(r) = presence_route(d, method, segs) {
+        return r;
+    }
+    match (method, segs) {
+        ("POST", ["addClient"]) => a_write(d, headers, body, ci, None),
+        ("POST", ["updateClient", key]) => a_write(d, headers, body, ci, Some(key)),
+        ("POST", [id, "delClient", key]) => {
             let Some(id) = id.parse().ok().filter(|id| d.inbound(*id).is_some()) else {
                 return fail("record not found");
             };
+            // An unknown key is a silent success on v2.x / v3.0.x.
             match d
                 .clients
                 .iter()
@@ -82,7 +126,7 @@ pub(super) fn api(
                 Some(idx) => done(d.delete_client(idx)),
             }
         }
-        ("POST", ["inbounds", id, "delClientByEmail", email], false) => {
+        ("POST", [id, "delClientByEmail", email]) => {
             let id: u32 = id.parse().unwrap_or(0);
             match d
                 .find(email, ci)
@@ -92,55 +136,49 @@ pub(super) fn api(
                 Some(idx) => done(d.delete_client(idx)),
             }
         }
-        ("GET", ["inbounds", "getClientTraffics", email], false) => match d.find(email, ci) {
+        ("GET", ["getClientTraffics", email]) => match d.find(email, ci) {
             Some(idx) => ok(d.traffic_json(idx, false)),
             None => fail(&format!("Inbound Not Found For Email: {email}")),
         },
-        ("POST", ["inbounds" | "clients", "onlines"], _) if (segs[0] == "clients") == gen_b => {
-            if d.onlines.is_empty() {
-                ok(Value::Null)
-            } else {
-                ok(d.onlines.iter().cloned().collect())
-            }
-        }
-        ("POST", ["inbounds" | "clients", "lastOnline"], _) if (segs[0] == "clients") == gen_b => {
-            ok(d.clients
-                .iter()
-                .map(|c| (c.client.email.clone(), Value::from(c.last_online)))
-                .collect::<Map<_, _>>()
-                .into())
-        }
-        ("GET", ["clients", "list"], true) => {
-            ok((0..d.clients.len()).map(|i| record_json(&d, i)).collect())
-        }
-        ("GET", ["clients", "get", email], true) => match d.find(email, false) {
+        _ => gin_404(),
+    }
+}
+
+/// `panel/api/clients/*` routes of Gen B (emails compared exactly).
+fn gen_b_route(d: &mut Data, method: &str, segs: &[&str], body: &[u8]) -> Response {
+    if let Some(r) = presence_route(d, method, segs) {
+        return r;
+    }
+    match (method, segs) {
+        ("GET", ["list"]) => ok((0..d.clients.len()).map(|i| record_json(d, i)).collect()),
+        ("GET", ["get", email]) => match d.find(email, false) {
             Some(idx) => ok(json!({
-                "client": record_json(&d, idx),
+                "client": record_json(d, idx),
                 "inboundIds": d.clients[idx].inbound_ids,
                 "externalLinks": [],
                 "usedTraffic": d.clients[idx].up + d.clients[idx].down,
             })),
             None => fail("record not found"),
         },
-        ("GET", ["clients", "traffic", email], true) => ok(d
+        ("GET", ["traffic", email]) => ok(d
             .find(email, false)
             .map_or(Value::Null, |idx| d.traffic_json(idx, true))),
-        ("POST", ["clients", "add"], true) => b_add(&mut d, body),
-        ("POST", ["clients", "update", email], true) => b_update(&mut d, email, body),
-        ("POST", ["clients", "del", email], true) => match d.find(email, false) {
+        ("POST", ["add"]) => b_add(d, body),
+        ("POST", ["update", email]) => b_update(d, email, body),
+        ("POST", ["del", email]) => match d.find(email, false) {
             Some(idx) => done(d.delete_client(idx)),
             None => fail(&format!(
                 "client \"{email}\" not found in any inbound or client record"
             )),
         },
-        ("POST", ["clients", email, "attach"], true) => {
+        ("POST", [email, "attach"]) => {
             let ids = serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|v| ids_of(&v["inboundIds"]));
             match (d.find(email, false), ids) {
                 (None, _) => fail("record not found"),
                 (Some(_), None) => fail("at least one inbound is required"),
-                (Some(idx), Some(ids)) => done(attach(&mut d, idx, &ids)),
+                (Some(idx), Some(ids)) => done(attach(d, idx, &ids)),
             }
         }
         _ => gin_404(),
