@@ -90,6 +90,16 @@ impl XuiClient {
 
 const STATUS: &str = "panel/api/server/status";
 
+impl XuiClient {
+    /// Where `onlines` and `lastOnline` live: `inbounds` (Gen A) or `clients` (Gen B).
+    async fn clients_scope(&self) -> PanelResult<&'static str> {
+        Ok(match self.generation().await? {
+            Generation::A => "panel/api/inbounds",
+            Generation::B => "panel/api/clients",
+        })
+    }
+}
+
 #[async_trait]
 impl PanelApi for XuiClient {
     async fn status(&self) -> PanelResult<PanelStatus> {
@@ -165,17 +175,21 @@ impl PanelApi for XuiClient {
     }
 
     async fn online_emails(&self) -> PanelResult<Vec<String>> {
-        match self.generation().await? {
-            Generation::A => gen_a::online_emails(&self.transport).await,
-            Generation::B => gen_b::online_emails(&self.transport).await,
-        }
+        let route = format!("{}/onlines", self.clients_scope().await?);
+        Ok(self
+            .transport
+            .call::<Vec<String>>("online_emails", Method::POST, &route, Body::Empty)
+            .await?
+            .unwrap_or_default())
     }
 
     async fn last_online(&self) -> PanelResult<LastOnline> {
-        let map = match self.generation().await? {
-            Generation::A => gen_a::last_online(&self.transport).await?,
-            Generation::B => gen_b::last_online(&self.transport).await?,
-        };
+        let route = format!("{}/lastOnline", self.clients_scope().await?);
+        let map = self
+            .transport
+            .call::<LastOnline>("last_online", Method::POST, &route, Body::Empty)
+            .await?
+            .unwrap_or_default();
         Ok(map
             .into_iter()
             .map(|(email, t)| (email, super::lenient::normalise_unix_ms(t)))

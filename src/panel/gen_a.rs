@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::error::{ErrorContext, PanelError, PanelResult};
 use super::transport::{Body, Transport, seg};
-use super::types::{Client, ClientTraffic, Inbound, LastOnline};
+use super::types::{Client, ClientTraffic, Inbound};
 use super::{ClientSpec, DeleteOutcome, EnsureOutcome};
 
 const INBOUNDS: &str = "panel/api/inbounds";
@@ -184,30 +184,4 @@ pub async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutc
     t.call::<Value>(OP, Method::POST, &route, Body::Empty)
         .await?;
     Ok(DeleteOutcome::Deleted)
-}
-
-/// `POST inbounds/onlines` (`null` ⇒ empty).
-///
-/// # Errors
-/// Transport, auth and protocol failures.
-pub async fn online_emails(t: &Transport) -> PanelResult<Vec<String>> {
-    let route = format!("{INBOUNDS}/onlines");
-    Ok(
-        t.call::<Vec<String>>("online_emails", Method::POST, &route, Body::Empty)
-            .await?
-            .unwrap_or_default(),
-    )
-}
-
-/// `POST inbounds/lastOnline` (v2.7+).
-///
-/// # Errors
-/// Transport, auth and protocol failures.
-pub async fn last_online(t: &Transport) -> PanelResult<LastOnline> {
-    let route = format!("{INBOUNDS}/lastOnline");
-    Ok(
-        t.call::<LastOnline>("last_online", Method::POST, &route, Body::Empty)
-            .await?
-            .unwrap_or_default(),
-    )
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::error::{ErrorContext, PanelError, PanelResult};
 use super::transport::{Body, Transport, seg};
-use super::types::{Client, ClientDetail, ClientTraffic, LastOnline};
+use super::types::{Client, ClientDetail, ClientTraffic};
 use super::{ClientSpec, DeleteOutcome, EnsureOutcome};
 
 const CLIENTS: &str = "panel/api/clients";
@@ -146,30 +146,4 @@ pub async fn client_traffic(t: &Transport, email: &str) -> PanelResult<ClientTra
             ctx: ErrorContext::new(OP, route),
             what: format!("client {email}"),
         })
-}
-
-/// `POST clients/onlines` (`null` ⇒ empty).
-///
-/// # Errors
-/// Transport, auth and protocol failures.
-pub async fn online_emails(t: &Transport) -> PanelResult<Vec<String>> {
-    let route = format!("{CLIENTS}/onlines");
-    Ok(
-        t.call::<Vec<String>>("online_emails", Method::POST, &route, Body::Empty)
-            .await?
-            .unwrap_or_default(),
-    )
-}
-
-/// `POST clients/lastOnline`.
-///
-/// # Errors
-/// Transport, auth and protocol failures.
-pub async fn last_online(t: &Transport) -> PanelResult<LastOnline> {
-    let route = format!("{CLIENTS}/lastOnline");
-    Ok(
-        t.call::<LastOnline>("last_online", Method::POST, &route, Body::Empty)
-            .await?
-            .unwrap_or_default(),
-    )
 }
