@@ -111,13 +111,12 @@ impl PanelApi for XuiClient {
         Ok(PanelStatus::from_server(generation, obj))
     }
 
+    // Inbound reads are the same in both generations: no detection needed.
     async fn list_inbounds(&self) -> PanelResult<Vec<Inbound>> {
-        self.generation().await?;
         gen_a::list_inbounds(&self.transport, "list_inbounds").await
     }
 
     async fn inbound(&self, id: u32) -> PanelResult<Inbound> {
-        self.generation().await?;
         gen_a::inbound(&self.transport, "inbound", id).await
     }
 
