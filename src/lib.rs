@@ -8,9 +8,11 @@
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
-//! - [`ops`]: operator commands: backup, restore, the data-directory lock.
-//! - [`panel`]: the 3x-ui panel: share links and QR codes.
-//! - [`service`]: the core services (panel health monitor and circuit breaker).
+//! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
+//! - [`panel`]: the 3x-ui panel: the `PanelApi` trait, the HTTP client for both API
+//!   generations, types, share links and QR codes.
+//! - [`service`]: the core services (panel health monitor and circuit breaker...).
+//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel).
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -25,6 +27,7 @@ pub mod logging;
 pub mod ops;
 pub mod panel;
 pub mod service;
+pub mod sim;
 pub mod store;
 
 pub use error::{Error, Result};

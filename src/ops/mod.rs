@@ -2,6 +2,7 @@
 //! `run` holds (so a restore can never swap the database under a running bot).
 
 pub mod backup;
+pub mod check;
 pub mod lock;
 pub mod restore;
 mod verify;

@@ -1,4 +1,313 @@
-//! Everything about the 3x-ui panel: share links and QR codes for customers.
+//! The 3x-ui panel: the [`PanelApi`] trait services use, its HTTP implementation [`XuiClient`]
+//! for both API generations, the panel's data types, and the customer's share link ([`link`])
+//! and its QR code ([`qr`]).
+//!
+//! This is the only module that speaks HTTP to the panel. Services hold an `Arc<dyn PanelApi>`
+//! and are tested against the in-process emulator in [`crate::sim::panel`]. The panel's API is
+//! described in `shared/design/xui-api.md`: Gen A (v2.x – v3.0.x, clients inside an inbound's
+//! `settings` string) and Gen B (v3.1+, `/panel/api/clients/*` keyed by email). Emails are the
+//! stable key for every client operation here, as they are on the panel.
 
+#![warn(missing_docs)]
+
+mod client;
+pub mod error;
+mod gen_a;
+mod gen_b;
+pub mod lenient;
 pub mod link;
 pub mod qr;
+mod transport;
+pub mod types;
+
+use async_trait::async_trait;
+
+pub use client::XuiClient;
+pub use error::{ErrorContext, PanelError, PanelResult};
+pub use transport::{LOGIN_COOLDOWN, unix_now_secs};
+pub use types::{
+    Client, ClientDetail, ClientRecord, ClientTraffic, Envelope, Inbound, InboundSettings,
+    LastOnline, ServerStatus, XrayStatus,
+};
+
+/// The detected (or pinned) API generation of a panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// Inbound-scoped clients, settings as JSON strings (v2.x – v3.0.x).
+    A,
+    /// First-class clients under `/panel/api/clients/*`, nested JSON (v3.1+).
+    B,
+}
+
+impl std::fmt::Display for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::A => "Gen A (inbound-scoped clients, v2.x-v3.0.x)",
+            Self::B => "Gen B (/panel/api/clients, v3.1+)",
+        })
+    }
+}
+
+/// What the caller wants a client to look like. The caller chooses every identifier so that a
+/// retried call cannot create a second client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSpec {
+    /// VLESS UUID (`id` in settings, `uuid` in Gen B records).
+    pub uuid: String,
+    /// Panel-wide unique email: no `/`, `\`, whitespace or control characters.
+    pub email: String,
+    /// Subscription id.
+    pub sub_id: String,
+    /// `""` or `xtls-rprx-vision` (only meaningful on TCP + TLS/Reality).
+    pub flow: String,
+    /// Traffic limit in bytes (`totalGB`); 0 = unlimited.
+    pub total_bytes: u64,
+    /// Expiry in Unix ms (`expiryTime`); 0 = never; negative = ms counted from first connection.
+    pub expiry_time_ms: i64,
+    /// Concurrent IP limit (`limitIp`); 0 = unlimited.
+    pub limit_ip: u32,
+    /// Telegram user id (`tgId`); 0 = none.
+    pub tg_id: i64,
+    /// Free text (`comment`), e.g. the Discord user.
+    pub comment: String,
+    /// Whether the client may connect.
+    pub enable: bool,
+}
+
+impl ClientSpec {
+    /// A client that may connect, with no limits, no flow and no comment.
+    pub fn new(
+        uuid: impl Into<String>,
+        email: impl Into<String>,
+        sub_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            uuid: uuid.into(),
+            email: email.into(),
+            sub_id: sub_id.into(),
+            flow: String::new(),
+            total_bytes: 0,
+            expiry_time_ms: 0,
+            limit_ip: 0,
+            tg_id: 0,
+            comment: String::new(),
+            enable: true,
+        }
+    }
+
+    /// Writes this spec over `client`, keeping the fields the spec does not manage.
+    pub fn apply_to(&self, client: &mut Client) {
+        client.id.clone_from(&self.uuid);
+        client.email.clone_from(&self.email);
+        client.sub_id.clone_from(&self.sub_id);
+        client.flow.clone_from(&self.flow);
+        client.total_gb = i64::try_from(self.total_bytes).unwrap_or(i64::MAX);
+        client.expiry_time = self.expiry_time_ms;
+        client.limit_ip = i64::from(self.limit_ip);
+        client.tg_id = self.tg_id;
+        client.comment.clone_from(&self.comment);
+        client.enable = self.enable;
+    }
+
+    /// A fresh settings client for this spec.
+    pub fn to_client(&self) -> Client {
+        let mut c = Client::default();
+        self.apply_to(&mut c);
+        c
+    }
+
+    /// Checks the email the way Gen B does (`xui-api.md` §6.4); Gen A is laxer but the same
+    /// email must work on both.
+    ///
+    /// # Errors
+    /// [`PanelError::Rejected`] naming the problem.
+    pub fn validate(&self) -> PanelResult<()> {
+        let bad = |msg: &str| {
+            Err(PanelError::Rejected {
+                ctx: ErrorContext::new("ensure_client", "(local check)"),
+                msg: msg.to_owned(),
+            })
+        };
+        if self.email.is_empty() {
+            return bad("client email is required");
+        }
+        if self
+            .email
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control())
+        {
+            return bad("email must not contain '/', '\\', whitespace or control characters");
+        }
+        if self.uuid.is_empty() {
+            return bad("client uuid is required");
+        }
+        Ok(())
+    }
+}
+
+/// What [`PanelApi::ensure_client`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnsureOutcome {
+    /// The client did not exist and was created.
+    Created,
+    /// The client existed and was rewritten to match the spec.
+    Updated,
+    /// The client already matched the spec; nothing was written.
+    Unchanged,
+}
+
+/// What [`PanelApi::delete_client`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// The client is gone.
+    Deleted,
+    /// It was the last client of its inbound, which the panel refuses to delete, so it was
+    /// disabled instead.
+    Disabled,
+}
+
+/// Xray's state as the panel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XrayState {
+    /// `running`.
+    Running,
+    /// `stop`.
+    Stopped,
+    /// `error`, with the panel's error text.
+    Error(String),
+    /// `obj` was `null`: the panel restarted less than ~2 s ago.
+    Starting,
+    /// Any other value.
+    Other(String),
+}
+
+impl std::fmt::Display for XrayState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Running => f.write_str("running"),
+            Self::Stopped => f.write_str("stopped"),
+            Self::Error(m) if m.is_empty() => f.write_str("error"),
+            Self::Error(m) => write!(f, "error: {m}"),
+            Self::Starting => f.write_str("starting (panel just restarted)"),
+            Self::Other(s) => write!(f, "unknown state {s:?}"),
+        }
+    }
+}
+
+/// Health of the panel (`GET panel/api/server/status`, v2.7+).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelStatus {
+    /// API generation in use.
+    pub generation: Generation,
+    /// Panel version (`obj.panelVersion`, v3.1+ only).
+    pub panel_version: Option<String>,
+    /// Xray state.
+    pub xray: XrayState,
+    /// Xray version, empty when unknown.
+    pub xray_version: String,
+    /// Host uptime in seconds (0 when unknown).
+    pub uptime_secs: u64,
+}
+
+impl PanelStatus {
+    /// Builds a status from `server/status`'s `obj` (`None` right after a restart).
+    pub fn from_server(generation: Generation, obj: Option<ServerStatus>) -> Self {
+        let Some(s) = obj else {
+            return Self {
+                generation,
+                panel_version: None,
+                xray: XrayState::Starting,
+                xray_version: String::new(),
+                uptime_secs: 0,
+            };
+        };
+        let xray = match s.xray.state.as_str() {
+            "running" => XrayState::Running,
+            "stop" => XrayState::Stopped,
+            "error" => XrayState::Error(s.xray.error_msg.clone()),
+            other => XrayState::Other(other.to_owned()),
+        };
+        Self {
+            generation,
+            panel_version: s.panel_version.filter(|v| !v.is_empty()),
+            xray,
+            xray_version: s.xray.version,
+            uptime_secs: s.uptime,
+        }
+    }
+}
+
+/// The panel operations services need. Implemented by [`XuiClient`]; usable as
+/// `Arc<dyn PanelApi>`. Every method authenticates (and re-authenticates once) as needed.
+#[async_trait]
+pub trait PanelApi: Send + Sync {
+    /// Panel health: generation, version (v3.1+), Xray state.
+    ///
+    /// # Errors
+    /// [`PanelError::Unavailable`] when the panel is down, [`PanelError::Auth`] when login fails.
+    async fn status(&self) -> PanelResult<PanelStatus>;
+
+    /// All inbounds with their clients and traffic rows.
+    ///
+    /// # Errors
+    /// As [`PanelApi::status`], plus [`PanelError::Protocol`] for an unexpected answer.
+    async fn list_inbounds(&self) -> PanelResult<Vec<Inbound>>;
+
+    /// One inbound (its `client_stats` are empty on Gen A: the panel does not preload them).
+    ///
+    /// # Errors
+    /// [`PanelError::NotFound`] for an unknown id, otherwise as [`PanelApi::list_inbounds`].
+    async fn inbound(&self, id: u32) -> PanelResult<Inbound>;
+
+    /// Creates the client in `inbound_id`, or rewrites it to match `spec` when a client with that
+    /// email exists (idempotent; fields the spec does not manage are kept).
+    ///
+    /// # Errors
+    /// [`PanelError::Duplicate`] when the email belongs to a client of another inbound (Gen A),
+    /// [`PanelError::Rejected`] for an invalid spec, [`PanelError::NotFound`] for an unknown
+    /// inbound.
+    async fn ensure_client(&self, inbound_id: u32, spec: &ClientSpec)
+    -> PanelResult<EnsureOutcome>;
+
+    /// Sets a client's expiry (Unix ms; 0 = never) and traffic limit (bytes; 0 = unlimited).
+    /// `enable` is not changed.
+    ///
+    /// # Errors
+    /// [`PanelError::NotFound`] for an unknown email.
+    async fn extend_client(
+        &self,
+        email: &str,
+        expiry_time_ms: i64,
+        total_bytes: u64,
+    ) -> PanelResult<()>;
+
+    /// Enables or disables a client.
+    ///
+    /// # Errors
+    /// [`PanelError::NotFound`] for an unknown email.
+    async fn set_client_enabled(&self, email: &str, enable: bool) -> PanelResult<()>;
+
+    /// Deletes a client; the last client of an inbound is disabled instead.
+    ///
+    /// # Errors
+    /// [`PanelError::NotFound`] for an unknown email.
+    async fn delete_client(&self, email: &str) -> PanelResult<DeleteOutcome>;
+
+    /// A client's traffic row.
+    ///
+    /// # Errors
+    /// [`PanelError::NotFound`] for an unknown email.
+    async fn client_traffic(&self, email: &str) -> PanelResult<ClientTraffic>;
+
+    /// Emails with traffic in the panel's last poll (`null` reads as empty).
+    ///
+    /// # Errors
+    /// As [`PanelApi::status`].
+    async fn online_emails(&self) -> PanelResult<Vec<String>>;
+
+    /// Email → last traffic in Unix ms (0 = never), v2.7+; values sent in seconds are scaled.
+    ///
+    /// # Errors
+    /// As [`PanelApi::status`].
+    async fn last_online(&self) -> PanelResult<LastOnline>;
+}

@@ -1,0 +1,413 @@
+//! HTTP transport to one panel: base URL, TLS options, authentication and the session.
+//!
+//! Cookie mode logs in with `POST {B}login` (after `GET {B}csrf-token` on v3, whose token is
+//! then sent as `X-CSRF-Token` on every POST), adding the current TOTP code when a secret is
+//! configured. Bearer mode sends `Authorization: Bearer` on `panel/api/*` and never logs in.
+//! Every "not logged in" signal of `xui-api.md` §2.1 (3xx to the login page, 401, 403, bare 404,
+//! `success:false` with the session text of v2.0–2.2.1) triggers **one** re-login and one retry
+//! per call; a failed login is not retried for [`LOGIN_COOLDOWN`] (v3 blocks an IP after 5
+//! failures). Redirects are never followed. Secrets only go into bodies and headers.
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::{ErrorContext, PanelError, PanelResult};
+use super::types::Envelope;
+use crate::config::PanelConfig;
+
+mod session;
+
+use session::{Auth, LoginGate, Session, totp_from_base32};
+pub use session::{LOGIN_COOLDOWN, unix_now_secs};
+
+/// A request body.
+#[derive(Clone)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A JSON body.
+    Json(Value),
+}
+
+/// The raw answer to one request.
+pub struct Raw {
+    /// HTTP status.
+    pub status: StatusCode,
+    content_type: String,
+    location: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What one answer means.
+enum Step {
+    Done(Envelope<Value>),
+    AuthLost(String),
+    Fail(PanelError),
+}
+
+/// The HTTP side of [`super::XuiClient`].
+pub struct Transport {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+    timeout: Duration,
+    session: Mutex<Session>,
+    gate: tokio::sync::Mutex<LoginGate>,
+}
+
+impl Transport {
+    /// Builds the transport from the panel config (no request is sent).
+    ///
+    /// # Errors
+    /// [`PanelError::Config`] for a bad base URL, CA file or TOTP secret, or missing credentials.
+    pub fn new(cfg: &PanelConfig) -> PanelResult<Self> {
+        let mut base = Url::parse(cfg.base_url.trim())
+            .map_err(|e| PanelError::Config(format!("panel.base_url is not a URL ({e})")))?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let auth = if !cfg.api_token.is_empty() {
+            Auth::Bearer(cfg.api_token.clone())
+        } else if !cfg.username.is_empty() && !cfg.password.is_empty() {
+            let totp = if cfg.totp_secret.is_empty() {
+                None
+            } else {
+                Some(totp_from_base32(&cfg.totp_secret)?)
+            };
+            Auth::Cookie {
+                username: cfg.username.clone(),
+                password: cfg.password.clone(),
+                totp,
+            }
+        } else {
+            return Err(PanelError::Config(
+                "set panel.api_token, or panel.username and panel.password".into(),
+            ));
+        };
+        let timeout = cfg.timeout();
+        let mut builder = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("vpn-ticket-bot/", env!("CARGO_PKG_VERSION")));
+        if cfg.accept_invalid_certs {
+            tracing::warn!(
+                "panel.accept_invalid_certs is on: the panel's TLS certificate is not verified"
+            );
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        if let Some(path) = &cfg.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                PanelError::Config(format!("cannot read panel.ca_cert {}: {e}", path.display()))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                PanelError::Config(format!(
+                    "panel.ca_cert {} is not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| PanelError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            auth,
+            timeout,
+            session: Mutex::new(Session::default()),
+            gate: tokio::sync::Mutex::new(LoginGate::default()),
+        })
+    }
+
+    /// True when an API token is used.
+    pub fn is_bearer(&self) -> bool {
+        matches!(self.auth, Auth::Bearer(_))
+    }
+
+    /// Sends one request without any session handling; `Err` only for transport failures.
+    pub async fn send_raw(
+        &self,
+        ctx: &ErrorContext,
+        method: Method,
+        route: &str,
+        body: &Body,
+    ) -> PanelResult<Raw> {
+        let url = self
+            .base
+            .join(route)
+            .map_err(|e| PanelError::Config(format!("bad route {route}: {e}")))?;
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header(ACCEPT, "application/json")
+            .header("X-Requested-With", "XMLHttpRequest");
+        match &self.auth {
+            Auth::Bearer(token) if route.starts_with("panel/api/") => {
+                req = req.bearer_auth(token.expose());
+            }
+            _ => {}
+        }
+        if method != Method::GET {
+            let csrf = self.session.lock().expect("session lock").csrf.clone();
+            if let Some(token) = csrf.and_then(|t| HeaderValue::from_str(&t).ok()) {
+                req = req.header("X-CSRF-Token", token);
+            }
+        }
+        if let Body::Json(v) = body {
+            req = req.json(v);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(ctx, &e))?;
+        let status = resp.status();
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(CONTENT_TYPE).unwrap_or_default();
+        let location = header(LOCATION);
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(ctx, &e))?
+            .to_vec();
+        Ok(Raw {
+            status,
+            content_type,
+            location,
+            body,
+        })
+    }
+
+    fn transport_error(&self, ctx: &ErrorContext, e: &reqwest::Error) -> PanelError {
+        let reason = if e.is_timeout() {
+            format!("no answer within {} s", self.timeout.as_secs_f32())
+        } else {
+            let mut text = if e.is_connect() {
+                "cannot connect".to_owned()
+            } else {
+                "request failed".to_owned()
+            };
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        };
+        PanelError::Unavailable {
+            ctx: ctx.clone(),
+            reason,
+        }
+    }
+
+    /// Sends a call with session handling and decodes `obj` as `T` (`None` when absent/null).
+    ///
+    /// # Errors
+    /// Every [`PanelError`] kind; `success:false` is sorted by [`PanelError::from_refusal`].
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        method: Method,
+        route: &str,
+        body: Body,
+    ) -> PanelResult<Option<T>> {
+        let env = self.call_envelope(op, method, route, body).await?;
+        let ctx = ErrorContext::new(op, route);
+        if !env.success {
+            return Err(PanelError::from_refusal(ctx, &env.msg));
+        }
+        env.obj
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::from_value(v))
+            .transpose()
+            .map_err(|e| PanelError::Protocol {
+                ctx,
+                detail: format!("`obj` does not have the expected shape: {e}"),
+            })
+    }
+
+    /// Sends a call with session handling and returns the envelope (success or not).
+    ///
+    /// # Errors
+    /// Transport, auth and protocol failures; `success:false` is returned, not an error.
+    pub async fn call_envelope(
+        &self,
+        op: &'static str,
+        method: Method,
+        route: &str,
+        body: Body,
+    ) -> PanelResult<Envelope<Value>> {
+        let ctx = ErrorContext::new(op, route);
+        let mut relogged = false;
+        loop {
+            let (epoch, fresh) = self.ensure_login(op).await?;
+            let raw = self.send_raw(&ctx, method.clone(), route, &body).await?;
+            match self.interpret(&ctx, &raw) {
+                Step::Done(env) => return Ok(env),
+                Step::Fail(e) => return Err(e),
+                Step::AuthLost(signal) => {
+                    if self.is_bearer() {
+                        return Err(bearer_refused(ctx, raw.status, &signal));
+                    }
+                    if fresh || relogged {
+                        return Err(if raw.status == StatusCode::NOT_FOUND {
+                            PanelError::Protocol {
+                                ctx,
+                                detail:
+                                    "HTTP 404 with a fresh session: the route does not exist on \
+                                         this panel (wrong API generation or panel too old?)"
+                                        .into(),
+                            }
+                        } else {
+                            PanelError::Auth {
+                                ctx,
+                                reason: format!("{signal} even with a fresh session"),
+                            }
+                        });
+                    }
+                    tracing::info!(op, route, signal, "panel session lost; logging in again");
+                    self.invalidate(epoch);
+                    relogged = true;
+                }
+            }
+        }
+    }
+
+    /// Whether an authenticated `GET route` exists: 2xx JSON ⇒ true, 404 with a fresh session
+    /// (re-logging in once if the session was not fresh) ⇒ false.
+    ///
+    /// # Errors
+    /// Transport and auth failures, and any other answer.
+    pub async fn route_exists(&self, op: &'static str, route: &str) -> PanelResult<bool> {
+        let ctx = ErrorContext::new(op, route);
+        let mut relogged = false;
+        loop {
+            let (epoch, fresh) = self.ensure_login(op).await?;
+            let raw = self
+                .send_raw(&ctx, Method::GET, route, &Body::Empty)
+                .await?;
+            if raw.status != StatusCode::NOT_FOUND {
+                return match self.interpret(&ctx, &raw) {
+                    Step::Done(_) => Ok(true),
+                    Step::Fail(e) => Err(e),
+                    Step::AuthLost(signal) => Err(PanelError::Auth {
+                        ctx,
+                        reason: signal,
+                    }),
+                };
+            }
+            if fresh || relogged || self.is_bearer() {
+                return Ok(false);
+            }
+            self.invalidate(epoch);
+            relogged = true;
+        }
+    }
+
+    fn interpret(&self, ctx: &ErrorContext, raw: &Raw) -> Step {
+        let status = raw.status;
+        if status.is_redirection() {
+            let to = raw.location.as_deref().unwrap_or("?");
+            return Step::AuthLost(format!("HTTP {} redirect to {to}", status.as_u16()));
+        }
+        if matches!(status.as_u16(), 401 | 403 | 404) {
+            return Step::AuthLost(format!("HTTP {}", status.as_u16()));
+        }
+        if status.is_server_error() {
+            return Step::Fail(PanelError::Unavailable {
+                ctx: ctx.clone(),
+                reason: format!("HTTP {}{}", status.as_u16(), snippet(&raw.body)),
+            });
+        }
+        if !status.is_success() {
+            return Step::Fail(PanelError::Protocol {
+                ctx: ctx.clone(),
+                detail: format!("HTTP {}{}", status.as_u16(), snippet(&raw.body)),
+            });
+        }
+        match parse_envelope(raw) {
+            Ok(env) if !env.success && !self.is_bearer() && is_session_text(&env.msg) => {
+                Step::AuthLost(format!("session expired ({})", env.msg))
+            }
+            Ok(env) => Step::Done(env),
+            Err(detail) => Step::Fail(PanelError::Protocol {
+                ctx: ctx.clone(),
+                detail,
+            }),
+        }
+    }
+}
+
+fn bearer_refused(ctx: ErrorContext, status: StatusCode, signal: &str) -> PanelError {
+    if status == StatusCode::NOT_FOUND {
+        PanelError::Protocol {
+            ctx,
+            detail: "HTTP 404: the route does not exist on this panel, or the API token is not \
+                     accepted (v3.0.0-3.0.1 answer 404 to bad tokens)"
+                .into(),
+        }
+    } else {
+        PanelError::Auth {
+            ctx,
+            reason: format!("API token refused ({signal})"),
+        }
+    }
+}
+
+pub(super) fn parse_envelope(raw: &Raw) -> Result<Envelope<Value>, String> {
+    if raw.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(format!("HTTP {} with an empty body", raw.status.as_u16()));
+    }
+    if raw.content_type.contains("html") || raw.body.trim_ascii_start().starts_with(b"<") {
+        return Err(format!("HTML instead of JSON{}", snippet(&raw.body)));
+    }
+    serde_json::from_slice(&raw.body)
+        .map_err(|e| format!("not a JSON envelope ({e}){}", snippet(&raw.body)))
+}
+
+/// The v2.0–2.2.1 "please log in again" `msg` (English; other languages are caught by the
+/// HTTP signals of later versions).
+fn is_session_text(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("log in again") || m.contains("login again") || m.contains("session has expired")
+}
+
+pub(super) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        " with an empty body".into()
+    } else {
+        let cut: String = text.chars().take(80).collect();
+        format!(": {cut:?}")
+    }
+}
+
+/// Percent-encodes one path segment (emails may hold `@`, `+`...).
+pub fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}

@@ -1,0 +1,8 @@
+//! Emulators used by tests, the demo and benches.
+//!
+//! [`panel`] is an in-process 3x-ui panel (axum on 127.0.0.1, port 0) that behaves like a real
+//! panel of a chosen version, with fault injection driven by the test.
+
+#![warn(missing_docs)]
+
+pub mod panel;
