@@ -143,9 +143,15 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A command could not do its job; the text says why and what to do.
+    #[error("{0}")]
+    Command(String),
     /// The operator declined (or could not be asked) to confirm.
     #[error("{0}")]
     NotConfirmed(String),
+    /// The 3x-ui panel failed (unavailable, auth, not found, duplicate, unexpected answer).
+    #[error(transparent)]
+    Panel(#[from] crate::panel::PanelError),
     /// A blocking task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -75,9 +75,10 @@ fn dispatch(command: Command, config: &Config) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Run | Command::Demo { .. } | Command::Check => Err(Error::NotConfirmed(format!(
-            "`{}` is not available in this build yet: it arrives with the panel and Discord work \
-             (migrate, backup and restore are complete)",
+        Command::Check => check(config),
+        Command::Run | Command::Demo { .. } => Err(Error::Command(format!(
+            "`{}` is not available in this build yet: it arrives with the order core and the Discord \
+             layer (migrate, backup, restore and check are complete)",
             command_name(&command)
         ))),
     }
@@ -91,6 +92,38 @@ fn command_name(c: &Command) -> &'static str {
         Command::Backup { .. } => "backup",
         Command::Restore { .. } => "restore",
         Command::Check => "check",
+    }
+}
+
+/// Validates the config (done by loading it), logs in to the panel, prints the summary. Fails
+/// when the panel cannot be used or `panel.inbound_id` does not exist on it.
+fn check(config: &Config) -> Result<(), Error> {
+    println!(
+        "config: OK ({} plan(s), {} payment method(s))",
+        config.plans.len(),
+        config.payment_methods.len()
+    );
+    if config.panel.base_url.is_empty() {
+        return Err(Error::Config(
+            vpn_ticket_bot::config::ConfigError::Invalid {
+                key: "panel.base_url".into(),
+                reason: "not set: `check` needs the panel's URL (with its webBasePath)".into(),
+            },
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime for", "check"))?;
+    let summary = runtime.block_on(ops::check::check(config))?;
+    println!("{summary}");
+    if summary.configured_inbound_found() {
+        Ok(())
+    } else {
+        Err(Error::Command(format!(
+            "panel.inbound_id = {} does not exist on the panel; pick one of the inbounds above",
+            summary.configured_inbound
+        )))
     }
 }
 

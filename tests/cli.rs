@@ -202,3 +202,54 @@ fn commands_of_later_work_say_so_plainly() {
         );
     }
 }
+
+/// `check` as the operator runs it, against the panel emulator: exit code and summary.
+#[tokio::test]
+async fn check_prints_a_summary_and_fails_clearly() {
+    use vpn_ticket_bot::sim::panel::{Fault, PanelSim, Profile};
+
+    let sim = PanelSim::start(Profile::v3_6_0().with_api_token("check-token-777")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |inbound: u32| {
+        let config = format!(
+            "[panel]\nbase_url = \"{}\"\ninbound_id = {inbound}\ntimeout_secs = 2\n[storage]\ndata_dir = \"{}\"\n",
+            sim.base_url(),
+            dir.path().join("data").display()
+        );
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    };
+    let run = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+            .current_dir(dir.path())
+            .arg("check")
+            .env("VTB_PANEL_API_TOKEN", "check-token-777")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("VTB_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+    };
+
+    write(1);
+    let out = run().await.unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("panel: version 3.6.0, API Gen B"), "{shown}");
+    assert!(shown.contains("vless port 443 tcp/reality"), "{shown}");
+    assert!(shown.contains("panel.inbound_id = 1 found"), "{shown}");
+    assert!(!shown.contains("check-token-777"), "{shown}");
+
+    write(9);
+    let out = run().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("panel.inbound_id = 9 does not exist"),
+        "{}",
+        text(&out)
+    );
+
+    write(1);
+    sim.set_fault(Fault::Down).await;
+    let out = run().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("panel unavailable"), "{}", text(&out));
+}
