@@ -9,7 +9,7 @@ use vpn_ticket_bot::panel::{PanelApi, XuiClient};
 use vpn_ticket_bot::service::health::{HealthConfig, HealthEvent, HealthMonitor, PanelProbe};
 use vpn_ticket_bot::sim::panel::{Fault, PanelSim, Profile};
 
-async fn monitor(sim: &PanelSim) -> HealthMonitor {
+fn monitor(sim: &PanelSim) -> HealthMonitor {
     let p = sim.profile();
     let config = PanelConfig {
         base_url: sim.base_url(),
@@ -32,7 +32,7 @@ async fn monitor(sim: &PanelSim) -> HealthMonitor {
 #[tokio::test]
 async fn outage_after_three_failed_probes_and_recovery() {
     let sim = PanelSim::start(Profile::v3_6_0()).await;
-    let monitor = monitor(&sim).await;
+    let monitor = monitor(&sim);
     let breaker = monitor.breaker();
     assert_eq!(monitor.check_once().await, None, "healthy panel");
 
@@ -61,7 +61,7 @@ async fn outage_after_three_failed_probes_and_recovery() {
 #[tokio::test]
 async fn a_stopped_xray_counts_as_down() {
     let sim = PanelSim::start(Profile::v2_8_3()).await;
-    let monitor = monitor(&sim).await;
+    let monitor = monitor(&sim);
     sim.set_xray_state("stop");
     for _ in 0..2 {
         assert_eq!(monitor.check_once().await, None);
