@@ -121,12 +121,13 @@ fn insert(
 /// # Errors
 /// SQLite errors.
 pub fn entries_between(conn: &Connection, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, payment_id, kind, amount_minor, currency, at, note FROM revenue_ledger
          WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
-    )?;
-    let rows = stmt.query_map(params![from, to], entry)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        params![from, to],
+        entry,
+    )
 }
 
 /// Replaces the whole cache with `rows` (one transaction is the caller's: pass a `Transaction`).
@@ -189,18 +190,19 @@ pub fn add_to_cache(
 /// # Errors
 /// SQLite errors.
 pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
          WHERE period = ?1 ORDER BY period_key DESC, currency",
-    )?;
-    let rows = stmt.query_map([period], |r| {
-        Ok(CacheRow {
-            period: r.get(0)?,
-            period_key: r.get(1)?,
-            currency: r.get(2)?,
-            total_minor: r.get(3)?,
-            sales: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        [period],
+        |r| {
+            Ok(CacheRow {
+                period: r.get(0)?,
+                period_key: r.get(1)?,
+                currency: r.get(2)?,
+                total_minor: r.get(3)?,
+                sales: r.get(4)?,
+            })
+        },
+    )
 }
