@@ -6,6 +6,7 @@
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
+//! - [`discord`]: the Discord layer (typed custom_ids; commands and events to come).
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
@@ -21,6 +22,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discord;
 pub mod domain;
 pub mod error;
 pub mod logging;
