@@ -8,6 +8,7 @@
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock.
+//! - [`sim`]: local emulators (Discord) for tests, the demo and benches.
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -19,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod logging;
 pub mod ops;
+pub mod sim;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -1,0 +1,247 @@
+//! The test driver: what people do in the guild (join with roles, run a slash command, click a
+//! button, pick select options, submit a modal, upload a file, delete a channel by hand) and the
+//! faults an operator cannot cause from the bot (drop the gateway, 5xx, slow routes, closed DMs,
+//! rate-limit budgets). Every action goes through the same state and gateway as REST writes.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::faults::{Budget, RouteFault};
+use super::http1::Part;
+use super::limits::ApiError;
+use super::state::{InteractionRec, RoleRec, UserRec};
+use super::{Emulator, gateway::intents, messages, payload, rest};
+
+/// `wait_for` ran out of time.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("timed out waiting for the emulator state")]
+pub struct WaitTimeout;
+
+/// A slash command option value.
+#[derive(Debug, Clone)]
+pub enum CommandOption {
+    Str(&'static str, String),
+    Int(&'static str, i64),
+    Bool(&'static str, bool),
+    User(&'static str, u64),
+    Channel(&'static str, u64),
+    Role(&'static str, u64),
+}
+
+/// An interaction the driver created.
+#[derive(Debug, Clone)]
+pub struct InteractionRef {
+    pub id: u64,
+    pub token: String,
+}
+
+impl Emulator {
+    /// The guild id, the bot's user id (= application id) and the owner's id.
+    pub fn ids(&self) -> (u64, u64, u64) {
+        self.read(|s| (s.guild_id, s.bot_id, s.owner_id))
+    }
+
+    /// A role with the given permission bits; emits GUILD_ROLE_CREATE.
+    pub fn add_role(&self, name: &str, permissions: u64) -> u64 {
+        self.inner.with(|s| {
+            let id = s.id();
+            let position = i64::try_from(s.roles.len()).unwrap_or(1);
+            let r = RoleRec { id, name: name.into(), permissions, position, managed: false };
+            let ev = json!({"guild_id": s.guild_id.to_string(), "role": payload::role(&r)});
+            s.roles.insert(id, r);
+            s.dispatch("GUILD_ROLE_CREATE", &ev, intents::GUILDS);
+            id
+        })
+    }
+
+    /// Changes a role's permissions; emits GUILD_ROLE_UPDATE.
+    pub fn set_role_permissions(&self, role: u64, permissions: u64) {
+        self.inner.with(|s| {
+            if let Some(r) = s.roles.get_mut(&role) {
+                r.permissions = permissions;
+                let ev = json!({"guild_id": s.guild_id.to_string(), "role": payload::role(r)});
+                s.dispatch("GUILD_ROLE_UPDATE", &ev, intents::GUILDS);
+            }
+        });
+    }
+
+    /// A user joins the guild with roles; emits GUILD_MEMBER_ADD.
+    pub fn add_user(&self, name: &str, roles: &[u64]) -> u64 {
+        self.inner.with(|s| {
+            let id = s.id();
+            s.users.insert(id, UserRec { id, name: name.into(), bot: false, dms_closed: false });
+            s.members.insert(id, roles.to_vec());
+            let mut ev = payload::member(s, id);
+            ev["guild_id"] = json!(s.guild_id.to_string());
+            s.dispatch("GUILD_MEMBER_ADD", &ev, intents::GUILD_MEMBERS);
+            id
+        })
+    }
+
+    /// Closes (or opens) a user's DMs: the bot's DM sends then answer 50007.
+    pub fn set_dms_closed(&self, user: u64, closed: bool) {
+        self.inner.with(|s| {
+            if let Some(u) = s.users.get_mut(&user) {
+                u.dms_closed = closed;
+            }
+        });
+    }
+
+    fn new_interaction(&self, kind: u8, user: u64, channel: u64, data: Value, source: Option<u64>) -> InteractionRef {
+        self.inner.with(|s| {
+            let id = s.id();
+            let token = format!("tok{id}x{}", s.id());
+            let mut v = payload::interaction(s, id, &token, kind, user, channel, data);
+            if let Some(m) = source.and_then(|m| s.messages.get(&m)) {
+                v["message"] = payload::message(s, &self.inner.base_url(), m, false);
+            }
+            s.interactions.insert(
+                id,
+                InteractionRec {
+                    id,
+                    token: token.clone(),
+                    kind,
+                    user_id: user,
+                    channel_id: channel,
+                    created: Instant::now(),
+                    ack: None,
+                    original: None,
+                    loading: false,
+                    source_message: source,
+                    modal: None,
+                    followups: Vec::new(),
+                },
+            );
+            s.dispatch("INTERACTION_CREATE", &v, 0);
+            InteractionRef { id, token }
+        })
+    }
+
+    /// A user runs a slash command with options (USER/CHANNEL/ROLE options are resolved).
+    pub fn run_command(&self, user: u64, channel: u64, name: &str, options: &[CommandOption]) -> InteractionRef {
+        let data = self.read(|s| {
+            let cmd_id = s.commands.iter().find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
+            let mut resolved = json!({});
+            let opts: Vec<Value> = options
+                .iter()
+                .map(|o| match o {
+                    CommandOption::Str(n, v) => json!({"name": n, "type": 3, "value": v}),
+                    CommandOption::Int(n, v) => json!({"name": n, "type": 4, "value": v}),
+                    CommandOption::Bool(n, v) => json!({"name": n, "type": 5, "value": v}),
+                    CommandOption::User(n, u) => {
+                        resolved["users"][u.to_string()] = payload::user(s, *u);
+                        let mut m = payload::member(s, *u);
+                        if let Some(o) = m.as_object_mut() {
+                            o.remove("user");
+                        }
+                        resolved["members"][u.to_string()] = m;
+                        json!({"name": n, "type": 6, "value": u.to_string()})
+                    }
+                    CommandOption::Channel(n, c) => {
+                        let mut ch = s.channels.get(c).map(|c| payload::channel(s, c)).unwrap_or(Value::Null);
+                        ch["permissions"] = json!(s.permissions_in(user, *c).to_string());
+                        resolved["channels"][c.to_string()] = ch;
+                        json!({"name": n, "type": 7, "value": c.to_string()})
+                    }
+                    CommandOption::Role(n, r) => {
+                        resolved["roles"][r.to_string()] = s.roles.get(r).map(payload::role).unwrap_or(Value::Null);
+                        json!({"name": n, "type": 8, "value": r.to_string()})
+                    }
+                })
+                .collect();
+            json!({"id": cmd_id.unwrap_or_else(|| "1".into()), "name": name, "type": 1, "options": opts,
+                   "resolved": resolved, "guild_id": s.guild_id.to_string()})
+        });
+        self.new_interaction(2, user, channel, data, None)
+    }
+
+    /// A user clicks a button on a message.
+    pub fn click_button(&self, user: u64, message: u64, custom_id: &str) -> InteractionRef {
+        let channel = self.read(|s| s.messages.get(&message).map_or(0, |m| m.channel_id));
+        self.new_interaction(3, user, channel, json!({"custom_id": custom_id, "component_type": 2}), Some(message))
+    }
+
+    /// A user picks options in a string select on a message.
+    pub fn select(&self, user: u64, message: u64, custom_id: &str, values: &[&str]) -> InteractionRef {
+        let channel = self.read(|s| s.messages.get(&message).map_or(0, |m| m.channel_id));
+        let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
+        self.new_interaction(3, user, channel, data, Some(message))
+    }
+
+    /// The modal the bot opened in answer to an interaction (callback type 9).
+    pub fn modal_of(&self, interaction: &InteractionRef) -> Option<Value> {
+        self.read(|s| s.interactions.get(&interaction.id).and_then(|i| i.modal.clone()))
+    }
+
+    /// The user fills the modal opened for `opened_by` with `(custom_id, value)` pairs and
+    /// submits it. `None` when no modal was opened.
+    pub fn submit_modal(&self, opened_by: &InteractionRef, values: &[(&str, &str)]) -> Option<InteractionRef> {
+        let (modal, user, channel) = self.read(|s| {
+            let i = s.interactions.get(&opened_by.id)?;
+            Some((i.modal.clone()?, i.user_id, i.channel_id))
+        })?;
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|(id, v)| json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": v}]}))
+            .collect();
+        let data = json!({"custom_id": modal["custom_id"], "components": rows});
+        Some(self.new_interaction(5, user, channel, data, None))
+    }
+
+    /// A user posts a message (optionally with one file) in a channel; MESSAGE_CREATE follows.
+    ///
+    /// # Errors
+    /// The error Discord would give the user (unknown channel, file too large).
+    pub fn user_message(&self, user: u64, channel: u64, content: &str, file: Option<(&str, Vec<u8>)>) -> Result<u64, ApiError> {
+        let base = self.base_url();
+        self.inner.with(|s| {
+            if !s.channels.contains_key(&channel) {
+                return Err(ApiError::unknown_channel());
+            }
+            let files: Vec<Part> = file
+                .into_iter()
+                .map(|(name, data)| Part { name: "files[0]".into(), filename: Some(name.into()), content_type: None, data })
+                .collect();
+            let m = messages::build(s, channel, user, &json!({"content": content}), &files)?;
+            let id = m.id;
+            messages::insert(s, &base, m);
+            Ok(id)
+        })
+    }
+
+    /// Someone deletes a channel by hand; CHANNEL_DELETE follows. False if it did not exist.
+    pub fn delete_channel_by_hand(&self, channel: u64) -> bool {
+        self.inner.with(|s| rest::delete_channel(s, channel).is_some())
+    }
+
+    /// Drops every gateway connection with close code 4000; serenity resumes.
+    pub fn drop_gateway(&self) {
+        self.inner.kill_gateway.send_modify(|v| *v += 1);
+    }
+
+    /// Makes the next RESUME fail with op 9 (serenity then re-identifies).
+    pub fn fail_next_resume(&self) {
+        self.inner.with(|s| s.fail_next_resume = true);
+    }
+
+    /// Answers the next `times` requests to a route with `status`.
+    pub fn fail_route(&self, method: &str, route: &str, status: u16, times: u32) {
+        self.inner.with(|s| {
+            s.faults.failures.push(RouteFault { method: method.into(), route: route.into(), status, remaining: times });
+        });
+    }
+
+    /// Delays every answer on a route.
+    pub fn slow_route(&self, method: &str, route: &str, delay: Duration) {
+        self.inner.with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
+    }
+
+    /// Sets a rate-limit budget on a route (counted per major id).
+    pub fn set_rate_limit(&self, method: &str, route: &str, budget: Budget) {
+        self.inner.with(|s| {
+            s.faults.budgets.insert((method.into(), route.into()), budget);
+        });
+    }
+}

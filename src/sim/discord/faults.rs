@@ -1,0 +1,84 @@
+//! Fault injection and the rate-limit mode: answer a route with 5xx a number of times, delay a
+//! route, and per-route request budgets that answer 429 with `Retry-After`, `X-RateLimit-*` and a
+//! Discord-shaped body. Routes are `(METHOD, template)` pairs such as
+//! `("POST", "/channels/{channel_id}/messages")`; budgets are counted per major id like Discord.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::http1::Response;
+
+#[derive(Debug, Clone)]
+pub(crate) struct RouteFault {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+    pub remaining: u32,
+}
+
+/// A per-route budget: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub limit: u32,
+    pub window: Duration,
+    /// Send `X-RateLimit-*` headers on successful answers too. With them serenity waits before
+    /// it runs out and never sees a 429; without them (like a shared limit) it hits 429s.
+    pub announce: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    pub failures: Vec<RouteFault>,
+    pub delays: Vec<(String, String, Duration)>,
+    pub budgets: HashMap<(String, String), Budget>,
+    pub windows: HashMap<String, (Instant, u32)>,
+}
+
+impl Faults {
+    /// A configured failure for this route, consuming one.
+    pub fn take_failure(&mut self, method: &str, route: &str) -> Option<u16> {
+        let f = self.failures.iter_mut().find(|f| f.method == method && f.route == route && f.remaining > 0)?;
+        f.remaining -= 1;
+        Some(f.status)
+    }
+
+    pub fn delay(&self, method: &str, route: &str) -> Option<Duration> {
+        self.delays.iter().find(|(m, r, _)| m == method && r == route).map(|(_, _, d)| *d)
+    }
+
+    /// Counts a request against its budget. `Err` is the 429 to send; `Ok` holds the headers to
+    /// add to the successful answer.
+    pub fn rate_limit(&mut self, method: &str, route: &str, major: &str, now: Instant) -> Result<Vec<(String, String)>, Response> {
+        let Some(b) = self.budgets.get(&(method.to_owned(), route.to_owned())).copied() else {
+            return Ok(Vec::new());
+        };
+        let key = format!("{method} {route} {major}");
+        let w = self.windows.entry(key.clone()).or_insert((now, 0));
+        if now.duration_since(w.0) >= b.window {
+            *w = (now, 0);
+        }
+        let reset_after = b.window.saturating_sub(now.duration_since(w.0)).as_secs_f64().max(0.001);
+        let bucket = format!("{:016x}", key.bytes().fold(0u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c))));
+        let mut headers = vec![
+            ("x-ratelimit-limit".to_owned(), b.limit.to_string()),
+            ("x-ratelimit-reset-after".to_owned(), format!("{reset_after:.3}")),
+            ("x-ratelimit-bucket".to_owned(), bucket),
+        ];
+        if w.1 >= b.limit {
+            headers.push(("x-ratelimit-remaining".to_owned(), "0".to_owned()));
+            headers.push(("retry-after".to_owned(), format!("{reset_after:.3}")));
+            headers.push(("x-ratelimit-scope".to_owned(), "user".to_owned()));
+            headers.push(("x-ratelimit-global".to_owned(), "false".to_owned()));
+            let body = json!({"message": "You are being rate limited.", "retry_after": reset_after, "global": false});
+            let mut r = Response::json(429, &body);
+            r.headers = headers;
+            return Err(r);
+        }
+        w.1 += 1;
+        headers.push(("x-ratelimit-remaining".to_owned(), (b.limit - w.1).to_string()));
+        Ok(if b.announce { headers } else { Vec::new() })
+    }
+}

@@ -1,0 +1,3 @@
+//! Emulators used by tests, the demo and benches.
+
+pub mod discord;
