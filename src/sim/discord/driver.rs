@@ -48,7 +48,13 @@ impl Emulator {
         self.inner.with(|s| {
             let id = s.id();
             let position = i64::try_from(s.roles.len()).unwrap_or(1);
-            let r = RoleRec { id, name: name.into(), permissions, position, managed: false };
+            let r = RoleRec {
+                id,
+                name: name.into(),
+                permissions,
+                position,
+                managed: false,
+            };
             let ev = json!({"guild_id": s.guild_id.to_string(), "role": payload::role(&r)});
             s.roles.insert(id, r);
             s.dispatch("GUILD_ROLE_CREATE", &ev, intents::GUILDS);
@@ -71,7 +77,15 @@ impl Emulator {
     pub fn add_user(&self, name: &str, roles: &[u64]) -> u64 {
         self.inner.with(|s| {
             let id = s.id();
-            s.users.insert(id, UserRec { id, name: name.into(), bot: false, dms_closed: false });
+            s.users.insert(
+                id,
+                UserRec {
+                    id,
+                    name: name.into(),
+                    bot: false,
+                    dms_closed: false,
+                },
+            );
             s.members.insert(id, roles.to_vec());
             let mut ev = payload::member(s, id);
             ev["guild_id"] = json!(s.guild_id.to_string());
@@ -89,7 +103,14 @@ impl Emulator {
         });
     }
 
-    fn new_interaction(&self, kind: u8, user: u64, channel: u64, data: Value, source: Option<u64>) -> InteractionRef {
+    fn new_interaction(
+        &self,
+        kind: u8,
+        user: u64,
+        channel: u64,
+        data: Value,
+        source: Option<u64>,
+    ) -> InteractionRef {
         self.inner.with(|s| {
             let id = s.id();
             let token = format!("tok{id}x{}", s.id());
@@ -120,7 +141,13 @@ impl Emulator {
     }
 
     /// A user runs a slash command with options (USER/CHANNEL/ROLE options are resolved).
-    pub fn run_command(&self, user: u64, channel: u64, name: &str, options: &[CommandOption]) -> InteractionRef {
+    pub fn run_command(
+        &self,
+        user: u64,
+        channel: u64,
+        name: &str,
+        options: &[CommandOption],
+    ) -> InteractionRef {
         let data = self.read(|s| {
             let cmd_id = s.commands.iter().find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
             let mut resolved = json!({});
@@ -160,11 +187,23 @@ impl Emulator {
     /// A user clicks a button on a message.
     pub fn click_button(&self, user: u64, message: u64, custom_id: &str) -> InteractionRef {
         let channel = self.read(|s| s.messages.get(&message).map_or(0, |m| m.channel_id));
-        self.new_interaction(3, user, channel, json!({"custom_id": custom_id, "component_type": 2}), Some(message))
+        self.new_interaction(
+            3,
+            user,
+            channel,
+            json!({"custom_id": custom_id, "component_type": 2}),
+            Some(message),
+        )
     }
 
     /// A user picks options in a string select on a message.
-    pub fn select(&self, user: u64, message: u64, custom_id: &str, values: &[&str]) -> InteractionRef {
+    pub fn select(
+        &self,
+        user: u64,
+        message: u64,
+        custom_id: &str,
+        values: &[&str],
+    ) -> InteractionRef {
         let channel = self.read(|s| s.messages.get(&message).map_or(0, |m| m.channel_id));
         let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
         self.new_interaction(3, user, channel, data, Some(message))
@@ -172,12 +211,20 @@ impl Emulator {
 
     /// The modal the bot opened in answer to an interaction (callback type 9).
     pub fn modal_of(&self, interaction: &InteractionRef) -> Option<Value> {
-        self.read(|s| s.interactions.get(&interaction.id).and_then(|i| i.modal.clone()))
+        self.read(|s| {
+            s.interactions
+                .get(&interaction.id)
+                .and_then(|i| i.modal.clone())
+        })
     }
 
     /// The user fills the modal opened for `opened_by` with `(custom_id, value)` pairs and
     /// submits it. `None` when no modal was opened.
-    pub fn submit_modal(&self, opened_by: &InteractionRef, values: &[(&str, &str)]) -> Option<InteractionRef> {
+    pub fn submit_modal(
+        &self,
+        opened_by: &InteractionRef,
+        values: &[(&str, &str)],
+    ) -> Option<InteractionRef> {
         let (modal, user, channel) = self.read(|s| {
             let i = s.interactions.get(&opened_by.id)?;
             Some((i.modal.clone()?, i.user_id, i.channel_id))
@@ -190,11 +237,44 @@ impl Emulator {
         Some(self.new_interaction(5, user, channel, data, None))
     }
 
+    /// Submits the modal like a person: if the submit is not acknowledged within `patience`
+    /// (Discord then shows "Something went wrong"), submits again, up to 5 times. Needed because
+    /// poise installs its modal collector only after the type-9 callback returned, so an instant
+    /// submit can arrive before anyone listens; a human is never that fast.
+    ///
+    /// # Errors
+    /// [`WaitTimeout`] when no modal was opened or no submit was acknowledged.
+    pub async fn submit_modal_until_acked(
+        &self,
+        opened_by: &InteractionRef,
+        values: &[(&str, &str)],
+        patience: Duration,
+    ) -> Result<InteractionRef, WaitTimeout> {
+        for _ in 0..5 {
+            let submit = self.submit_modal(opened_by, values).ok_or(WaitTimeout)?;
+            let id = submit.id;
+            if self
+                .wait_for(patience, |s| s.interaction(id).and_then(|i| i.ack))
+                .await
+                .is_ok()
+            {
+                return Ok(submit);
+            }
+        }
+        Err(WaitTimeout)
+    }
+
     /// A user posts a message (optionally with one file) in a channel; MESSAGE_CREATE follows.
     ///
     /// # Errors
     /// The error Discord would give the user (unknown channel, file too large).
-    pub fn user_message(&self, user: u64, channel: u64, content: &str, file: Option<(&str, Vec<u8>)>) -> Result<u64, ApiError> {
+    pub fn user_message(
+        &self,
+        user: u64,
+        channel: u64,
+        content: &str,
+        file: Option<(&str, Vec<u8>)>,
+    ) -> Result<u64, ApiError> {
         let base = self.base_url();
         self.inner.with(|s| {
             if !s.channels.contains_key(&channel) {
@@ -202,7 +282,12 @@ impl Emulator {
             }
             let files: Vec<Part> = file
                 .into_iter()
-                .map(|(name, data)| Part { name: "files[0]".into(), filename: Some(name.into()), content_type: None, data })
+                .map(|(name, data)| Part {
+                    name: "files[0]".into(),
+                    filename: Some(name.into()),
+                    content_type: None,
+                    data,
+                })
                 .collect();
             let m = messages::build(s, channel, user, &json!({"content": content}), &files)?;
             let id = m.id;
@@ -213,7 +298,8 @@ impl Emulator {
 
     /// Someone deletes a channel by hand; CHANNEL_DELETE follows. False if it did not exist.
     pub fn delete_channel_by_hand(&self, channel: u64) -> bool {
-        self.inner.with(|s| rest::delete_channel(s, channel).is_some())
+        self.inner
+            .with(|s| rest::delete_channel(s, channel).is_some())
     }
 
     /// Drops every gateway connection with close code 4000; serenity resumes.
@@ -229,19 +315,27 @@ impl Emulator {
     /// Answers the next `times` requests to a route with `status`.
     pub fn fail_route(&self, method: &str, route: &str, status: u16, times: u32) {
         self.inner.with(|s| {
-            s.faults.failures.push(RouteFault { method: method.into(), route: route.into(), status, remaining: times });
+            s.faults.failures.push(RouteFault {
+                method: method.into(),
+                route: route.into(),
+                status,
+                remaining: times,
+            });
         });
     }
 
     /// Delays every answer on a route.
     pub fn slow_route(&self, method: &str, route: &str, delay: Duration) {
-        self.inner.with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
+        self.inner
+            .with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
     }
 
     /// Sets a rate-limit budget on a route (counted per major id).
     pub fn set_rate_limit(&self, method: &str, route: &str, budget: Budget) {
         self.inner.with(|s| {
-            s.faults.budgets.insert((method.into(), route.into()), budget);
+            s.faults
+                .budgets
+                .insert((method.into(), route.into()), budget);
         });
     }
 }

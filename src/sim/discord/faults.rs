@@ -40,19 +40,35 @@ pub(crate) struct Faults {
 impl Faults {
     /// A configured failure for this route, consuming one.
     pub fn take_failure(&mut self, method: &str, route: &str) -> Option<u16> {
-        let f = self.failures.iter_mut().find(|f| f.method == method && f.route == route && f.remaining > 0)?;
+        let f = self
+            .failures
+            .iter_mut()
+            .find(|f| f.method == method && f.route == route && f.remaining > 0)?;
         f.remaining -= 1;
         Some(f.status)
     }
 
     pub fn delay(&self, method: &str, route: &str) -> Option<Duration> {
-        self.delays.iter().find(|(m, r, _)| m == method && r == route).map(|(_, _, d)| *d)
+        self.delays
+            .iter()
+            .find(|(m, r, _)| m == method && r == route)
+            .map(|(_, _, d)| *d)
     }
 
     /// Counts a request against its budget. `Err` is the 429 to send; `Ok` holds the headers to
     /// add to the successful answer.
-    pub fn rate_limit(&mut self, method: &str, route: &str, major: &str, now: Instant) -> Result<Vec<(String, String)>, Response> {
-        let Some(b) = self.budgets.get(&(method.to_owned(), route.to_owned())).copied() else {
+    pub fn rate_limit(
+        &mut self,
+        method: &str,
+        route: &str,
+        major: &str,
+        now: Instant,
+    ) -> Result<Vec<(String, String)>, Response> {
+        let Some(b) = self
+            .budgets
+            .get(&(method.to_owned(), route.to_owned()))
+            .copied()
+        else {
             return Ok(Vec::new());
         };
         let key = format!("{method} {route} {major}");
@@ -60,11 +76,22 @@ impl Faults {
         if now.duration_since(w.0) >= b.window {
             *w = (now, 0);
         }
-        let reset_after = b.window.saturating_sub(now.duration_since(w.0)).as_secs_f64().max(0.001);
-        let bucket = format!("{:016x}", key.bytes().fold(0u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c))));
+        let reset_after = b
+            .window
+            .saturating_sub(now.duration_since(w.0))
+            .as_secs_f64()
+            .max(0.001);
+        let bucket = format!(
+            "{:016x}",
+            key.bytes()
+                .fold(0u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c)))
+        );
         let mut headers = vec![
             ("x-ratelimit-limit".to_owned(), b.limit.to_string()),
-            ("x-ratelimit-reset-after".to_owned(), format!("{reset_after:.3}")),
+            (
+                "x-ratelimit-reset-after".to_owned(),
+                format!("{reset_after:.3}"),
+            ),
             ("x-ratelimit-bucket".to_owned(), bucket),
         ];
         if w.1 >= b.limit {
@@ -78,7 +105,10 @@ impl Faults {
             return Err(r);
         }
         w.1 += 1;
-        headers.push(("x-ratelimit-remaining".to_owned(), (b.limit - w.1).to_string()));
+        headers.push((
+            "x-ratelimit-remaining".to_owned(),
+            (b.limit - w.1).to_string(),
+        ));
         Ok(if b.announce { headers } else { Vec::new() })
     }
 }

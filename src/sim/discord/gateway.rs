@@ -66,14 +66,20 @@ impl State {
 async fn send(inner: &Inner, tx: &mut (impl SinkExt<Message> + Unpin), frame: Value) -> bool {
     inner.with(|s| {
         let at_ms = s.now_ms();
-        s.log.push(LogEntry::Frame { at_ms, dir: "out", frame: frame.clone() });
+        s.log.push(LogEntry::Frame {
+            at_ms,
+            dir: "out",
+            frame: frame.clone(),
+        });
     });
     tx.send(Message::Text(frame.to_string())).await.is_ok()
 }
 
 /// Serves one websocket connection.
 pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
-    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else { return };
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
     let (mut tx, mut rx) = ws.split();
     let mut kill = inner.kill_gateway.subscribe();
     let hello = json!({"op": 10, "d": {"heartbeat_interval": inner.config.heartbeat_interval_ms}, "s": null, "t": null});
@@ -128,7 +134,12 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
         }
         // Deliver whatever is queued for this connection's session.
         if let Some((id, _, sent)) = &mut session {
-            let pending: Vec<Value> = inner.with(|s| s.sessions.get(id).map(|x| x.frames[*sent..].to_vec()).unwrap_or_default());
+            let pending: Vec<Value> = inner.with(|s| {
+                s.sessions
+                    .get(id)
+                    .map(|x| x.frames[*sent..].to_vec())
+                    .unwrap_or_default()
+            });
             for f in pending {
                 if !send(&inner, &mut tx, f).await {
                     return;
@@ -145,7 +156,14 @@ fn identify(inner: &Inner, d: &Value) -> (String, Arc<Notify>, usize) {
         let id = format!("session-{}", s.id());
         let notify = Arc::new(Notify::new());
         s.sessions.clear();
-        s.sessions.insert(id.clone(), Session { intents, frames: Vec::new(), notify: notify.clone() });
+        s.sessions.insert(
+            id.clone(),
+            Session {
+                intents,
+                frames: Vec::new(),
+                notify: notify.clone(),
+            },
+        );
         let ready = payload::ready(s, &id, &inner.ws_url());
         // Only this session exists, so these go to it alone.
         s.dispatch("READY", &ready, 0);
@@ -168,7 +186,8 @@ fn resume(inner: &Inner, d: &Value) -> Option<(String, Arc<Notify>, usize)> {
         let sess = s.sessions.get_mut(&id)?;
         let seq = seq.min(sess.frames.len());
         let next = sess.frames.len() + 1;
-        sess.frames.push(json!({"op": 0, "s": next, "t": "RESUMED", "d": {}}));
+        sess.frames
+            .push(json!({"op": 0, "s": next, "t": "RESUMED", "d": {}}));
         let notify = sess.notify.clone();
         notify.notify_one();
         Some((id, notify, seq))

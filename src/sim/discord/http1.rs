@@ -28,11 +28,21 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, v: &serde_json::Value) -> Self {
-        Response { status, headers: Vec::new(), content_type: "application/json".into(), body: v.to_string().into_bytes() }
+        Response {
+            status,
+            headers: Vec::new(),
+            content_type: "application/json".into(),
+            body: v.to_string().into_bytes(),
+        }
     }
 
     pub fn empty(status: u16) -> Self {
-        Response { status, headers: Vec::new(), content_type: String::new(), body: Vec::new() }
+        Response {
+            status,
+            headers: Vec::new(),
+            content_type: String::new(),
+            body: Vec::new(),
+        }
     }
 }
 
@@ -64,10 +74,20 @@ where
 {
     let mut r = BufReader::new(stream);
     loop {
-        let Ok(Some(req)) = read_request(&mut r).await else { return };
-        let close = req.headers.get("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        let Ok(Some(req)) = read_request(&mut r).await else {
+            return;
+        };
+        let close = req
+            .headers
+            .get("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
         let resp = handler(req).await;
-        let mut head = format!("HTTP/1.1 {} {}\r\ncontent-length: {}\r\n", resp.status, reason(resp.status), resp.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+            resp.status,
+            reason(resp.status),
+            resp.body.len()
+        );
         if !resp.content_type.is_empty() {
             head.push_str(&format!("content-type: {}\r\n", resp.content_type));
         }
@@ -76,7 +96,10 @@ where
         }
         head.push_str("\r\n");
         let w = r.get_mut();
-        if w.write_all(head.as_bytes()).await.is_err() || w.write_all(&resp.body).await.is_err() || w.flush().await.is_err() {
+        if w.write_all(head.as_bytes()).await.is_err()
+            || w.write_all(&resp.body).await.is_err()
+            || w.flush().await.is_err()
+        {
             return;
         }
         if close {
@@ -85,7 +108,9 @@ where
     }
 }
 
-async fn read_request<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> std::io::Result<Option<Request>> {
+async fn read_request<S: AsyncRead + Unpin>(
+    r: &mut BufReader<S>,
+) -> std::io::Result<Option<Request>> {
     let mut line = String::new();
     if r.read_line(&mut line).await? == 0 {
         return Ok(None);
@@ -108,11 +133,15 @@ async fn read_request<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> std::io::Re
         }
     }
     let mut body = Vec::new();
-    if headers.get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
         loop {
             let mut size = String::new();
             r.read_line(&mut size).await?;
-            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
             if n == 0 {
                 let mut end = String::new();
                 r.read_line(&mut end).await?;
@@ -123,7 +152,10 @@ async fn read_request<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> std::io::Re
             chunk.truncate(n);
             body.extend_from_slice(&chunk);
         }
-    } else if let Some(n) = headers.get("content-length").and_then(|l| l.parse::<usize>().ok()) {
+    } else if let Some(n) = headers
+        .get("content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+    {
         body = vec![0; n];
         r.read_exact(&mut body).await?;
     }
@@ -131,7 +163,13 @@ async fn read_request<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> std::io::Re
         Some((p, q)) => (p.to_owned(), q.to_owned()),
         None => (target, String::new()),
     };
-    Ok(Some(Request { method, path, query, headers, body }))
+    Ok(Some(Request {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    }))
 }
 
 /// One part of a multipart body.
@@ -147,7 +185,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 fn param(disposition: &str, key: &str) -> Option<String> {
@@ -159,7 +200,9 @@ fn param(disposition: &str, key: &str) -> Option<String> {
 
 /// Splits a `multipart/form-data` body; `None` when the content type is not multipart.
 pub fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?;
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?;
     let boundary = boundary.trim_matches('"');
     let delim = format!("--{boundary}");
     let mut parts = Vec::new();
@@ -177,7 +220,9 @@ pub fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
         let mut filename = None;
         let mut content_type = None;
         for h in head.split("\r\n") {
-            let Some((k, v)) = h.split_once(':') else { continue };
+            let Some((k, v)) = h.split_once(':') else {
+                continue;
+            };
             if k.eq_ignore_ascii_case("content-disposition") {
                 name = param(v, "name").unwrap_or_default();
                 filename = param(v, "filename");
@@ -185,7 +230,12 @@ pub fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
                 content_type = Some(v.trim().to_owned());
             }
         }
-        parts.push(Part { name, filename, content_type, data: body[data_start..next].to_vec() });
+        parts.push(Part {
+            name,
+            filename,
+            content_type,
+            data: body[data_start..next].to_vec(),
+        });
         pos = next + 2 + delim.len();
     }
     Some(parts)

@@ -26,7 +26,10 @@ fn unknown_webhook() -> ApiError {
 }
 
 fn by_token(s: &State, token: &str) -> Option<u64> {
-    s.interactions.values().find(|i| i.token == token).map(|i| i.id)
+    s.interactions
+        .values()
+        .find(|i| i.token == token)
+        .map(|i| i.id)
 }
 
 pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Reply {
@@ -49,12 +52,21 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
 
 fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
     let id: u64 = id.parse().map_err(|_| unknown_interaction())?;
-    let rec = s.interactions.get(&id).filter(|i| i.token == token).cloned().ok_or_else(unknown_interaction)?;
+    let rec = s
+        .interactions
+        .get(&id)
+        .filter(|i| i.token == token)
+        .cloned()
+        .ok_or_else(unknown_interaction)?;
     if Instant::now().duration_since(rec.created) > ACK_WINDOW {
         return Err(unknown_interaction());
     }
     if rec.ack.is_some() {
-        return Err(ApiError::new(400, 40060, "Interaction has already been acknowledged."));
+        return Err(ApiError::new(
+            400,
+            40060,
+            "Interaction has already been acknowledged.",
+        ));
     }
     let kind = u8::try_from(ctx.body["type"].as_u64().unwrap_or(0)).unwrap_or(0);
     let data = &ctx.body["data"];
@@ -67,7 +79,13 @@ fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
             let mut m = if kind == 4 {
                 messages::build(s, rec.channel_id, s.bot_id, data, &ctx.files)?
             } else {
-                messages::build(s, rec.channel_id, s.bot_id, &json!({"content": "vpn-bot is thinking..."}), &[])?
+                messages::build(
+                    s,
+                    rec.channel_id,
+                    s.bot_id,
+                    &json!({"content": "vpn-bot is thinking..."}),
+                    &[],
+                )?
             };
             m.content = if kind == 5 { String::new() } else { m.content };
             m.flags = if ephemeral { 64 } else { 0 } | if kind == 5 { 128 } else { 0 };
@@ -80,17 +98,29 @@ fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
         }
         6 => {}
         7 => {
-            let src = rec.source_message.ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body"))?;
+            let src = rec
+                .source_message
+                .ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body"))?;
             messages::edit(s, &ctx.base, src, data, &ctx.files)?;
         }
         9 => {
             if rec.kind == 5 {
-                return Err(ApiError::invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID", "Modal cannot answer a modal"));
+                return Err(ApiError::invalid_form(
+                    "type",
+                    "INTERACTION_RESPONSE_TYPE_INVALID",
+                    "Modal cannot answer a modal",
+                ));
             }
             limits::check_modal(data)?;
             modal = Some(data.clone());
         }
-        _ => return Err(ApiError::invalid_form("type", "BASE_TYPE_CHOICES", "Value must be one of (4, 5, 6, 7, 9).")),
+        _ => {
+            return Err(ApiError::invalid_form(
+                "type",
+                "BASE_TYPE_CHOICES",
+                "Value must be one of (4, 5, 6, 7, 9).",
+            ));
+        }
     }
     let r = s.interactions.get_mut(&id).expect("interaction exists");
     r.ack = Some(kind);
@@ -117,7 +147,9 @@ fn webhook(s: &mut State, method: &str, rest: &[&str], ctx: &Ctx, rec: &Interact
         ("POST", None) => {
             if rec.loading {
                 // After a defer, the first followup edits the deferred original.
-                let orig = rec.original.expect("deferred interactions have an original");
+                let orig = rec
+                    .original
+                    .expect("deferred interactions have an original");
                 let v = messages::edit(s, &ctx.base, orig, &ctx.body, &ctx.files)?;
                 s.interactions.get_mut(&rec.id).expect("exists").loading = false;
                 return Ok((200, v));
@@ -128,7 +160,11 @@ fn webhook(s: &mut State, method: &str, rest: &[&str], ctx: &Ctx, rec: &Interact
             m.visible_to = ephemeral.then_some(rec.user_id);
             let mid = m.id;
             let v = messages::insert(s, &ctx.base, m);
-            s.interactions.get_mut(&rec.id).expect("exists").followups.push(mid);
+            s.interactions
+                .get_mut(&rec.id)
+                .expect("exists")
+                .followups
+                .push(mid);
             Ok((200, v))
         }
         ("GET", Some(m)) => {

@@ -19,7 +19,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: u32, message: &str) -> Self {
-        ApiError { status, code, message: message.to_owned(), errors: None }
+        ApiError {
+            status,
+            code,
+            message: message.to_owned(),
+            errors: None,
+        }
     }
 
     pub fn unknown_channel() -> Self {
@@ -40,7 +45,12 @@ impl ApiError {
         for key in path.rsplit('.') {
             errors = json!({ key: errors });
         }
-        ApiError { status: 400, code: 50035, message: "Invalid Form Body".into(), errors: Some(errors) }
+        ApiError {
+            status: 400,
+            code: 50035,
+            message: "Invalid Form Body".into(),
+            errors: Some(errors),
+        }
     }
 
     pub fn into_response(self) -> Response {
@@ -59,24 +69,44 @@ fn len(v: &Value) -> usize {
 fn max_len(v: &Value, max: usize, path: &str) -> Result<usize, ApiError> {
     let n = len(v);
     if n > max {
-        return Err(ApiError::invalid_form(path, "BASE_TYPE_MAX_LENGTH", &format!("Must be {max} or fewer in length.")));
+        return Err(ApiError::invalid_form(
+            path,
+            "BASE_TYPE_MAX_LENGTH",
+            &format!("Must be {max} or fewer in length."),
+        ));
     }
     Ok(n)
 }
 
 fn check_embeds(embeds: &[Value]) -> Result<(), ApiError> {
     if embeds.len() > 10 {
-        return Err(ApiError::invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."));
+        return Err(ApiError::invalid_form(
+            "embeds",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 10 or fewer in length.",
+        ));
     }
     let mut total = 0;
     for (i, e) in embeds.iter().enumerate() {
         total += max_len(&e["title"], 256, &format!("embeds.{i}.title"))?;
         total += max_len(&e["description"], 4096, &format!("embeds.{i}.description"))?;
-        total += max_len(&e["footer"]["text"], 2048, &format!("embeds.{i}.footer.text"))?;
-        total += max_len(&e["author"]["name"], 256, &format!("embeds.{i}.author.name"))?;
+        total += max_len(
+            &e["footer"]["text"],
+            2048,
+            &format!("embeds.{i}.footer.text"),
+        )?;
+        total += max_len(
+            &e["author"]["name"],
+            256,
+            &format!("embeds.{i}.author.name"),
+        )?;
         let fields = e["fields"].as_array().cloned().unwrap_or_default();
         if fields.len() > 25 {
-            return Err(ApiError::invalid_form(&format!("embeds.{i}.fields"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
+            return Err(ApiError::invalid_form(
+                &format!("embeds.{i}.fields"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            ));
         }
         for (j, f) in fields.iter().enumerate() {
             total += max_len(&f["name"], 256, &format!("embeds.{i}.fields.{j}.name"))?;
@@ -84,7 +114,11 @@ fn check_embeds(embeds: &[Value]) -> Result<(), ApiError> {
         }
     }
     if total > 6000 {
-        return Err(ApiError::invalid_form("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"));
+        return Err(ApiError::invalid_form(
+            "embeds",
+            "MAX_EMBED_SIZE_EXCEEDED",
+            "Embed size exceeds maximum size of 6000",
+        ));
     }
     Ok(())
 }
@@ -92,20 +126,35 @@ fn check_embeds(embeds: &[Value]) -> Result<(), ApiError> {
 fn check_custom_id(c: &Value, path: &str) -> Result<(), ApiError> {
     let n = len(&c["custom_id"]);
     if c.get("custom_id").is_some() && !(1..=100).contains(&n) {
-        return Err(ApiError::invalid_form(&format!("{path}.custom_id"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."));
+        return Err(ApiError::invalid_form(
+            &format!("{path}.custom_id"),
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 100 in length.",
+        ));
     }
     Ok(())
 }
 
 fn check_components(rows: &[Value]) -> Result<(), ApiError> {
     if rows.len() > 5 {
-        return Err(ApiError::invalid_form("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."));
+        return Err(ApiError::invalid_form(
+            "components",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 5 or fewer in length.",
+        ));
     }
     for (i, row) in rows.iter().enumerate() {
         let items = row["components"].as_array().cloned().unwrap_or_default();
-        let selects = items.iter().filter(|c| c["type"].as_u64().is_some_and(|t| t != 2)).count();
+        let selects = items
+            .iter()
+            .filter(|c| c["type"].as_u64().is_some_and(|t| t != 2))
+            .count();
         if items.len() > 5 || (selects > 0 && items.len() > 1) {
-            return Err(ApiError::invalid_form(&format!("components.{i}.components"), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."));
+            return Err(ApiError::invalid_form(
+                &format!("components.{i}.components"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 5 or fewer in length.",
+            ));
         }
         for (j, c) in items.iter().enumerate() {
             let path = format!("components.{i}.components.{j}");
@@ -113,7 +162,11 @@ fn check_components(rows: &[Value]) -> Result<(), ApiError> {
             max_len(&c["label"], 80, &format!("{path}.label"))?;
             let options = c["options"].as_array().map_or(0, Vec::len);
             if options > 25 {
-                return Err(ApiError::invalid_form(&format!("{path}.options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
+                return Err(ApiError::invalid_form(
+                    &format!("{path}.options"),
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 25 or fewer in length.",
+                ));
             }
         }
     }
@@ -139,7 +192,11 @@ pub fn check_modal(data: &Value) -> Result<(), ApiError> {
     max_len(&data["title"], 45, "data.title")?;
     let rows = data["components"].as_array().map_or(0, Vec::len);
     if !(1..=5).contains(&rows) {
-        return Err(ApiError::invalid_form("data.components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length."));
+        return Err(ApiError::invalid_form(
+            "data.components",
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 5 in length.",
+        ));
     }
     Ok(())
 }

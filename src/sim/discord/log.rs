@@ -28,7 +28,11 @@ pub enum LogEntry {
         response: Value,
     },
     /// A gateway frame; `dir` is `"out"` (emulator → bot) or `"in"`.
-    Frame { at_ms: u64, dir: &'static str, frame: Value },
+    Frame {
+        at_ms: u64,
+        dir: &'static str,
+        frame: Value,
+    },
 }
 
 impl LogEntry {

@@ -16,17 +16,36 @@ pub(crate) fn now() -> String {
 }
 
 fn intent_for(s: &State, channel: u64) -> u64 {
-    if s.channels.get(&channel).is_some_and(|c| c.kind == kinds::DM) { intents::DIRECT_MESSAGES } else { intents::GUILD_MESSAGES }
+    if s.channels
+        .get(&channel)
+        .is_some_and(|c| c.kind == kinds::DM)
+    {
+        intents::DIRECT_MESSAGES
+    } else {
+        intents::GUILD_MESSAGES
+    }
 }
 
 /// Stores uploaded files as attachments (checking the 10 MiB limit).
-pub(crate) fn store_files(s: &mut State, body: &Value, files: &[Part]) -> Result<Vec<AttachmentRec>, ApiError> {
+pub(crate) fn store_files(
+    s: &mut State,
+    body: &Value,
+    files: &[Part],
+) -> Result<Vec<AttachmentRec>, ApiError> {
     let mut out = Vec::new();
     for (n, f) in files.iter().enumerate() {
         limits::check_file_size(f.data.len())?;
-        let index = f.name.trim_start_matches("files[").trim_end_matches(']').parse::<usize>().unwrap_or(n);
+        let index = f
+            .name
+            .trim_start_matches("files[")
+            .trim_end_matches(']')
+            .parse::<usize>()
+            .unwrap_or(n);
         let described = body["attachments"].as_array().and_then(|a| {
-            a.iter().find(|x| x["id"].as_u64() == Some(index as u64) || x["id"].as_str() == Some(index.to_string().as_str()))
+            a.iter().find(|x| {
+                x["id"].as_u64() == Some(index as u64)
+                    || x["id"].as_str() == Some(index.to_string().as_str())
+            })
         });
         let filename = described
             .and_then(|d| d["filename"].as_str().map(str::to_owned))
@@ -38,14 +57,23 @@ pub(crate) fn store_files(s: &mut State, body: &Value, files: &[Part]) -> Result
             id,
             filename,
             size: f.data.len(),
-            content_type: f.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()),
+            content_type: f
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
         });
     }
     Ok(out)
 }
 
 /// Builds (does not store) a message from a create body.
-pub(crate) fn build(s: &mut State, channel_id: u64, author_id: u64, body: &Value, files: &[Part]) -> Result<MessageRec, ApiError> {
+pub(crate) fn build(
+    s: &mut State,
+    channel_id: u64,
+    author_id: u64,
+    body: &Value,
+    files: &[Part],
+) -> Result<MessageRec, ApiError> {
     limits::check_message(body)?;
     let attachments = store_files(s, body, files)?;
     let empty = body["content"].as_str().is_none_or(str::is_empty)
@@ -103,10 +131,19 @@ pub(crate) fn insert(s: &mut State, base: &str, m: MessageRec) -> Value {
 }
 
 /// Applies an edit body to a stored message and emits MESSAGE_UPDATE; its REST JSON.
-pub(crate) fn edit(s: &mut State, base: &str, id: u64, body: &Value, files: &[Part]) -> Result<Value, ApiError> {
+pub(crate) fn edit(
+    s: &mut State,
+    base: &str,
+    id: u64,
+    body: &Value,
+    files: &[Part],
+) -> Result<Value, ApiError> {
     limits::check_message(body)?;
     let new = store_files(s, body, files)?;
-    let m = s.messages.get_mut(&id).ok_or_else(ApiError::unknown_message)?;
+    let m = s
+        .messages
+        .get_mut(&id)
+        .ok_or_else(ApiError::unknown_message)?;
     if let Some(c) = body.get("content").filter(|c| !c.is_null()) {
         m.content = c.as_str().unwrap_or_default().to_owned();
     }
@@ -117,7 +154,10 @@ pub(crate) fn edit(s: &mut State, base: &str, id: u64, body: &Value, files: &[Pa
         m.components = c.as_array().cloned().unwrap_or_default();
     }
     if let Some(keep) = body["attachments"].as_array() {
-        let kept: Vec<String> = keep.iter().filter_map(|a| a["id"].as_str().map(str::to_owned)).collect();
+        let kept: Vec<String> = keep
+            .iter()
+            .filter_map(|a| a["id"].as_str().map(str::to_owned))
+            .collect();
         m.attachments.retain(|a| kept.contains(&a.id.to_string()));
     }
     m.attachments.extend(new);
@@ -134,10 +174,16 @@ pub(crate) fn edit(s: &mut State, base: &str, id: u64, body: &Value, files: &[Pa
 
 /// Deletes a message and emits MESSAGE_DELETE.
 pub(crate) fn delete(s: &mut State, id: u64) -> Result<(), ApiError> {
-    let m = s.messages.remove(&id).ok_or_else(ApiError::unknown_message)?;
+    let m = s
+        .messages
+        .remove(&id)
+        .ok_or_else(ApiError::unknown_message)?;
     if !m.is_ephemeral() {
         let mut ev = json!({"id": id.to_string(), "channel_id": m.channel_id.to_string()});
-        if s.channels.get(&m.channel_id).is_some_and(|c| c.kind != kinds::DM) {
+        if s.channels
+            .get(&m.channel_id)
+            .is_some_and(|c| c.kind != kinds::DM)
+        {
             ev["guild_id"] = json!(s.guild_id.to_string());
         }
         s.dispatch("MESSAGE_DELETE", &ev, intent_for(s, m.channel_id));
@@ -163,7 +209,13 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
                 .and_then(|l| l.parse::<usize>().ok())
                 .unwrap_or(50);
             require(s, c, perms::VIEW_CHANNEL | perms::READ_MESSAGE_HISTORY)?;
-            let list: Vec<Value> = s.messages_in(c).into_iter().rev().take(limit).map(|m| payload::message(s, &ctx.base, m, false)).collect();
+            let list: Vec<Value> = s
+                .messages_in(c)
+                .into_iter()
+                .rev()
+                .take(limit)
+                .map(|m| payload::message(s, &ctx.base, m, false))
+                .collect();
             Ok((200, Value::Array(list)))
         }
         ("POST", ["messages"]) => {
@@ -171,7 +223,11 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
             if ch.kind == kinds::DM {
                 let recipient = ch.recipient.and_then(|r| s.users.get(&r));
                 if recipient.is_some_and(|u| u.dms_closed) {
-                    return Err(ApiError::new(403, 50007, "Cannot send messages to this user"));
+                    return Err(ApiError::new(
+                        403,
+                        50007,
+                        "Cannot send messages to this user",
+                    ));
                 }
             } else {
                 let mut need = perms::VIEW_CHANNEL | perms::SEND_MESSAGES;
@@ -185,9 +241,16 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
         }
         ("POST", ["messages", "bulk-delete"]) => {
             require(s, c, perms::MANAGE_MESSAGES)?;
-            let ids: Vec<u64> = ctx.body["messages"].as_array().map(|a| a.iter().filter_map(|i| i.as_str()?.parse().ok()).collect()).unwrap_or_default();
+            let ids: Vec<u64> = ctx.body["messages"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|i| i.as_str()?.parse().ok()).collect())
+                .unwrap_or_default();
             if !(2..=100).contains(&ids.len()) {
-                return Err(ApiError::invalid_form("messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."));
+                return Err(ApiError::invalid_form(
+                    "messages",
+                    "BASE_TYPE_BAD_LENGTH",
+                    "Must be between 2 and 100 in length.",
+                ));
             }
             for i in &ids {
                 s.messages.remove(i);
@@ -197,20 +260,38 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
             Ok((204, Value::Null))
         }
         ("GET", ["messages", m]) => {
-            let m = s.messages.get(&msg_id(m)?).filter(|m| m.channel_id == c).ok_or_else(ApiError::unknown_message)?;
+            let m = s
+                .messages
+                .get(&msg_id(m)?)
+                .filter(|m| m.channel_id == c)
+                .ok_or_else(ApiError::unknown_message)?;
             Ok((200, payload::message(s, &ctx.base, m, false)))
         }
         ("PATCH", ["messages", m]) => {
             let m = msg_id(m)?;
-            let author = s.messages.get(&m).filter(|x| x.channel_id == c).ok_or_else(ApiError::unknown_message)?.author_id;
+            let author = s
+                .messages
+                .get(&m)
+                .filter(|x| x.channel_id == c)
+                .ok_or_else(ApiError::unknown_message)?
+                .author_id;
             if author != s.bot_id {
-                return Err(ApiError::new(403, 50005, "Cannot edit a message authored by another user"));
+                return Err(ApiError::new(
+                    403,
+                    50005,
+                    "Cannot edit a message authored by another user",
+                ));
             }
             Ok((200, edit(s, &ctx.base, m, &ctx.body, &ctx.files)?))
         }
         ("DELETE", ["messages", m]) => {
             let m = msg_id(m)?;
-            let author = s.messages.get(&m).filter(|x| x.channel_id == c).ok_or_else(ApiError::unknown_message)?.author_id;
+            let author = s
+                .messages
+                .get(&m)
+                .filter(|x| x.channel_id == c)
+                .ok_or_else(ApiError::unknown_message)?
+                .author_id;
             if author != s.bot_id {
                 require(s, c, perms::MANAGE_MESSAGES)?;
             }

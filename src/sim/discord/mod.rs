@@ -89,7 +89,10 @@ impl Inner {
     /// Runs `f` on the state and wakes every `wait_for`.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let r = {
-            let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut s = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut s)
         };
         self.changed.send_modify(|v| *v += 1);
@@ -113,7 +116,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("http", &self.inner.http_addr).finish_non_exhaustive()
+        f.debug_struct("Emulator")
+            .field("http", &self.inner.http_addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,12 +132,20 @@ impl Emulator {
         let ws = TcpListener::bind("127.0.0.1:0").await?;
         let (tls, acceptor, ca_pem) = if config.tls {
             let (acceptor, pem) = tls_acceptor()?;
-            (Some(TcpListener::bind("127.0.0.1:0").await?), Some(acceptor), pem)
+            (
+                Some(TcpListener::bind("127.0.0.1:0").await?),
+                Some(acceptor),
+                pem,
+            )
         } else {
             (None, None, String::new())
         };
         let inner = Arc::new(Inner {
-            state: Mutex::new(State::new(&config.guild_name, &config.bot_name, &config.owner_name)),
+            state: Mutex::new(State::new(
+                &config.guild_name,
+                &config.bot_name,
+                &config.owner_name,
+            )),
             changed: watch::channel(0).0,
             kill_gateway: watch::channel(0).0,
             config,
@@ -145,7 +158,9 @@ impl Emulator {
         tokio::spawn(async move {
             while let Ok((stream, _)) = http.accept().await {
                 let i = i.clone();
-                tokio::spawn(http1::serve(stream, move |req| rest::handle(i.clone(), req)));
+                tokio::spawn(http1::serve(stream, move |req| {
+                    rest::handle(i.clone(), req)
+                }));
             }
         });
         let i = inner.clone();
@@ -192,7 +207,10 @@ impl Emulator {
 
     /// Option A: serenity's proxy with its rate limiter off (429s are not retried here).
     pub fn http_proxy_mode(&self, token: &str) -> serenity::http::Http {
-        let client = reqwest::Client::builder().no_proxy().build().expect("reqwest client");
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("reqwest client");
         serenity::http::HttpBuilder::new(token)
             .client(client)
             .proxy(self.base_url())
@@ -207,7 +225,8 @@ impl Emulator {
     /// When the emulator was started with `tls: false`.
     pub fn http_tls_mode(&self, token: &str) -> serenity::http::Http {
         let addr = self.inner.tls_addr.expect("emulator started without tls");
-        let cert = reqwest::Certificate::from_pem(self.inner.ca_pem.as_bytes()).expect("emulator certificate");
+        let cert = reqwest::Certificate::from_pem(self.inner.ca_pem.as_bytes())
+            .expect("emulator certificate");
         let client = reqwest::Client::builder()
             .no_proxy()
             .use_rustls_tls()
@@ -215,7 +234,9 @@ impl Emulator {
             .resolve("discord.com", addr)
             .build()
             .expect("reqwest client");
-        serenity::http::HttpBuilder::new(token).client(client).build()
+        serenity::http::HttpBuilder::new(token)
+            .client(client)
+            .build()
     }
 
     /// Reads the state.
@@ -227,13 +248,21 @@ impl Emulator {
     ///
     /// # Errors
     /// [`WaitTimeout`] when `timeout` passes first.
-    pub async fn wait_for<T>(&self, timeout: Duration, mut f: impl FnMut(&State) -> Option<T>) -> Result<T, WaitTimeout> {
+    pub async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut f: impl FnMut(&State) -> Option<T>,
+    ) -> Result<T, WaitTimeout> {
         let mut rx = self.inner.changed.subscribe();
         let fut = async {
             loop {
                 rx.borrow_and_update();
                 let found = {
-                    let s = self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let s = self
+                        .inner
+                        .state
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     f(&s)
                 };
                 if let Some(v) = found {
@@ -244,7 +273,9 @@ impl Emulator {
                 }
             }
         };
-        tokio::time::timeout(timeout, fut).await.map_err(|_| WaitTimeout)
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| WaitTimeout)
     }
 
     /// A copy of the request/frame log.

@@ -33,8 +33,11 @@ pub fn role(r: &RoleRec) -> Value {
 }
 
 pub fn member(s: &State, user_id: u64) -> Value {
-    let roles: Vec<String> =
-        s.members.get(&user_id).map(|r| r.iter().map(ToString::to_string).collect()).unwrap_or_default();
+    let roles: Vec<String> = s
+        .members
+        .get(&user_id)
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
     json!({
         "user": user(s, user_id), "roles": roles, "deaf": false, "mute": false, "flags": 0,
         "joined_at": JOINED_AT, "nick": null, "pending": false,
@@ -66,7 +69,10 @@ pub fn attachment_url(base: &str, id: u64, filename: &str) -> String {
 
 /// A message as REST returns it (`with_member` adds the partial member gateway events carry).
 pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Value {
-    let guild = s.channels.get(&m.channel_id).is_some_and(|c| c.kind != kinds::DM);
+    let guild = s
+        .channels
+        .get(&m.channel_id)
+        .is_some_and(|c| c.kind != kinds::DM);
     let atts: Vec<Value> = m
         .attachments
         .iter()
@@ -112,7 +118,11 @@ pub fn guild(s: &State, gateway: bool) -> Value {
     });
     if gateway {
         let members: Vec<Value> = s.members.keys().map(|u| member(s, *u)).collect();
-        let channels: Vec<Value> = s.guild_channels().into_iter().map(|c| channel(s, c)).collect();
+        let channels: Vec<Value> = s
+            .guild_channels()
+            .into_iter()
+            .map(|c| channel(s, c))
+            .collect();
         let extra = json!({
             "joined_at": JOINED_AT, "large": false, "unavailable": false, "member_count": members.len(),
             "voice_states": [], "members": members, "channels": channels, "threads": [], "presences": [],
@@ -142,7 +152,15 @@ pub fn application(s: &State) -> Value {
 }
 
 /// The shared envelope of an INTERACTION_CREATE: `member`, permissions and the 2025 keys.
-pub fn interaction(s: &State, id: u64, token: &str, kind: u8, user_id: u64, channel_id: u64, data: Value) -> Value {
+pub fn interaction(
+    s: &State,
+    id: u64,
+    token: &str,
+    kind: u8,
+    user_id: u64,
+    channel_id: u64,
+    data: Value,
+) -> Value {
     let ch = s.channels.get(&channel_id);
     let dm = ch.is_some_and(|c| c.kind == kinds::DM);
     let mut v = json!({

@@ -25,7 +25,8 @@ pub(crate) struct Ctx<'a> {
 }
 
 fn id(seg: &str) -> Result<u64, ApiError> {
-    seg.parse().map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
+    seg.parse()
+        .map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
 }
 
 /// The route template and major parameter of a path.
@@ -46,7 +47,9 @@ fn route_of(segs: &[&str]) -> (String, String) {
             "commands" => Some("command_id"),
             "attachments" => Some("attachment_id"),
             "webhooks" => Some("webhook_id"),
-            _ if i >= 2 && (segs[i - 2] == "interactions" || segs[i - 2] == "webhooks") => Some("token"),
+            _ if i >= 2 && (segs[i - 2] == "interactions" || segs[i - 2] == "webhooks") => {
+                Some("token")
+            }
             _ => None,
         };
         out.push('/');
@@ -69,12 +72,25 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
         let file = rest.split('/').next().and_then(|i| i.parse::<u64>().ok());
         let data = file.and_then(|i| inner.with(|s| s.files.get(&i).cloned()));
         return match data {
-            Some(d) => Response { status: 200, headers: Vec::new(), content_type: "application/octet-stream".into(), body: d },
+            Some(d) => Response {
+                status: 200,
+                headers: Vec::new(),
+                content_type: "application/octet-stream".into(),
+                body: d,
+            },
             None => ApiError::new(404, 0, "404: Not Found").into_response(),
         };
     }
-    let path = req.path.strip_prefix("/api/v10").or_else(|| req.path.strip_prefix("/api")).unwrap_or(&req.path);
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let path = req
+        .path
+        .strip_prefix("/api/v10")
+        .or_else(|| req.path.strip_prefix("/api"))
+        .unwrap_or(&req.path);
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (route, major) = route_of(&segs);
     let ctype = req.headers.get("content-type").cloned().unwrap_or_default();
     let (body, files) = if ctype.starts_with("multipart/") {
@@ -84,18 +100,34 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
             .find(|p| p.name == "payload_json")
             .and_then(|p| serde_json::from_slice(&p.data).ok())
             .unwrap_or(Value::Null);
-        (json, parts.into_iter().filter(|p| p.name.starts_with("files[")).collect())
+        (
+            json,
+            parts
+                .into_iter()
+                .filter(|p| p.name.starts_with("files["))
+                .collect(),
+        )
     } else if req.body.is_empty() {
         (Value::Null, Vec::new())
     } else {
-        (serde_json::from_slice(&req.body).unwrap_or(Value::Null), Vec::new())
+        (
+            serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+            Vec::new(),
+        )
     };
-    let file_names: Vec<String> = files.iter().map(|f| f.filename.clone().unwrap_or_default()).collect();
+    let file_names: Vec<String> = files
+        .iter()
+        .map(|f| f.filename.clone().unwrap_or_default())
+        .collect();
     let (delay, failure, limited) = inner.with(|s| {
         let now = tokio::time::Instant::now();
         let delay = s.faults.delay(&req.method, &route);
         let failure = s.faults.take_failure(&req.method, &route);
-        let limited = if failure.is_some() { Ok(Vec::new()) } else { s.faults.rate_limit(&req.method, &route, &major, now) };
+        let limited = if failure.is_some() {
+            Ok(Vec::new())
+        } else {
+            s.faults.rate_limit(&req.method, &route, &major, now)
+        };
         (delay, failure, limited)
     });
     if let Some(d) = delay {
@@ -107,9 +139,19 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
         match limited {
             Err(r) => r,
             Ok(headers) => {
-                let ctx = Ctx { base: base.clone(), body: body.clone(), files, query: &req.query };
-                let authorised = req.headers.get("authorization").is_some_and(|a| a.starts_with("Bot "))
-                    || segs.first().is_some_and(|s| *s == "webhooks" || *s == "interactions");
+                let ctx = Ctx {
+                    base: base.clone(),
+                    body: body.clone(),
+                    files,
+                    query: &req.query,
+                };
+                let authorised = req
+                    .headers
+                    .get("authorization")
+                    .is_some_and(|a| a.starts_with("Bot "))
+                    || segs
+                        .first()
+                        .is_some_and(|s| *s == "webhooks" || *s == "interactions");
                 let reply = if authorised {
                     inner.with(|s| route_request(s, &req.method, &segs, &ctx, &inner.ws_url()))
                 } else {
@@ -151,25 +193,47 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}}),
         )),
         ("GET", ["users", "@me"]) => Ok((200, payload::user(s, s.bot_id))),
-        ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => Ok((200, payload::application(s))),
+        ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => {
+            Ok((200, payload::application(s)))
+        }
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
-        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => put_commands(s, ctx),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            put_commands(s, ctx)
+        }
         ("GET", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             Ok((200, Value::Array(s.commands.clone())))
         }
         ("GET", ["guilds", _]) => Ok((200, payload::guild(s, false))),
-        ("GET", ["guilds", _, "channels"]) => {
-            Ok((200, Value::Array(s.guild_channels().into_iter().map(|c| payload::channel(s, c)).collect())))
-        }
+        ("GET", ["guilds", _, "channels"]) => Ok((
+            200,
+            Value::Array(
+                s.guild_channels()
+                    .into_iter()
+                    .map(|c| payload::channel(s, c))
+                    .collect(),
+            ),
+        )),
         ("POST", ["guilds", _, "channels"]) => create_channel(s, ctx),
-        ("GET", ["guilds", _, "roles"]) => Ok((200, Value::Array(s.roles.values().map(payload::role).collect()))),
+        ("GET", ["guilds", _, "roles"]) => Ok((
+            200,
+            Value::Array(s.roles.values().map(payload::role).collect()),
+        )),
         ("GET", ["guilds", _, "members", u]) => {
             let u = id(u)?;
-            if s.members.contains_key(&u) { Ok((200, payload::member(s, u))) } else { Err(ApiError::new(404, 10007, "Unknown Member")) }
+            if s.members.contains_key(&u) {
+                Ok((200, payload::member(s, u)))
+            } else {
+                Err(ApiError::new(404, 10007, "Unknown Member"))
+            }
         }
-        ("PUT" | "DELETE", ["guilds", _, "members", u, "roles", r]) => member_role(s, method == "PUT", id(u)?, id(r)?),
+        ("PUT" | "DELETE", ["guilds", _, "members", u, "roles", r]) => {
+            member_role(s, method == "PUT", id(u)?, id(r)?)
+        }
         ("GET", ["channels", c]) => {
-            let c = s.channels.get(&id(c)?).ok_or_else(ApiError::unknown_channel)?;
+            let c = s
+                .channels
+                .get(&id(c)?)
+                .ok_or_else(ApiError::unknown_channel)?;
             Ok((200, payload::channel(s, c)))
         }
         ("PATCH", ["channels", c]) => edit_channel(s, id(c)?, &ctx.body),
@@ -179,7 +243,9 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
             let v = delete_channel(s, c).ok_or_else(ApiError::unknown_channel)?;
             Ok((200, v))
         }
-        ("PUT" | "DELETE", ["channels", c, "permissions", o]) => set_overwrite(s, id(c)?, id(o)?, method == "PUT", &ctx.body),
+        ("PUT" | "DELETE", ["channels", c, "permissions", o]) => {
+            set_overwrite(s, id(c)?, id(o)?, method == "PUT", &ctx.body)
+        }
         (_, ["channels", ..]) => messages::route(s, method, segs, ctx),
         (_, ["interactions", ..] | ["webhooks", ..]) => interactions::route(s, method, segs, ctx),
         _ => Err(ApiError::new(404, 0, "404: Not Found")),
@@ -191,19 +257,37 @@ pub(crate) fn require(s: &State, channel: u64, bits: u64) -> Result<(), ApiError
     if !s.channels.contains_key(&channel) {
         return Err(ApiError::unknown_channel());
     }
-    if s.permissions_in(s.bot_id, channel) & bits == bits { Ok(()) } else { Err(ApiError::missing_permissions()) }
+    if s.permissions_in(s.bot_id, channel) & bits == bits {
+        Ok(())
+    } else {
+        Err(ApiError::missing_permissions())
+    }
 }
 
 fn open_dm(s: &mut State, ctx: &Ctx) -> Reply {
-    let user = ctx.body["recipient_id"].as_str().and_then(|u| u.parse::<u64>().ok()).or_else(|| ctx.body["recipient_id"].as_u64());
-    let user = user.filter(|u| s.users.contains_key(u)).ok_or_else(|| ApiError::new(400, 50033, "Invalid Recipient(s)"))?;
+    let user = ctx.body["recipient_id"]
+        .as_str()
+        .and_then(|u| u.parse::<u64>().ok())
+        .or_else(|| ctx.body["recipient_id"].as_u64());
+    let user = user
+        .filter(|u| s.users.contains_key(u))
+        .ok_or_else(|| ApiError::new(400, 50033, "Invalid Recipient(s)"))?;
     let ch = if let Some(c) = s.dm_channels.get(&user) {
         *c
     } else {
         let c = s.id();
         s.channels.insert(
             c,
-            ChannelRec { id: c, kind: kinds::DM, name: String::new(), parent_id: None, position: 0, topic: None, overwrites: Vec::new(), recipient: Some(user) },
+            ChannelRec {
+                id: c,
+                kind: kinds::DM,
+                name: String::new(),
+                parent_id: None,
+                position: 0,
+                topic: None,
+                overwrites: Vec::new(),
+                recipient: Some(user),
+            },
         );
         s.dm_channels.insert(user, c);
         c
@@ -215,7 +299,11 @@ fn put_commands(s: &mut State, ctx: &Ctx) -> Reply {
     let list = ctx.body.as_array().cloned().unwrap_or_default();
     let mut out = Vec::new();
     for mut c in list {
-        let existing = s.commands.iter().find(|e| e["name"] == c["name"]).and_then(|e| e["id"].as_str().map(str::to_owned));
+        let existing = s
+            .commands
+            .iter()
+            .find(|e| e["name"] == c["name"])
+            .and_then(|e| e["id"].as_str().map(str::to_owned));
         let cid = existing.unwrap_or_else(|| s.id().to_string());
         c["id"] = json!(cid);
         c["application_id"] = json!(s.bot_id.to_string());
@@ -233,7 +321,10 @@ fn put_commands(s: &mut State, ctx: &Ctx) -> Reply {
 }
 
 fn parse_bits(v: &Value) -> u64 {
-    v.as_str().and_then(|x| x.parse().ok()).or_else(|| v.as_u64()).unwrap_or(0)
+    v.as_str()
+        .and_then(|x| x.parse().ok())
+        .or_else(|| v.as_u64())
+        .unwrap_or(0)
 }
 
 fn parse_overwrites(v: &Value) -> Vec<Overwrite> {
@@ -257,26 +348,50 @@ fn create_channel(s: &mut State, ctx: &Ctx) -> Reply {
         return Err(ApiError::missing_permissions());
     }
     if s.guild_channels().len() >= 500 {
-        return Err(ApiError::new(400, 30013, "Maximum number of guild channels reached (500)"));
+        return Err(ApiError::new(
+            400,
+            30013,
+            "Maximum number of guild channels reached (500)",
+        ));
     }
     let name = b["name"].as_str().unwrap_or_default().to_owned();
     if !(1..=100).contains(&name.chars().count()) {
-        return Err(ApiError::invalid_form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."));
+        return Err(ApiError::invalid_form(
+            "name",
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 100 in length.",
+        ));
     }
     let parent_id = b["parent_id"].as_str().and_then(|p| p.parse::<u64>().ok());
     if let Some(p) = parent_id {
-        if !s.channels.get(&p).is_some_and(|c| c.kind == kinds::CATEGORY) {
-            return Err(ApiError::invalid_form("parent_id", "CHANNEL_PARENT_INVALID", "Category does not exist"));
+        if !s
+            .channels
+            .get(&p)
+            .is_some_and(|c| c.kind == kinds::CATEGORY)
+        {
+            return Err(ApiError::invalid_form(
+                "parent_id",
+                "CHANNEL_PARENT_INVALID",
+                "Category does not exist",
+            ));
         }
         if s.children_of(p) >= 50 {
-            return Err(ApiError::invalid_form("parent_id", "CHANNEL_PARENT_MAX_CHANNELS", "Maximum number of channels in category reached (50)"));
+            return Err(ApiError::invalid_form(
+                "parent_id",
+                "CHANNEL_PARENT_MAX_CHANNELS",
+                "Maximum number of channels in category reached (50)",
+            ));
         }
     }
     let c = s.id();
     let rec = ChannelRec {
         id: c,
         kind: u8::try_from(b["type"].as_u64().unwrap_or(0)).unwrap_or(0),
-        name: if b["type"].as_u64().unwrap_or(0) == 0 { name.to_lowercase().replace(' ', "-") } else { name },
+        name: if b["type"].as_u64().unwrap_or(0) == 0 {
+            name.to_lowercase().replace(' ', "-")
+        } else {
+            name
+        },
         parent_id,
         position: b["position"].as_i64().unwrap_or(0),
         topic: b["topic"].as_str().map(str::to_owned),
@@ -295,7 +410,10 @@ fn edit_channel(s: &mut State, c: u64, b: &Value) -> Reply {
         need |= perms::MANAGE_ROLES;
     }
     require(s, c, need)?;
-    let ch = s.channels.get_mut(&c).ok_or_else(ApiError::unknown_channel)?;
+    let ch = s
+        .channels
+        .get_mut(&c)
+        .ok_or_else(ApiError::unknown_channel)?;
     if let Some(n) = b["name"].as_str() {
         n.clone_into(&mut ch.name);
     }
@@ -327,11 +445,19 @@ pub(crate) fn delete_channel(s: &mut State, c: u64) -> Option<Value> {
 
 fn set_overwrite(s: &mut State, c: u64, target: u64, put: bool, b: &Value) -> Reply {
     require(s, c, perms::MANAGE_ROLES)?;
-    let ch = s.channels.get_mut(&c).ok_or_else(ApiError::unknown_channel)?;
+    let ch = s
+        .channels
+        .get_mut(&c)
+        .ok_or_else(ApiError::unknown_channel)?;
     ch.overwrites.retain(|o| o.id != target);
     if put {
         let kind = u8::try_from(b["type"].as_u64().unwrap_or(0)).unwrap_or(0);
-        ch.overwrites.push(Overwrite { id: target, kind, allow: parse_bits(&b["allow"]), deny: parse_bits(&b["deny"]) });
+        ch.overwrites.push(Overwrite {
+            id: target,
+            kind,
+            allow: parse_bits(&b["allow"]),
+            deny: parse_bits(&b["deny"]),
+        });
     }
     let v = payload::channel(s, &s.channels[&c]);
     s.dispatch("CHANNEL_UPDATE", &v, intents::GUILDS);
@@ -345,7 +471,10 @@ fn member_role(s: &mut State, add: bool, user: u64, role: u64) -> Reply {
     if !s.roles.contains_key(&role) {
         return Err(ApiError::new(404, 10011, "Unknown Role"));
     }
-    let roles = s.members.get_mut(&user).ok_or_else(|| ApiError::new(404, 10007, "Unknown Member"))?;
+    let roles = s
+        .members
+        .get_mut(&user)
+        .ok_or_else(|| ApiError::new(404, 10007, "Unknown Member"))?;
     roles.retain(|r| *r != role);
     if add {
         roles.push(role);

@@ -9,7 +9,9 @@ use serenity::model::prelude::*;
 use super::log::LogEntry;
 
 fn parse<T: DeserializeOwned>(v: &Value, what: &str) -> Result<(), String> {
-    serde_json::from_value::<T>(v.clone()).map(|_| ()).map_err(|e| format!("{what}: {e}: {v}"))
+    serde_json::from_value::<T>(v.clone())
+        .map(|_| ())
+        .map_err(|e| format!("{what}: {e}: {v}"))
 }
 
 /// Checks one gateway frame sent to the bot.
@@ -17,9 +19,13 @@ fn parse<T: DeserializeOwned>(v: &Value, what: &str) -> Result<(), String> {
 /// # Errors
 /// A description of the frame that does not parse or parses as `Event::Unknown`.
 pub fn check_frame(frame: &Value) -> Result<(), String> {
-    let ev: GatewayEvent = serde_json::from_value(frame.clone()).map_err(|e| format!("frame: {e}: {frame}"))?;
+    let ev: GatewayEvent =
+        serde_json::from_value(frame.clone()).map_err(|e| format!("frame: {e}: {frame}"))?;
     if let GatewayEvent::Dispatch(_, Event::Unknown(u)) = ev {
-        return Err(format!("dispatch {} parsed as Event::Unknown: {frame}", u.kind));
+        return Err(format!(
+            "dispatch {} parsed as Event::Unknown: {frame}",
+            u.kind
+        ));
     }
     Ok(())
 }
@@ -29,10 +35,17 @@ pub fn check_frame(frame: &Value) -> Result<(), String> {
 ///
 /// # Errors
 /// A description of the body that does not parse.
-pub fn check_response(method: &str, route: &str, status: u16, body: &Value) -> Result<bool, String> {
+pub fn check_response(
+    method: &str,
+    route: &str,
+    status: u16,
+    body: &Value,
+) -> Result<bool, String> {
     if status >= 400 {
         let ok = body["code"].is_i64() || body["code"].is_u64();
-        return if ok && body["message"].is_string() || status == 429 && body["retry_after"].is_number() {
+        return if ok && body["message"].is_string()
+            || status == 429 && body["retry_after"].is_number()
+        {
             Ok(true)
         } else {
             Err(format!("error body without code/message: {body}"))
@@ -48,7 +61,11 @@ pub fn check_response(method: &str, route: &str, status: u16, body: &Value) -> R
         ("GET", "/users/@me") => parse::<CurrentUser>(body, &what)?,
         ("GET", "/oauth2/applications/@me") => parse::<CurrentApplicationInfo>(body, &what)?,
         ("POST", "/users/@me/channels") => parse::<PrivateChannel>(body, &what)?,
-        ("PUT" | "GET", "/applications/{application_id}/commands" | "/applications/{application_id}/guilds/{guild_id}/commands") => {
+        (
+            "PUT" | "GET",
+            "/applications/{application_id}/commands"
+            | "/applications/{application_id}/guilds/{guild_id}/commands",
+        ) => {
             parse::<Vec<Command>>(body, &what)?;
         }
         ("GET", "/guilds/{guild_id}") => parse::<PartialGuild>(body, &what)?,
@@ -59,10 +76,14 @@ pub fn check_response(method: &str, route: &str, status: u16, body: &Value) -> R
             b["guild_id"] = Value::String("1".into());
             parse::<Member>(&b, &what)?;
         }
-        ("POST", "/guilds/{guild_id}/channels") | ("PATCH", "/channels/{channel_id}") => parse::<GuildChannel>(body, &what)?,
+        ("POST", "/guilds/{guild_id}/channels") | ("PATCH", "/channels/{channel_id}") => {
+            parse::<GuildChannel>(body, &what)?
+        }
         ("GET" | "DELETE", "/channels/{channel_id}") => parse::<Channel>(body, &what)?,
         ("GET", "/channels/{channel_id}/messages") => parse::<Vec<Message>>(body, &what)?,
-        (_, r) if r.contains("/messages") || r.starts_with("/webhooks/") => parse::<Message>(body, &what)?,
+        (_, r) if r.contains("/messages") || r.starts_with("/webhooks/") => {
+            parse::<Message>(body, &what)?
+        }
         _ => return Err(format!("{what}: no serenity type known for this route")),
     }
     Ok(true)
@@ -75,13 +96,21 @@ pub fn check_log(log: &[LogEntry]) -> (Vec<String>, usize) {
     let mut checked = 0;
     for e in log {
         match e {
-            LogEntry::Frame { dir: "out", frame, .. } => {
+            LogEntry::Frame {
+                dir: "out", frame, ..
+            } => {
                 checked += 1;
                 if let Err(f) = check_frame(frame) {
                     failures.push(f);
                 }
             }
-            LogEntry::Rest { method, route, status, response, .. } => match check_response(method, route, *status, response) {
+            LogEntry::Rest {
+                method,
+                route,
+                status,
+                response,
+                ..
+            } => match check_response(method, route, *status, response) {
                 Ok(true) => checked += 1,
                 Ok(false) => {}
                 Err(f) => failures.push(f),

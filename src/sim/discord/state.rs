@@ -200,7 +200,12 @@ impl State {
         s.bot_id = s.id();
         s.users.insert(
             s.bot_id,
-            UserRec { id: s.bot_id, name: bot_name.into(), bot: true, dms_closed: false },
+            UserRec {
+                id: s.bot_id,
+                name: bot_name.into(),
+                bot: true,
+                dms_closed: false,
+            },
         );
         s.bot_role = s.id();
         s.roles.insert(
@@ -217,7 +222,12 @@ impl State {
         s.owner_id = s.id();
         s.users.insert(
             s.owner_id,
-            UserRec { id: s.owner_id, name: owner_name.into(), bot: false, dms_closed: false },
+            UserRec {
+                id: s.owner_id,
+                name: owner_name.into(),
+                bot: false,
+                dms_closed: false,
+            },
         );
         s.members.insert(s.owner_id, Vec::new());
         let general = s.id();
@@ -253,23 +263,37 @@ impl State {
         if user_id == self.owner_id {
             return perms::ALL;
         }
-        let Some(member_roles) = self.members.get(&user_id) else { return 0 };
-        let mut p = self.roles.get(&self.everyone_role).map_or(0, |r| r.permissions);
+        let Some(member_roles) = self.members.get(&user_id) else {
+            return 0;
+        };
+        let mut p = self
+            .roles
+            .get(&self.everyone_role)
+            .map_or(0, |r| r.permissions);
         for r in member_roles {
             if let Some(role) = self.roles.get(r) {
                 p |= role.permissions;
             }
         }
-        if p & perms::ADMINISTRATOR != 0 { perms::ALL } else { p }
+        if p & perms::ADMINISTRATOR != 0 {
+            perms::ALL
+        } else {
+            p
+        }
     }
 
     /// Permissions of a member in a channel, as Discord computes them. A DM channel gives its
     /// recipient and the bot view and send.
     pub fn permissions_in(&self, user_id: u64, channel_id: u64) -> u64 {
-        let Some(ch) = self.channels.get(&channel_id) else { return 0 };
+        let Some(ch) = self.channels.get(&channel_id) else {
+            return 0;
+        };
         if ch.kind == kinds::DM {
             return if ch.recipient == Some(user_id) || user_id == self.bot_id {
-                perms::VIEW_CHANNEL | perms::SEND_MESSAGES | perms::ATTACH_FILES | perms::READ_MESSAGE_HISTORY
+                perms::VIEW_CHANNEL
+                    | perms::SEND_MESSAGES
+                    | perms::ATTACH_FILES
+                    | perms::READ_MESSAGE_HISTORY
             } else {
                 0
             };
@@ -279,17 +303,29 @@ impl State {
             return perms::ALL;
         }
         let mut p = base;
-        if let Some(o) = ch.overwrites.iter().find(|o| o.kind == 0 && o.id == self.everyone_role) {
+        if let Some(o) = ch
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 0 && o.id == self.everyone_role)
+        {
             p = (p & !o.deny) | o.allow;
         }
         let roles = self.members.get(&user_id).cloned().unwrap_or_default();
         let (mut allow, mut deny) = (0, 0);
-        for o in ch.overwrites.iter().filter(|o| o.kind == 0 && roles.contains(&o.id)) {
+        for o in ch
+            .overwrites
+            .iter()
+            .filter(|o| o.kind == 0 && roles.contains(&o.id))
+        {
             allow |= o.allow;
             deny |= o.deny;
         }
         p = (p & !deny) | allow;
-        if let Some(o) = ch.overwrites.iter().find(|o| o.kind == 1 && o.id == user_id) {
+        if let Some(o) = ch
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 1 && o.id == user_id)
+        {
             p = (p & !o.deny) | o.allow;
         }
         if p & perms::VIEW_CHANNEL == 0 { 0 } else { p }
@@ -305,26 +341,40 @@ impl State {
 
     /// Guild channels (not DMs), ordered by id.
     pub fn guild_channels(&self) -> Vec<&ChannelRec> {
-        self.channels.values().filter(|c| c.kind != kinds::DM).collect()
+        self.channels
+            .values()
+            .filter(|c| c.kind != kinds::DM)
+            .collect()
     }
 
     pub fn channel_by_name(&self, name: &str) -> Option<&ChannelRec> {
-        self.channels.values().find(|c| c.kind != kinds::DM && c.name == name)
+        self.channels
+            .values()
+            .find(|c| c.kind != kinds::DM && c.name == name)
     }
 
     /// Non-ephemeral messages in a channel, oldest first.
     pub fn messages_in(&self, channel_id: u64) -> Vec<&MessageRec> {
-        self.messages.values().filter(|m| m.channel_id == channel_id && !m.is_ephemeral()).collect()
+        self.messages
+            .values()
+            .filter(|m| m.channel_id == channel_id && !m.is_ephemeral())
+            .collect()
     }
 
     /// Messages in the DM channel between the bot and a user.
     pub fn dms_of(&self, user_id: u64) -> Vec<&MessageRec> {
-        self.dm_channels.get(&user_id).map(|c| self.messages_in(*c)).unwrap_or_default()
+        self.dm_channels
+            .get(&user_id)
+            .map(|c| self.messages_in(*c))
+            .unwrap_or_default()
     }
 
     /// Ephemeral messages a user was shown, oldest first.
     pub fn ephemeral_for(&self, user_id: u64) -> Vec<&MessageRec> {
-        self.messages.values().filter(|m| m.is_ephemeral() && m.visible_to == Some(user_id)).collect()
+        self.messages
+            .values()
+            .filter(|m| m.is_ephemeral() && m.visible_to == Some(user_id))
+            .collect()
     }
 
     /// The stored bytes of an uploaded attachment.
@@ -338,7 +388,10 @@ impl State {
 
     /// The bot's original response to an interaction, once there is one.
     pub fn original_response(&self, interaction_id: u64) -> Option<&MessageRec> {
-        self.interactions.get(&interaction_id)?.original.and_then(|m| self.messages.get(&m))
+        self.interactions
+            .get(&interaction_id)?
+            .original
+            .and_then(|m| self.messages.get(&m))
     }
 
     /// The request/frame log so far.
@@ -352,6 +405,9 @@ impl State {
 
     /// How many guild channels exist under a category.
     pub fn children_of(&self, category: u64) -> usize {
-        self.channels.values().filter(|c| c.parent_id == Some(category)).count()
+        self.channels
+            .values()
+            .filter(|c| c.parent_id == Some(category))
+            .count()
     }
 }

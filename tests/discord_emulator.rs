@@ -1,0 +1,631 @@
+//! A poise bot written for this test runs, unmodified, against the Discord emulator in both HTTP
+//! modes (serenity's proxy with the rate limiter off, and TLS for `discord.com` with it on), and
+//! everything the emulator sent it is parsed back with serenity's own model types.
+
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ChannelId, ChannelType, CreateActionRow, CreateAttachment, CreateButton, CreateChannel,
+    CreateEmbed, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
+    FullEvent, GuildId, Interaction, PermissionOverwrite, PermissionOverwriteType, Permissions,
+    RoleId, UserId,
+};
+use vpn_ticket_bot::sim::discord::state::{MessageRec, State};
+use vpn_ticket_bot::sim::discord::{
+    Budget, CommandOption, Emulator, EmulatorConfig, LogEntry, selfcheck,
+};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Ctx<'a> = poise::Context<'a, Data, Error>;
+
+const T: Duration = Duration::from_secs(20);
+
+struct Data {
+    guild: GuildId,
+    general: ChannelId,
+}
+
+/// Ephemeral pong, then a followup, then edit the first reply.
+#[poise::command(slash_command)]
+async fn ping(ctx: Ctx<'_>) -> Result<(), Error> {
+    let first = ctx
+        .send(
+            poise::CreateReply::default()
+                .content("pong")
+                .ephemeral(true),
+        )
+        .await?;
+    ctx.say("followup").await?;
+    first
+        .edit(ctx, poise::CreateReply::default().content("pong edited"))
+        .await?;
+    Ok(())
+}
+
+/// Defers, then answers (the first followup edits the deferred original).
+#[poise::command(slash_command)]
+async fn slow(ctx: Ctx<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    ctx.say("slow done").await?;
+    Ok(())
+}
+
+/// Opens a private ticket channel for a user and posts an embed, a button and a file in it.
+#[poise::command(slash_command)]
+async fn open(ctx: Ctx<'_>, name: String, user: UserId) -> Result<(), Error> {
+    let data = ctx.data();
+    let everyone = RoleId::new(data.guild.get());
+    let overwrites = vec![
+        PermissionOverwrite {
+            allow: Permissions::empty(),
+            deny: Permissions::VIEW_CHANNEL,
+            kind: PermissionOverwriteType::Role(everyone),
+        },
+        PermissionOverwrite {
+            allow: Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES,
+            deny: Permissions::empty(),
+            kind: PermissionOverwriteType::Member(user),
+        },
+    ];
+    let ch = data
+        .guild
+        .create_channel(
+            ctx,
+            CreateChannel::new(name)
+                .kind(ChannelType::Text)
+                .permissions(overwrites),
+        )
+        .await?;
+    let msg = CreateMessage::new()
+        .content(format!("Ticket for <@{user}>"))
+        .embed(
+            CreateEmbed::new()
+                .title("Ticket")
+                .description("Describe your problem")
+                .field("Plan", "1 month", true),
+        )
+        .components(vec![CreateActionRow::Buttons(vec![
+            CreateButton::new("close").label("Close"),
+        ])])
+        .add_file(CreateAttachment::bytes(
+            b"hello ticket".to_vec(),
+            "hello.txt",
+        ));
+    ch.id.send_message(ctx, msg).await?;
+    ctx.say(format!("opened {}", ch.id)).await?;
+    Ok(())
+}
+
+/// Takes SEND_MESSAGES away from a user in a channel.
+#[poise::command(slash_command)]
+async fn mute(ctx: Ctx<'_>, channel: ChannelId, user: UserId) -> Result<(), Error> {
+    let ow = PermissionOverwrite {
+        allow: Permissions::VIEW_CHANNEL,
+        deny: Permissions::SEND_MESSAGES,
+        kind: PermissionOverwriteType::Member(user),
+    };
+    channel.create_permission(ctx, ow).await?;
+    ctx.say("muted").await?;
+    Ok(())
+}
+
+#[derive(Debug, poise::Modal)]
+struct Feedback {
+    text: String,
+}
+
+/// Opens a modal and echoes what was typed.
+#[poise::command(slash_command)]
+async fn feedback(ctx: poise::ApplicationContext<'_, Data, Error>) -> Result<(), Error> {
+    let Some(f) = poise::execute_modal::<_, _, Feedback>(ctx, None, Some(T)).await? else {
+        return Ok(());
+    };
+    poise::say_reply(
+        poise::Context::Application(ctx),
+        format!("thanks: {}", f.text),
+    )
+    .await?;
+    Ok(())
+}
+
+/// DMs the caller; reports a refusal.
+#[poise::command(slash_command)]
+async fn dm(ctx: Ctx<'_>) -> Result<(), Error> {
+    let reply = match ctx
+        .author()
+        .direct_message(ctx, CreateMessage::new().content("hello in private"))
+        .await
+    {
+        Ok(_) => "dm sent".to_owned(),
+        Err(serenity::Error::Http(e)) => {
+            format!("dm refused: {}", e.status_code().map_or(0, |s| s.as_u16()))
+        }
+        Err(e) => format!("dm error: {e}"),
+    };
+    ctx.send(poise::CreateReply::default().content(reply).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+/// Sends three messages to #general quickly (for the rate-limit test).
+#[poise::command(slash_command)]
+async fn burst(ctx: Ctx<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    for i in 0..3 {
+        ctx.data().general.say(ctx, format!("burst {i}")).await?;
+    }
+    ctx.say("burst done").await?;
+    Ok(())
+}
+
+async fn on_event(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> Result<(), Error> {
+    match event {
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(c),
+        } if c.data.custom_id == "close" => {
+            let msg = CreateInteractionResponseMessage::new()
+                .content("closed")
+                .components(vec![]);
+            c.create_response(ctx, CreateInteractionResponse::UpdateMessage(msg))
+                .await?;
+        }
+        FullEvent::ChannelDelete { channel, .. } => {
+            data.general
+                .say(ctx, format!("channel {} was deleted", channel.name))
+                .await?;
+        }
+        FullEvent::Message { new_message }
+            if !new_message.author.bot && !new_message.attachments.is_empty() =>
+        {
+            let bytes = new_message.attachments[0].download().await?;
+            new_message
+                .channel_id
+                .say(ctx, format!("got {} bytes", bytes.len()))
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Starts the test bot on an `Http` and waits until it registered its commands.
+async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHandle<()> {
+    // Our own clients are built with no_proxy(); serenity's attachment download builds its own,
+    // so the harness needs NO_PROXY (set by .cargo/config.toml).
+    check_no_proxy();
+    let (guild, general) = emu.read(|s| {
+        (
+            s.guild_id,
+            s.channel_by_name("general").expect("general").id,
+        )
+    });
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: vec![ping(), slow(), open(), mute(), feedback(), dm(), burst()],
+            event_handler: |fw, event| Box::pin(on_event(fw.serenity_context, event, fw.user_data)),
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, fw| {
+            Box::pin(async move {
+                poise::builtins::register_in_guild(
+                    ctx,
+                    &fw.options().commands,
+                    GuildId::new(guild),
+                )
+                .await?;
+                Ok(Data {
+                    guild: GuildId::new(guild),
+                    general: ChannelId::new(general),
+                })
+            })
+        })
+        .build();
+    let intents = serenity::GatewayIntents::non_privileged()
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+        | serenity::GatewayIntents::GUILD_MEMBERS;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .expect("client");
+    let task = tokio::spawn(async move {
+        let _ = client.start().await;
+    });
+    emu.wait_for(T, |s| (s.commands.len() == 7).then_some(()))
+        .await
+        .expect("commands registered");
+    task
+}
+
+/// reqwest honours HTTP(S)_PROXY even for loopback; `Attachment::download` builds its own client.
+fn check_no_proxy() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for k in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            assert!(
+                std::env::var_os(k).is_none()
+                    || std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1")),
+                "set NO_PROXY=127.0.0.1,localhost to run these tests ({k} is set)"
+            );
+        }
+    });
+}
+
+fn last_in(s: &State, channel: u64, pred: impl Fn(&MessageRec) -> bool) -> Option<MessageRec> {
+    s.messages_in(channel)
+        .into_iter()
+        .rev()
+        .find(|m| pred(m))
+        .cloned()
+}
+
+fn assert_serenity_parses(emu: &Emulator, at_least: usize) {
+    let (failures, checked) = selfcheck::check_log(&emu.log());
+    assert!(
+        failures.is_empty(),
+        "payloads serenity cannot parse:\n{}",
+        failures.join("\n")
+    );
+    assert!(checked >= at_least, "only {checked} payloads checked");
+}
+
+async fn full_scenario(emu: &Emulator) {
+    let (_, bot, _) = emu.ids();
+    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+    let alice = emu.add_user("alice", &[]);
+
+    // slash command → ephemeral reply → followup → edit
+    let i = emu.run_command(alice, general, "ping", &[]);
+    emu.wait_for(T, |s| {
+        s.messages_in(general)
+            .iter()
+            .any(|m| m.content == "followup")
+            .then_some(())
+    })
+    .await
+    .expect("followup");
+    let orig = emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| m.content == "pong edited")
+                .cloned()
+        })
+        .await
+        .expect("edit");
+    assert!(orig.is_ephemeral());
+    assert_eq!(emu.read(|s| s.ephemeral_for(alice).len()), 1);
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
+        Some(4)
+    );
+
+    // defer → the first followup edits the original
+    let i = emu.run_command(alice, general, "slow", &[]);
+    let m = emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| m.content == "slow done")
+                .cloned()
+        })
+        .await
+        .expect("deferred edit");
+    assert_eq!(m.flags & 128, 0, "still thinking");
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).map(|x| (x.ack, x.followups.len()))),
+        Some((Some(5), 0))
+    );
+
+    // channel with overwrites, message with embed, button and file
+    let i = emu.run_command(
+        alice,
+        general,
+        "open",
+        &[
+            CommandOption::Str("name", "Ticket Alice".into()),
+            CommandOption::User("user", alice),
+        ],
+    );
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content.starts_with("opened"))
+            .map(|_| ())
+    })
+    .await
+    .expect("open reply");
+    let ticket = emu.read(|s| {
+        s.channel_by_name("ticket-alice")
+            .expect("ticket channel")
+            .id
+    });
+    let bob = emu.add_user("bob", &[]);
+    emu.read(|s| {
+        assert!(s.can_view(alice, ticket) && s.can_send(alice, ticket));
+        assert!(!s.can_view(bob, ticket), "bob sees the private ticket");
+        assert!(s.can_view(bob, general));
+    });
+    let posted = emu
+        .wait_for(T, |s| last_in(s, ticket, |m| m.author_id == bot))
+        .await
+        .expect("ticket message");
+    assert_eq!(posted.embeds[0]["title"], "Ticket");
+    assert_eq!(posted.components[0]["components"][0]["custom_id"], "close");
+    assert_eq!(posted.attachments[0].filename, "hello.txt");
+    let url = format!(
+        "{}/attachments/{}/hello.txt",
+        emu.base_url(),
+        posted.attachments[0].id
+    );
+    let body = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
+        .get(url)
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(&body[..], b"hello ticket");
+
+    // a user uploads a file; the bot downloads it with Attachment::download
+    emu.user_message(alice, ticket, "my log", Some(("log.txt", vec![7; 1234])))
+        .expect("upload");
+    emu.wait_for(T, |s| last_in(s, ticket, |m| m.content == "got 1234 bytes"))
+        .await
+        .expect("bot downloaded the upload");
+
+    // button click → UPDATE_MESSAGE
+    let i = emu.click_button(alice, posted.id, "close");
+    let updated = emu
+        .wait_for(T, |s| {
+            s.messages
+                .get(&posted.id)
+                .filter(|m| m.content == "closed")
+                .cloned()
+        })
+        .await
+        .expect("update");
+    assert!(updated.components.is_empty());
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
+        Some(7)
+    );
+
+    // permission change
+    let i = emu.run_command(
+        alice,
+        general,
+        "mute",
+        &[
+            CommandOption::Channel("channel", ticket),
+            CommandOption::User("user", alice),
+        ],
+    );
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "muted")
+            .map(|_| ())
+    })
+    .await
+    .expect("muted");
+    emu.read(|s| assert!(s.can_view(alice, ticket) && !s.can_send(alice, ticket)));
+
+    // modal round trip
+    let i = emu.run_command(alice, general, "feedback", &[]);
+    let modal = emu
+        .wait_for(T, |s| s.interaction(i.id).and_then(|x| x.modal.clone()))
+        .await
+        .expect("modal");
+    let field = modal["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("field id")
+        .to_owned();
+    let submit = emu
+        .submit_modal_until_acked(&i, &[(&field, "great service")], Duration::from_secs(2))
+        .await
+        .expect("submit");
+    emu.wait_for(T, |s| {
+        s.messages_in(general)
+            .iter()
+            .any(|m| m.content == "thanks: great service")
+            .then_some(())
+    })
+    .await
+    .expect("modal reply");
+    assert_eq!(
+        emu.read(|s| s.interaction(submit.id).and_then(|x| x.ack)),
+        Some(6)
+    );
+
+    // DM, then DM refused when closed
+    let i = emu.run_command(alice, general, "dm", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "dm sent")
+            .map(|_| ())
+    })
+    .await
+    .expect("dm");
+    assert_eq!(
+        emu.read(|s| s
+            .dms_of(alice)
+            .iter()
+            .map(|m| m.content.clone())
+            .collect::<Vec<_>>()),
+        vec!["hello in private"]
+    );
+    emu.set_dms_closed(bob, true);
+    let i = emu.run_command(bob, general, "dm", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "dm refused: 403")
+            .map(|_| ())
+    })
+    .await
+    .expect("dm refused");
+    assert!(emu.read(|s| s.dms_of(bob).is_empty()));
+    assert!(emu.log().iter().any(
+        |e| matches!(e, LogEntry::Rest { status: 403, response, .. } if response["code"] == 50007)
+    ));
+
+    // a channel deleted by hand → CHANNEL_DELETE reaches the bot
+    assert!(emu.delete_channel_by_hand(ticket));
+    emu.wait_for(T, |s| {
+        s.messages_in(general)
+            .iter()
+            .any(|m| m.content == "channel ticket-alice was deleted")
+            .then_some(())
+    })
+    .await
+    .expect("delete event");
+
+    assert_serenity_parses(emu, 35);
+    let kinds: std::collections::BTreeSet<String> = emu
+        .log()
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::Frame {
+                dir: "out", frame, ..
+            } => frame["t"].as_str().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    for k in [
+        "READY",
+        "GUILD_CREATE",
+        "GUILD_MEMBER_ADD",
+        "INTERACTION_CREATE",
+        "CHANNEL_CREATE",
+        "CHANNEL_UPDATE",
+        "CHANNEL_DELETE",
+        "MESSAGE_CREATE",
+        "MESSAGE_UPDATE",
+    ] {
+        assert!(kinds.contains(k), "{k} never sent: {kinds:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poise_bot_in_proxy_mode() {
+    let emu = Emulator::start(EmulatorConfig {
+        tls: false,
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    let bot = start_bot(&emu, emu.http_proxy_mode("proxy-token")).await;
+    full_scenario(&emu).await;
+    bot.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poise_bot_in_tls_mode() {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("start");
+    let bot = start_bot(&emu, emu.http_tls_mode("tls-token")).await;
+    full_scenario(&emu).await;
+    bot.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_drop_resumes_and_next_interaction_arrives() {
+    let emu = Emulator::start(EmulatorConfig {
+        tls: false,
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    let bot = start_bot(&emu, emu.http_proxy_mode("t")).await;
+    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+    let alice = emu.add_user("alice", &[]);
+    emu.drop_gateway();
+    // An event queued while the bot is away must be replayed on resume.
+    let i = emu.run_command(alice, general, "ping", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "pong edited")
+            .map(|_| ())
+    })
+    .await
+    .expect("answered after resume");
+    let log = emu.log();
+    let resumes = log
+        .iter()
+        .filter(|e| matches!(e, LogEntry::Frame { dir: "in", frame, .. } if frame["op"] == 6))
+        .count();
+    let identifies = log
+        .iter()
+        .filter(|e| matches!(e, LogEntry::Frame { dir: "in", frame, .. } if frame["op"] == 2))
+        .count();
+    let resumed = log
+        .iter()
+        .any(|e| matches!(e, LogEntry::Frame { dir: "out", frame, .. } if frame["t"] == "RESUMED"));
+    assert_eq!((resumes, identifies, resumed), (1, 1, true));
+    // And a second interaction after the resume.
+    let i = emu.run_command(alice, general, "slow", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "slow done")
+            .map(|_| ())
+    })
+    .await
+    .expect("second");
+    assert_serenity_parses(&emu, 12);
+    bot.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_retried_by_serenity_in_tls_mode() {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("start");
+    let bot = start_bot(&emu, emu.http_tls_mode("t")).await;
+    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+    let alice = emu.add_user("alice", &[]);
+    let route = "/channels/{channel_id}/messages";
+    emu.set_rate_limit(
+        "POST",
+        route,
+        Budget {
+            limit: 1,
+            window: Duration::from_millis(400),
+            announce: false,
+        },
+    );
+    let i = emu.run_command(alice, general, "burst", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "burst done")
+            .map(|_| ())
+    })
+    .await
+    .expect("burst done");
+    let posts: Vec<u16> = emu
+        .log()
+        .iter()
+        .filter(|e| e.route() == Some(("POST", route)))
+        .filter_map(LogEntry::status)
+        .collect();
+    emu.write_log(&std::env::temp_dir().join("dsim-ratelimit.jsonl"))
+        .expect("log");
+    assert_eq!(posts.iter().filter(|s| **s == 200).count(), 3, "{posts:?}");
+    assert!(posts.contains(&429), "no 429 was served: {posts:?}");
+    assert_eq!(
+        emu.read(|s| s
+            .messages_in(general)
+            .iter()
+            .filter(|m| m.content.starts_with("burst ") && m.content != "burst done")
+            .count()),
+        3
+    );
+    bot.abort();
+}
