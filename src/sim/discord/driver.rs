@@ -108,7 +108,7 @@ impl Emulator {
         kind: u8,
         user: u64,
         channel: u64,
-        data: Value,
+        data: &Value,
         source: Option<u64>,
     ) -> InteractionRef {
         self.inner.with(|s| {
@@ -167,13 +167,13 @@ impl Emulator {
                         json!({"name": n, "type": 6, "value": u.to_string()})
                     }
                     CommandOption::Channel(n, c) => {
-                        let mut ch = s.channels.get(c).map(|c| payload::channel(s, c)).unwrap_or(Value::Null);
+                        let mut ch = s.channels.get(c).map_or(Value::Null, |c| payload::channel(s, c));
                         ch["permissions"] = json!(s.permissions_in(user, *c).to_string());
                         resolved["channels"][c.to_string()] = ch;
                         json!({"name": n, "type": 7, "value": c.to_string()})
                     }
                     CommandOption::Role(n, r) => {
-                        resolved["roles"][r.to_string()] = s.roles.get(r).map(payload::role).unwrap_or(Value::Null);
+                        resolved["roles"][r.to_string()] = s.roles.get(r).map_or(Value::Null, payload::role);
                         json!({"name": n, "type": 8, "value": r.to_string()})
                     }
                 })
@@ -181,7 +181,7 @@ impl Emulator {
             json!({"id": cmd_id.unwrap_or_else(|| "1".into()), "name": name, "type": 1, "options": opts,
                    "resolved": resolved, "guild_id": s.guild_id.to_string()})
         });
-        self.new_interaction(2, user, channel, data, None)
+        self.new_interaction(2, user, channel, &data, None)
     }
 
     /// A user clicks a button on a message.
@@ -191,7 +191,7 @@ impl Emulator {
             3,
             user,
             channel,
-            json!({"custom_id": custom_id, "component_type": 2}),
+            &json!({"custom_id": custom_id, "component_type": 2}),
             Some(message),
         )
     }
@@ -206,7 +206,7 @@ impl Emulator {
     ) -> InteractionRef {
         let channel = self.read(|s| s.messages.get(&message).map_or(0, |m| m.channel_id));
         let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
-        self.new_interaction(3, user, channel, data, Some(message))
+        self.new_interaction(3, user, channel, &data, Some(message))
     }
 
     /// The modal the bot opened in answer to an interaction (callback type 9).
@@ -234,7 +234,7 @@ impl Emulator {
             .map(|(id, v)| json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": v}]}))
             .collect();
         let data = json!({"custom_id": modal["custom_id"], "components": rows});
-        Some(self.new_interaction(5, user, channel, data, None))
+        Some(self.new_interaction(5, user, channel, &data, None))
     }
 
     /// Submits the modal like a person: if the submit is not acknowledged within `patience`

@@ -109,20 +109,23 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
                     let at_ms = s.now_ms();
                     s.log.push(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
                 });
-                match frame["op"].as_u64() {
-                    Some(1) => {
-                        if !send(&inner, &mut tx, json!({"op": 11})).await { return; }
+                let ok = match frame["op"].as_u64() {
+                    Some(1) => send(&inner, &mut tx, json!({"op": 11})).await,
+                    Some(2) => {
+                        session = Some(identify(&inner, &frame["d"]));
+                        true
                     }
-                    Some(2) => session = Some(identify(&inner, &frame["d"])),
-                    Some(6) => {
-                        match resume(&inner, &frame["d"]) {
-                            Some(s) => session = Some(s),
-                            None => {
-                                if !send(&inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await { return; }
-                            }
+                    Some(6) => match resume(&inner, &frame["d"]) {
+                        Some(s) => {
+                            session = Some(s);
+                            true
                         }
-                    }
-                    _ => {}
+                        None => send(&inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await,
+                    },
+                    _ => true,
+                };
+                if !ok {
+                    return;
                 }
             }
             () = notified => {}

@@ -4,6 +4,7 @@
 //! minimal: reqwest is its only client.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::future::Future;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -89,10 +90,10 @@ where
             resp.body.len()
         );
         if !resp.content_type.is_empty() {
-            head.push_str(&format!("content-type: {}\r\n", resp.content_type));
+            let _ = write!(head, "content-type: {}\r\n", resp.content_type);
         }
         for (k, v) in &resp.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            let _ = write!(head, "{k}: {v}\r\n");
         }
         head.push_str("\r\n");
         let w = r.get_mut();

@@ -145,7 +145,7 @@ pub(crate) fn edit(
         .get_mut(&id)
         .ok_or_else(ApiError::unknown_message)?;
     if let Some(c) = body.get("content").filter(|c| !c.is_null()) {
-        m.content = c.as_str().unwrap_or_default().to_owned();
+        c.as_str().unwrap_or_default().clone_into(&mut m.content);
     }
     if let Some(e) = body.get("embeds").filter(|e| !e.is_null()) {
         m.embeds = embeds(e);
@@ -195,6 +195,29 @@ fn msg_id(seg: &str) -> Result<u64, ApiError> {
     seg.parse().map_err(|_| ApiError::unknown_message())
 }
 
+/// `POST /channels/{id}/messages`: permission (or closed-DM) checks, then create.
+fn post(s: &mut State, c: u64, ctx: &Ctx) -> Reply {
+    let ch = &s.channels[&c];
+    if ch.kind == kinds::DM {
+        let recipient = ch.recipient.and_then(|r| s.users.get(&r));
+        if recipient.is_some_and(|u| u.dms_closed) {
+            return Err(ApiError::new(
+                403,
+                50007,
+                "Cannot send messages to this user",
+            ));
+        }
+    } else {
+        let mut need = perms::VIEW_CHANNEL | perms::SEND_MESSAGES;
+        if !ctx.files.is_empty() {
+            need |= perms::ATTACH_FILES;
+        }
+        require(s, c, need)?;
+    }
+    let m = build(s, c, s.bot_id, &ctx.body, &ctx.files)?;
+    Ok((200, insert(s, &ctx.base, m)))
+}
+
 pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Reply {
     let c: u64 = segs[1].parse().map_err(|_| ApiError::unknown_channel())?;
     if !s.channels.contains_key(&c) {
@@ -218,27 +241,7 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
                 .collect();
             Ok((200, Value::Array(list)))
         }
-        ("POST", ["messages"]) => {
-            let ch = &s.channels[&c];
-            if ch.kind == kinds::DM {
-                let recipient = ch.recipient.and_then(|r| s.users.get(&r));
-                if recipient.is_some_and(|u| u.dms_closed) {
-                    return Err(ApiError::new(
-                        403,
-                        50007,
-                        "Cannot send messages to this user",
-                    ));
-                }
-            } else {
-                let mut need = perms::VIEW_CHANNEL | perms::SEND_MESSAGES;
-                if !ctx.files.is_empty() {
-                    need |= perms::ATTACH_FILES;
-                }
-                require(s, c, need)?;
-            }
-            let m = build(s, c, s.bot_id, &ctx.body, &ctx.files)?;
-            Ok((200, insert(s, &ctx.base, m)))
-        }
+        ("POST", ["messages"]) => post(s, c, ctx),
         ("POST", ["messages", "bulk-delete"]) => {
             require(s, c, perms::MANAGE_MESSAGES)?;
             let ids: Vec<u64> = ctx.body["messages"]

@@ -159,7 +159,7 @@ pub fn interaction(
     kind: u8,
     user_id: u64,
     channel_id: u64,
-    data: Value,
+    data: &Value,
 ) -> Value {
     let ch = s.channels.get(&channel_id);
     let dm = ch.is_some_and(|c| c.kind == kinds::DM);

@@ -2,6 +2,7 @@
 //! a route template (`/channels/{channel_id}/messages`), passed through faults and rate limits,
 //! answered from the state (emitting the gateway events Discord emits), and logged.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -56,14 +57,41 @@ fn route_of(segs: &[&str]) -> (String, String) {
         match name {
             Some(n) => {
                 if major.is_empty() && matches!(n, "channel_id" | "guild_id" | "webhook_id") {
-                    major = (*seg).to_owned();
+                    (*seg).clone_into(&mut major);
                 }
-                out.push_str(&format!("{{{n}}}"));
+                let _ = write!(out, "{{{n}}}");
             }
             None => out.push_str(seg),
         }
     }
     (out, major)
+}
+
+/// The JSON body, or for multipart the `payload_json` part plus the `files[N]` parts.
+fn parse_body(req: &Request) -> (Value, Vec<Part>) {
+    let ctype = req.headers.get("content-type").cloned().unwrap_or_default();
+    if ctype.starts_with("multipart/") {
+        let parts = multipart(&ctype, &req.body).unwrap_or_default();
+        let json = parts
+            .iter()
+            .find(|p| p.name == "payload_json")
+            .and_then(|p| serde_json::from_slice(&p.data).ok())
+            .unwrap_or(Value::Null);
+        (
+            json,
+            parts
+                .into_iter()
+                .filter(|p| p.name.starts_with("files["))
+                .collect(),
+        )
+    } else if req.body.is_empty() {
+        (Value::Null, Vec::new())
+    } else {
+        (
+            serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+            Vec::new(),
+        )
+    }
 }
 
 pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
@@ -92,29 +120,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
         .filter(|s| !s.is_empty())
         .collect();
     let (route, major) = route_of(&segs);
-    let ctype = req.headers.get("content-type").cloned().unwrap_or_default();
-    let (body, files) = if ctype.starts_with("multipart/") {
-        let parts = multipart(&ctype, &req.body).unwrap_or_default();
-        let json = parts
-            .iter()
-            .find(|p| p.name == "payload_json")
-            .and_then(|p| serde_json::from_slice(&p.data).ok())
-            .unwrap_or(Value::Null);
-        (
-            json,
-            parts
-                .into_iter()
-                .filter(|p| p.name.starts_with("files["))
-                .collect(),
-        )
-    } else if req.body.is_empty() {
-        (Value::Null, Vec::new())
-    } else {
-        (
-            serde_json::from_slice(&req.body).unwrap_or(Value::Null),
-            Vec::new(),
-        )
-    };
+    let (body, files) = parse_body(&req);
     let file_names: Vec<String> = files
         .iter()
         .map(|f| f.filename.clone().unwrap_or_default())
@@ -198,7 +204,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         }
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
-            put_commands(s, ctx)
+            Ok(put_commands(s, ctx))
         }
         ("GET", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             Ok((200, Value::Array(s.commands.clone())))
@@ -247,7 +253,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
             set_overwrite(s, id(c)?, id(o)?, method == "PUT", &ctx.body)
         }
         (_, ["channels", ..]) => messages::route(s, method, segs, ctx),
-        (_, ["interactions", ..] | ["webhooks", ..]) => interactions::route(s, method, segs, ctx),
+        (_, ["interactions" | "webhooks", ..]) => interactions::route(s, method, segs, ctx),
         _ => Err(ApiError::new(404, 0, "404: Not Found")),
     }
 }
@@ -295,7 +301,7 @@ fn open_dm(s: &mut State, ctx: &Ctx) -> Reply {
     Ok((200, payload::channel(s, &s.channels[&ch])))
 }
 
-fn put_commands(s: &mut State, ctx: &Ctx) -> Reply {
+fn put_commands(s: &mut State, ctx: &Ctx) -> (u16, Value) {
     let list = ctx.body.as_array().cloned().unwrap_or_default();
     let mut out = Vec::new();
     for mut c in list {
@@ -317,7 +323,7 @@ fn put_commands(s: &mut State, ctx: &Ctx) -> Reply {
         out.push(c);
     }
     s.commands.clone_from(&out);
-    Ok((200, Value::Array(out)))
+    (200, Value::Array(out))
 }
 
 fn parse_bits(v: &Value) -> u64 {
@@ -364,11 +370,7 @@ fn create_channel(s: &mut State, ctx: &Ctx) -> Reply {
     }
     let parent_id = b["parent_id"].as_str().and_then(|p| p.parse::<u64>().ok());
     if let Some(p) = parent_id {
-        if !s
-            .channels
-            .get(&p)
-            .is_some_and(|c| c.kind == kinds::CATEGORY)
-        {
+        if s.channels.get(&p).is_none_or(|c| c.kind != kinds::CATEGORY) {
             return Err(ApiError::invalid_form(
                 "parent_id",
                 "CHANNEL_PARENT_INVALID",

@@ -77,12 +77,12 @@ pub fn check_response(
             parse::<Member>(&b, &what)?;
         }
         ("POST", "/guilds/{guild_id}/channels") | ("PATCH", "/channels/{channel_id}") => {
-            parse::<GuildChannel>(body, &what)?
+            parse::<GuildChannel>(body, &what)?;
         }
         ("GET" | "DELETE", "/channels/{channel_id}") => parse::<Channel>(body, &what)?,
         ("GET", "/channels/{channel_id}/messages") => parse::<Vec<Message>>(body, &what)?,
         (_, r) if r.contains("/messages") || r.starts_with("/webhooks/") => {
-            parse::<Message>(body, &what)?
+            parse::<Message>(body, &what)?;
         }
         _ => return Err(format!("{what}: no serenity type known for this route")),
     }
