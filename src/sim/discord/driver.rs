@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::faults::{Budget, RouteFault};
 use super::http1::Part;
 use super::limits::ApiError;
-use super::state::{InteractionRec, RoleRec, UserRec};
+use super::state::{InteractionRec, Overwrite, RoleRec, UserRec};
 use super::{Emulator, gateway::intents, messages, payload, rest};
 
 /// `wait_for` ran out of time.
@@ -92,6 +92,24 @@ impl Emulator {
             s.dispatch("GUILD_MEMBER_ADD", &ev, intents::GUILD_MEMBERS);
             id
         })
+    }
+
+    /// Someone edits a channel's overwrite for a role (`kind` 0) or member (`kind` 1) by hand;
+    /// CHANNEL_UPDATE follows.
+    pub fn set_overwrite(&self, channel: u64, target: u64, kind: u8, allow: u64, deny: u64) {
+        self.inner.with(|s| {
+            if let Some(c) = s.channels.get_mut(&channel) {
+                c.overwrites.retain(|o| o.id != target);
+                c.overwrites.push(Overwrite {
+                    id: target,
+                    kind,
+                    allow,
+                    deny,
+                });
+                let v = payload::channel(s, &s.channels[&channel]);
+                s.dispatch("CHANNEL_UPDATE", &v, intents::GUILDS);
+            }
+        });
     }
 
     /// Closes (or opens) a user's DMs: the bot's DM sends then answer 50007.

@@ -1,0 +1,417 @@
+//! The emulator's Discord rules, checked through serenity's `Http` (and a raw websocket for the
+//! gateway): the interaction lifecycle with tokio's clock paused, limits and their error bodies,
+//! 50013 from the permission state, faults, intent filtering and resume.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use serenity::all::{ChannelId, CreateAttachment, GuildId, Http, InteractionId};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use vpn_ticket_bot::sim::discord::state::perms;
+use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, InteractionRef, LogEntry, selfcheck};
+
+async fn setup() -> (Emulator, Http, u64, u64) {
+    let emu = Emulator::start(EmulatorConfig {
+        tls: false,
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    let http = emu.http_proxy_mode("t");
+    let (guild, bot, _) = emu.ids();
+    http.set_application_id(serenity::all::ApplicationId::new(bot));
+    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+    (emu, http, guild, general)
+}
+
+/// The Discord error code of a failed call.
+fn code<T: std::fmt::Debug>(r: serenity::Result<T>) -> isize {
+    match r {
+        Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e))) => {
+            e.error.code
+        }
+        other => panic!("expected a Discord error, got {other:?}"),
+    }
+}
+
+async fn callback(http: &Http, i: &InteractionRef, body: &Value) -> serenity::Result<()> {
+    http.create_interaction_response(InteractionId::new(i.id), &i.token, body, vec![])
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn interaction_lifecycle() {
+    let (emu, http, _, general) = setup().await;
+    let alice = emu.add_user("alice", &[]);
+
+    // One acknowledgement, a second → 40060; followup before ack → unknown webhook.
+    let i = emu.run_command(alice, general, "x", &[]);
+    assert_eq!(
+        code(
+            http.create_followup_message(&i.token, &json!({"content": "early"}), vec![])
+                .await
+        ),
+        10015
+    );
+    callback(
+        &http,
+        &i,
+        &json!({"type": 4, "data": {"content": "hi", "flags": 64}}),
+    )
+    .await
+    .expect("ack");
+    assert_eq!(
+        code(callback(&http, &i, &json!({"type": 4, "data": {"content": "again"}})).await),
+        40060
+    );
+    assert!(emu.read(|s| {
+        s.original_response(i.id)
+            .is_some_and(|m| m.is_ephemeral() && m.visible_to == Some(alice))
+    }));
+    assert!(
+        emu.read(|s| s.messages_in(general).is_empty()),
+        "an ephemeral reply is not a channel message"
+    );
+
+    // Later than 3 s → 10062.
+    let late = emu.run_command(alice, general, "x", &[]);
+    tokio::time::advance(Duration::from_millis(3100)).await;
+    assert_eq!(
+        code(
+            callback(
+                &http,
+                &late,
+                &json!({"type": 4, "data": {"content": "late"}})
+            )
+            .await
+        ),
+        10062
+    );
+
+    // Defer: the first followup edits the original, the second is a new message.
+    let d = emu.run_command(alice, general, "x", &[]);
+    callback(&http, &d, &json!({"type": 5, "data": {}}))
+        .await
+        .expect("defer");
+    let thinking = emu
+        .read(|s| s.original_response(d.id).cloned())
+        .expect("original");
+    assert_eq!(thinking.flags & 128, 128);
+    let first = http
+        .create_followup_message(&d.token, &json!({"content": "one"}), vec![])
+        .await
+        .expect("f1");
+    assert_eq!(first.id.get(), thinking.id);
+    let second = http
+        .create_followup_message(&d.token, &json!({"content": "two"}), vec![])
+        .await
+        .expect("f2");
+    assert_ne!(second.id.get(), thinking.id);
+    let got = http
+        .get_original_interaction_response(&d.token)
+        .await
+        .expect("get @original");
+    assert_eq!(got.content, "one");
+    let edited = http
+        .edit_original_interaction_response(&d.token, &json!({"content": "uno"}), vec![])
+        .await
+        .expect("patch");
+    assert_eq!(edited.content, "uno");
+    http.delete_original_interaction_response(&d.token)
+        .await
+        .expect("delete @original");
+    assert!(emu.read(|s| !s.messages.contains_key(&thinking.id)));
+
+    // The token lives 15 minutes.
+    tokio::time::advance(Duration::from_secs(15 * 60)).await;
+    assert_eq!(
+        code(
+            http.create_followup_message(&d.token, &json!({"content": "too late"}), vec![])
+                .await
+        ),
+        50027
+    );
+
+    let (failures, checked) = selfcheck::check_log(&emu.log());
+    assert!(
+        failures.is_empty() && checked >= 6,
+        "{failures:?} {checked}"
+    );
+}
+
+#[tokio::test]
+async fn limits_answer_discord_errors() {
+    let (emu, http, guild, general) = setup().await;
+    let ch = ChannelId::new(general);
+    let send = |body: Value| {
+        let http = &http;
+        async move { http.send_message(ch, vec![], &body).await }
+    };
+    let button = |id: &str| json!({"type": 2, "style": 1, "label": "b", "custom_id": id});
+    let six_rows: Vec<Value> = (0..6)
+        .map(|i| json!({"type": 1, "components": [button(&format!("b{i}"))]}))
+        .collect();
+    assert_eq!(
+        code(send(json!({"content": "x", "components": six_rows})).await),
+        50035
+    );
+    let six_buttons: Vec<Value> = (0..6).map(|i| button(&format!("b{i}"))).collect();
+    assert_eq!(
+        code(
+            send(json!({"content": "x", "components": [{"type": 1, "components": six_buttons}]}))
+                .await
+        ),
+        50035
+    );
+    assert_eq!(code(send(json!({"content": "x", "components": [{"type": 1, "components": [button(&"c".repeat(101))]}]})).await), 50035);
+    let options: Vec<Value> = (0..26)
+        .map(|i| json!({"label": i.to_string(), "value": i.to_string()}))
+        .collect();
+    let select =
+        json!({"type": 1, "components": [{"type": 3, "custom_id": "s", "options": options}]});
+    assert_eq!(
+        code(send(json!({"content": "x", "components": [select]})).await),
+        50035
+    );
+    assert_eq!(
+        code(send(json!({"content": "a".repeat(2001)})).await),
+        50035
+    );
+    assert_eq!(
+        code(send(json!({"embeds": [{"title": "t".repeat(257)}]})).await),
+        50035
+    );
+    assert_eq!(code(send(json!({"content": ""})).await), 50006);
+    let err = send(json!({"content": "x", "components": six_buttons_err()})).await;
+    assert_eq!(code(err), 50035);
+    let big = CreateAttachment::bytes(vec![0u8; 10 * 1024 * 1024 + 1], "big.bin");
+    assert_eq!(
+        code(
+            http.send_message(ch, vec![big], &json!({"content": "big"}))
+                .await
+        ),
+        40005
+    );
+    assert_eq!(
+        code(
+            http.send_message(ChannelId::new(1), vec![], &json!({"content": "x"}))
+                .await
+        ),
+        10003
+    );
+    assert_eq!(code(http.get_message(ch, 1.into()).await), 10008);
+
+    // 50 channels per category, 500 per guild.
+    let g = GuildId::new(guild);
+    let cat = http
+        .create_channel(g, &json!({"name": "Tickets", "type": 4}), None)
+        .await
+        .expect("category");
+    for n in 0..50 {
+        http.create_channel(
+            g,
+            &json!({"name": format!("t{n}"), "parent_id": cat.id.to_string()}),
+            None,
+        )
+        .await
+        .expect("child");
+    }
+    assert_eq!(
+        code(
+            http.create_channel(
+                g,
+                &json!({"name": "t50", "parent_id": cat.id.to_string()}),
+                None
+            )
+            .await
+        ),
+        50035
+    );
+    let have = emu.read(|s| s.guild_channels().len());
+    for n in have..500 {
+        http.create_channel(g, &json!({"name": format!("c{n}")}), None)
+            .await
+            .expect("channel");
+    }
+    assert_eq!(
+        code(
+            http.create_channel(g, &json!({"name": "one-too-many"}), None)
+                .await
+        ),
+        30013
+    );
+    let (failures, _) = selfcheck::check_log(&emu.log());
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+fn six_buttons_err() -> Value {
+    json!([{"type": 1, "components": [{"type": 2, "style": 1, "label": "l".repeat(81), "custom_id": "x"}]}])
+}
+
+#[tokio::test]
+async fn permissions_come_from_the_state() {
+    let (emu, http, guild, general) = setup().await;
+    let (_, bot, _) = emu.ids();
+    let bot_role = emu.read(|s| s.bot_role);
+    // The bot loses ADMINISTRATOR: @everyone's defaults do not include MANAGE_CHANNELS.
+    emu.set_role_permissions(bot_role, perms::VIEW_CHANNEL | perms::SEND_MESSAGES);
+    assert_eq!(
+        code(
+            http.create_channel(GuildId::new(guild), &json!({"name": "x"}), None)
+                .await
+        ),
+        50013
+    );
+    http.send_message(
+        ChannelId::new(general),
+        vec![],
+        &json!({"content": "still can talk"}),
+    )
+    .await
+    .expect("send");
+    // Deny SEND_MESSAGES to the bot in #general by hand → 50013; a role overwrite allowing it back wins.
+    emu.read(|s| assert!(s.can_send(bot, general)));
+    emu.set_overwrite(general, bot, 1, 0, perms::SEND_MESSAGES);
+    assert!(emu.read(|s| !s.can_send(bot, general) && s.can_view(bot, general)));
+    assert_eq!(
+        code(
+            http.send_message(ChannelId::new(general), vec![], &json!({"content": "x"}))
+                .await
+        ),
+        50013
+    );
+    // DMs closed → 50007.
+    let alice = emu.add_user("alice", &[]);
+    emu.set_dms_closed(alice, true);
+    let dm = http
+        .create_private_channel(&json!({"recipient_id": alice.to_string()}))
+        .await
+        .expect("open dm");
+    assert_eq!(
+        code(
+            http.send_message(dm.id, vec![], &json!({"content": "hi"}))
+                .await
+        ),
+        50007
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn faults_5xx_and_slow_routes() {
+    let (emu, http, _, general) = setup().await;
+    let route = "/channels/{channel_id}/messages";
+    emu.fail_route("POST", route, 502, 1);
+    let r = http
+        .send_message(ChannelId::new(general), vec![], &json!({"content": "a"}))
+        .await;
+    assert!(
+        matches!(r, Err(serenity::Error::Http(ref e)) if e.status_code().map(|s| s.as_u16()) == Some(502)),
+        "{r:?}"
+    );
+    http.send_message(ChannelId::new(general), vec![], &json!({"content": "b"}))
+        .await
+        .expect("second try works");
+    emu.slow_route("GET", "/channels/{channel_id}", Duration::from_secs(7));
+    let t0 = tokio::time::Instant::now();
+    http.get_channel(ChannelId::new(general))
+        .await
+        .expect("slow get");
+    assert!(t0.elapsed() >= Duration::from_secs(7));
+    let statuses: Vec<u16> = emu
+        .log()
+        .iter()
+        .filter(|e| e.route() == Some(("POST", route)))
+        .filter_map(LogEntry::status)
+        .collect();
+    assert_eq!(statuses, vec![502, 200]);
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("frame in time")
+            .expect("open")
+            .expect("ok");
+        if let WsMessage::Text(t) = m {
+            return serde_json::from_str(&t).expect("json");
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(WsMessage::Text(v.to_string())).await.expect("send");
+}
+
+#[tokio::test]
+async fn gateway_sequence_intents_and_resume() {
+    let (emu, _http, _, general) = setup().await;
+    let url = format!("{}/?v=10", emu.ws_url());
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(&mut ws, json!({"op": 1, "d": null})).await;
+    assert_eq!(recv(&mut ws).await["op"], 11);
+    // GUILDS | GUILD_MESSAGES, no MESSAGE_CONTENT.
+    send(
+        &mut ws,
+        json!({"op": 2, "d": {"token": "t", "intents": 1 | (1 << 9), "properties": {}}}),
+    )
+    .await;
+    let ready = recv(&mut ws).await;
+    assert_eq!(
+        (ready["t"].as_str(), ready["s"].as_u64()),
+        (Some("READY"), Some(1))
+    );
+    let session = ready["d"]["session_id"]
+        .as_str()
+        .expect("session")
+        .to_owned();
+    assert_eq!(recv(&mut ws).await["s"], 2);
+    let alice = emu.add_user("alice", &[]); // GUILD_MEMBERS not requested: not delivered
+    emu.user_message(alice, general, "secret words", None)
+        .expect("message");
+    let m = recv(&mut ws).await;
+    assert_eq!(
+        (m["t"].as_str(), m["s"].as_u64()),
+        (Some("MESSAGE_CREATE"), Some(3))
+    );
+    assert_eq!(m["d"]["content"], "", "content without MESSAGE_CONTENT");
+    ws.close(None).await.ok();
+
+    // Events while away are replayed on resume, then RESUMED.
+    emu.user_message(alice, general, "while away", None)
+        .expect("message");
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("reconnect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(
+        &mut ws,
+        json!({"op": 6, "d": {"token": "t", "session_id": "nope", "seq": 3}}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["op"], 9);
+    send(
+        &mut ws,
+        json!({"op": 6, "d": {"token": "t", "session_id": session, "seq": 3}}),
+    )
+    .await;
+    let replay = recv(&mut ws).await;
+    assert_eq!(
+        (replay["t"].as_str(), replay["s"].as_u64()),
+        (Some("MESSAGE_CREATE"), Some(4))
+    );
+    let resumed = recv(&mut ws).await;
+    assert_eq!(
+        (resumed["t"].as_str(), resumed["s"].as_u64()),
+        (Some("RESUMED"), Some(5))
+    );
+    let (failures, checked) = selfcheck::check_log(&emu.log());
+    assert!(failures.is_empty() && checked >= 6, "{failures:?}");
+}
