@@ -11,6 +11,7 @@ use serenity::{
     FullEvent, GuildId, Interaction, PermissionOverwrite, PermissionOverwriteType, Permissions,
     RoleId, UserId,
 };
+use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::state::{MessageRec, State};
 use vpn_ticket_bot::sim::discord::{
     Budget, CommandOption, Emulator, EmulatorConfig, LogEntry, selfcheck,
@@ -266,6 +267,19 @@ fn last_in(s: &State, channel: u64, pred: impl Fn(&MessageRec) -> bool) -> Optio
         .cloned()
 }
 
+/// Every REST body the bot sent passes the lenient check against Discord's OpenAPI description.
+fn assert_openapi_valid(emu: &Emulator) {
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/discord-api-spec/openapi.json");
+    let api = OpenApi::load(&spec).expect("openapi.json");
+    let (findings, checked) = api.validate_log(&emu.log());
+    assert!(
+        findings.is_empty(),
+        "bodies the spec rejects: {findings:#?}"
+    );
+    assert!(checked >= 15, "only {checked} bodies validated");
+}
+
 fn assert_serenity_parses(emu: &Emulator, at_least: usize) {
     let (failures, checked) = selfcheck::check_log(&emu.log());
     assert!(
@@ -295,6 +309,7 @@ async fn full_scenario(emu: &Emulator) {
     .expect("delete event");
 
     assert_serenity_parses(emu, 35);
+    assert_openapi_valid(emu);
     let kinds: std::collections::BTreeSet<String> = emu
         .log()
         .iter()

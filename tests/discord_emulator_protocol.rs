@@ -415,3 +415,180 @@ async fn gateway_sequence_intents_and_resume() {
     let (failures, checked) = selfcheck::check_log(&emu.log());
     assert!(failures.is_empty() && checked >= 6, "{failures:?}");
 }
+
+#[test]
+fn openapi_validator_normalises_known_mismatches_and_rejects_bad_bodies() {
+    use vpn_ticket_bot::sim::discord::openapi::OpenApi;
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/discord-api-spec/openapi.json");
+    let api = OpenApi::load(&spec).expect("openapi.json");
+    let ow = "/channels/{channel_id}/permissions/{overwrite_id}";
+    // serenity sends permission bits as strings: accepted after normalisation.
+    assert_eq!(
+        api.validate("PUT", ow, &json!({"allow": "1024", "deny": "0", "type": 1})),
+        Some(vec![])
+    );
+    assert!(
+        !api.validate("PUT", ow, &json!({"allow": "lots", "type": 1}))
+            .expect("schema")
+            .is_empty()
+    );
+    let msgs = "/channels/{channel_id}/messages";
+    // serenity sends numeric attachment ids.
+    let ok = json!({"content": "x", "attachments": [{"id": 0, "filename": "a.txt"}]});
+    assert_eq!(api.validate("POST", msgs, &ok), Some(vec![]));
+    assert!(
+        !api.validate("POST", msgs, &json!({"content": 5}))
+            .expect("schema")
+            .is_empty()
+    );
+    assert!(
+        !api.validate("POST", msgs, &json!({"content": "x".repeat(4001)}))
+            .expect("schema")
+            .is_empty()
+    );
+    let cb = "/interactions/{interaction_id}/{token}/callback";
+    assert_eq!(
+        api.validate(
+            "POST",
+            cb,
+            &json!({"type": 4, "data": {"content": "hi", "flags": 64}})
+        ),
+        Some(vec![])
+    );
+    assert!(
+        !api.validate("POST", cb, &json!({"type": 42}))
+            .expect("schema")
+            .is_empty()
+    );
+}
+
+/// Every REST write that emits an event; the role, the user and a message with components.
+async fn rest_writes(
+    emu: &Emulator,
+    http: &Http,
+    guild: u64,
+    general: u64,
+) -> (u64, u64, serenity::all::Message, ChannelId) {
+    let g = GuildId::new(guild);
+    let role = emu.add_role("support", perms::VIEW_CHANNEL);
+    emu.set_role_permissions(role, perms::VIEW_CHANNEL | perms::SEND_MESSAGES);
+    let alice = emu.add_user("alice", &[]);
+    http.add_member_role(g, alice.into(), role.into(), None)
+        .await
+        .expect("add role");
+    let ch = http
+        .create_channel(g, &json!({"name": "t1"}), None)
+        .await
+        .expect("create");
+    http.edit_channel(ch.id, &json!({"topic": "hello"}), None)
+        .await
+        .expect("edit");
+    let m1 = http
+        .send_message(ch.id, vec![], &json!({"content": "a"}))
+        .await
+        .expect("m1");
+    let m2 = http
+        .send_message(ch.id, vec![], &json!({"content": "b"}))
+        .await
+        .expect("m2");
+    let m3 = http
+        .send_message(ch.id, vec![], &json!({"content": "c"}))
+        .await
+        .expect("m3");
+    http.edit_message(ch.id, m1.id, &json!({"content": "a2"}), vec![])
+        .await
+        .expect("edit msg");
+    http.delete_message(ch.id, m1.id, None)
+        .await
+        .expect("delete");
+    http.delete_messages(
+        ch.id,
+        &json!({"messages": [m2.id.to_string(), m3.id.to_string()]}),
+        None,
+    )
+    .await
+    .expect("bulk");
+    let buttons = json!({"content": "pick", "components": [
+        {"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]},
+        {"type": 1, "components": [{"type": 3, "custom_id": "plan", "options": [{"label": "1 month", "value": "m1"}]}]}]});
+    let msg = http
+        .send_message(ChannelId::new(general), vec![], &buttons)
+        .await
+        .expect("buttons");
+    (role, alice, msg, ch.id)
+}
+
+#[tokio::test]
+async fn every_event_kind_parses_with_serenity() {
+    let (emu, http, guild, general) = setup().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/?v=10", emu.ws_url()))
+        .await
+        .expect("connect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(
+        &mut ws,
+        json!({"op": 2, "d": {"token": "t", "intents": 0xFFFF_FFFFu64, "properties": {}}}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["t"], "READY");
+    let (role, alice, msg, ch) = rest_writes(&emu, &http, guild, general).await;
+    let cmd = emu.run_command(
+        alice,
+        general,
+        "open",
+        &[
+            vpn_ticket_bot::sim::discord::CommandOption::User("user", alice),
+            vpn_ticket_bot::sim::discord::CommandOption::Channel("channel", general),
+            vpn_ticket_bot::sim::discord::CommandOption::Role("role", role),
+        ],
+    );
+    emu.click_button(alice, msg.id.get(), "go");
+    emu.select(alice, msg.id.get(), "plan", &["m1"]);
+    callback(&http, &cmd, &json!({"type": 9, "data": {"custom_id": "fb", "title": "Feedback",
+        "components": [{"type": 1, "components": [{"type": 4, "custom_id": "text", "label": "Text", "style": 1}]}]}})).await.expect("modal");
+    emu.submit_modal(&cmd, &[("text", "hi")]).expect("submit");
+    http.delete_channel(ch, None).await.expect("delete channel");
+    emu.delete_channel_by_hand(general);
+    let want = [
+        "READY",
+        "GUILD_CREATE",
+        "GUILD_ROLE_CREATE",
+        "GUILD_ROLE_UPDATE",
+        "GUILD_MEMBER_ADD",
+        "GUILD_MEMBER_UPDATE",
+        "CHANNEL_CREATE",
+        "CHANNEL_UPDATE",
+        "CHANNEL_DELETE",
+        "MESSAGE_CREATE",
+        "MESSAGE_UPDATE",
+        "MESSAGE_DELETE",
+        "MESSAGE_DELETE_BULK",
+        "INTERACTION_CREATE",
+    ];
+    // Read until the last event (the second CHANNEL_DELETE) came through.
+    let mut deletes = 0;
+    while deletes < 2 {
+        if recv(&mut ws).await["t"] == "CHANNEL_DELETE" {
+            deletes += 1;
+        }
+    }
+    let log = emu.log();
+    let sent: std::collections::BTreeSet<String> = log
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::Frame {
+                dir: "out", frame, ..
+            } => frame["t"].as_str().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    for k in want {
+        assert!(sent.contains(k), "{k} not sent: {sent:?}");
+    }
+    let interactions = log.iter().filter(|e| matches!(e, LogEntry::Frame { dir: "out", frame, .. } if frame["t"] == "INTERACTION_CREATE")).count();
+    assert_eq!(interactions, 4, "command, button, select, modal submit");
+    let (failures, checked) = selfcheck::check_log(&log);
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(checked >= 30, "{checked}");
+}

@@ -19,7 +19,9 @@ mod http1;
 mod interactions;
 pub mod limits;
 pub mod log;
+
 mod messages;
+pub mod openapi;
 pub mod payload;
 mod rest;
 pub mod selfcheck;
