@@ -86,9 +86,18 @@ async fn open(ctx: Ctx<'_>, name: String, user: UserId) -> Result<(), Error> {
                 .description("Describe your problem")
                 .field("Plan", "1 month", true),
         )
-        .components(vec![CreateActionRow::Buttons(vec![
-            CreateButton::new("close").label("Close"),
-        ])])
+        .components(vec![
+            CreateActionRow::Buttons(vec![CreateButton::new("close").label("Close")]),
+            CreateActionRow::SelectMenu(serenity::CreateSelectMenu::new(
+                "plan",
+                serenity::CreateSelectMenuKind::String {
+                    options: vec![
+                        serenity::CreateSelectMenuOption::new("1 month", "m1"),
+                        serenity::CreateSelectMenuOption::new("3 months", "m3"),
+                    ],
+                },
+            )),
+        ])
         .add_file(CreateAttachment::bytes(
             b"hello ticket".to_vec(),
             "hello.txt",
@@ -168,6 +177,17 @@ async fn on_event(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> Re
             let msg = CreateInteractionResponseMessage::new()
                 .content("closed")
                 .components(vec![]);
+            c.create_response(ctx, CreateInteractionResponse::UpdateMessage(msg))
+                .await?;
+        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(c),
+        } if c.data.custom_id == "plan" => {
+            let picked = match &c.data.kind {
+                serenity::ComponentInteractionDataKind::StringSelect { values } => values.join(","),
+                _ => "?".to_owned(),
+            };
+            let msg = CreateInteractionResponseMessage::new().content(format!("picked {picked}"));
             c.create_response(ctx, CreateInteractionResponse::UpdateMessage(msg))
                 .await?;
         }
@@ -441,22 +461,7 @@ async fn ticket_channel(emu: &Emulator, bot: u64, general: u64, alice: u64) -> u
         .await
         .expect("bot downloaded the upload");
 
-    // button click → UPDATE_MESSAGE
-    let i = emu.click_button(alice, posted.id, "close");
-    let updated = emu
-        .wait_for(T, |s| {
-            s.messages
-                .get(&posted.id)
-                .filter(|m| m.content == "closed")
-                .cloned()
-        })
-        .await
-        .expect("update");
-    assert!(updated.components.is_empty());
-    assert_eq!(
-        emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
-        Some(7)
-    );
+    components(emu, alice, posted.id).await;
 
     // permission change
     let i = emu.run_command(
@@ -478,6 +483,41 @@ async fn ticket_channel(emu: &Emulator, bot: u64, general: u64, alice: u64) -> u
     emu.read(|s| assert!(s.can_view(alice, ticket) && !s.can_send(alice, ticket)));
 
     ticket
+}
+
+/// Select menu and button click, each answered with UPDATE_MESSAGE.
+async fn components(emu: &Emulator, alice: u64, posted: u64) {
+    // select menu → UPDATE_MESSAGE
+    let i = emu.select(alice, posted, "plan", &["m3"]);
+    emu.wait_for(T, |s| {
+        s.messages
+            .get(&posted)
+            .filter(|m| m.content == "picked m3")
+            .map(|_| ())
+    })
+    .await
+    .expect("select handled");
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
+        Some(7)
+    );
+
+    // button click → UPDATE_MESSAGE
+    let i = emu.click_button(alice, posted, "close");
+    let updated = emu
+        .wait_for(T, |s| {
+            s.messages
+                .get(&posted)
+                .filter(|m| m.content == "closed")
+                .cloned()
+        })
+        .await
+        .expect("update");
+    assert!(updated.components.is_empty());
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
+        Some(7)
+    );
 }
 
 /// Modal round trip, DM, DM refused when closed.
@@ -638,14 +678,34 @@ async fn rate_limits_are_retried_by_serenity_in_tls_mode() {
     })
     .await
     .expect("burst done");
-    let posts: Vec<u16> = emu
-        .log()
+    let log = emu.log();
+    let timed: Vec<(u64, u16)> = log
         .iter()
-        .filter(|e| e.route() == Some(("POST", route)))
-        .filter_map(LogEntry::status)
+        .filter_map(|e| match e {
+            LogEntry::Rest {
+                at_ms,
+                method,
+                route: r,
+                status,
+                ..
+            } if method == "POST" && r == route => Some((*at_ms, *status)),
+            _ => None,
+        })
         .collect();
-    emu.write_log(&std::env::temp_dir().join("dsim-ratelimit.jsonl"))
-        .expect("log");
+    let posts: Vec<u16> = timed.iter().map(|(_, s)| *s).collect();
+    // serenity waited for Retry-After before each retry.
+    for w in timed.windows(2) {
+        if w[0].1 == 429 {
+            assert!(w[1].0 >= w[0].0 + 300, "retried too early: {timed:?}");
+        }
+    }
+    // The log as JSON lines: one line per entry.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.jsonl");
+    emu.write_log(&path).expect("log");
+    let lines = std::fs::read_to_string(&path).expect("read log");
+    assert!(lines.lines().count() >= log.len());
+    assert!(lines.lines().any(|l| l.contains("\"status\":429")));
     assert_eq!(posts.iter().filter(|s| **s == 200).count(), 3, "{posts:?}");
     assert!(posts.contains(&429), "no 429 was served: {posts:?}");
     assert_eq!(
@@ -656,5 +716,49 @@ async fn rate_limits_are_retried_by_serenity_in_tls_mode() {
             .count()),
         3
     );
+    bot.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_session_on_resume_makes_serenity_identify_again() {
+    let emu = Emulator::start(EmulatorConfig {
+        tls: false,
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    let bot = start_bot(&emu, emu.http_proxy_mode("t")).await;
+    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+    let alice = emu.add_user("alice", &[]);
+    emu.fail_next_resume();
+    emu.drop_gateway();
+    // serenity's shard queuer waits 5 s between identifies. Wait for the second READY: before
+    // it there is no session, and Discord delivers nothing then.
+    let ready_twice = |s: &State| {
+        let n = s
+            .log()
+            .iter()
+            .filter(
+                |e| matches!(e, LogEntry::Frame { dir: "out", frame, .. } if frame["t"] == "READY"),
+            )
+            .count();
+        (n == 2).then_some(())
+    };
+    emu.wait_for(Duration::from_secs(30), ready_twice)
+        .await
+        .expect("re-identify");
+    let op9 = emu
+        .log()
+        .iter()
+        .any(|e| matches!(e, LogEntry::Frame { dir: "out", frame, .. } if frame["op"] == 9));
+    assert!(op9, "no invalid session was sent");
+    let i = emu.run_command(alice, general, "ping", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "pong edited")
+            .map(|_| ())
+    })
+    .await
+    .expect("answered on the new session");
     bot.abort();
 }

@@ -12,7 +12,7 @@ use super::faults::{Budget, RouteFault};
 use super::http1::Part;
 use super::limits::ApiError;
 use super::state::{InteractionRec, Overwrite, RoleRec, UserRec};
-use super::{Emulator, gateway::intents, messages, payload, rest};
+use super::{Emulator, channels, gateway::intents, messages, payload};
 
 /// `wait_for` ran out of time.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
@@ -317,7 +317,7 @@ impl Emulator {
     /// Someone deletes a channel by hand; CHANNEL_DELETE follows. False if it did not exist.
     pub fn delete_channel_by_hand(&self, channel: u64) -> bool {
         self.inner
-            .with(|s| rest::delete_channel(s, channel).is_some())
+            .with(|s| channels::delete_channel(s, channel).is_some())
     }
 
     /// Drops every gateway connection with close code 4000; serenity resumes.

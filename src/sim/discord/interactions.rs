@@ -14,7 +14,6 @@ use super::payload;
 use super::rest::{Ctx, Reply};
 use super::state::{InteractionRec, State};
 
-const ACK_WINDOW: Duration = Duration::from_secs(3);
 const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 fn unknown_interaction() -> ApiError {
@@ -58,7 +57,7 @@ fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
         .filter(|i| i.token == token)
         .cloned()
         .ok_or_else(unknown_interaction)?;
-    if Instant::now().duration_since(rec.created) > ACK_WINDOW {
+    if Instant::now().duration_since(rec.created) > s.ack_window {
         return Err(unknown_interaction());
     }
     if rec.ack.is_some() {

@@ -12,6 +12,7 @@
 //! # }
 //! ```
 
+mod channels;
 mod driver;
 pub mod faults;
 pub mod gateway;
@@ -51,6 +52,9 @@ pub struct EmulatorConfig {
     pub heartbeat_interval_ms: u64,
     /// Also serve REST over TLS for `discord.com` (needed by [`Emulator::http_tls_mode`]).
     pub tls: bool,
+    /// How long the bot has to acknowledge an interaction (Discord: 3 s). Only raise it for a
+    /// machine too loaded to answer in time; tests of the rule itself pause tokio's clock.
+    pub ack_window: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -61,6 +65,7 @@ impl Default for EmulatorConfig {
             owner_name: "owner".into(),
             heartbeat_interval_ms: 5000,
             tls: true,
+            ack_window: Duration::from_secs(3),
         }
     }
 }
@@ -142,12 +147,10 @@ impl Emulator {
         } else {
             (None, None, String::new())
         };
+        let mut state = State::new(&config.guild_name, &config.bot_name, &config.owner_name);
+        state.ack_window = config.ack_window;
         let inner = Arc::new(Inner {
-            state: Mutex::new(State::new(
-                &config.guild_name,
-                &config.bot_name,
-                &config.owner_name,
-            )),
+            state: Mutex::new(state),
             changed: watch::channel(0).0,
             kill_gateway: watch::channel(0).0,
             config,

@@ -157,6 +157,8 @@ pub struct State {
     pub(crate) started: Instant,
     /// Fault: answer the next RESUME with op 9.
     pub(crate) fail_next_resume: bool,
+    /// Time allowed for the first interaction response.
+    pub(crate) ack_window: std::time::Duration,
     pub(crate) faults: super::faults::Faults,
 }
 
@@ -183,6 +185,7 @@ impl State {
             log: Vec::new(),
             started: Instant::now(),
             fail_next_resume: false,
+            ack_window: std::time::Duration::from_secs(3),
             faults: super::faults::Faults::default(),
         };
         s.guild_id = s.id();
