@@ -281,8 +281,16 @@ async fn permissions_come_from_the_state() {
         ),
         50013
     );
+    // People are held to the same permissions: muted alice cannot post.
+    emu.set_overwrite(general, alice_early(&emu), 1, 0, perms::SEND_MESSAGES);
+    let muted = alice_early(&emu);
+    assert_eq!(
+        emu.user_message(muted, general, "hi", None)
+            .map_err(|e| e.code),
+        Err(50013)
+    );
     // DMs closed → 50007.
-    let alice = emu.add_user("alice", &[]);
+    let alice = alice_early(&emu);
     emu.set_dms_closed(alice, true);
     let dm = http
         .create_private_channel(&json!({"recipient_id": alice.to_string()}))
@@ -295,6 +303,13 @@ async fn permissions_come_from_the_state() {
         ),
         50007
     );
+}
+
+fn alice_early(emu: &Emulator) -> u64 {
+    match emu.read(|s| s.user_by_name("alice").map(|u| u.id)) {
+        Some(id) => id,
+        None => emu.add_user("alice", &[]),
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -349,7 +364,10 @@ async fn send(ws: &mut Ws, v: Value) {
 
 #[tokio::test]
 async fn gateway_sequence_intents_and_resume() {
-    let (emu, _http, _, general) = setup().await;
+    let (emu, http, _, general) = setup().await;
+    let bot_gateway = http.get_bot_gateway().await.expect("GET /gateway/bot");
+    assert_eq!(bot_gateway.url, emu.ws_url());
+    assert_eq!(bot_gateway.session_start_limit.max_concurrency, 1);
     let url = format!("{}/?v=10", emu.ws_url());
     let (mut ws, _) = tokio_tungstenite::connect_async(&url)
         .await

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::faults::{Budget, RouteFault};
 use super::http1::Part;
 use super::limits::ApiError;
-use super::state::{InteractionRec, Overwrite, RoleRec, UserRec};
+use super::state::{InteractionRec, Overwrite, RoleRec, UserRec, perms};
 use super::{Emulator, channels, gateway::intents, messages, payload};
 
 /// `wait_for` ran out of time.
@@ -285,7 +285,8 @@ impl Emulator {
     /// A user posts a message (optionally with one file) in a channel; MESSAGE_CREATE follows.
     ///
     /// # Errors
-    /// The error Discord would give the user (unknown channel, file too large).
+    /// The error Discord would give the user (unknown channel, 50013 when the user may not send
+    /// or attach files there, file too large).
     pub fn user_message(
         &self,
         user: u64,
@@ -297,6 +298,13 @@ impl Emulator {
         self.inner.with(|s| {
             if !s.channels.contains_key(&channel) {
                 return Err(ApiError::unknown_channel());
+            }
+            let mut need = perms::VIEW_CHANNEL | perms::SEND_MESSAGES;
+            if file.is_some() {
+                need |= perms::ATTACH_FILES;
+            }
+            if s.permissions_in(user, channel) & need != need {
+                return Err(ApiError::missing_permissions());
             }
             let files: Vec<Part> = file
                 .into_iter()
