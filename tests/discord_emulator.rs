@@ -107,6 +107,19 @@ async fn open(ctx: Ctx<'_>, name: String, user: UserId) -> Result<(), Error> {
     Ok(())
 }
 
+/// Answers with a file as the initial response (a multipart interaction callback).
+#[poise::command(slash_command)]
+async fn receipt(ctx: Ctx<'_>) -> Result<(), Error> {
+    let file = CreateAttachment::bytes(b"paid 5 EUR".to_vec(), "receipt.txt");
+    ctx.send(
+        poise::CreateReply::default()
+            .content("your receipt")
+            .attachment(file),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Takes SEND_MESSAGES away from a user in a channel.
 #[poise::command(slash_command)]
 async fn mute(ctx: Ctx<'_>, channel: ChannelId, user: UserId) -> Result<(), Error> {
@@ -223,7 +236,16 @@ async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHan
     });
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
-            commands: vec![ping(), slow(), open(), mute(), feedback(), dm(), burst()],
+            commands: vec![
+                ping(),
+                slow(),
+                open(),
+                mute(),
+                feedback(),
+                dm(),
+                burst(),
+                receipt(),
+            ],
             event_handler: |fw, event| Box::pin(on_event(fw.serenity_context, event, fw.user_data)),
             ..Default::default()
         })
@@ -252,7 +274,7 @@ async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHan
     let task = tokio::spawn(async move {
         let _ = client.start().await;
     });
-    emu.wait_for(T, |s| (s.commands.len() == 7).then_some(()))
+    emu.wait_for(T, |s| (s.commands.len() == 8).then_some(()))
         .await
         .expect("commands registered");
     task
@@ -381,6 +403,35 @@ async fn replies(emu: &Emulator, general: u64, alice: u64) {
         emu.read(|s| s.interaction(i.id).and_then(|x| x.ack)),
         Some(4)
     );
+
+    // a file in the initial response (multipart callback), downloaded back
+    let i = emu.run_command(alice, general, "receipt", &[]);
+    let m = emu
+        .wait_for(T, |s| s.original_response(i.id).cloned())
+        .await
+        .expect("receipt");
+    assert_eq!(
+        (m.content.as_str(), m.attachments.len()),
+        ("your receipt", 1)
+    );
+    let url = format!(
+        "{}/attachments/{}/receipt.txt",
+        emu.base_url(),
+        m.attachments[0].id
+    );
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let body = client
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(&body[..], b"paid 5 EUR");
 
     // defer → the first followup edits the original
     let i = emu.run_command(alice, general, "slow", &[]);
