@@ -8,9 +8,31 @@
 //! # async fn f() {
 //! use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig};
 //! let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+//! // Option A (proxy, rate limiter off) or B (TLS `discord.com`, rate limiter on):
 //! let http = emu.http_proxy_mode("token"); // or emu.http_tls_mode("token")
+//! // serenity::ClientBuilder::new_with_http(http, intents).framework(..).await?.start()
+//! let general = emu.read(|s| s.channel_by_name("general").unwrap().id);
+//! let alice = emu.add_user("alice", &[]);
+//! let i = emu.run_command(alice, general, "ticket", &[]);
+//! let reply = emu
+//!     .wait_for(std::time::Duration::from_secs(10), |s| s.original_response(i.id).cloned())
+//!     .await
+//!     .unwrap();
 //! # }
 //! ```
+//!
+//! * State and queries: [`State`] (`guild_channels`, `channel_by_name`, `can_view`, `can_send`,
+//!   `permissions_in`, `messages_in`, `dms_of`, `ephemeral_for`, `interaction`,
+//!   `original_response`, `file`, `log`), read with [`Emulator::read`] or awaited with
+//!   [`Emulator::wait_for`].
+//! * People: `add_user`, `add_role`, `set_role_permissions`, `set_overwrite`, `run_command`,
+//!   `click_button`, `select`, `submit_modal(_until_acked)`, `user_message` (with a file),
+//!   `delete_channel_by_hand`, `set_dms_closed`.
+//! * Faults: `drop_gateway`, `fail_next_resume`, `fail_route`, `slow_route`, `set_rate_limit`.
+//! * Checks: [`selfcheck`] (serenity parses every payload), [`openapi`] (request bodies against
+//!   Discord's spec), [`LogEntry`] and [`Emulator::write_log`] (JSON lines).
+//! * A bot in another process: fixed ports in [`EmulatorConfig`], then [`http_proxy_mode`] or
+//!   [`http_tls_mode`] with the emulator's URL / TLS address and [`Emulator::ca_pem`].
 
 mod channels;
 mod driver;
@@ -55,6 +77,10 @@ pub struct EmulatorConfig {
     /// How long the bot has to acknowledge an interaction (Discord: 3 s). Only raise it for a
     /// machine too loaded to answer in time; tests of the rule itself pause tokio's clock.
     pub ack_window: Duration,
+    /// Ports on 127.0.0.1 (0 = any free port; fixed ports suit a demo bot in another process).
+    pub rest_port: u16,
+    pub gateway_port: u16,
+    pub tls_port: u16,
 }
 
 impl Default for EmulatorConfig {
@@ -66,6 +92,9 @@ impl Default for EmulatorConfig {
             heartbeat_interval_ms: 5000,
             tls: true,
             ack_window: Duration::from_secs(3),
+            rest_port: 0,
+            gateway_port: 0,
+            tls_port: 0,
         }
     }
 }
@@ -135,12 +164,12 @@ impl Emulator {
     /// # Errors
     /// When a port cannot be bound or the certificate cannot be made.
     pub async fn start(config: EmulatorConfig) -> Result<Self, StartError> {
-        let http = TcpListener::bind("127.0.0.1:0").await?;
-        let ws = TcpListener::bind("127.0.0.1:0").await?;
+        let http = TcpListener::bind(("127.0.0.1", config.rest_port)).await?;
+        let ws = TcpListener::bind(("127.0.0.1", config.gateway_port)).await?;
         let (tls, acceptor, ca_pem) = if config.tls {
             let (acceptor, pem) = tls_acceptor()?;
             (
-                Some(TcpListener::bind("127.0.0.1:0").await?),
+                Some(TcpListener::bind(("127.0.0.1", config.tls_port)).await?),
                 Some(acceptor),
                 pem,
             )
@@ -212,15 +241,7 @@ impl Emulator {
 
     /// Option A: serenity's proxy with its rate limiter off (429s are not retried here).
     pub fn http_proxy_mode(&self, token: &str) -> serenity::http::Http {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("reqwest client");
-        serenity::http::HttpBuilder::new(token)
-            .client(client)
-            .proxy(self.base_url())
-            .ratelimiter_disabled(true)
-            .build()
+        http_proxy_mode(&self.base_url(), token)
     }
 
     /// Option B: a client that resolves `discord.com` to the TLS listener and trusts its
@@ -230,18 +251,7 @@ impl Emulator {
     /// When the emulator was started with `tls: false`.
     pub fn http_tls_mode(&self, token: &str) -> serenity::http::Http {
         let addr = self.inner.tls_addr.expect("emulator started without tls");
-        let cert = reqwest::Certificate::from_pem(self.inner.ca_pem.as_bytes())
-            .expect("emulator certificate");
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .use_rustls_tls()
-            .add_root_certificate(cert)
-            .resolve("discord.com", addr)
-            .build()
-            .expect("reqwest client");
-        serenity::http::HttpBuilder::new(token)
-            .client(client)
-            .build()
+        http_tls_mode(addr, &self.inner.ca_pem, token).expect("emulator certificate")
     }
 
     /// Reads the state.
@@ -295,6 +305,45 @@ impl Emulator {
     pub fn write_log(&self, path: &std::path::Path) -> std::io::Result<()> {
         log::write_jsonl(&self.log(), path)
     }
+}
+
+/// Option A for a bot in another process: serenity's proxy (`base_url` is the emulator's
+/// `http://127.0.0.1:PORT`) with its rate limiter off, and a client that ignores env proxies.
+///
+/// # Panics
+/// When reqwest cannot build a client (no TLS backend).
+pub fn http_proxy_mode(base_url: &str, token: &str) -> serenity::http::Http {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client");
+    serenity::http::HttpBuilder::new(token)
+        .client(client)
+        .proxy(base_url.trim_end_matches('/'))
+        .ratelimiter_disabled(true)
+        .build()
+}
+
+/// Option B for a bot in another process: `discord.com` resolves to the emulator's TLS address
+/// and its certificate (PEM, see [`Emulator::ca_pem`]) is trusted; the rate limiter stays on.
+///
+/// # Errors
+/// When the PEM is not a certificate or the client cannot be built.
+pub fn http_tls_mode(
+    tls_addr: SocketAddr,
+    ca_pem: &str,
+    token: &str,
+) -> Result<serenity::http::Http, reqwest::Error> {
+    let cert = reqwest::Certificate::from_pem(ca_pem.as_bytes())?;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .use_rustls_tls()
+        .add_root_certificate(cert)
+        .resolve("discord.com", tls_addr)
+        .build()?;
+    Ok(serenity::http::HttpBuilder::new(token)
+        .client(client)
+        .build())
 }
 
 fn tls_acceptor() -> Result<(TlsAcceptor, String), StartError> {
