@@ -610,3 +610,38 @@ async fn every_event_kind_parses_with_serenity() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(checked >= 30, "{checked}");
 }
+
+#[tokio::test]
+async fn command_registration_is_validated() {
+    let (emu, http, guild, _) = setup().await;
+    let g = GuildId::new(guild);
+    let ok = json!([{"name": "ticket", "description": "Open a ticket", "options": [
+        {"type": 3, "name": "reason", "description": "Why", "required": true},
+        {"type": 6, "name": "user", "description": "Who"}]}]);
+    let cmds = http
+        .create_guild_commands(g, &ok)
+        .await
+        .expect("valid commands");
+    assert_eq!(cmds[0].name, "ticket");
+    assert_eq!(emu.read(|s| s.commands.len()), 1);
+    let upper = json!([{"name": "Ticket", "description": "x"}]);
+    assert_eq!(code(http.create_guild_commands(g, &upper).await), 50035);
+    let no_description = json!([{"name": "ticket", "description": ""}]);
+    assert_eq!(
+        code(http.create_guild_commands(g, &no_description).await),
+        50035
+    );
+    let order = json!([{"name": "t", "description": "x", "options": [
+        {"type": 3, "name": "a", "description": "a"},
+        {"type": 3, "name": "b", "description": "b", "required": true}]}]);
+    assert_eq!(code(http.create_guild_commands(g, &order).await), 50035);
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"name": format!("c{i}"), "description": "x"}))
+        .collect();
+    assert_eq!(code(http.create_guild_commands(g, &many).await), 30032);
+    assert_eq!(
+        emu.read(|s| s.commands.len()),
+        1,
+        "a rejected registration changes nothing"
+    );
+}

@@ -211,3 +211,102 @@ pub fn check_file_size(size: usize) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+fn check_name_and_description(c: &Value, path: &str, chat_input: bool) -> Result<(), ApiError> {
+    let name = c["name"].as_str().unwrap_or_default();
+    let n = name.chars().count();
+    let name_ok = (1..=32).contains(&n)
+        && (!chat_input
+            || name
+                .chars()
+                .all(|ch| ch == '-' || ch == '_' || (ch.is_alphanumeric() && !ch.is_uppercase())));
+    if !name_ok {
+        return Err(ApiError::invalid_form(
+            &format!("{path}.name"),
+            "APPLICATION_COMMAND_INVALID_NAME",
+            "Command name is invalid",
+        ));
+    }
+    let d = len(&c["description"]);
+    if chat_input && !(1..=100).contains(&d) {
+        return Err(ApiError::invalid_form(
+            &format!("{path}.description"),
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 100 in length.",
+        ));
+    }
+    Ok(())
+}
+
+fn check_options(options: &[Value], path: &str) -> Result<(), ApiError> {
+    if options.len() > 25 {
+        return Err(ApiError::invalid_form(
+            &format!("{path}.options"),
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.",
+        ));
+    }
+    let mut seen_optional = false;
+    for (i, o) in options.iter().enumerate() {
+        let p = format!("{path}.options.{i}");
+        check_name_and_description(o, &p, true)?;
+        if o["choices"].as_array().is_some_and(|c| c.len() > 25) {
+            return Err(ApiError::invalid_form(
+                &format!("{p}.choices"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            ));
+        }
+        let kind = o["type"].as_u64().unwrap_or(0);
+        if kind == 1 || kind == 2 {
+            check_options(o["options"].as_array().map_or(&[], Vec::as_slice), &p)?;
+        } else if o["required"].as_bool() == Some(true) {
+            if seen_optional {
+                return Err(ApiError::invalid_form(
+                    &format!("{p}.required"),
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
+                ));
+            }
+        } else {
+            seen_optional = true;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a bulk command registration like Discord: at most 100 commands, names 1–32 lower-case
+/// characters, descriptions 1–100 for slash commands, ≤25 options and choices, required options
+/// first, no duplicate names.
+///
+/// # Errors
+/// The 50035 Discord would answer.
+pub fn check_commands(list: &[Value]) -> Result<(), ApiError> {
+    if list.len() > 100 {
+        return Err(ApiError::new(
+            400,
+            30032,
+            "Maximum number of application commands reached (100)",
+        ));
+    }
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in list.iter().enumerate() {
+        let chat_input = c["type"].as_u64().unwrap_or(1) == 1;
+        check_name_and_description(c, &i.to_string(), chat_input)?;
+        if !names.insert((
+            c["type"].as_u64().unwrap_or(1),
+            c["name"].as_str().unwrap_or_default().to_owned(),
+        )) {
+            return Err(ApiError::invalid_form(
+                &format!("{i}.name"),
+                "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                "Application command names must be unique",
+            ));
+        }
+        check_options(
+            c["options"].as_array().map_or(&[], Vec::as_slice),
+            &i.to_string(),
+        )?;
+    }
+    Ok(())
+}

@@ -205,6 +205,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         }
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            super::limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
             Ok(put_commands(s, ctx))
         }
         ("GET", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
