@@ -767,6 +767,42 @@ async fn rate_limits_are_retried_by_serenity_in_tls_mode() {
             .count()),
         3
     );
+
+    // The global limit: 429s carry X-RateLimit-Global; interaction routes are exempt.
+    emu.clear_rate_limits();
+    let before = emu.log().len();
+    emu.set_global_rate_limit(Some(Budget {
+        limit: 1,
+        window: Duration::from_millis(400),
+        announce: false,
+    }));
+    let i = emu.run_command(alice, general, "burst", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "burst done")
+            .map(|_| ())
+    })
+    .await
+    .expect("burst done under the global limit");
+    let log = emu.log();
+    let global_429s = log[before..]
+        .iter()
+        .filter(|e| matches!(e, LogEntry::Rest { status: 429, response, .. } if response["global"] == true))
+        .count();
+    assert!(global_429s > 0, "no global 429");
+    let exempt_429s = log[before..]
+        .iter()
+        .filter(|e| matches!(e, LogEntry::Rest { status: 429, route, .. } if !route.starts_with("/channels")))
+        .count();
+    assert_eq!(exempt_429s, 0);
+    assert_eq!(
+        emu.read(|s| s
+            .messages_in(general)
+            .iter()
+            .filter(|m| m.content.starts_with("burst ") && m.content != "burst done")
+            .count()),
+        6
+    );
     bot.abort();
 }
 

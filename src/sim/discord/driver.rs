@@ -356,6 +356,20 @@ impl Emulator {
             .with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
     }
 
+    /// Removes every route budget and the global one.
+    pub fn clear_rate_limits(&self) {
+        self.inner.with(|s| {
+            s.faults.budgets.clear();
+            s.faults.global = None;
+        });
+    }
+
+    /// Sets the bot-wide (global) budget; a 429 then carries `X-RateLimit-Global`. Interaction
+    /// and webhook routes are exempt, as on Discord.
+    pub fn set_global_rate_limit(&self, budget: Option<Budget>) {
+        self.inner.with(|s| s.faults.global = budget);
+    }
+
     /// Sets a rate-limit budget on a route (counted per major id).
     pub fn set_rate_limit(&self, method: &str, route: &str, budget: Budget) {
         self.inner.with(|s| {

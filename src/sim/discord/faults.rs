@@ -35,6 +35,8 @@ pub(crate) struct Faults {
     pub delays: Vec<(String, String, Duration)>,
     pub budgets: HashMap<(String, String), Budget>,
     pub windows: HashMap<String, (Instant, u32)>,
+    /// The bot-wide budget (Discord: 50/s); interaction and webhook routes are exempt.
+    pub global: Option<Budget>,
 }
 
 impl Faults {
@@ -55,8 +57,8 @@ impl Faults {
             .map(|(_, _, d)| *d)
     }
 
-    /// Counts a request against its budget. `Err` is the 429 to send; `Ok` holds the headers to
-    /// add to the successful answer.
+    /// Counts a request against the global budget (unless exempt) and its route budget. `Err` is
+    /// the 429 to send; `Ok` holds the headers to add to the successful answer.
     pub fn rate_limit(
         &mut self,
         method: &str,
@@ -64,6 +66,10 @@ impl Faults {
         major: &str,
         now: Instant,
     ) -> Result<Vec<(String, String)>, Response> {
+        let exempt = route.starts_with("/interactions") || route.starts_with("/webhooks");
+        if let (Some(g), false) = (self.global, exempt) {
+            self.count(g, "global", now, true)?;
+        }
         let Some(b) = self
             .budgets
             .get(&(method.to_owned(), route.to_owned()))
@@ -71,8 +77,17 @@ impl Faults {
         else {
             return Ok(Vec::new());
         };
-        let key = format!("{method} {route} {major}");
-        let w = self.windows.entry(key.clone()).or_insert((now, 0));
+        self.count(b, &format!("{method} {route} {major}"), now, false)
+    }
+
+    fn count(
+        &mut self,
+        b: Budget,
+        key: &str,
+        now: Instant,
+        global: bool,
+    ) -> Result<Vec<(String, String)>, Response> {
+        let w = self.windows.entry(key.to_owned()).or_insert((now, 0));
         if now.duration_since(w.0) >= b.window {
             *w = (now, 0);
         }
@@ -97,9 +112,13 @@ impl Faults {
         if w.1 >= b.limit {
             headers.push(("x-ratelimit-remaining".to_owned(), "0".to_owned()));
             headers.push(("retry-after".to_owned(), format!("{reset_after:.3}")));
-            headers.push(("x-ratelimit-scope".to_owned(), "user".to_owned()));
-            headers.push(("x-ratelimit-global".to_owned(), "false".to_owned()));
-            let body = json!({"message": "You are being rate limited.", "retry_after": reset_after, "global": false});
+            let scope = if global { "global" } else { "user" };
+            headers.push(("x-ratelimit-scope".to_owned(), scope.to_owned()));
+            // Discord sends this header only for the global limit (serenity checks presence).
+            if global {
+                headers.push(("x-ratelimit-global".to_owned(), "true".to_owned()));
+            }
+            let body = json!({"message": "You are being rate limited.", "retry_after": reset_after, "global": global});
             let mut r = Response::json(429, &body);
             r.headers = headers;
             return Err(r);
@@ -109,6 +128,10 @@ impl Faults {
             "x-ratelimit-remaining".to_owned(),
             (b.limit - w.1).to_string(),
         ));
-        Ok(if b.announce { headers } else { Vec::new() })
+        Ok(if b.announce && !global {
+            headers
+        } else {
+            Vec::new()
+        })
     }
 }
