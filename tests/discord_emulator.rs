@@ -228,6 +228,7 @@ async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHan
     // Our own clients are built with no_proxy(); serenity's attachment download builds its own,
     // so the harness needs NO_PROXY (set by .cargo/config.toml).
     check_no_proxy();
+    capture_serenity_warnings();
     let (guild, general) = emu.read(|s| {
         (
             s.guild_id,
@@ -301,6 +302,49 @@ fn check_no_proxy() {
     });
 }
 
+/// serenity's WARN/ERROR lines about payloads it could not deserialize (its symptom of an
+/// emulator bug, next to `Event::Unknown`), captured from every test in this binary.
+static PARSE_WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct CaptureParseWarnings;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CaptureParseWarnings {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Msg(String);
+        impl tracing::field::Visit for Msg {
+            fn record_debug(&mut self, _f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                use std::fmt::Write as _;
+                let _ = write!(self.0, "{v:?} ");
+            }
+        }
+        let meta = event.metadata();
+        if *meta.level() <= tracing::Level::WARN && meta.target().starts_with("serenity") {
+            let mut m = Msg(String::new());
+            event.record(&mut m);
+            if m.0.contains("deserializ") {
+                PARSE_WARNINGS
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(m.0);
+            }
+        }
+    }
+}
+
+fn capture_serenity_warnings() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(CaptureParseWarnings),
+        );
+    });
+}
+
 fn last_in(s: &State, channel: u64, pred: impl Fn(&MessageRec) -> bool) -> Option<MessageRec> {
     s.messages_in(channel)
         .into_iter()
@@ -323,6 +367,14 @@ fn assert_openapi_valid(emu: &Emulator) {
 }
 
 fn assert_serenity_parses(emu: &Emulator, at_least: usize) {
+    let warned = PARSE_WARNINGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert!(
+        warned.is_empty(),
+        "serenity could not deserialize: {warned:#?}"
+    );
     let (failures, checked) = selfcheck::check_log(&emu.log());
     assert!(
         failures.is_empty(),
