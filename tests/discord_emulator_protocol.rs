@@ -645,3 +645,46 @@ async fn command_registration_is_validated() {
         "a rejected registration changes nothing"
     );
 }
+
+#[tokio::test]
+async fn image_uploads_report_type_and_size_like_discord() {
+    let (emu, http, _, general) = setup().await;
+    let mut png = Vec::new();
+    image::RgbImage::new(3, 2)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let alice = emu.add_user("alice", &[]);
+    let id = emu
+        .user_message(alice, general, "receipt", Some(("pay.png", png.clone())))
+        .expect("upload");
+    let m = http
+        .get_message(ChannelId::new(general), id.into())
+        .await
+        .expect("get");
+    let a = &m.attachments[0];
+    assert_eq!(
+        (a.content_type.as_deref(), a.width, a.height),
+        (Some("image/png"), Some(3), Some(2))
+    );
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let resp = client.get(&a.url).send().await.expect("download");
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert_eq!(resp.bytes().await.expect("bytes").to_vec(), png);
+    let txt = emu
+        .user_message(alice, general, "log", Some(("a.txt", b"x".to_vec())))
+        .expect("upload");
+    let m = http
+        .get_message(ChannelId::new(general), txt.into())
+        .await
+        .expect("get");
+    assert_eq!(
+        (
+            m.attachments[0].width,
+            m.attachments[0].content_type.as_deref()
+        ),
+        (None, Some("text/plain; charset=utf-8"))
+    );
+}

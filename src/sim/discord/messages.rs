@@ -53,17 +53,40 @@ pub(crate) fn store_files(
             .unwrap_or_else(|| format!("file{index}"));
         let id = s.id();
         s.files.insert(id, f.data.clone());
+        let (content_type, dims) = sniff(&f.data, &filename, f.content_type.as_deref());
         out.push(AttachmentRec {
             id,
             filename,
             size: f.data.len(),
-            content_type: f
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into()),
+            content_type,
+            width: dims.map(|d| d.0),
+            height: dims.map(|d| d.1),
         });
     }
     Ok(out)
+}
+
+/// The content type Discord reports (sniffed for images, else the part's, else by extension)
+/// and an image's dimensions.
+fn sniff(data: &[u8], filename: &str, declared: Option<&str>) -> (String, Option<(u32, u32)>) {
+    if let Ok(format) = image::guess_format(data) {
+        let dims = image::ImageReader::with_format(std::io::Cursor::new(data), format)
+            .into_dimensions()
+            .ok();
+        return (format.to_mime_type().to_owned(), dims);
+    }
+    let by_ext = match filename
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("txt" | "log") => "text/plain; charset=utf-8",
+        Some("json") => "application/json; charset=utf-8",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    };
+    (declared.unwrap_or(by_ext).to_owned(), None)
 }
 
 /// Builds (does not store) a message from a create body.

@@ -79,7 +79,7 @@ pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Valu
         .map(|a| {
             let url = attachment_url(base, a.id, &a.filename);
             json!({"id": a.id.to_string(), "filename": a.filename, "size": a.size, "url": url,
-                   "proxy_url": url, "content_type": a.content_type})
+                   "proxy_url": url, "content_type": a.content_type, "width": a.width, "height": a.height})
         })
         .collect();
     let mut v = json!({

@@ -99,13 +99,27 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let base = inner.base_url();
     if let Some(rest) = req.path.strip_prefix("/attachments/") {
         let file = rest.split('/').next().and_then(|i| i.parse::<u64>().ok());
-        let data = file.and_then(|i| inner.with(|s| s.files.get(&i).cloned()));
-        return match data {
-            Some(d) => Response {
+        let found = file.and_then(|i| {
+            inner.with(|s| {
+                let data = s.files.get(&i).cloned()?;
+                let ctype = s
+                    .messages
+                    .values()
+                    .flat_map(|m| &m.attachments)
+                    .find(|a| a.id == i)
+                    .map_or_else(
+                        || "application/octet-stream".to_owned(),
+                        |a| a.content_type.clone(),
+                    );
+                Some((data, ctype))
+            })
+        });
+        return match found {
+            Some((body, content_type)) => Response {
                 status: 200,
                 headers: Vec::new(),
-                content_type: "application/octet-stream".into(),
-                body: d,
+                content_type,
+                body,
             },
             None => ApiError::new(404, 0, "404: Not Found").into_response(),
         };

@@ -83,6 +83,9 @@ pub struct AttachmentRec {
     pub filename: String,
     pub size: usize,
     pub content_type: String,
+    /// Set for images, as Discord does.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
