@@ -95,34 +95,39 @@ fn parse_body(req: &Request) -> (Value, Vec<Part>) {
     }
 }
 
+/// `GET /attachments/{id}/{filename}`: the stored bytes with their content type.
+fn serve_attachment(inner: &Inner, rest: &str) -> Response {
+    let file = rest.split('/').next().and_then(|i| i.parse::<u64>().ok());
+    let found = file.and_then(|i| {
+        inner.with(|s| {
+            let data = s.files.get(&i).cloned()?;
+            let ctype = s
+                .messages
+                .values()
+                .flat_map(|m| &m.attachments)
+                .find(|a| a.id == i)
+                .map_or_else(
+                    || "application/octet-stream".to_owned(),
+                    |a| a.content_type.clone(),
+                );
+            Some((data, ctype))
+        })
+    });
+    match found {
+        Some((body, content_type)) => Response {
+            status: 200,
+            headers: Vec::new(),
+            content_type,
+            body,
+        },
+        None => ApiError::new(404, 0, "404: Not Found").into_response(),
+    }
+}
+
 pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let base = inner.base_url();
     if let Some(rest) = req.path.strip_prefix("/attachments/") {
-        let file = rest.split('/').next().and_then(|i| i.parse::<u64>().ok());
-        let found = file.and_then(|i| {
-            inner.with(|s| {
-                let data = s.files.get(&i).cloned()?;
-                let ctype = s
-                    .messages
-                    .values()
-                    .flat_map(|m| &m.attachments)
-                    .find(|a| a.id == i)
-                    .map_or_else(
-                        || "application/octet-stream".to_owned(),
-                        |a| a.content_type.clone(),
-                    );
-                Some((data, ctype))
-            })
-        });
-        return match found {
-            Some((body, content_type)) => Response {
-                status: 200,
-                headers: Vec::new(),
-                content_type,
-                body,
-            },
-            None => ApiError::new(404, 0, "404: Not Found").into_response(),
-        };
+        return serve_attachment(&inner, rest);
     }
     let path = req
         .path
