@@ -400,6 +400,16 @@ async fn gateway_sequence_intents_and_resume() {
         (Some("MESSAGE_CREATE"), Some(3))
     );
     assert_eq!(m["d"]["content"], "", "content without MESSAGE_CONTENT");
+    // ... except when the message mentions the bot.
+    let (_, bot, _) = emu.ids();
+    let mention = format!("<@{bot}> help");
+    emu.user_message(alice, general, &mention, None)
+        .expect("message");
+    let m = recv(&mut ws).await;
+    assert_eq!(
+        (m["s"].as_u64(), m["d"]["content"].as_str()),
+        (Some(4), Some(mention.as_str()))
+    );
     ws.close(None).await.ok();
 
     // Events while away are replayed on resume, then RESUMED.
@@ -411,24 +421,24 @@ async fn gateway_sequence_intents_and_resume() {
     assert_eq!(recv(&mut ws).await["op"], 10);
     send(
         &mut ws,
-        json!({"op": 6, "d": {"token": "t", "session_id": "nope", "seq": 3}}),
+        json!({"op": 6, "d": {"token": "t", "session_id": "nope", "seq": 4}}),
     )
     .await;
     assert_eq!(recv(&mut ws).await["op"], 9);
     send(
         &mut ws,
-        json!({"op": 6, "d": {"token": "t", "session_id": session, "seq": 3}}),
+        json!({"op": 6, "d": {"token": "t", "session_id": session, "seq": 4}}),
     )
     .await;
     let replay = recv(&mut ws).await;
     assert_eq!(
         (replay["t"].as_str(), replay["s"].as_u64()),
-        (Some("MESSAGE_CREATE"), Some(4))
+        (Some("MESSAGE_CREATE"), Some(5))
     );
     let resumed = recv(&mut ws).await;
     assert_eq!(
         (resumed["t"].as_str(), resumed["s"].as_u64()),
-        (Some("RESUMED"), Some(5))
+        (Some("RESUMED"), Some(6))
     );
     let (failures, checked) = selfcheck::check_log(&emu.log());
     assert!(failures.is_empty() && checked >= 6, "{failures:?}");

@@ -38,9 +38,16 @@ pub struct Session {
 
 impl State {
     /// Queues a dispatch for every session whose intents allow it (`intent == 0`: always sent).
-    /// `content_gated` strips content, embeds, attachments and components without MESSAGE_CONTENT
-    /// unless the author is the bot.
+    /// Without MESSAGE_CONTENT, message content, embeds, attachments and components are emptied,
+    /// except in DMs, in messages that mention the bot and in the bot's own messages (Discord's
+    /// rule).
     pub(crate) fn dispatch(&mut self, t: &str, d: &Value, intent: u64) {
+        let bot = self.bot_id.to_string();
+        let exempt = d["author"]["id"].as_str() == Some(bot.as_str())
+            || d.get("guild_id").is_none()
+            || d["content"].as_str().is_some_and(|c| {
+                c.contains(&format!("<@{bot}>")) || c.contains(&format!("<@!{bot}>"))
+            });
         for s in self.sessions.values_mut() {
             if intent != 0 && s.intents & intent == 0 {
                 continue;
@@ -48,7 +55,7 @@ impl State {
             let mut d = d.clone();
             if t.starts_with("MESSAGE_")
                 && s.intents & intents::MESSAGE_CONTENT == 0
-                && d["author"]["id"].as_str() != Some(self.bot_id.to_string().as_str())
+                && !exempt
                 && d.get("content").is_some()
             {
                 d["content"] = json!("");
