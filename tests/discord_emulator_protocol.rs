@@ -654,6 +654,12 @@ async fn command_registration_is_validated() {
         1,
         "a rejected registration changes nothing"
     );
+    let global = json!([{"name": "status", "description": "Your subscription"}]);
+    http.create_global_commands(&global).await.expect("global");
+    assert_eq!(
+        emu.read(|s| (s.commands.len(), s.global_commands.len())),
+        (1, 1)
+    );
 }
 
 #[tokio::test]

@@ -167,7 +167,7 @@ impl Emulator {
         options: &[CommandOption],
     ) -> InteractionRef {
         let data = self.read(|s| {
-            let cmd_id = s.commands.iter().find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
+            let cmd_id = s.commands.iter().chain(&s.global_commands).find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
             let mut resolved = json!({});
             let opts: Vec<Value> = options
                 .iter()

@@ -225,9 +225,12 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             super::limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
-            Ok(put_commands(s, ctx))
+            Ok(put_commands(s, ctx, segs.len() == 3))
         }
-        ("GET", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+        ("GET", ["applications", _, "commands"]) => {
+            Ok((200, Value::Array(s.global_commands.clone())))
+        }
+        ("GET", ["applications", _, "guilds", _, "commands"]) => {
             Ok((200, Value::Array(s.commands.clone())))
         }
         ("GET", ["guilds", _]) => Ok((200, payload::guild(s, false))),
@@ -322,12 +325,17 @@ fn open_dm(s: &mut State, ctx: &Ctx) -> Reply {
     Ok((200, payload::channel(s, &s.channels[&ch])))
 }
 
-fn put_commands(s: &mut State, ctx: &Ctx) -> (u16, Value) {
+/// Bulk overwrite of the guild (or `global`) commands; ids are kept for unchanged names.
+fn put_commands(s: &mut State, ctx: &Ctx, global: bool) -> (u16, Value) {
     let list = ctx.body.as_array().cloned().unwrap_or_default();
     let mut out = Vec::new();
+    let before = if global {
+        s.global_commands.clone()
+    } else {
+        s.commands.clone()
+    };
     for mut c in list {
-        let existing = s
-            .commands
+        let existing = before
             .iter()
             .find(|e| e["name"] == c["name"])
             .and_then(|e| e["id"].as_str().map(str::to_owned));
@@ -343,7 +351,11 @@ fn put_commands(s: &mut State, ctx: &Ctx) -> (u16, Value) {
         }
         out.push(c);
     }
-    s.commands.clone_from(&out);
+    if global {
+        s.global_commands.clone_from(&out);
+    } else {
+        s.commands.clone_from(&out);
+    }
     (200, Value::Array(out))
 }
 

@@ -152,7 +152,10 @@ pub struct State {
     pub channels: BTreeMap<u64, ChannelRec>,
     pub messages: BTreeMap<u64, MessageRec>,
     pub(crate) files: HashMap<u64, Vec<u8>>,
+    /// Commands registered in the guild.
     pub commands: Vec<Value>,
+    /// Commands registered globally.
+    pub global_commands: Vec<Value>,
     pub interactions: BTreeMap<u64, InteractionRec>,
     pub(crate) dm_channels: HashMap<u64, u64>,
     pub(crate) sessions: HashMap<String, Session>,
@@ -182,6 +185,7 @@ impl State {
             messages: BTreeMap::new(),
             files: HashMap::new(),
             commands: Vec::new(),
+            global_commands: Vec::new(),
             interactions: BTreeMap::new(),
             dm_channels: HashMap::new(),
             sessions: HashMap::new(),
