@@ -289,6 +289,17 @@ async fn permissions_come_from_the_state() {
             .map_err(|e| e.code),
         Err(50013)
     );
+    // A channel the bot cannot see → 50001 Missing Access.
+    let hidden = emu.read(|s| s.everyone_role);
+    emu.set_overwrite(general, hidden, 0, 0, perms::VIEW_CHANNEL);
+    emu.set_overwrite(general, bot, 1, 0, perms::VIEW_CHANNEL);
+    assert_eq!(
+        code(
+            http.get_messages(ChannelId::new(general), None, Some(10))
+                .await
+        ),
+        50001
+    );
     // DMs closed → 50007.
     let alice = alice_early(&emu);
     emu.set_dms_closed(alice, true);

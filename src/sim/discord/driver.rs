@@ -243,16 +243,17 @@ impl Emulator {
         opened_by: &InteractionRef,
         values: &[(&str, &str)],
     ) -> Option<InteractionRef> {
-        let (modal, user, channel) = self.read(|s| {
+        // A modal opened from a component carries that message, so UPDATE_MESSAGE works.
+        let (modal, user, channel, source) = self.read(|s| {
             let i = s.interactions.get(&opened_by.id)?;
-            Some((i.modal.clone()?, i.user_id, i.channel_id))
+            Some((i.modal.clone()?, i.user_id, i.channel_id, i.source_message))
         })?;
         let rows: Vec<Value> = values
             .iter()
             .map(|(id, v)| json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": v}]}))
             .collect();
         let data = json!({"custom_id": modal["custom_id"], "components": rows});
-        Some(self.new_interaction(5, user, channel, &data, None))
+        Some(self.new_interaction(5, user, channel, &data, source))
     }
 
     /// Submits the modal like a person: if the submit is not acknowledged within `patience`

@@ -282,12 +282,15 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
     }
 }
 
-/// 50013 unless the bot has `bits` in the channel.
+/// 50001 when the bot cannot see the channel, 50013 when it lacks one of `bits` there.
 pub(crate) fn require(s: &State, channel: u64, bits: u64) -> Result<(), ApiError> {
     if !s.channels.contains_key(&channel) {
         return Err(ApiError::unknown_channel());
     }
-    if s.permissions_in(s.bot_id, channel) & bits == bits {
+    let have = s.permissions_in(s.bot_id, channel);
+    if have & perms::VIEW_CHANNEL == 0 {
+        Err(ApiError::new(403, 50001, "Missing Access"))
+    } else if have & bits == bits {
         Ok(())
     } else {
         Err(ApiError::missing_permissions())
