@@ -715,3 +715,44 @@ async fn image_uploads_report_type_and_size_like_discord() {
         (None, Some("text/plain; charset=utf-8"))
     );
 }
+
+#[tokio::test]
+async fn resume_from_before_the_replay_buffer_is_refused() {
+    use vpn_ticket_bot::sim::discord::gateway::REPLAY_BUFFER;
+    let (emu, _http, _, _) = setup().await;
+    let url = format!("{}/?v=10", emu.ws_url());
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(
+        &mut ws,
+        json!({"op": 2, "d": {"token": "t", "intents": 1, "properties": {}}}),
+    )
+    .await;
+    let ready = recv(&mut ws).await;
+    let session = ready["d"]["session_id"]
+        .as_str()
+        .expect("session")
+        .to_owned();
+    assert_eq!(recv(&mut ws).await["s"], 2);
+    ws.close(None).await.ok();
+    let role = emu.read(|s| s.bot_role);
+    for _ in 0..=REPLAY_BUFFER {
+        emu.set_role_permissions(role, perms::ADMINISTRATOR);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("reconnect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(
+        &mut ws,
+        json!({"op": 6, "d": {"token": "t", "session_id": session, "seq": 2}}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await["op"],
+        9,
+        "events were lost, so the session cannot resume"
+    );
+}

@@ -3,6 +3,7 @@
 //! numbers and intent filtering. Dispatches are queued per session, so events emitted while the
 //! bot is disconnected are replayed on resume exactly as Discord does.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
@@ -27,13 +28,51 @@ pub mod intents {
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
 }
 
+/// How many dispatches a session keeps for RESUME; older ones are dropped, and a resume from
+/// before them gets op 9 (keeps long benchmarks bounded).
+pub const REPLAY_BUFFER: usize = 10_000;
+
 /// One gateway session (survives disconnects until re-identify).
 #[derive(Debug)]
 pub struct Session {
     pub intents: u64,
-    /// Every dispatch frame of the session; frame `i` has sequence `i + 1`.
-    pub frames: Vec<Value>,
+    /// The last dispatch frames of the session; `frames[i]` has sequence `first_seq + i`.
+    pub frames: VecDeque<Value>,
+    pub first_seq: usize,
     pub notify: Arc<Notify>,
+}
+
+impl Session {
+    fn new(intents: u64, notify: Arc<Notify>) -> Self {
+        Session {
+            intents,
+            frames: VecDeque::new(),
+            first_seq: 1,
+            notify,
+        }
+    }
+
+    /// The sequence number of the last frame (0 when none).
+    pub fn last_seq(&self) -> usize {
+        self.first_seq + self.frames.len() - 1
+    }
+
+    fn push(&mut self, t: &str, d: Value) {
+        let seq = self.first_seq + self.frames.len();
+        self.frames
+            .push_back(json!({"op": 0, "s": seq, "t": t, "d": d}));
+        if self.frames.len() > REPLAY_BUFFER {
+            self.frames.pop_front();
+            self.first_seq += 1;
+        }
+        self.notify.notify_one();
+    }
+
+    /// Frames after `sent` (a sequence number) that are still buffered.
+    fn after(&self, sent: usize) -> Vec<Value> {
+        let from = (sent + 1).saturating_sub(self.first_seq);
+        self.frames.iter().skip(from).cloned().collect()
+    }
 }
 
 impl State {
@@ -63,9 +102,7 @@ impl State {
                 d["attachments"] = json!([]);
                 d["components"] = json!([]);
             }
-            let seq = s.frames.len() + 1;
-            s.frames.push(json!({"op": 0, "s": seq, "t": t, "d": d}));
-            s.notify.notify_one();
+            s.push(t, d);
         }
     }
 }
@@ -73,7 +110,7 @@ impl State {
 async fn send(inner: &Inner, tx: &mut (impl SinkExt<Message> + Unpin), frame: Value) -> bool {
     inner.with(|s| {
         let at_ms = s.now_ms();
-        s.log.push(LogEntry::Frame {
+        s.record(LogEntry::Frame {
             at_ms,
             dir: "out",
             frame: frame.clone(),
@@ -114,7 +151,7 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
                 inner.with(|s| {
                     let at_ms = s.now_ms();
-                    s.log.push(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
+                    s.record(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
                 });
                 let ok = match frame["op"].as_u64() {
                     Some(1) => send(&inner, &mut tx, json!({"op": 11})).await,
@@ -147,14 +184,18 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
             let pending: Vec<Value> = inner.with(|s| {
                 s.sessions
                     .get(id)
-                    .map(|x| x.frames[*sent..].to_vec())
+                    .map(|x| x.after(*sent))
                     .unwrap_or_default()
             });
             for f in pending {
+                let seq = f["s"]
+                    .as_u64()
+                    .and_then(|x| usize::try_from(x).ok())
+                    .unwrap_or(*sent + 1);
                 if !send(&inner, &mut tx, f).await {
                     return;
                 }
-                *sent += 1;
+                *sent = seq;
             }
         }
     }
@@ -166,14 +207,8 @@ fn identify(inner: &Inner, d: &Value) -> (String, Arc<Notify>, usize) {
         let id = format!("session-{}", s.id());
         let notify = Arc::new(Notify::new());
         s.sessions.clear();
-        s.sessions.insert(
-            id.clone(),
-            Session {
-                intents,
-                frames: Vec::new(),
-                notify: notify.clone(),
-            },
-        );
+        s.sessions
+            .insert(id.clone(), Session::new(intents, notify.clone()));
         let ready = payload::ready(s, &id, &inner.ws_url());
         // Only this session exists, so these go to it alone.
         s.dispatch("READY", &ready, 0);
@@ -194,12 +229,11 @@ fn resume(inner: &Inner, d: &Value) -> Option<(String, Arc<Notify>, usize)> {
             return None;
         }
         let sess = s.sessions.get_mut(&id)?;
-        let seq = seq.min(sess.frames.len());
-        let next = sess.frames.len() + 1;
-        sess.frames
-            .push(json!({"op": 0, "s": next, "t": "RESUMED", "d": {}}));
-        let notify = sess.notify.clone();
-        notify.notify_one();
-        Some((id, notify, seq))
+        if seq + 1 < sess.first_seq {
+            return None; // older than the replay buffer
+        }
+        let seq = seq.min(sess.last_seq());
+        sess.push("RESUMED", json!({}));
+        Some((id, sess.notify.clone(), seq))
     })
 }

@@ -77,6 +77,8 @@ pub struct EmulatorConfig {
     /// How long the bot has to acknowledge an interaction (Discord: 3 s). Only raise it for a
     /// machine too loaded to answer in time; tests of the rule itself pause tokio's clock.
     pub ack_window: Duration,
+    /// Keep the request/frame log (turn off for long benchmarks; memory grows with it).
+    pub record_log: bool,
     /// Ports on 127.0.0.1 (0 = any free port; fixed ports suit a demo bot in another process).
     pub rest_port: u16,
     pub gateway_port: u16,
@@ -92,6 +94,7 @@ impl Default for EmulatorConfig {
             heartbeat_interval_ms: 5000,
             tls: true,
             ack_window: Duration::from_secs(3),
+            record_log: true,
             rest_port: 0,
             gateway_port: 0,
             tls_port: 0,
@@ -178,6 +181,7 @@ impl Emulator {
         };
         let mut state = State::new(&config.guild_name, &config.bot_name, &config.owner_name);
         state.ack_window = config.ack_window;
+        state.record_log = config.record_log;
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
             changed: watch::channel(0).0,

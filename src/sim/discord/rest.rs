@@ -196,7 +196,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let resp_json = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     inner.with(|s| {
         let at_ms = s.now_ms();
-        s.log.push(LogEntry::Rest {
+        s.record(LogEntry::Rest {
             at_ms,
             method: req.method.clone(),
             route,

@@ -165,6 +165,8 @@ pub struct State {
     pub(crate) fail_next_resume: bool,
     /// Time allowed for the first interaction response.
     pub(crate) ack_window: std::time::Duration,
+    /// Keep the request/frame log (off for long benchmarks).
+    pub(crate) record_log: bool,
     pub(crate) faults: super::faults::Faults,
 }
 
@@ -193,6 +195,7 @@ impl State {
             started: Instant::now(),
             fail_next_resume: false,
             ack_window: std::time::Duration::from_secs(3),
+            record_log: true,
             faults: super::faults::Faults::default(),
         };
         s.guild_id = s.id();
@@ -402,6 +405,12 @@ impl State {
             .get(&interaction_id)?
             .original
             .and_then(|m| self.messages.get(&m))
+    }
+
+    pub(crate) fn record(&mut self, e: LogEntry) {
+        if self.record_log {
+            self.log.push(e);
+        }
     }
 
     /// The request/frame log so far.
