@@ -59,8 +59,12 @@ impl Session {
 
     fn push(&mut self, t: &str, d: Value) {
         let seq = self.first_seq + self.frames.len();
-        self.frames
-            .push_back(json!({"op": 0, "s": seq, "t": t, "d": d}));
+        let mut frame = serde_json::Map::new();
+        frame.insert("op".into(), json!(0));
+        frame.insert("s".into(), json!(seq));
+        frame.insert("t".into(), json!(t));
+        frame.insert("d".into(), d);
+        self.frames.push_back(Value::Object(frame));
         if self.frames.len() > REPLAY_BUFFER {
             self.frames.pop_front();
             self.first_seq += 1;
