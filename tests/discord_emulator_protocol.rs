@@ -587,6 +587,10 @@ async fn every_event_kind_parses_with_serenity() {
     callback(&http, &cmd, &json!({"type": 9, "data": {"custom_id": "fb", "title": "Feedback",
         "components": [{"type": 1, "components": [{"type": 4, "custom_id": "text", "label": "Text", "style": 1}]}]}})).await.expect("modal");
     emu.submit_modal(&cmd, &[("text", "hi")]).expect("submit");
+    let cat = emu.add_channel("Tickets", 4, None);
+    emu.add_channel("review", 0, Some(cat));
+    emu.set_member_roles(alice, &[]);
+    emu.remove_member(alice);
     http.delete_channel(ch, None).await.expect("delete channel");
     emu.delete_channel_by_hand(general);
     let want = [
@@ -604,6 +608,7 @@ async fn every_event_kind_parses_with_serenity() {
         "MESSAGE_DELETE",
         "MESSAGE_DELETE_BULK",
         "INTERACTION_CREATE",
+        "GUILD_MEMBER_REMOVE",
     ];
     // Read until the last event (the second CHANNEL_DELETE) came through.
     let mut deletes = 0;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::faults::{Budget, RouteFault};
 use super::http1::Part;
 use super::limits::ApiError;
-use super::state::{InteractionRec, Overwrite, RoleRec, UserRec, perms};
+use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, UserRec, perms};
 use super::{Emulator, channels, gateway::intents, messages, payload};
 
 /// `wait_for` ran out of time.
@@ -108,6 +108,52 @@ impl Emulator {
                 });
                 let v = payload::channel(s, &s.channels[&channel]);
                 s.dispatch("CHANNEL_UPDATE", &v, intents::GUILDS);
+            }
+        });
+    }
+
+    /// An admin creates a channel by hand (kind 0 text, 4 category); CHANNEL_CREATE follows.
+    pub fn add_channel(&self, name: &str, kind: u8, parent: Option<u64>) -> u64 {
+        self.inner.with(|s| {
+            let id = s.id();
+            let position = i64::try_from(s.channels.len()).unwrap_or(0);
+            s.channels.insert(
+                id,
+                ChannelRec {
+                    id,
+                    kind,
+                    name: name.into(),
+                    parent_id: parent,
+                    position,
+                    topic: None,
+                    overwrites: Vec::new(),
+                    recipient: None,
+                },
+            );
+            let v = payload::channel(s, &s.channels[&id]);
+            s.dispatch("CHANNEL_CREATE", &v, intents::GUILDS);
+            id
+        })
+    }
+
+    /// An admin sets a member's roles by hand; GUILD_MEMBER_UPDATE follows.
+    pub fn set_member_roles(&self, user: u64, roles: &[u64]) {
+        self.inner.with(|s| {
+            if let Some(r) = s.members.get_mut(&user) {
+                *r = roles.to_vec();
+                let mut v = payload::member(s, user);
+                v["guild_id"] = json!(s.guild_id.to_string());
+                s.dispatch("GUILD_MEMBER_UPDATE", &v, intents::GUILD_MEMBERS);
+            }
+        });
+    }
+
+    /// A member leaves the guild (the user still exists for DMs); GUILD_MEMBER_REMOVE follows.
+    pub fn remove_member(&self, user: u64) {
+        self.inner.with(|s| {
+            if s.members.remove(&user).is_some() {
+                let v = json!({"guild_id": s.guild_id.to_string(), "user": payload::user(s, user)});
+                s.dispatch("GUILD_MEMBER_REMOVE", &v, intents::GUILD_MEMBERS);
             }
         });
     }
