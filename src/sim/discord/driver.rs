@@ -1,14 +1,13 @@
 //! The test driver: what people do in the guild (join with roles, run a slash command, click a
-//! button, pick select options, submit a modal, upload a file, delete a channel by hand) and the
-//! faults an operator cannot cause from the bot (drop the gateway, 5xx, slow routes, closed DMs,
-//! rate-limit budgets). Every action goes through the same state and gateway as REST writes.
+//! button, pick select options, submit a modal, upload a file, create or delete a channel by
+//! hand, change roles and overwrites, close their DMs). Every action goes through the same state
+//! and gateway as REST writes. Faults and rate limits are set from `faults`.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::faults::{Budget, RouteFault};
 use super::http1::Part;
 use super::limits::ApiError;
 use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, UserRec, perms};
@@ -373,56 +372,5 @@ impl Emulator {
     pub fn delete_channel_by_hand(&self, channel: u64) -> bool {
         self.inner
             .with(|s| channels::delete_channel(s, channel).is_some())
-    }
-
-    /// Drops every gateway connection with close code 4000; serenity resumes.
-    pub fn drop_gateway(&self) {
-        self.inner.kill_gateway.send_modify(|v| *v += 1);
-    }
-
-    /// Makes the next RESUME fail with op 9 (serenity then re-identifies).
-    pub fn fail_next_resume(&self) {
-        self.inner.with(|s| s.fail_next_resume = true);
-    }
-
-    /// Answers the next `times` requests to a route with `status`.
-    pub fn fail_route(&self, method: &str, route: &str, status: u16, times: u32) {
-        self.inner.with(|s| {
-            s.faults.failures.push(RouteFault {
-                method: method.into(),
-                route: route.into(),
-                status,
-                remaining: times,
-            });
-        });
-    }
-
-    /// Delays every answer on a route.
-    pub fn slow_route(&self, method: &str, route: &str, delay: Duration) {
-        self.inner
-            .with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
-    }
-
-    /// Removes every route budget and the global one.
-    pub fn clear_rate_limits(&self) {
-        self.inner.with(|s| {
-            s.faults.budgets.clear();
-            s.faults.global = None;
-        });
-    }
-
-    /// Sets the bot-wide (global) budget; a 429 then carries `X-RateLimit-Global`. Interaction
-    /// and webhook routes are exempt, as on Discord.
-    pub fn set_global_rate_limit(&self, budget: Option<Budget>) {
-        self.inner.with(|s| s.faults.global = budget);
-    }
-
-    /// Sets a rate-limit budget on a route (counted per major id).
-    pub fn set_rate_limit(&self, method: &str, route: &str, budget: Budget) {
-        self.inner.with(|s| {
-            s.faults
-                .budgets
-                .insert((method.into(), route.into()), budget);
-        });
     }
 }

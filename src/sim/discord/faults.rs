@@ -2,6 +2,7 @@
 //! route, and per-route request budgets that answer 429 with `Retry-After`, `X-RateLimit-*` and a
 //! Discord-shaped body. Routes are `(METHOD, template)` pairs such as
 //! `("POST", "/channels/{channel_id}/messages")`; budgets are counted per major id like Discord.
+//! Also the gateway faults: drop every connection (serenity resumes) and refuse the next resume.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -133,5 +134,59 @@ impl Faults {
         } else {
             Vec::new()
         })
+    }
+}
+
+/// Faults and rate limits, set from tests.
+impl super::Emulator {
+    /// Drops every gateway connection with close code 4000; serenity resumes.
+    pub fn drop_gateway(&self) {
+        self.inner.kill_gateway.send_modify(|v| *v += 1);
+    }
+
+    /// Makes the next RESUME fail with op 9 (serenity then re-identifies).
+    pub fn fail_next_resume(&self) {
+        self.inner.with(|s| s.fail_next_resume = true);
+    }
+
+    /// Answers the next `times` requests to a route with `status`.
+    pub fn fail_route(&self, method: &str, route: &str, status: u16, times: u32) {
+        self.inner.with(|s| {
+            s.faults.failures.push(RouteFault {
+                method: method.into(),
+                route: route.into(),
+                status,
+                remaining: times,
+            });
+        });
+    }
+
+    /// Delays every answer on a route.
+    pub fn slow_route(&self, method: &str, route: &str, delay: Duration) {
+        self.inner
+            .with(|s| s.faults.delays.push((method.into(), route.into(), delay)));
+    }
+
+    /// Removes every route budget and the global one.
+    pub fn clear_rate_limits(&self) {
+        self.inner.with(|s| {
+            s.faults.budgets.clear();
+            s.faults.global = None;
+        });
+    }
+
+    /// Sets the bot-wide (global) budget; a 429 then carries `X-RateLimit-Global`. Interaction
+    /// and webhook routes are exempt, as on Discord.
+    pub fn set_global_rate_limit(&self, budget: Option<Budget>) {
+        self.inner.with(|s| s.faults.global = budget);
+    }
+
+    /// Sets a rate-limit budget on a route (counted per major id).
+    pub fn set_rate_limit(&self, method: &str, route: &str, budget: Budget) {
+        self.inner.with(|s| {
+            s.faults
+                .budgets
+                .insert((method.into(), route.into()), budget);
+        });
     }
 }
