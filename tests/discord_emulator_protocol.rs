@@ -123,8 +123,12 @@ async fn interaction_lifecycle() {
         .expect("delete @original");
     assert!(emu.read(|s| !s.messages.contains_key(&thinking.id)));
 
-    // The token lives 15 minutes.
-    tokio::time::advance(Duration::from_secs(15 * 60)).await;
+    // The token lives 15 minutes: still usable just before, refused after.
+    tokio::time::advance(Duration::from_secs(15 * 60 - 5)).await;
+    http.create_followup_message(&d.token, &json!({"content": "in time"}), vec![])
+        .await
+        .expect("followup within 15 minutes");
+    tokio::time::advance(Duration::from_secs(6)).await;
     assert_eq!(
         code(
             http.create_followup_message(&d.token, &json!({"content": "too late"}), vec![])

@@ -96,11 +96,11 @@ where
             let _ = write!(head, "{k}: {v}\r\n");
         }
         head.push_str("\r\n");
+        // One write per response: split writes meet Nagle + delayed ACK (40 ms per request).
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&resp.body);
         let w = r.get_mut();
-        if w.write_all(head.as_bytes()).await.is_err()
-            || w.write_all(&resp.body).await.is_err()
-            || w.flush().await.is_err()
-        {
+        if w.write_all(&out).await.is_err() || w.flush().await.is_err() {
             return;
         }
         if close {

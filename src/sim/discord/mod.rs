@@ -195,6 +195,7 @@ impl Emulator {
         let i = inner.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = http.accept().await {
+                let _ = stream.set_nodelay(true);
                 let i = i.clone();
                 tokio::spawn(http1::serve(stream, move |req| {
                     rest::handle(i.clone(), req)
@@ -204,6 +205,7 @@ impl Emulator {
         let i = inner.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = ws.accept().await {
+                let _ = stream.set_nodelay(true);
                 tokio::spawn(gateway::serve(i.clone(), stream));
             }
         });
@@ -211,6 +213,7 @@ impl Emulator {
             let i = inner.clone();
             tokio::spawn(async move {
                 while let Ok((stream, _)) = tls.accept().await {
+                    let _ = stream.set_nodelay(true);
                     let (i, acceptor) = (i.clone(), acceptor.clone());
                     tokio::spawn(async move {
                         if let Ok(stream) = acceptor.accept(stream).await {
