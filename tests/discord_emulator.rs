@@ -120,6 +120,13 @@ async fn receipt(ctx: Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Only for members whose roles (and the channel's overwrites) grant MANAGE_GUILD.
+#[poise::command(slash_command, required_permissions = "MANAGE_GUILD")]
+async fn admin(ctx: Ctx<'_>) -> Result<(), Error> {
+    ctx.say("admin ok").await?;
+    Ok(())
+}
+
 /// Takes SEND_MESSAGES away from a user in a channel.
 #[poise::command(slash_command)]
 async fn mute(ctx: Ctx<'_>, channel: ChannelId, user: UserId) -> Result<(), Error> {
@@ -246,6 +253,7 @@ async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHan
                 dm(),
                 burst(),
                 receipt(),
+                admin(),
             ],
             event_handler: |fw, event| Box::pin(on_event(fw.serenity_context, event, fw.user_data)),
             ..Default::default()
@@ -275,7 +283,7 @@ async fn start_bot(emu: &Emulator, http: serenity::Http) -> tokio::task::JoinHan
     let task = tokio::spawn(async move {
         let _ = client.start().await;
     });
-    emu.wait_for(T, |s| (s.commands.len() == 8).then_some(()))
+    emu.wait_for(T, |s| (s.commands.len() == 9).then_some(()))
         .await
         .expect("commands registered");
     task
@@ -484,6 +492,33 @@ async fn replies(emu: &Emulator, general: u64, alice: u64) {
         .await
         .expect("bytes");
     assert_eq!(&body[..], b"paid 5 EUR");
+
+    // poise checks the member's permissions the interaction carries
+    let i = emu.run_command(alice, general, "admin", &[]);
+    let refused = emu
+        .wait_for(T, |s| {
+            s.ephemeral_for(alice)
+                .into_iter()
+                .find(|m| m.interaction_id == Some(i.id))
+                .cloned()
+        })
+        .await
+        .expect("refusal");
+    assert!(
+        refused.content.starts_with("You're lacking permissions"),
+        "{}",
+        refused.content
+    );
+    let admins = emu.add_role("admins", 1 << 5); // MANAGE_GUILD
+    let carol = emu.add_user("carol", &[admins]);
+    let i = emu.run_command(carol, general, "admin", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "admin ok")
+            .map(|_| ())
+    })
+    .await
+    .expect("admin allowed");
 
     // defer → the first followup edits the original
     let i = emu.run_command(alice, general, "slow", &[]);
