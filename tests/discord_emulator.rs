@@ -493,6 +493,27 @@ async fn replies(emu: &Emulator, general: u64, alice: u64) {
         .expect("bytes");
     assert_eq!(&body[..], b"paid 5 EUR");
 
+    checks_and_dm_commands(emu, general, alice).await;
+
+    // defer → the first followup edits the original
+    let i = emu.run_command(alice, general, "slow", &[]);
+    let m = emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| m.content == "slow done")
+                .cloned()
+        })
+        .await
+        .expect("deferred edit");
+    assert_eq!(m.flags & 128, 0, "still thinking");
+    assert_eq!(
+        emu.read(|s| s.interaction(i.id).map(|x| (x.ack, x.followups.len()))),
+        Some((Some(5), 0))
+    );
+}
+
+/// poise's permission check against the emulator's member permissions; a command used in DMs.
+async fn checks_and_dm_commands(emu: &Emulator, general: u64, alice: u64) {
     // poise checks the member's permissions the interaction carries
     let i = emu.run_command(alice, general, "admin", &[]);
     let refused = emu
@@ -520,21 +541,17 @@ async fn replies(emu: &Emulator, general: u64, alice: u64) {
     .await
     .expect("admin allowed");
 
-    // defer → the first followup edits the original
-    let i = emu.run_command(alice, general, "slow", &[]);
-    let m = emu
-        .wait_for(T, |s| {
-            s.original_response(i.id)
-                .filter(|m| m.content == "slow done")
-                .cloned()
-        })
-        .await
-        .expect("deferred edit");
-    assert_eq!(m.flags & 128, 0, "still thinking");
-    assert_eq!(
-        emu.read(|s| s.interaction(i.id).map(|x| (x.ack, x.followups.len()))),
-        Some((Some(5), 0))
-    );
+    // a command used in the bot's DMs (the interaction carries `user`, not `member`)
+    let dm = emu.dm_channel(alice);
+    let i = emu.run_command(alice, dm, "ping", &[]);
+    emu.wait_for(T, |s| {
+        s.original_response(i.id)
+            .filter(|m| m.content == "pong edited")
+            .map(|_| ())
+    })
+    .await
+    .expect("ping in DMs");
+    assert!(emu.read(|s| s.messages_in(dm).iter().any(|m| m.content == "followup")));
 }
 
 /// Channel with overwrites, embed + button + file, uploads, button click, permission change.
@@ -696,13 +713,16 @@ async fn modal_and_dms(emu: &Emulator, general: u64, alice: u64) {
     })
     .await
     .expect("dm");
-    assert_eq!(
-        emu.read(|s| s
-            .dms_of(alice)
+    let dms = emu.read(|s| {
+        s.dms_of(alice)
             .iter()
             .map(|m| m.content.clone())
-            .collect::<Vec<_>>()),
-        vec!["hello in private"]
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        dms.last().map(String::as_str),
+        Some("hello in private"),
+        "{dms:?}"
     );
     let bob = emu.read(|s| s.user_by_name("bob").expect("bob").id);
     emu.set_dms_closed(bob, true);

@@ -203,6 +203,12 @@ impl Emulator {
         })
     }
 
+    /// The DM channel between a user and the bot (opened if needed): pass it to
+    /// [`Emulator::run_command`] for a command used in the bot's DMs.
+    pub fn dm_channel(&self, user: u64) -> u64 {
+        self.inner.with(|s| s.dm_channel(user))
+    }
+
     /// A user runs a slash command with options (USER/CHANNEL/ROLE options are resolved).
     pub fn run_command(
         &self,

@@ -12,7 +12,7 @@ use super::channels::{create_channel, delete_channel, edit_channel, set_overwrit
 use super::http1::{Part, Request, Response, multipart};
 use super::limits::ApiError;
 use super::log::LogEntry;
-use super::state::{ChannelRec, State, kinds, perms};
+use super::state::{State, perms};
 use super::{gateway::intents, interactions, messages, payload};
 
 /// What a route handler answers: a status and a JSON body (`Null` → empty 204).
@@ -305,26 +305,7 @@ fn open_dm(s: &mut State, ctx: &Ctx) -> Reply {
     let user = user
         .filter(|u| s.users.contains_key(u))
         .ok_or_else(|| ApiError::new(400, 50033, "Invalid Recipient(s)"))?;
-    let ch = if let Some(c) = s.dm_channels.get(&user) {
-        *c
-    } else {
-        let c = s.id();
-        s.channels.insert(
-            c,
-            ChannelRec {
-                id: c,
-                kind: kinds::DM,
-                name: String::new(),
-                parent_id: None,
-                position: 0,
-                topic: None,
-                overwrites: Vec::new(),
-                recipient: Some(user),
-            },
-        );
-        s.dm_channels.insert(user, c);
-        c
-    };
+    let ch = s.dm_channel(user);
     Ok((200, payload::channel(s, &s.channels[&ch])))
 }
 

@@ -422,6 +422,27 @@ impl State {
         self.users.values().find(|u| u.name == name)
     }
 
+    /// The DM channel between the bot and a user, created on first use.
+    pub(crate) fn dm_channel(&mut self, user: u64) -> u64 {
+        if let Some(c) = self.dm_channels.get(&user) {
+            return *c;
+        }
+        let c = self.id();
+        let rec = ChannelRec {
+            id: c,
+            kind: kinds::DM,
+            name: String::new(),
+            parent_id: None,
+            position: 0,
+            topic: None,
+            overwrites: Vec::new(),
+            recipient: Some(user),
+        };
+        self.channels.insert(c, rec);
+        self.dm_channels.insert(user, c);
+        c
+    }
+
     /// How many guild channels exist under a category.
     pub fn children_of(&self, category: u64) -> usize {
         self.channels
