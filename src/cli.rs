@@ -9,13 +9,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "vpn-ticket-bot", version, about, long_about = None)]
 pub struct Cli {
     /// Configuration file (TOML); see config.example.toml.
-    #[arg(
-        long,
-        short,
-        global = true,
-        default_value = "config.toml",
-        env = "VTB_CONFIG"
-    )]
+    #[arg(long, short, global = true, default_value = "config.toml", env = "VTB_CONFIG")]
     pub config: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -65,14 +59,7 @@ mod tests {
 
     #[test]
     fn parses_restore_with_yes_and_global_config() {
-        let cli = Cli::parse_from([
-            "vpn-ticket-bot",
-            "restore",
-            "b.db",
-            "--yes",
-            "--config",
-            "c.toml",
-        ]);
+        let cli = Cli::parse_from(["vpn-ticket-bot", "restore", "b.db", "--yes", "--config", "c.toml"]);
         assert_eq!(cli.config, PathBuf::from("c.toml"));
         match cli.command {
             Command::Restore { file, yes } => {

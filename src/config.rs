@@ -519,22 +519,13 @@ impl Config {
             ));
         }
         if self.storage.pool_size == 0 {
-            return Err(ConfigError::invalid(
-                "storage.pool_size",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::invalid("storage.pool_size", "must be at least 1"));
         }
         if self.receipts.max_bytes == 0 {
-            return Err(ConfigError::invalid(
-                "receipts.max_bytes",
-                "must be above 0",
-            ));
+            return Err(ConfigError::invalid("receipts.max_bytes", "must be above 0"));
         }
         if self.receipts.max_dimension == 0 {
-            return Err(ConfigError::invalid(
-                "receipts.max_dimension",
-                "must be above 0",
-            ));
+            return Err(ConfigError::invalid("receipts.max_dimension", "must be above 0"));
         }
         if self.receipts.near_duplicate_distance > 64 {
             return Err(ConfigError::invalid(
@@ -554,8 +545,9 @@ impl Config {
     fn validate_panel(&self) -> Result<(), ConfigError> {
         let p = &self.panel;
         if !p.base_url.is_empty() {
-            let url = reqwest::Url::parse(&p.base_url)
-                .map_err(|e| ConfigError::invalid("panel.base_url", format!("not a URL ({e})")))?;
+            let url = reqwest::Url::parse(&p.base_url).map_err(|e| {
+                ConfigError::invalid("panel.base_url", format!("not a URL ({e})"))
+            })?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(ConfigError::invalid(
                     "panel.base_url",
@@ -612,10 +604,7 @@ impl Config {
                 ));
             }
             if self.plans[..i].iter().any(|p| p.id == plan.id) {
-                return Err(ConfigError::invalid(
-                    key("id"),
-                    format!("{:?} is used twice", plan.id),
-                ));
+                return Err(ConfigError::invalid(key("id"), format!("{:?} is used twice", plan.id)));
             }
             if plan.name.trim().is_empty() {
                 return Err(ConfigError::invalid(key("name"), "must not be empty"));
@@ -648,10 +637,7 @@ impl Config {
                 ));
             }
             if method.instructions.trim().is_empty() {
-                return Err(ConfigError::invalid(
-                    key("instructions"),
-                    "must not be empty",
-                ));
+                return Err(ConfigError::invalid(key("instructions"), "must not be empty"));
             }
         }
         Ok(())

@@ -26,10 +26,7 @@ pub struct LogGuard {
 fn filter(config: &LoggingConfig) -> EnvFilter {
     match std::env::var("RUST_LOG") {
         Ok(s) if !s.trim().is_empty() => EnvFilter::try_new(&s).unwrap_or_else(|_| {
-            eprintln!(
-                "RUST_LOG={s:?} is not a valid filter; using {:?}",
-                config.level
-            );
+            eprintln!("RUST_LOG={s:?} is not a valid filter; using {:?}", config.level);
             EnvFilter::new(&config.level)
         }),
         _ => EnvFilter::new(&config.level),
@@ -67,12 +64,7 @@ pub fn init(config: &LoggingConfig, logs_dir: Option<&Path>) -> Result<LogGuard>
             let (errors, g2) = tracing_appender::non_blocking(appender(dir, "errors")?);
             guards.extend([g1, g2]);
             (
-                Some(
-                    fmt::layer()
-                        .json()
-                        .with_writer(all)
-                        .with_filter(filter(config)),
-                ),
+                Some(fmt::layer().json().with_writer(all).with_filter(filter(config))),
                 Some(
                     fmt::layer()
                         .json()

@@ -3,9 +3,7 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::domain::ids::{
-    AdminSessionId, ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId,
-};
+use crate::domain::ids::{AdminSessionId, ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
 use crate::domain::status::{
     AdminAction, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus, PaymentStatus,
     SubscriptionStatus,
@@ -93,8 +91,7 @@ mod tests {
     #[test]
     fn unknown_status_text_is_a_conversion_error() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let got: rusqlite::Result<PaymentStatus> =
-            conn.query_row("SELECT 'paid'", [], |r| r.get(0));
+        let got: rusqlite::Result<PaymentStatus> = conn.query_row("SELECT 'paid'", [], |r| r.get(0));
         assert!(got.is_err());
     }
 }

@@ -107,10 +107,7 @@ mod tests {
     fn migrating_twice_is_a_no_op() {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), (0, schema_version()));
-        assert_eq!(
-            migrate(&mut conn).unwrap(),
-            (schema_version(), schema_version())
-        );
+        assert_eq!(migrate(&mut conn).unwrap(), (schema_version(), schema_version()));
         let id = identity(&conn).unwrap();
         assert_eq!(id.application_id, APPLICATION_ID);
         assert!(id.tables >= 11, "only {} tables", id.tables);
@@ -119,21 +116,16 @@ mod tests {
     #[test]
     fn foreign_database_is_refused() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE notes (x); PRAGMA application_id = 42;")
-            .unwrap();
+        conn.execute_batch("CREATE TABLE notes (x); PRAGMA application_id = 42;").unwrap();
         let err = check_ownership(&conn, Path::new("x.db")).unwrap_err();
-        assert!(
-            err.to_string().contains("not a vpn-ticket-bot database"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("not a vpn-ticket-bot database"), "{err}");
     }
 
     #[test]
     fn newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        conn.pragma_update(None, "user_version", schema_version() + 1)
-            .unwrap();
+        conn.pragma_update(None, "user_version", schema_version() + 1).unwrap();
         let err = check_ownership(&conn, Path::new("x.db")).unwrap_err();
         assert!(err.to_string().contains("newer than this binary"), "{err}");
     }
