@@ -266,7 +266,9 @@ impl Emulator {
         self.inner.with(|s| f(s))
     }
 
-    /// Waits until `f` returns `Some`, re-checking on every state change.
+    /// Waits until `f` returns `Some`, re-checking on every state change. The timeout runs on
+    /// tokio's clock: with `time::pause` an idle runtime jumps straight to it, so paused tests
+    /// should await the bot's REST calls themselves rather than `wait_for` a real bot.
     ///
     /// # Errors
     /// [`WaitTimeout`] when `timeout` passes first.
