@@ -765,3 +765,30 @@ async fn resume_from_before_the_replay_buffer_is_refused() {
         "events were lost, so the session cannot resume"
     );
 }
+
+#[test]
+fn selfcheck_catches_payloads_serenity_would_drop() {
+    let role = json!({"id": "5", "name": "r", "color": 0, "colors": {"primary_color": 0}, "hoist": false,
+                      "managed": false, "permissions": "0", "position": 1});
+    let ok =
+        json!({"op": 0, "s": 1, "t": "GUILD_ROLE_CREATE", "d": {"guild_id": "1", "role": role}});
+    assert_eq!(selfcheck::check_frame(&ok), Ok(()));
+    let mut no_colors = ok.clone();
+    no_colors["d"]["role"]
+        .as_object_mut()
+        .expect("role")
+        .remove("colors");
+    let err =
+        selfcheck::check_frame(&no_colors).expect_err("a role without colors is Event::Unknown");
+    assert!(err.contains("Event::Unknown"), "{err}");
+    assert!(selfcheck::check_response("GET", "/users/@me", 200, &json!({"id": "1"})).is_err());
+    assert!(
+        selfcheck::check_response(
+            "POST",
+            "/channels/{channel_id}/messages",
+            400,
+            &json!({"oops": 1})
+        )
+        .is_err()
+    );
+}
