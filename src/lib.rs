@@ -13,7 +13,7 @@
 //! - [`panel`]: the 3x-ui panel: the `PanelApi` trait, the HTTP client for both API
 //!   generations, types, share links and QR codes.
 //! - [`service`]: the core services (panel health monitor and circuit breaker...).
-//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel).
+//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel and Discord).
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
