@@ -1,0 +1,266 @@
+//! The three ways a provisioning attempt ends: finalized (one transaction: payment approved,
+//! order completed, subscription, ledger sale, audit, link delivery, card update, ticket deletion
+//! job), failed (compensation: delete a client this attempt created; payment back to `pending`,
+//! order back to `under_review`, ticket unlocked, admin told why) or delayed by an outage
+//! (`provisioning_pending`, customer told).
+
+use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
+use crate::error::Result;
+use crate::panel::Inbound;
+use crate::panel::link::{
+    LinkClient, LinkInbound, remark_with_email, subscription_url, vless_link,
+};
+use crate::service::orders::schedule_channel_deletion;
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store::{
+    self, orders::Order, payments::Payment, users::ClientIdentity, users::Subscription,
+};
+
+use super::drive::save_progress;
+use super::terms::Terms;
+use super::{ApprovalOutcome, ApprovalService, Approved, ProvisionFailure, ProvisionStep};
+
+/// Everything known about the payment being provisioned.
+pub(super) struct Context {
+    pub payment: Payment,
+    pub order: Order,
+    pub identity: ClientIdentity,
+    pub step: ProvisionStep,
+    pub terms: Option<Terms>,
+    pub client_created: bool,
+    pub had_client: bool,
+    pub link: Option<String>,
+}
+
+impl ApprovalService {
+    /// Builds the customer's `vless://` link on `inbound` at `panel.public_host`.
+    pub(super) fn build_link(
+        &self,
+        inbound: &Inbound,
+        id: &ClientIdentity,
+    ) -> Result<String, ProvisionFailure> {
+        let remark = remark_with_email(&inbound.remark, &id.email);
+        let link_inbound = LinkInbound {
+            port: inbound.port,
+            protocol: &inbound.protocol,
+            remark: &remark,
+            stream_settings: &inbound.stream_settings,
+        };
+        let client = LinkClient {
+            id: &id.uuid,
+            email: &id.email,
+            flow: "",
+            sub_id: &id.sub_id,
+        };
+        vless_link(&link_inbound, &client, &self.deps.config.panel.public_host)
+            .map_err(|e| ProvisionFailure::Link(e.to_string()))
+    }
+
+    /// Step 4: records everything in one transaction; on a store failure, compensates.
+    pub(super) async fn finalize(
+        &self,
+        ctx: &Context,
+        _inbound: &Inbound,
+    ) -> Result<ApprovalOutcome> {
+        let now = self.deps.clock.now_ms();
+        let terms = ctx.terms.expect("terms stored before finalize");
+        let link = ctx.link.clone().unwrap_or_default();
+        let sub_url = self
+            .deps
+            .config
+            .panel
+            .subscription_base_url
+            .as_deref()
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| subscription_url(b, &ctx.identity.sub_id));
+        let delete_after = i64::from(self.deps.config.orders.delete_ticket_after_hours) * 3_600_000;
+        let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
+        let renewal = terms.extend;
+        let link_out = link.clone();
+        let result = self
+            .deps
+            .store
+            .transaction(move |tx| {
+                let delivery = Delivery::DeliverLink {
+                    user_id: o.user_id,
+                    order_id: o.id,
+                    payment_id: p.id,
+                    ticket_channel_id: o.ticket_channel_id,
+                    link: link_out,
+                    subscription_url: sub_url,
+                    expiry_at: terms.expiry_ms,
+                    traffic_limit_bytes: terms.total_bytes,
+                    renewal,
+                };
+                record(tx, &p, &o, &id, terms, now)?;
+                enqueue(tx, &delivery, now)?;
+                let card = Delivery::ReviewCardUpdate {
+                    payment_id: p.id,
+                    state: ReviewState::Approved,
+                    admin_id: p.reviewer_id,
+                    note: None,
+                };
+                enqueue(tx, &card, now)?;
+                if let Some(channel) = o.ticket_channel_id {
+                    schedule_channel_deletion(tx, channel, now + delete_after, now)?;
+                }
+                save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(payment = %ctx.payment.id, error = %e, "recording an approval failed");
+            return self.fail(ctx, ProvisionFailure::Store(e.to_string())).await;
+        }
+        self.crash_point(ProvisionStep::Finalized)?;
+        Ok(ApprovalOutcome::Approved(Approved {
+            payment_id: ctx.payment.id,
+            order_id: ctx.order.id,
+            user_id: ctx.order.user_id,
+            email: ctx.identity.email.clone(),
+            link,
+            expiry_ms: terms.expiry_ms,
+            renewal,
+        }))
+    }
+
+    /// Rolls back: deletes a client this attempt created, payment → `pending`, order →
+    /// `under_review`, ticket unlocked, admin told `why` on the review card.
+    pub(super) async fn fail(
+        &self,
+        ctx: &Context,
+        why: ProvisionFailure,
+    ) -> Result<ApprovalOutcome> {
+        if ctx.client_created
+            && let Err(e) = self.deps.panel.delete_client(&ctx.identity.email).await
+        {
+            tracing::error!(email = %ctx.identity.email, error = %e, "compensation: deleting the client failed");
+        }
+        let now = self.deps.clock.now_ms();
+        let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_string());
+        let step = ctx.step.min(ProvisionStep::IdentityStored);
+        self.deps
+            .store
+            .transaction(move |tx| {
+                let moves = (PaymentStatus::Approving, PaymentStatus::Pending);
+                move_payment(tx, p.id, moves, None, Some(&reason), now)?;
+                move_order(
+                    tx,
+                    o.id,
+                    (OrderStatus::Provisioning, OrderStatus::UnderReview),
+                    None,
+                    now,
+                )?;
+                // Keep the identity for the next attempt; terms are recomputed then.
+                save_progress(tx, p.id, step, None, false, now)?;
+                let payload = serde_json::json!({ "reason": reason });
+                audit(
+                    tx,
+                    None,
+                    "payment.provision_failed",
+                    Target::Payment(p.id),
+                    None,
+                    payload,
+                    now,
+                )?;
+                let card = Delivery::ReviewCardUpdate {
+                    payment_id: p.id,
+                    state: ReviewState::Pending,
+                    admin_id: p.reviewer_id,
+                    note: Some(reason.clone()),
+                };
+                enqueue(tx, &card, now)?;
+                if let Some(channel) = o.ticket_channel_id {
+                    let unlock = Delivery::TicketLock {
+                        channel_id: channel,
+                        user_id: o.user_id,
+                        locked: false,
+                    };
+                    enqueue(tx, &unlock, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(ApprovalOutcome::Failed(ctx.payment.id, why))
+    }
+
+    /// Parks the payment in `provisioning_pending` and tells the customer.
+    pub(super) async fn delay(&self, ctx: &Context, why: &str) -> Result<ApprovalOutcome> {
+        let now = self.deps.clock.now_ms();
+        let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_owned());
+        self.deps
+            .store
+            .transaction(move |tx| {
+                let moves = (PaymentStatus::Approving, PaymentStatus::ProvisioningPending);
+                move_payment(tx, p.id, moves, None, Some(&reason), now)?;
+                let payload = serde_json::json!({ "reason": reason });
+                audit(
+                    tx,
+                    None,
+                    "payment.provision_delayed",
+                    Target::Payment(p.id),
+                    None,
+                    payload,
+                    now,
+                )?;
+                let notice = Delivery::ProvisioningDelayed {
+                    user_id: o.user_id,
+                    order_id: o.id,
+                    payment_id: p.id,
+                    ticket_channel_id: o.ticket_channel_id,
+                };
+                enqueue(tx, &notice, now)?;
+                let card = Delivery::ReviewCardUpdate {
+                    payment_id: p.id,
+                    state: ReviewState::WaitingForPanel,
+                    admin_id: p.reviewer_id,
+                    note: Some(reason.clone()),
+                };
+                enqueue(tx, &card, now)
+            })
+            .await?;
+        Ok(ApprovalOutcome::Delayed(ctx.payment.id))
+    }
+}
+
+/// Payment approved, order completed, subscription, ledger sale, audit.
+fn record(
+    tx: &rusqlite::Connection,
+    p: &Payment,
+    o: &Order,
+    id: &ClientIdentity,
+    terms: Terms,
+    now: i64,
+) -> Result<()> {
+    let moves = (PaymentStatus::Approving, PaymentStatus::Approved);
+    move_payment(tx, p.id, moves, None, None, now)?;
+    move_order(
+        tx,
+        o.id,
+        (OrderStatus::Provisioning, OrderStatus::Completed),
+        Some("delivered"),
+        now,
+    )?;
+    store::users::set_client(tx, o.user_id, id, now)?;
+    let sub = Subscription {
+        expiry_at: Some(terms.expiry_ms),
+        traffic_limit_bytes: i64::try_from(terms.total_bytes).unwrap_or(i64::MAX),
+        device_limit: i64::from(terms.limit_ip),
+        status: SubscriptionStatus::Active,
+    };
+    store::users::set_subscription(tx, o.user_id, &sub, now)?;
+    store::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now)?;
+    let payload = serde_json::json!({
+        "order": o.id, "email": id.email, "expiry_ms": terms.expiry_ms,
+        "reviewer": p.reviewer_id, "renewal": terms.extend,
+    });
+    audit(
+        tx,
+        p.reviewer_id,
+        "payment.approved",
+        Target::Payment(p.id),
+        None,
+        payload,
+        now,
+    )
+}

@@ -1,0 +1,116 @@
+//! Finishing what was left midway: [`ApprovalService::reconcile_once`] (run at start and
+//! periodically) drives every `approving` payment that no task of this process is driving (a
+//! crash or restart left it), and [`ApprovalService::resume_pending`] (run on panel recovery and
+//! periodically) restarts the ones parked in `provisioning_pending`. Both reuse the state machine
+//! of a normal confirm, which stores identity and terms before the panel is written and looks the
+//! client up by email, so a crash at any step ends with exactly one client and one delivery.
+
+use crate::domain::PaymentId;
+use crate::domain::status::PaymentStatus;
+use crate::error::Result;
+use crate::service::state::{Target, audit, move_payment};
+use crate::store;
+
+use super::{ApprovalOutcome, ApprovalService, InFlight};
+
+/// How many payments one pass looks at.
+const BATCH: u32 = 100;
+
+/// What a pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    /// Payments approved.
+    pub approved: Vec<PaymentId>,
+    /// Payments parked (or left) in `provisioning_pending`.
+    pub delayed: Vec<PaymentId>,
+    /// Payments rolled back to `pending`.
+    pub failed: Vec<PaymentId>,
+}
+
+impl ReconcileReport {
+    fn add(&mut self, outcome: &ApprovalOutcome) {
+        match outcome {
+            ApprovalOutcome::Approved(a) => self.approved.push(a.payment_id),
+            ApprovalOutcome::Delayed(p) => self.delayed.push(*p),
+            ApprovalOutcome::Failed(p, _) => self.failed.push(*p),
+        }
+    }
+}
+
+impl ApprovalService {
+    /// Drives every `approving` payment not in flight in this process, then (unless the panel is
+    /// in outage) resumes the `provisioning_pending` ones.
+    ///
+    /// # Errors
+    /// Store errors; [`crate::Error::Crashed`] from the fail point.
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        let stuck = self
+            .deps
+            .store
+            .call(|c| store::payments::list_by_status(c, PaymentStatus::Approving, BATCH))
+            .await?;
+        for p in stuck {
+            let Some(_guard) = InFlight::claim(&self.in_flight, p.id) else {
+                continue;
+            };
+            tracing::warn!(payment = %p.id, step = ?p.provision_step, "reconciling an interrupted approval");
+            let outcome = self.drive(p.id).await?;
+            report.add(&outcome);
+        }
+        let resumed = self.resume_pending().await?;
+        report.approved.extend(resumed.approved);
+        report.delayed.extend(resumed.delayed);
+        report.failed.extend(resumed.failed);
+        Ok(report)
+    }
+
+    /// Restarts approvals waiting in `provisioning_pending` (nothing while the breaker is open).
+    ///
+    /// # Errors
+    /// Store errors; [`crate::Error::Crashed`] from the fail point.
+    pub async fn resume_pending(&self) -> Result<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        if self.deps.breaker.is_outage() {
+            return Ok(report);
+        }
+        let waiting = self
+            .deps
+            .store
+            .call(|c| store::payments::list_by_status(c, PaymentStatus::ProvisioningPending, BATCH))
+            .await?;
+        for p in waiting {
+            let Some(_guard) = InFlight::claim(&self.in_flight, p.id) else {
+                continue;
+            };
+            let now = self.deps.clock.now_ms();
+            let id = p.id;
+            let moved = self
+                .deps
+                .store
+                .transaction(move |tx| {
+                    let moves = (PaymentStatus::ProvisioningPending, PaymentStatus::Approving);
+                    if move_payment(tx, id, moves, None, None, now).is_err() {
+                        return Ok(false);
+                    }
+                    let payload = serde_json::json!({});
+                    audit(
+                        tx,
+                        None,
+                        "payment.provision_resumed",
+                        Target::Payment(id),
+                        None,
+                        payload,
+                        now,
+                    )?;
+                    Ok(true)
+                })
+                .await?;
+            if moved {
+                let outcome = self.drive(id).await?;
+                report.add(&outcome);
+            }
+        }
+        Ok(report)
+    }
+}

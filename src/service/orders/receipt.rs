@@ -1,0 +1,152 @@
+//! Receipt submission: the payment (`pending`) is stored, the order goes to `under_review`, the
+//! ticket is locked and a review card is queued, all in one transaction. An exact duplicate
+//! (same SHA-256 as any earlier receipt, found first or lost in a race on the unique index) is a
+//! [`UserError::DuplicateReceipt`], audited as `receipt.duplicate`.
+
+use crate::domain::delivery::Delivery;
+use crate::domain::status::OrderStatus;
+use crate::domain::{OrderId, PaymentId, UserId};
+use crate::error::{Error, Result, UserError};
+use crate::service::state::{Target, audit, enqueue, move_order};
+use crate::store::{self, payments::NewPayment, payments::Receipt};
+
+use super::{OrderService, owned_order};
+
+impl OrderService {
+    /// Accepts a receipt for `order` of `user`: `receipt` and `near_duplicate` (earlier payment,
+    /// Hamming distance) come from the receipt pipeline. Returns the new payment.
+    ///
+    /// # Errors
+    /// [`UserError::DuplicateReceipt`] for an exact duplicate; [`UserError::NotFound`] when the
+    /// order is not the user's; [`UserError::InvalidState`] when no payment method was chosen or
+    /// the order is not waiting for a payment; store errors.
+    pub async fn submit_receipt(
+        &self,
+        user: UserId,
+        order: OrderId,
+        receipt: Receipt,
+        near_duplicate: Option<(PaymentId, u32)>,
+    ) -> Result<PaymentId> {
+        let now = self.clock.now_ms();
+        let sha = receipt.sha256.clone();
+        let result =
+            self.store
+                .transaction(move |tx| {
+                    if let Some(earlier) = store::payments::find_by_sha256(tx, &receipt.sha256)? {
+                        audit_duplicate(tx, user, order, earlier.order_id, now)?;
+                        return Ok(Err(UserError::DuplicateReceipt {
+                            earlier_order: earlier.order_id,
+                        }));
+                    }
+                    let o = owned_order(tx, user, order)?;
+                    let Some(method) = o.payment_method.clone() else {
+                        return Ok(Err(UserError::InvalidState {
+                            reason: "choose a payment method first".into(),
+                        }));
+                    };
+                    move_order(tx, order, (o.status, OrderStatus::UnderReview), None, now)
+                        .map_err(|_| UserError::InvalidState {
+                            reason: format!("order #{order} is not waiting for a receipt"),
+                        })?;
+                    let new = NewPayment {
+                        order_id: order,
+                        user_id: user,
+                        method,
+                        amount_minor: o.plan.price_minor,
+                        currency: o.plan.currency.clone(),
+                        receipt,
+                        near_duplicate,
+                    };
+                    let payment = store::payments::insert(tx, &new, now)?;
+                    let payload = serde_json::json!({
+                        "sha256": new.receipt.sha256,
+                        "near_duplicate_of": near_duplicate.map(|d| d.0),
+                    });
+                    audit(
+                        tx,
+                        Some(user),
+                        "receipt.submit",
+                        Target::Payment(payment),
+                        None,
+                        payload,
+                        now,
+                    )?;
+                    queue_review(tx, &o, payment, near_duplicate, now)?;
+                    Ok(Ok(payment))
+                })
+                .await;
+        match result {
+            Ok(inner) => inner.map_err(Error::from),
+            Err(e) if store::constraint::is_unique_violation(&e, "payments.receipt_sha256") => {
+                self.duplicate_after_race(user, order, sha).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An identical upload won the race on the unique index: report (and audit) the duplicate.
+    async fn duplicate_after_race(
+        &self,
+        user: UserId,
+        order: OrderId,
+        sha: String,
+    ) -> Result<PaymentId> {
+        let now = self.clock.now_ms();
+        let earlier = self
+            .store
+            .transaction(move |tx| {
+                let earlier =
+                    store::payments::find_by_sha256(tx, &sha)?.map_or(order, |p| p.order_id);
+                audit_duplicate(tx, user, order, earlier, now)?;
+                Ok(earlier)
+            })
+            .await?;
+        Err(UserError::DuplicateReceipt {
+            earlier_order: earlier,
+        }
+        .into())
+    }
+}
+
+fn audit_duplicate(
+    tx: &rusqlite::Connection,
+    user: UserId,
+    order: OrderId,
+    earlier: OrderId,
+    now: i64,
+) -> Result<()> {
+    let payload = serde_json::json!({ "earlier_order": earlier });
+    audit(
+        tx,
+        Some(user),
+        "receipt.duplicate",
+        Target::Order(order),
+        None,
+        payload,
+        now,
+    )
+}
+
+fn queue_review(
+    tx: &rusqlite::Connection,
+    o: &store::orders::Order,
+    payment: PaymentId,
+    near_duplicate: Option<(PaymentId, u32)>,
+    now: i64,
+) -> Result<()> {
+    if let Some(channel) = o.ticket_channel_id {
+        let lock = Delivery::TicketLock {
+            channel_id: channel,
+            user_id: o.user_id,
+            locked: true,
+        };
+        enqueue(tx, &lock, now)?;
+    }
+    let card = Delivery::ReviewCard {
+        payment_id: payment,
+        order_id: o.id,
+        user_id: o.user_id,
+        near_duplicate,
+    };
+    enqueue(tx, &card, now)
+}
