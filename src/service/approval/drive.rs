@@ -142,6 +142,8 @@ impl ApprovalService {
         ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
         match inbound.client(&id.email) {
             Some(c) if c.id != id.uuid => {
+                // Not ours: compensation must never delete it.
+                ctx.client_created = false;
                 return Err(Stop::Fail(ProvisionFailure::EmailTaken(id.email.clone())));
             }
             Some(_)

@@ -1,0 +1,374 @@
+//! Approval: concurrent confirms (one token, and two admins' tokens), one-time tokens on tokio's
+//! paused clock, panel outage → provisioning_pending → resume, renewal from max(now, expiry),
+//! reject → customer told → a new receipt.
+
+mod order_core;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use order_core::{ADMIN_A, ADMIN_B, OWNER, SUPPORT, Shop, actor};
+use vpn_ticket_bot::Error;
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::status::{AdminAction, OrderStatus, PaymentStatus, SubscriptionStatus};
+use vpn_ticket_bot::domain::{PaymentId, UserId};
+use vpn_ticket_bot::error::{TokenRefusal, UserError};
+use vpn_ticket_bot::service::approval::ApprovalOutcome;
+use vpn_ticket_bot::sim::panel::{Fault, Profile};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Asserts one approval, one client, one sale, one link delivery for `payment` of `user`.
+fn assert_exactly_once(shop: &Shop, user: u64, payment: PaymentId) {
+    assert_eq!(shop.payment(payment).status, PaymentStatus::Approved);
+    assert_eq!(shop.clients_of(user).len(), 1, "exactly one panel client");
+    assert_eq!(shop.ledger_rows(payment), 1, "exactly one ledger sale");
+    let links = shop.outbox("deliver_link", "payment_id", payment.0);
+    assert_eq!(links.len(), 1, "exactly one link delivery");
+    assert!(links[0]["link"].as_str().unwrap().starts_with("vless://"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_confirms_of_one_token_approve_once() {
+    let shop = Shop::start().await;
+    let (order, payment) = shop.order_under_review(1001, "month").await;
+    let token = shop.token(ADMIN_A, payment).await;
+    let approval = Arc::new(shop.approval(None));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (approval, token) = (approval.clone(), token.clone());
+            tokio::spawn(async move { approval.confirm(&actor(ADMIN_A), &token).await })
+        })
+        .collect();
+    let mut approved = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(ApprovalOutcome::Approved(a)) => {
+                approved += 1;
+                assert_eq!(a.payment_id, payment);
+            }
+            Err(Error::User(UserError::Token(TokenRefusal::Used))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(approved, 1);
+    assert_exactly_once(&shop, 1001, payment);
+    assert_eq!(shop.order(order).status, OrderStatus::Completed);
+    let user = shop.user(1001);
+    assert_eq!(user.status, SubscriptionStatus::Active);
+    assert_eq!(user.panel_email.as_deref(), Some("u1001"));
+    let refused = shop
+        .audit_actions(payment)
+        .iter()
+        .filter(|a| *a == "confirm.refused")
+        .count();
+    assert_eq!(refused, 49, "every refusal is audited");
+    let channel = shop.order(order).ticket_channel_id.unwrap();
+    let jobs = store_jobs(&shop);
+    let job = jobs
+        .iter()
+        .find(|j| j.dedupe_key == format!("delete_channel:{channel}"))
+        .expect("ticket deletion scheduled");
+    let in_24h = job.run_at - shop.clock.now_ms();
+    assert!(
+        (23 * 3_600_000..=24 * 3_600_000).contains(&in_24h),
+        "{in_24h}"
+    );
+}
+
+fn store_jobs(shop: &Shop) -> Vec<vpn_ticket_bot::store::scheduled_jobs::ScheduledJob> {
+    vpn_ticket_bot::store::scheduled_jobs::due(&shop.store.conn().unwrap(), i64::MAX, 100).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_racing_on_one_payment_approve_once() {
+    let shop = Shop::start().await;
+    let (_, payment) = shop.order_under_review(1002, "month").await;
+    let token_a = shop.token(ADMIN_A, payment).await;
+    let token_b = shop.token(ADMIN_B, payment).await;
+    let approval = Arc::new(shop.approval(None));
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let approval = approval.clone();
+            let (admin, token) = if i % 2 == 0 {
+                (ADMIN_A, token_a.clone())
+            } else {
+                (ADMIN_B, token_b.clone())
+            };
+            tokio::spawn(async move { approval.confirm(&actor(admin), &token).await })
+        })
+        .collect();
+    let mut approved = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(ApprovalOutcome::Approved(_)) => approved += 1,
+            Err(Error::User(
+                UserError::Token(TokenRefusal::Used) | UserError::InvalidState { .. },
+            )) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(approved, 1);
+    assert_exactly_once(&shop, 1002, payment);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tokens_expire_at_five_minutes_and_are_bound_to_admin_and_use() {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(1_800_000_000_000)).await;
+    let (_, first) = shop.order_under_review(1003, "month").await;
+    let (_, second) = shop.order_under_review(1004, "month").await;
+    // Outage: a confirmed approval parks without calling the panel (no I/O on a paused clock).
+    shop.set_outage(true).await;
+    let approval = shop.approval(None);
+
+    let t1 = shop.token(ADMIN_A, first).await;
+    let t2 = shop.token(ADMIN_A, second).await;
+    tokio::time::advance(Duration::from_millis(4 * 60_000 + 59_000)).await;
+    let ok = approval.confirm(&actor(ADMIN_A), &t1).await.unwrap();
+    assert_eq!(ok, ApprovalOutcome::Delayed(first), "valid at 4:59");
+    let again = approval.confirm(&actor(ADMIN_A), &t1).await.unwrap_err();
+    assert!(
+        matches!(again, Error::User(UserError::Token(TokenRefusal::Used))),
+        "{again:?}"
+    );
+
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let late = approval.confirm(&actor(ADMIN_A), &t2).await.unwrap_err();
+    assert!(
+        matches!(late, Error::User(UserError::Token(TokenRefusal::Expired))),
+        "{late:?}"
+    );
+
+    let t3 = shop.token(ADMIN_A, second).await;
+    let other = approval.confirm(&actor(ADMIN_B), &t3).await.unwrap_err();
+    assert!(
+        matches!(
+            other,
+            Error::User(UserError::Token(TokenRefusal::OtherAdmin))
+        ),
+        "{other:?}"
+    );
+    let support = approval.confirm(&actor(SUPPORT), &t3).await.unwrap_err();
+    assert!(
+        matches!(support, Error::User(UserError::Forbidden { .. })),
+        "{support:?}"
+    );
+    let unknown = approval.confirm(&actor(ADMIN_A), "00ff").await.unwrap_err();
+    assert!(
+        matches!(
+            unknown,
+            Error::User(UserError::Token(TokenRefusal::Unknown))
+        ),
+        "{unknown:?}"
+    );
+    let issue = shop
+        .sessions
+        .issue(&actor(SUPPORT), AdminAction::Approve, second)
+        .await;
+    assert!(
+        matches!(issue, Err(Error::User(UserError::Forbidden { .. }))),
+        "{issue:?}"
+    );
+
+    assert_eq!(
+        shop.payment(second).status,
+        PaymentStatus::Pending,
+        "nothing moved"
+    );
+    let refusals = shop
+        .audit_actions(second)
+        .iter()
+        .filter(|a| *a == "confirm.refused")
+        .count();
+    assert_eq!(
+        refusals, 4,
+        "expired, other admin, support confirm, support issue"
+    );
+    // The owner's own token still works.
+    let t4 = shop.token(OWNER, second).await;
+    assert_eq!(
+        approval.confirm(&actor(OWNER), &t4).await.unwrap(),
+        ApprovalOutcome::Delayed(second)
+    );
+}
+
+#[tokio::test]
+async fn outage_parks_the_approval_and_recovery_completes_it() {
+    let shop = Shop::start().await;
+    let (order, payment) = shop.order_under_review(1005, "month").await;
+    let (_, refused_conn) = shop.order_under_review(1006, "month").await;
+    shop.set_outage(true).await;
+    shop.sim.set_fault(Fault::Down).await;
+    let approval = shop.approval(None);
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = approval.confirm(&actor(ADMIN_A), &token).await.unwrap();
+    assert_eq!(out, ApprovalOutcome::Delayed(payment));
+    assert_eq!(
+        shop.payment(payment).status,
+        PaymentStatus::ProvisioningPending
+    );
+    assert_eq!(shop.order(order).status, OrderStatus::Provisioning);
+    assert_eq!(
+        shop.outbox("provisioning_delayed", "payment_id", payment.0)
+            .len(),
+        1
+    );
+    // Breaker still closed but no connection: also parked, not failed.
+    shop.set_outage(false).await;
+    let token = shop.token(ADMIN_A, refused_conn).await;
+    let out = approval.confirm(&actor(ADMIN_A), &token).await.unwrap();
+    assert_eq!(out, ApprovalOutcome::Delayed(refused_conn));
+    shop.set_outage(true).await;
+    assert!(approval.resume_pending().await.unwrap().approved.is_empty());
+    assert!(shop.sim.clients().is_empty());
+
+    shop.sim.set_fault(Fault::None).await;
+    shop.set_outage(false).await;
+    let report = approval.resume_pending().await.unwrap();
+    assert_eq!(report.approved.len(), 2, "{report:?}");
+    assert_exactly_once(&shop, 1005, payment);
+    assert_exactly_once(&shop, 1006, refused_conn);
+    assert_eq!(shop.order(order).status, OrderStatus::Completed);
+}
+
+/// Approves a new `month` order for `user` and returns its email.
+async fn approve_new(shop: &Shop, user: u64) -> String {
+    let (_, payment) = shop.order_under_review(user, "month").await;
+    let token = shop.token(ADMIN_A, payment).await;
+    match shop
+        .approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap()
+    {
+        ApprovalOutcome::Approved(a) => a.email,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn renewal_extends_from_the_later_of_now_and_expiry_keeping_traffic() {
+    let shop = Shop::start().await;
+    let active = approve_new(&shop, 1007).await;
+    let expired = approve_new(&shop, 1008).await;
+    let now = shop.clock.now_ms();
+    let gib: i64 = 1 << 30;
+    {
+        let mut d = shop.sim.data();
+        for c in &mut d.clients {
+            if c.client.email == active {
+                c.client.expiry_time = now + 10 * DAY_MS;
+            } else if c.client.email == expired {
+                c.client.expiry_time = now - 5 * DAY_MS;
+            }
+        }
+    }
+    assert!(shop.sim.advance_traffic(&active, 0, 30 * gib));
+    let uuid_before = shop.clients_of(1007)[0].id.clone();
+    for user in [1007, 1008] {
+        let order = shop.open_with_ticket(user, "month").await;
+        assert_eq!(
+            shop.order(order).kind,
+            vpn_ticket_bot::domain::status::OrderKind::Renewal
+        );
+        let payment = shop
+            .orders
+            .submit_receipt(UserId(user), order, shop.receipt(), None)
+            .await
+            .unwrap();
+        let token = shop.token(ADMIN_B, payment).await;
+        let out = shop
+            .approval(None)
+            .confirm(&actor(ADMIN_B), &token)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&out, ApprovalOutcome::Approved(a) if a.renewal),
+            "{out:?}"
+        );
+    }
+    let a = shop.sim.client(&active).unwrap();
+    let within = |got: i64, want: i64| (got - want).abs() < 60_000;
+    assert!(
+        within(a.expiry_time, now + 40 * DAY_MS),
+        "10 left + 30 = 40 days"
+    );
+    assert_eq!(a.total_gb, 200 * gib, "30 used + 70 left + 100 new");
+    assert_eq!(a.id, uuid_before, "same client, extended");
+    let e = shop.sim.client(&expired).unwrap();
+    assert!(
+        within(e.expiry_time, now + 30 * DAY_MS),
+        "expired: 30 days from now"
+    );
+    assert!(e.enable);
+    assert_eq!(shop.clients_of(1007).len() + shop.clients_of(1008).len(), 2);
+    assert!(within(
+        shop.user(1007).expiry_at.unwrap(),
+        now + 40 * DAY_MS
+    ));
+}
+
+#[tokio::test]
+async fn reject_tells_the_customer_and_reopens_the_ticket_for_a_new_receipt() {
+    let shop = Shop::start().await;
+    let (order, payment) = shop.order_under_review(1009, "month").await;
+    let approval = shop.approval(None);
+    let support = approval
+        .reject(&actor(SUPPORT), payment, "nope")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(support, Error::User(UserError::Forbidden { .. })),
+        "{support:?}"
+    );
+    approval
+        .reject(&actor(ADMIN_A), payment, "amount does not match")
+        .await
+        .unwrap();
+    let again = approval
+        .reject(&actor(ADMIN_B), payment, "x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, Error::User(UserError::InvalidState { .. })),
+        "{again:?}"
+    );
+
+    let p = shop.payment(payment);
+    assert_eq!(p.status, PaymentStatus::Rejected);
+    assert_eq!(p.reason.as_deref(), Some("amount does not match"));
+    assert_eq!(shop.order(order).status, OrderStatus::PendingPayment);
+    let told = shop.outbox("receipt_rejected", "payment_id", payment.0);
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0]["reason"], "amount does not match");
+    assert_eq!(told[0]["user_id"], 1009);
+    let unlocks = shop.outbox("ticket_lock", "user_id", 1009);
+    assert_eq!(unlocks.iter().filter(|u| u["locked"] == false).count(), 1);
+
+    // The same receipt stays a duplicate; a new one is accepted for the same order.
+    let dup = shop
+        .orders
+        .submit_receipt(UserId(1009), order, shop.payment(payment).receipt, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(dup, Error::User(UserError::DuplicateReceipt { earlier_order }) if earlier_order == order)
+    );
+    let second = shop
+        .orders
+        .submit_receipt(UserId(1009), order, shop.receipt(), None)
+        .await
+        .unwrap();
+    assert_ne!(second, payment);
+    assert_eq!(shop.order(order).status, OrderStatus::UnderReview);
+    assert_eq!(shop.outbox("review_card", "payment_id", second.0).len(), 1);
+    let actions = shop.audit_actions(payment);
+    assert!(
+        actions.contains(&"payment.reject".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"confirm.refused".to_owned()),
+        "support's attempt is audited"
+    );
+}
