@@ -12,7 +12,7 @@ use vpn_ticket_bot::Error;
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::{OrderStatus, PaymentStatus};
 use vpn_ticket_bot::service::approval::{
-    ApprovalOutcome, FailPoint, ProvisionFailure, ProvisionStep,
+    ApprovalOutcome, FailPoint, ProvisionFailure, ProvisionStep, ReconcileReport,
 };
 use vpn_ticket_bot::sim::panel::Fault;
 use vpn_ticket_bot::store;
@@ -81,7 +81,7 @@ async fn a_crash_after_any_step_ends_in_exactly_one_client_and_one_delivery() {
         // A second pass changes nothing.
         assert_eq!(
             restarted.reconcile_once().await.unwrap(),
-            Default::default()
+            ReconcileReport::default()
         );
         assert_done_once(&shop, user, payment);
     }

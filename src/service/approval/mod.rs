@@ -25,6 +25,8 @@ mod reconcile;
 mod reject;
 pub mod terms;
 
+pub use reconcile::ReconcileReport;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
