@@ -223,8 +223,14 @@ async fn outage_parks_the_approval_and_recovery_completes_it() {
     assert!(shop.sim.clients().is_empty());
 
     shop.sim.set_fault(Fault::None).await;
+    let mut events = shop.breaker.subscribe();
     shop.set_outage(false).await;
-    let report = approval.resume_pending().await.unwrap();
+    let recovered = events.recv().await.unwrap();
+    let report = approval
+        .on_health_event(&recovered)
+        .await
+        .unwrap()
+        .expect("recovery resumes");
     assert_eq!(report.approved.len(), 2, "{report:?}");
     assert_exactly_once(&shop, 1005, payment);
     assert_exactly_once(&shop, 1006, refused_conn);

@@ -47,8 +47,6 @@ impl governor::clock::Clock for TokioClock {
 pub enum Command {
     /// `/order`.
     Order,
-    /// Receipt uploads.
-    Receipt,
 }
 
 type Limiter = RateLimiter<
@@ -71,19 +69,12 @@ impl std::fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    /// Limits from the config: `/order` `orders_per_hour` per hour (0 = no limit), receipts 10
-    /// per 10 minutes.
+    /// Limits from the config: `/order` `orders_per_hour` per hour with that burst (0 = no
+    /// limit).
     #[must_use]
     pub fn new(orders: &OrdersConfig) -> Self {
-        let mut quotas = vec![(
-            Command::Receipt,
-            NonZeroU32::new(10).map(|n| Quota::per_minute(n).allow_burst(n)),
-        )];
-        quotas.push((
-            Command::Order,
-            NonZeroU32::new(orders.orders_per_hour).map(Quota::per_hour),
-        ));
-        Self::with_quotas(quotas.into_iter().filter_map(|(c, q)| Some((c, q?))))
+        let order = NonZeroU32::new(orders.orders_per_hour).map(Quota::per_hour);
+        Self::with_quotas(order.map(|q| (Command::Order, q)))
     }
 
     /// Limits with explicit quotas; commands without a quota are not limited.

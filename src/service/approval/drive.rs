@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::PaymentId;
 use crate::error::{Error, Result};
-use crate::panel::{ClientSpec, EnsureOutcome, Inbound, PanelError};
+use crate::panel::{ClientSpec, EnsureOutcome, PanelError};
 use crate::store::{self, orders::Order, payments::Payment, users::ClientIdentity};
 
 use super::finish::Context;
@@ -73,14 +73,14 @@ impl ApprovalService {
         let mut ctx = self.load(payment).await?;
         let stage = self.panel_stage(&mut ctx).await?;
         match stage {
-            Ok(inbound) => self.finalize(&ctx, &inbound).await,
+            Ok(()) => self.finalize(&ctx).await,
             Err(Stop::Outage(why)) => self.delay(&ctx, &why).await,
             Err(Stop::Fail(why)) => self.fail(&ctx, why).await,
         }
     }
 
     /// Steps 2 and 3: identity and terms (stored once), then the panel write.
-    async fn panel_stage(&self, ctx: &mut Context) -> Result<Result<Inbound, Stop>> {
+    async fn panel_stage(&self, ctx: &mut Context) -> Result<Result<(), Stop>> {
         if self.deps.breaker.is_outage() {
             return Ok(Err(Stop::Outage("panel outage (breaker open)".into())));
         }
@@ -103,10 +103,9 @@ impl ApprovalService {
                 .await?;
             self.crash_point(ProvisionStep::IdentityStored)?;
         }
-        let inbound = match self.apply(ctx).await {
-            Ok(i) => i,
-            Err(stop) => return Ok(Err(stop)),
-        };
+        if let Err(stop) = self.apply(ctx).await {
+            return Ok(Err(stop));
+        }
         let (p, t, created) = (ctx.payment.id, ctx.terms, ctx.client_created);
         let now = self.deps.clock.now_ms();
         self.deps
@@ -114,7 +113,7 @@ impl ApprovalService {
             .call(move |c| save_progress(c, p, ProvisionStep::PanelApplied, t, created, now))
             .await?;
         self.crash_point(ProvisionStep::PanelApplied)?;
-        Ok(Ok(inbound))
+        Ok(Ok(()))
     }
 
     /// The target terms: a new client, or a renewal from the panel's current traffic row (a
@@ -134,7 +133,7 @@ impl ApprovalService {
     /// Brings the panel to the stored terms. Looks the client up by email first: a client with
     /// our email but another uuid is not ours (refused); one with our uuid found before this
     /// step completed was created by an interrupted attempt (so compensation may delete it).
-    async fn apply(&self, ctx: &mut Context) -> Result<Inbound, Stop> {
+    async fn apply(&self, ctx: &mut Context) -> Result<(), Stop> {
         let terms = ctx.terms.expect("terms chosen before apply");
         let id = &ctx.identity;
         let inbound_id = u32::try_from(id.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
@@ -154,6 +153,9 @@ impl ApprovalService {
             _ => {}
         }
         let panel = &self.deps.panel;
+        // From here the panel may change even if the call fails; a failed renewal keeps its
+        // terms so a retry cannot extend twice.
+        ctx.wrote_panel = true;
         if terms.extend {
             panel
                 .extend_client(&id.email, terms.expiry_ms, terms.total_bytes)
@@ -169,7 +171,7 @@ impl ApprovalService {
                 ctx.client_created = true;
             }
         }
-        Ok(inbound)
+        Ok(())
     }
 
     /// Reads the payment, its order and the customer, and picks the client identity: the one
@@ -203,6 +205,7 @@ impl ApprovalService {
             step: progress.map_or(ProvisionStep::Confirmed, |g| g.step),
             terms: progress.and_then(|g| g.terms),
             client_created: p.client_created,
+            wrote_panel: false,
             had_client,
             payment: p,
             order,

@@ -29,6 +29,8 @@ pub(super) struct Context {
     pub step: ProvisionStep,
     pub terms: Option<Terms>,
     pub client_created: bool,
+    /// This attempt sent a create/extend to the panel (it may have applied even if it failed).
+    pub wrote_panel: bool,
     pub had_client: bool,
     pub link: Option<String>,
 }
@@ -58,11 +60,7 @@ impl ApprovalService {
     }
 
     /// Step 4: records everything in one transaction; on a store failure, compensates.
-    pub(super) async fn finalize(
-        &self,
-        ctx: &Context,
-        _inbound: &Inbound,
-    ) -> Result<ApprovalOutcome> {
+    pub(super) async fn finalize(&self, ctx: &Context) -> Result<ApprovalOutcome> {
         let now = self.deps.clock.now_ms();
         let terms = ctx.terms.expect("terms stored before finalize");
         let link = ctx.link.clone().unwrap_or_default();
@@ -74,37 +72,26 @@ impl ApprovalService {
             .as_deref()
             .filter(|b| !b.trim().is_empty())
             .map(|b| subscription_url(b, &ctx.identity.sub_id));
-        let delete_after = i64::from(self.deps.config.orders.delete_ticket_after_hours) * 3_600_000;
+        let hours = i64::from(self.deps.config.orders.delete_ticket_after_hours);
+        let delete_at = now + hours * 3_600_000;
         let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
-        let renewal = terms.extend;
-        let link_out = link.clone();
+        let delivery = Delivery::DeliverLink {
+            user_id: o.user_id,
+            order_id: o.id,
+            payment_id: p.id,
+            ticket_channel_id: o.ticket_channel_id,
+            link: link.clone(),
+            subscription_url: sub_url,
+            expiry_at: terms.expiry_ms,
+            traffic_limit_bytes: terms.total_bytes,
+            renewal: terms.extend,
+        };
         let result = self
             .deps
             .store
             .transaction(move |tx| {
-                let delivery = Delivery::DeliverLink {
-                    user_id: o.user_id,
-                    order_id: o.id,
-                    payment_id: p.id,
-                    ticket_channel_id: o.ticket_channel_id,
-                    link: link_out,
-                    subscription_url: sub_url,
-                    expiry_at: terms.expiry_ms,
-                    traffic_limit_bytes: terms.total_bytes,
-                    renewal,
-                };
                 record(tx, &p, &o, &id, terms, now)?;
-                enqueue(tx, &delivery, now)?;
-                let card = Delivery::ReviewCardUpdate {
-                    payment_id: p.id,
-                    state: ReviewState::Approved,
-                    admin_id: p.reviewer_id,
-                    note: None,
-                };
-                enqueue(tx, &card, now)?;
-                if let Some(channel) = o.ticket_channel_id {
-                    schedule_channel_deletion(tx, channel, now + delete_after, now)?;
-                }
+                queue_approved(tx, &p, &o, &delivery, delete_at, now)?;
                 save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)
             })
             .await;
@@ -120,7 +107,7 @@ impl ApprovalService {
             email: ctx.identity.email.clone(),
             link,
             expiry_ms: terms.expiry_ms,
-            renewal,
+            renewal: terms.extend,
         }))
     }
 
@@ -139,6 +126,10 @@ impl ApprovalService {
         let now = self.deps.clock.now_ms();
         let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_string());
         let step = ctx.step.min(ProvisionStep::IdentityStored);
+        // A renewal that may have reached the panel keeps its absolute terms: a retry re-applies
+        // them instead of extending from the already-extended expiry. Otherwise terms are
+        // recomputed at the next attempt (from its own "now").
+        let kept = ctx.terms.filter(|t| t.extend && ctx.wrote_panel);
         self.deps
             .store
             .transaction(move |tx| {
@@ -151,8 +142,8 @@ impl ApprovalService {
                     None,
                     now,
                 )?;
-                // Keep the identity for the next attempt; terms are recomputed then.
-                save_progress(tx, p.id, step, None, false, now)?;
+                // The identity stays on the payment for the next attempt.
+                save_progress(tx, p.id, step, kept, false, now)?;
                 let payload = serde_json::json!({ "reason": reason });
                 audit(
                     tx,
@@ -221,6 +212,29 @@ impl ApprovalService {
             .await?;
         Ok(ApprovalOutcome::Delayed(ctx.payment.id))
     }
+}
+
+/// The link delivery, the review card update and the ticket's deletion job at `delete_at`.
+fn queue_approved(
+    tx: &rusqlite::Connection,
+    p: &Payment,
+    o: &Order,
+    delivery: &Delivery,
+    delete_at: i64,
+    now: i64,
+) -> Result<()> {
+    enqueue(tx, delivery, now)?;
+    let card = Delivery::ReviewCardUpdate {
+        payment_id: p.id,
+        state: ReviewState::Approved,
+        admin_id: p.reviewer_id,
+        note: None,
+    };
+    enqueue(tx, &card, now)?;
+    if let Some(channel) = o.ticket_channel_id {
+        schedule_channel_deletion(tx, channel, delete_at, now)?;
+    }
+    Ok(())
 }
 
 /// Payment approved, order completed, subscription, ledger sale, audit.

@@ -5,9 +5,13 @@
 //! of a normal confirm, which stores identity and terms before the panel is written and looks the
 //! client up by email, so a crash at any step ends with exactly one client and one delivery.
 
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
 use crate::domain::PaymentId;
 use crate::domain::status::PaymentStatus;
 use crate::error::Result;
+use crate::service::health::HealthEvent;
 use crate::service::state::{Target, audit, move_payment};
 use crate::store;
 
@@ -112,5 +116,44 @@ impl ApprovalService {
             }
         }
         Ok(report)
+    }
+
+    /// Reacts to one panel health event: on [`HealthEvent::Recovered`] resumes the waiting
+    /// approvals and returns what happened; other events do nothing (`None`).
+    ///
+    /// # Errors
+    /// As [`ApprovalService::resume_pending`].
+    pub async fn on_health_event(&self, event: &HealthEvent) -> Result<Option<ReconcileReport>> {
+        match event {
+            HealthEvent::Recovered { .. } => self.resume_pending().await.map(Some),
+            HealthEvent::Outage { .. } => Ok(None),
+        }
+    }
+
+    /// Listens to the breaker's `events` (`CircuitBreaker::subscribe`) until `shutdown` and
+    /// resumes waiting approvals on every recovery. Errors are logged, never fatal; a lagged
+    /// receiver resumes once to be safe.
+    pub async fn resume_on_recovery(
+        &self,
+        mut events: broadcast::Receiver<HealthEvent>,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            let event = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                e = events.recv() => e,
+            };
+            let result = match event {
+                Ok(e) => self.on_health_event(&e).await.map(drop),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.resume_pending().await.map(drop)
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "resuming approvals after the panel recovered failed");
+            }
+        }
     }
 }

@@ -29,52 +29,10 @@ impl OrderService {
     ) -> Result<PaymentId> {
         let now = self.clock.now_ms();
         let sha = receipt.sha256.clone();
-        let result =
-            self.store
-                .transaction(move |tx| {
-                    if let Some(earlier) = store::payments::find_by_sha256(tx, &receipt.sha256)? {
-                        audit_duplicate(tx, user, order, earlier.order_id, now)?;
-                        return Ok(Err(UserError::DuplicateReceipt {
-                            earlier_order: earlier.order_id,
-                        }));
-                    }
-                    let o = owned_order(tx, user, order)?;
-                    let Some(method) = o.payment_method.clone() else {
-                        return Ok(Err(UserError::InvalidState {
-                            reason: "choose a payment method first".into(),
-                        }));
-                    };
-                    move_order(tx, order, (o.status, OrderStatus::UnderReview), None, now)
-                        .map_err(|_| UserError::InvalidState {
-                            reason: format!("order #{order} is not waiting for a receipt"),
-                        })?;
-                    let new = NewPayment {
-                        order_id: order,
-                        user_id: user,
-                        method,
-                        amount_minor: o.plan.price_minor,
-                        currency: o.plan.currency.clone(),
-                        receipt,
-                        near_duplicate,
-                    };
-                    let payment = store::payments::insert(tx, &new, now)?;
-                    let payload = serde_json::json!({
-                        "sha256": new.receipt.sha256,
-                        "near_duplicate_of": near_duplicate.map(|d| d.0),
-                    });
-                    audit(
-                        tx,
-                        Some(user),
-                        "receipt.submit",
-                        Target::Payment(payment),
-                        None,
-                        payload,
-                        now,
-                    )?;
-                    queue_review(tx, &o, payment, near_duplicate, now)?;
-                    Ok(Ok(payment))
-                })
-                .await;
+        let result = self
+            .store
+            .transaction(move |tx| insert_receipt(tx, user, order, receipt, near_duplicate, now))
+            .await;
         match result {
             Ok(inner) => inner.map_err(Error::from),
             Err(e) if store::constraint::is_unique_violation(&e, "payments.receipt_sha256") => {
@@ -106,6 +64,61 @@ impl OrderService {
         }
         .into())
     }
+}
+
+/// The transaction of [`OrderService::submit_receipt`]: `Ok(Err)` for a refusal to commit with
+/// its audit entry.
+fn insert_receipt(
+    tx: &rusqlite::Connection,
+    user: UserId,
+    order: OrderId,
+    receipt: Receipt,
+    near_duplicate: Option<(PaymentId, u32)>,
+    now: i64,
+) -> Result<Result<PaymentId, UserError>> {
+    if let Some(earlier) = store::payments::find_by_sha256(tx, &receipt.sha256)? {
+        audit_duplicate(tx, user, order, earlier.order_id, now)?;
+        return Ok(Err(UserError::DuplicateReceipt {
+            earlier_order: earlier.order_id,
+        }));
+    }
+    let o = owned_order(tx, user, order)?;
+    let Some(method) = o.payment_method.clone() else {
+        return Ok(Err(UserError::InvalidState {
+            reason: "choose a payment method first".into(),
+        }));
+    };
+    if o.status != OrderStatus::PendingPayment {
+        return Ok(Err(UserError::InvalidState {
+            reason: format!("order #{order} is not waiting for a receipt"),
+        }));
+    }
+    move_order(tx, order, (o.status, OrderStatus::UnderReview), None, now)?;
+    let new = NewPayment {
+        order_id: order,
+        user_id: user,
+        method,
+        amount_minor: o.plan.price_minor,
+        currency: o.plan.currency.clone(),
+        receipt,
+        near_duplicate,
+    };
+    let payment = store::payments::insert(tx, &new, now)?;
+    let payload = serde_json::json!({
+        "sha256": new.receipt.sha256,
+        "near_duplicate_of": near_duplicate.map(|d| d.0),
+    });
+    audit(
+        tx,
+        Some(user),
+        "receipt.submit",
+        Target::Payment(payment),
+        None,
+        payload,
+        now,
+    )?;
+    queue_review(tx, &o, payment, near_duplicate, now)?;
+    Ok(Ok(payment))
 }
 
 fn audit_duplicate(
