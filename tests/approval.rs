@@ -378,3 +378,37 @@ async fn reject_tells_the_customer_and_reopens_the_ticket_for_a_new_receipt() {
         "support's attempt is audited"
     );
 }
+
+#[tokio::test]
+async fn first_use_plans_get_a_negative_expiry_and_the_delivery_has_the_subscription_url() {
+    let shop = Shop::start().await;
+    let (_, payment) = shop.order_under_review(1010, "first_use").await;
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = shop
+        .approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap();
+    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    let client = shop.sim.client("u1010").unwrap();
+    assert_eq!(
+        client.expiry_time,
+        -30 * DAY_MS,
+        "30 days from the first connection"
+    );
+    assert_eq!(client.total_gb, 0, "unlimited plan");
+    let delivery = &shop.outbox("deliver_link", "payment_id", payment.0)[0];
+    assert_eq!(
+        delivery["subscription_url"],
+        format!("https://sub.example.test/sub/{}", client.sub_id)
+    );
+    let link = delivery["link"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("vless://{}@vpn.example.test:443?", client.id)),
+        "{link}"
+    );
+    assert!(link.ends_with("#VLESS-443-u1010"), "{link}");
+    assert_eq!(shop.user(1010).expiry_at, Some(-30 * DAY_MS));
+    let removed = shop.sessions.purge_expired().await.unwrap();
+    assert_eq!(removed, 0, "the used token has not expired yet");
+}

@@ -115,6 +115,18 @@ impl AdminSessions {
             .await?
             .map_err(Error::from)
     }
+
+    /// Deletes sessions that expired before now (housekeeping); their ids stay in the audit log.
+    /// Returns how many were deleted.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn purge_expired(&self) -> Result<usize> {
+        let now = self.clock.now_ms();
+        self.store
+            .call(move |c| store::admin_sessions::purge_expired(c, now))
+            .await
+    }
 }
 
 /// Consumes `token` for `admin` and `action` at `now` inside the caller's transaction: the

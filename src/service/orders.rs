@@ -57,7 +57,9 @@ impl OrderService {
     }
 
     /// Opens an order for `user` with a snapshot of plan `plan_id` (`renewal` when the user
-    /// already has a panel client). The ticket channel is attached afterwards.
+    /// already has a panel client). The ticket channel is attached afterwards. Every attempt
+    /// counts against the `/order` rate limit, refused ones included; the other checks run in
+    /// this order: banned, open order, panel outage.
     ///
     /// # Errors
     /// [`UserError::RateLimited`], [`UserError::Banned`], [`UserError::OpenOrderExists`],

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::PaymentId;
 use crate::domain::status::PaymentStatus;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::health::HealthEvent;
 use crate::service::state::{Target, audit, move_payment};
 use crate::store;
@@ -32,12 +32,18 @@ pub struct ReconcileReport {
 }
 
 impl ReconcileReport {
-    fn add(&mut self, outcome: &ApprovalOutcome) {
-        match outcome {
-            ApprovalOutcome::Approved(a) => self.approved.push(a.payment_id),
-            ApprovalOutcome::Delayed(p) => self.delayed.push(*p),
-            ApprovalOutcome::Failed(p, _) => self.failed.push(*p),
+    /// Adds one payment's result. An error is logged and skipped (the payment stays where it is
+    /// and the next pass retries it), so one bad row cannot block the others; only a simulated
+    /// crash stops the pass.
+    fn record(&mut self, payment: PaymentId, result: Result<ApprovalOutcome>) -> Result<()> {
+        match result {
+            Ok(ApprovalOutcome::Approved(a)) => self.approved.push(a.payment_id),
+            Ok(ApprovalOutcome::Delayed(p)) => self.delayed.push(p),
+            Ok(ApprovalOutcome::Failed(p, _)) => self.failed.push(p),
+            Err(e @ Error::Crashed(_)) => return Err(e),
+            Err(e) => tracing::error!(%payment, error = %e, "reconciling a payment failed"),
         }
+        Ok(())
     }
 }
 
@@ -59,8 +65,7 @@ impl ApprovalService {
                 continue;
             };
             tracing::warn!(payment = %p.id, step = ?p.provision_step, "reconciling an interrupted approval");
-            let outcome = self.drive(p.id).await?;
-            report.add(&outcome);
+            report.record(p.id, self.drive(p.id).await)?;
         }
         let resumed = self.resume_pending().await?;
         report.approved.extend(resumed.approved);
@@ -111,8 +116,7 @@ impl ApprovalService {
                 })
                 .await?;
             if moved {
-                let outcome = self.drive(id).await?;
-                report.add(&outcome);
+                report.record(id, self.drive(id).await)?;
             }
         }
         Ok(report)
