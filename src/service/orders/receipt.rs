@@ -1,7 +1,8 @@
 //! Receipt submission: the payment (`pending`) is stored, the order goes to `under_review`, the
-//! ticket is locked and a review card is queued, all in one transaction. An exact duplicate
-//! (same SHA-256 as any earlier receipt, found first or lost in a race on the unique index) is a
-//! [`UserError::DuplicateReceipt`], audited as `receipt.duplicate`.
+//! ticket is locked and a review card is queued, all in one transaction. Exact duplicates are
+//! caught by one mechanism only, the unique index on `payments.receipt_sha256` (an earlier upload
+//! or an identical one racing this one): the violation rolls the transaction back and becomes a
+//! [`UserError::DuplicateReceipt`] naming the earlier order, audited as `receipt.duplicate`.
 
 use crate::domain::delivery::Delivery;
 use crate::domain::status::OrderStatus;
@@ -36,19 +37,15 @@ impl OrderService {
         match result {
             Ok(inner) => inner.map_err(Error::from),
             Err(e) if store::constraint::is_unique_violation(&e, "payments.receipt_sha256") => {
-                self.duplicate_after_race(user, order, sha).await
+                self.duplicate(user, order, sha).await
             }
             Err(e) => Err(e),
         }
     }
 
-    /// An identical upload won the race on the unique index: report (and audit) the duplicate.
-    async fn duplicate_after_race(
-        &self,
-        user: UserId,
-        order: OrderId,
-        sha: String,
-    ) -> Result<PaymentId> {
+    /// The receipt's SHA-256 is already stored (an earlier upload, or an identical one that won a
+    /// race): the transaction rolled back; report and audit the duplicate.
+    async fn duplicate(&self, user: UserId, order: OrderId, sha: String) -> Result<PaymentId> {
         let now = self.clock.now_ms();
         let earlier = self
             .store
@@ -76,12 +73,6 @@ fn insert_receipt(
     near_duplicate: Option<(PaymentId, u32)>,
     now: i64,
 ) -> Result<Result<PaymentId, UserError>> {
-    if let Some(earlier) = store::payments::find_by_sha256(tx, &receipt.sha256)? {
-        audit_duplicate(tx, user, order, earlier.order_id, now)?;
-        return Ok(Err(UserError::DuplicateReceipt {
-            earlier_order: earlier.order_id,
-        }));
-    }
     let o = owned_order(tx, user, order)?;
     let Some(method) = o.payment_method.clone() else {
         return Ok(Err(UserError::InvalidState {
