@@ -5,6 +5,12 @@
 
 mod order_core;
 
+use async_trait::async_trait;
+use vpn_ticket_bot::panel::{
+    ClientSpec, ClientTraffic, DeleteOutcome, EnsureOutcome, ErrorContext, Inbound, LastOnline,
+    PanelApi, PanelError, PanelResult, PanelStatus,
+};
+
 use std::sync::Arc;
 
 use order_core::{ADMIN_A, Shop, actor};
@@ -206,4 +212,178 @@ async fn a_client_created_but_not_recorded_is_deleted_again() {
         actions.contains(&"payment.provision_failed".to_owned()),
         "{actions:?}"
     );
+}
+
+/// The real client, except that `set_client_enabled` is refused by the panel (HTTP 200,
+/// `success:false`): a renewal fails after its `extend_client` already applied, so compensation
+/// has something to undo.
+struct RefusesEnable {
+    inner: Arc<dyn PanelApi>,
+    /// The client's expiry when `set_client_enabled` was called.
+    seen_expiry: std::sync::Mutex<Option<i64>>,
+    /// Also refuse every `extend_client` after the first (the compensation's revert).
+    refuse_revert: bool,
+    extends: std::sync::atomic::AtomicU32,
+}
+
+impl RefusesEnable {
+    fn new(inner: Arc<dyn PanelApi>, refuse_revert: bool) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            seen_expiry: std::sync::Mutex::new(None),
+            refuse_revert,
+            extends: 0.into(),
+        })
+    }
+}
+
+fn refused(op: &'static str) -> PanelError {
+    PanelError::Rejected {
+        ctx: ErrorContext::new(op, "test"),
+        msg: "refused by the test".into(),
+    }
+}
+
+#[async_trait]
+impl PanelApi for RefusesEnable {
+    async fn status(&self) -> PanelResult<PanelStatus> {
+        self.inner.status().await
+    }
+    async fn list_inbounds(&self) -> PanelResult<Vec<Inbound>> {
+        self.inner.list_inbounds().await
+    }
+    async fn inbound(&self, id: u32) -> PanelResult<Inbound> {
+        self.inner.inbound(id).await
+    }
+    async fn ensure_client(
+        &self,
+        inbound_id: u32,
+        spec: &ClientSpec,
+    ) -> PanelResult<EnsureOutcome> {
+        self.inner.ensure_client(inbound_id, spec).await
+    }
+    async fn extend_client(&self, email: &str, expiry: i64, total: u64) -> PanelResult<()> {
+        let n = self
+            .extends
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.refuse_revert && n > 0 {
+            return Err(refused("extend_client"));
+        }
+        self.inner.extend_client(email, expiry, total).await
+    }
+    async fn set_client_enabled(&self, email: &str, _enable: bool) -> PanelResult<()> {
+        let expiry = self.inner.client_traffic(email).await?.expiry_time;
+        *self.seen_expiry.lock().unwrap() = Some(expiry);
+        Err(refused("set_client_enabled"))
+    }
+    async fn delete_client(&self, email: &str) -> PanelResult<DeleteOutcome> {
+        self.inner.delete_client(email).await
+    }
+    async fn client_traffic(&self, email: &str) -> PanelResult<ClientTraffic> {
+        self.inner.client_traffic(email).await
+    }
+    async fn online_emails(&self) -> PanelResult<Vec<String>> {
+        self.inner.online_emails().await
+    }
+    async fn last_online(&self) -> PanelResult<LastOnline> {
+        self.inner.last_online().await
+    }
+}
+
+#[tokio::test]
+async fn a_renewal_that_failed_after_extending_is_put_back_and_retried_once() {
+    let shop = Shop::start().await;
+    let (_, first) = shop.order_under_review(2400, "month").await;
+    let token = shop.token(ADMIN_A, first).await;
+    shop.approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap();
+    let before = shop.sim.client("u2400").unwrap().expiry_time;
+
+    let order = shop.open_with_ticket(2400, "month").await;
+    let payment = shop
+        .orders
+        .submit_receipt(UserId(2400), order, shop.receipt(), None)
+        .await
+        .unwrap();
+    let refuses = RefusesEnable::new(shop.panel.clone(), false);
+    let flaky = shop.approval_with_panel(refuses.clone(), None);
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = flaky.confirm(&actor(ADMIN_A), &token).await.unwrap();
+    assert!(
+        matches!(out, ApprovalOutcome::Failed(_, ProvisionFailure::Panel(_))),
+        "{out:?}"
+    );
+    assert_eq!(shop.payment(payment).status, PaymentStatus::Pending);
+    let seen = refuses
+        .seen_expiry
+        .lock()
+        .unwrap()
+        .expect("enable was attempted");
+    assert_eq!(
+        seen - before,
+        30 * 86_400_000,
+        "the extend had reached the panel"
+    );
+    let after_failure = shop.sim.client("u2400").unwrap();
+    assert_eq!(
+        after_failure.expiry_time, before,
+        "compensation put the expiry back"
+    );
+    assert_eq!(after_failure.total_gb, 100 << 30, "and the traffic limit");
+
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = shop
+        .approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap();
+    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    assert_done_once(&shop, 2400, payment);
+    let total = shop.sim.client("u2400").unwrap().expiry_time - before;
+    assert_eq!(
+        total,
+        30 * 86_400_000,
+        "the retry re-applied the same terms"
+    );
+}
+
+#[tokio::test]
+async fn a_renewal_that_could_not_be_put_back_reuses_its_terms_on_retry() {
+    let shop = Shop::start().await;
+    let (_, first) = shop.order_under_review(2500, "month").await;
+    let token = shop.token(ADMIN_A, first).await;
+    shop.approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap();
+    let before = shop.sim.client("u2500").unwrap().expiry_time;
+    let order = shop.open_with_ticket(2500, "month").await;
+    let payment = shop
+        .orders
+        .submit_receipt(UserId(2500), order, shop.receipt(), None)
+        .await
+        .unwrap();
+    let flaky = shop.approval_with_panel(RefusesEnable::new(shop.panel.clone(), true), None);
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = flaky.confirm(&actor(ADMIN_A), &token).await.unwrap();
+    assert!(matches!(out, ApprovalOutcome::Failed(..)), "{out:?}");
+    let stuck = shop.sim.client("u2500").unwrap().expiry_time;
+    assert_eq!(stuck - before, 30 * 86_400_000, "the revert was refused");
+
+    let token = shop.token(ADMIN_A, payment).await;
+    let out = shop
+        .approval(None)
+        .confirm(&actor(ADMIN_A), &token)
+        .await
+        .unwrap();
+    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    let total = shop.sim.client("u2500").unwrap().expiry_time - before;
+    assert_eq!(
+        total,
+        30 * 86_400_000,
+        "the retry re-applied the kept terms"
+    );
+    assert_done_once(&shop, 2500, payment);
 }

@@ -158,9 +158,18 @@ impl Shop {
 
     /// A fresh approval service on the same store and panel (a "restarted process").
     pub fn approval(&self, fail_point: Option<FailPoint>) -> ApprovalService {
+        self.approval_with_panel(self.panel.clone(), fail_point)
+    }
+
+    /// An approval service talking to `panel` (e.g. a wrapper that injects a failure).
+    pub fn approval_with_panel(
+        &self,
+        panel: Arc<dyn PanelApi>,
+        fail_point: Option<FailPoint>,
+    ) -> ApprovalService {
         ApprovalService::new(ApprovalDeps {
             store: self.store.clone(),
-            panel: self.panel.clone(),
+            panel,
             breaker: self.breaker.clone(),
             roles: Roles::new(self.config.roles.clone()),
             config: self.config.clone(),

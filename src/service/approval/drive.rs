@@ -101,6 +101,7 @@ impl ApprovalService {
                     save_progress(tx, p, ProvisionStep::IdentityStored, Some(t), false, now)
                 })
                 .await?;
+            ctx.step = ProvisionStep::IdentityStored;
             self.crash_point(ProvisionStep::IdentityStored)?;
         }
         if let Err(stop) = self.apply(ctx).await {
@@ -112,6 +113,7 @@ impl ApprovalService {
             .store
             .call(move |c| save_progress(c, p, ProvisionStep::PanelApplied, t, created, now))
             .await?;
+        ctx.step = ProvisionStep::PanelApplied;
         self.crash_point(ProvisionStep::PanelApplied)?;
         Ok(Ok(()))
     }

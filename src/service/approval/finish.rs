@@ -111,25 +111,18 @@ impl ApprovalService {
         }))
     }
 
-    /// Rolls back: deletes a client this attempt created, payment → `pending`, order →
-    /// `under_review`, ticket unlocked, admin told `why` on the review card.
+    /// Rolls back: deletes a client this attempt created (or puts a renewal's previous expiry
+    /// and limit back), payment → `pending`, order → `under_review`, ticket unlocked, admin told
+    /// `why` on the review card.
     pub(super) async fn fail(
         &self,
         ctx: &Context,
         why: ProvisionFailure,
     ) -> Result<ApprovalOutcome> {
-        if ctx.client_created
-            && let Err(e) = self.deps.panel.delete_client(&ctx.identity.email).await
-        {
-            tracing::error!(email = %ctx.identity.email, error = %e, "compensation: deleting the client failed");
-        }
+        let kept = self.compensate(ctx).await;
         let now = self.deps.clock.now_ms();
         let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_string());
         let step = ctx.step.min(ProvisionStep::IdentityStored);
-        // A renewal that may have reached the panel keeps its absolute terms: a retry re-applies
-        // them instead of extending from the already-extended expiry. Otherwise terms are
-        // recomputed at the next attempt (from its own "now").
-        let kept = ctx.terms.filter(|t| t.extend && ctx.wrote_panel);
         self.deps
             .store
             .transaction(move |tx| {
@@ -173,6 +166,29 @@ impl ApprovalService {
             })
             .await?;
         Ok(ApprovalOutcome::Failed(ctx.payment.id, why))
+    }
+
+    /// Undoes this attempt's panel writes. Returns the terms the next attempt must reuse: `None`
+    /// when the panel is back as before (terms are then recomputed from the next attempt's "now"),
+    /// the renewal's terms when it may have been extended and could not be put back (so a retry
+    /// re-applies the same absolute values instead of extending twice).
+    async fn compensate(&self, ctx: &Context) -> Option<Terms> {
+        let email = &ctx.identity.email;
+        let panel = &self.deps.panel;
+        if ctx.client_created
+            && let Err(e) = panel.delete_client(email).await
+        {
+            tracing::error!(%email, error = %e, "compensation: deleting the client failed");
+        }
+        let terms = ctx.terms.filter(|t| t.extend && ctx.wrote_panel)?;
+        let (expiry, total) = terms.previous?;
+        match panel.extend_client(email, expiry, total).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(%email, error = %e, "compensation: restoring the expiry failed");
+                Some(terms)
+            }
+        }
     }
 
     /// Parks the payment in `provisioning_pending` and tells the customer.

@@ -280,7 +280,9 @@ fn start(
     move_payment(tx, payment, moves, Some(admin), None, now)?;
     let order_moves = (OrderStatus::UnderReview, OrderStatus::Provisioning);
     move_order(tx, p.order_id, order_moves, None, now)?;
-    drive::save_progress(tx, payment, ProvisionStep::Confirmed, None, false, now)?;
+    // Terms kept by a failed renewal that reached the panel survive a new confirm.
+    let kept = drive::progress_of(&p).and_then(|g| g.terms);
+    drive::save_progress(tx, payment, ProvisionStep::Confirmed, kept, false, now)?;
     let payload = serde_json::json!({ "order": p.order_id, "amount_minor": p.amount_minor });
     audit(
         tx,

@@ -30,6 +30,10 @@ pub struct Terms {
     pub limit_ip: u32,
     /// True: extend the existing client; false: create (or rewrite) it.
     pub extend: bool,
+    /// For a renewal: the client's expiry (Unix ms) and limit (bytes) before it, so a failed
+    /// renewal can put them back (compensation).
+    #[serde(default)]
+    pub previous: Option<(i64, u64)>,
 }
 
 /// Terms of a brand-new client for `plan` approved at `now` (Unix ms).
@@ -45,6 +49,7 @@ pub fn new_client(plan: &Plan, now: i64) -> Terms {
         total_bytes: u64::from(plan.traffic_gib) * GIB,
         limit_ip: plan.device_limit,
         extend: false,
+        previous: None,
     }
 }
 
@@ -77,6 +82,7 @@ pub fn renewal(plan: &Plan, now: i64, current: &ClientTraffic) -> Terms {
         total_bytes,
         limit_ip: plan.device_limit,
         extend: true,
+        previous: Some((cur, u64::try_from(current.total).unwrap_or(0))),
     }
 }
 
