@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use order_core::{ADMIN_A, Shop, actor};
 use vpn_ticket_bot::Error;
+use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::{OrderStatus, PaymentStatus};
 use vpn_ticket_bot::service::approval::{
     ApprovalOutcome, FailPoint, ProvisionFailure, ProvisionStep, ReconcileReport,
 };
-use vpn_ticket_bot::sim::panel::Fault;
+use vpn_ticket_bot::sim::panel::{Fault, Profile};
 use vpn_ticket_bot::store;
 
 fn crash_after(step: ProvisionStep) -> FailPoint {
@@ -55,7 +56,13 @@ fn assert_done_once(shop: &Shop, user: u64, payment: vpn_ticket_bot::domain::Pay
 
 #[tokio::test]
 async fn a_crash_after_any_step_ends_in_exactly_one_client_and_one_delivery() {
-    let shop = Shop::start().await;
+    // Both API generations: Gen A (inbound-scoped clients) and Gen B (`/panel/api/clients`).
+    for profile in [Profile::v2_9_4(), Profile::v3_6_0()] {
+        crash_after_each_step(Shop::start_with(profile, Clock::system()).await).await;
+    }
+}
+
+async fn crash_after_each_step(shop: Shop) {
     for (i, step) in ProvisionStep::ALL.into_iter().enumerate() {
         let user = 2000 + i as u64;
         let (order, payment) = shop.order_under_review(user, "month").await;
