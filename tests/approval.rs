@@ -110,55 +110,62 @@ async fn two_admins_racing_on_one_payment_approve_once() {
     assert_exactly_once(&shop, 1002, payment);
 }
 
-#[tokio::test(start_paused = true)]
-async fn tokens_expire_at_five_minutes_and_are_bound_to_admin_and_use() {
-    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(1_800_000_000_000)).await;
-    let (_, first) = shop.order_under_review(1003, "month").await;
-    let (_, second) = shop.order_under_review(1004, "month").await;
-    // Outage: a confirmed approval parks without calling the panel (no I/O on a paused clock).
-    shop.set_outage(true).await;
-    let approval = shop.approval(None);
+/// The refusal of a confirm (panics on success or an internal error).
+fn refusal(result: Result<ApprovalOutcome, Error>) -> UserError {
+    match result {
+        Err(Error::User(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
 
+/// A shop on a paused clock with three payments under review and the panel in outage, so that a
+/// confirmed approval parks without any panel I/O (none may happen on a paused clock).
+async fn paused_shop() -> (Shop, [PaymentId; 3]) {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(1_800_000_000_000)).await;
+    let mut payments = [PaymentId(0); 3];
+    for (i, p) in payments.iter_mut().enumerate() {
+        *p = shop.order_under_review(1003 + i as u64, "month").await.1;
+    }
+    shop.set_outage(true).await;
+    (shop, payments)
+}
+
+#[tokio::test(start_paused = true)]
+async fn tokens_are_valid_at_4_59_refused_at_5_00_and_used_once() {
+    let (shop, [first, second, _]) = paused_shop().await;
+    let approval = shop.approval(None);
     let t1 = shop.token(ADMIN_A, first).await;
     let t2 = shop.token(ADMIN_A, second).await;
     tokio::time::advance(Duration::from_secs(4 * 60 + 59)).await;
     let ok = approval.confirm(&actor(ADMIN_A), &t1).await.unwrap();
     assert_eq!(ok, ApprovalOutcome::Delayed(first), "valid at 4:59");
-    let again = approval.confirm(&actor(ADMIN_A), &t1).await.unwrap_err();
-    assert!(
-        matches!(again, Error::User(UserError::Token(TokenRefusal::Used))),
-        "{again:?}"
-    );
+    let again = refusal(approval.confirm(&actor(ADMIN_A), &t1).await);
+    assert_eq!(again, UserError::Token(TokenRefusal::Used));
 
     tokio::time::advance(Duration::from_secs(1)).await;
-    let late = approval.confirm(&actor(ADMIN_A), &t2).await.unwrap_err();
-    assert!(
-        matches!(late, Error::User(UserError::Token(TokenRefusal::Expired))),
-        "{late:?}"
+    let late = refusal(approval.confirm(&actor(ADMIN_A), &t2).await);
+    assert_eq!(
+        late,
+        UserError::Token(TokenRefusal::Expired),
+        "refused at 5:00"
     );
+    assert_eq!(shop.payment(second).status, PaymentStatus::Pending);
+}
 
-    let t3 = shop.token(ADMIN_A, second).await;
-    let other = approval.confirm(&actor(ADMIN_B), &t3).await.unwrap_err();
+#[tokio::test(start_paused = true)]
+async fn tokens_are_bound_to_their_admin_and_roles_are_checked_again() {
+    let (shop, [_, second, third]) = paused_shop().await;
+    let approval = shop.approval(None);
+    let token = shop.token(ADMIN_A, second).await;
+    let other = refusal(approval.confirm(&actor(ADMIN_B), &token).await);
+    assert_eq!(other, UserError::Token(TokenRefusal::OtherAdmin));
+    let support = refusal(approval.confirm(&actor(SUPPORT), &token).await);
     assert!(
-        matches!(
-            other,
-            Error::User(UserError::Token(TokenRefusal::OtherAdmin))
-        ),
-        "{other:?}"
-    );
-    let support = approval.confirm(&actor(SUPPORT), &t3).await.unwrap_err();
-    assert!(
-        matches!(support, Error::User(UserError::Forbidden { .. })),
+        matches!(support, UserError::Forbidden { .. }),
         "{support:?}"
     );
-    let unknown = approval.confirm(&actor(ADMIN_A), "00ff").await.unwrap_err();
-    assert!(
-        matches!(
-            unknown,
-            Error::User(UserError::Token(TokenRefusal::Unknown))
-        ),
-        "{unknown:?}"
-    );
+    let unknown = refusal(approval.confirm(&actor(ADMIN_A), "00ff").await);
+    assert_eq!(unknown, UserError::Token(TokenRefusal::Unknown));
     let issue = shop
         .sessions
         .issue(&actor(SUPPORT), AdminAction::Approve, second)
@@ -167,26 +174,26 @@ async fn tokens_expire_at_five_minutes_and_are_bound_to_admin_and_use() {
         matches!(issue, Err(Error::User(UserError::Forbidden { .. }))),
         "{issue:?}"
     );
-
     assert_eq!(
         shop.payment(second).status,
         PaymentStatus::Pending,
         "nothing moved"
     );
-    let refusals = shop
-        .audit_actions(second)
-        .iter()
-        .filter(|a| *a == "confirm.refused")
-        .count();
+    let audited = shop.audit_actions(second);
+    let refusals = audited.iter().filter(|a| *a == "confirm.refused").count();
     assert_eq!(
-        refusals, 4,
-        "expired, other admin, support confirm, support issue"
+        refusals, 3,
+        "other admin, support confirm, support issue: {audited:?}"
     );
-    // The owner's own token still works.
-    let t4 = shop.token(OWNER, second).await;
+    // The refusals did not use the token up: its admin still can (and so can the owner).
     assert_eq!(
-        approval.confirm(&actor(OWNER), &t4).await.unwrap(),
+        approval.confirm(&actor(ADMIN_A), &token).await.unwrap(),
         ApprovalOutcome::Delayed(second)
+    );
+    let owner = shop.token(OWNER, third).await;
+    assert_eq!(
+        approval.confirm(&actor(OWNER), &owner).await.unwrap(),
+        ApprovalOutcome::Delayed(third)
     );
 }
 
