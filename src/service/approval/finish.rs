@@ -1,7 +1,8 @@
 //! The three ways a provisioning attempt ends: finalized (one transaction: payment approved,
 //! order completed, subscription, ledger sale, audit, link delivery, card update, ticket deletion
-//! job), failed (compensation: delete a client this attempt created; payment back to `pending`,
-//! order back to `under_review`, ticket unlocked, admin told why) or delayed by an outage
+//! job), failed (compensation: delete a client this attempt created or put a renewal's previous
+//! expiry and limit back; payment back to `pending`, order back to `under_review`, ticket
+//! unlocked, admin told why on the review card and in the returned reason) or delayed by an outage
 //! (`provisioning_pending`, customer told).
 
 use crate::domain::delivery::{Delivery, ReviewState};
@@ -23,15 +24,23 @@ use super::{ApprovalOutcome, ApprovalService, Approved, ProvisionFailure, Provis
 
 /// Everything known about the payment being provisioned.
 pub(super) struct Context {
+    /// The payment as loaded.
     pub payment: Payment,
+    /// Its order (plan snapshot, ticket channel).
     pub order: Order,
+    /// The client identity in use (stored on the payment from step 2 on).
     pub identity: ClientIdentity,
+    /// The last step reached (updated as this attempt progresses).
     pub step: ProvisionStep,
+    /// Target terms, once chosen.
     pub terms: Option<Terms>,
+    /// The panel client was created by this payment's provisioning (compensation may delete it).
     pub client_created: bool,
     /// This attempt sent a create/extend to the panel (it may have applied even if it failed).
     pub wrote_panel: bool,
+    /// The customer already had a panel client (renewal).
     pub had_client: bool,
+    /// The `vless://` link, built once the inbound was read.
     pub link: Option<String>,
 }
 

@@ -13,8 +13,10 @@
 //! 4. `finalized` — one transaction: payment approved, order completed, subscription, ledger
 //!    sale, audit, outbox (link, review card) and the ticket's deletion job.
 //!
-//! A panel refusal rolls back: a client created by this attempt is deleted, the payment returns
-//! to `pending` and the order to `under_review`. A panel outage (breaker open, or no connection /
+//! A panel refusal rolls back: a client created by this attempt is deleted (a renewal's previous
+//! expiry and limit are put back), the payment returns to `pending` and the order to
+//! `under_review`. "Outage" means the breaker is open or the panel cannot be reached / does not
+//! answer; an HTTP 5xx answer comes from a running panel and rolls back instead. A panel outage (breaker open, or no connection /
 //! no answer) parks the payment in `provisioning_pending`; [`ApprovalService::resume_pending`]
 //! finishes it. [`ApprovalService::reconcile_once`] finishes anything left in `approving` by a
 //! crash. Every admin action and refusal is audited.
