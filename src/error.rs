@@ -152,6 +152,10 @@ pub enum Error {
     /// The 3x-ui panel failed (unavailable, auth, not found, duplicate, unexpected answer).
     #[error(transparent)]
     Panel(#[from] crate::panel::PanelError),
+    /// Crash injection (tests): the approval service stopped after this provisioning step
+    /// without any cleanup, as if the process had died there.
+    #[error("simulated crash after provisioning step {0}")]
+    Crashed(&'static str),
     /// A blocking task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -10,6 +10,7 @@ pub mod admin_sessions;
 pub mod audit;
 pub mod bot_config;
 pub mod bot_messages;
+pub mod constraint;
 mod convert;
 pub mod migrations;
 pub mod orders;

@@ -205,6 +205,18 @@ pub fn list_by_status(
     )
 }
 
+/// Every payment of an order, oldest first.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list_for_order(conn: &Connection, order: OrderId) -> Result<Vec<Payment>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE order_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([order], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Records where the review card was posted.
 ///
 /// # Errors

@@ -1,0 +1,247 @@
+//! Driving one `approving` payment from wherever it stands to the end: identity and terms chosen
+//! and stored (once), the panel brought to those terms (idempotent), then finalized. Used by
+//! confirm, by `resume_pending` and by the reconciler alike, so a retry after a crash runs the
+//! very same code as the first attempt.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::PaymentId;
+use crate::error::{Error, Result};
+use crate::panel::{ClientSpec, EnsureOutcome, PanelError};
+use crate::store::{self, orders::Order, payments::Payment, users::ClientIdentity};
+
+use super::finish::Context;
+use super::terms::{self, Terms};
+use super::{ApprovalOutcome, ApprovalService, ProvisionFailure, ProvisionStep};
+
+/// What `payments.provision_step` holds (JSON).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(super) struct Progress {
+    pub step: ProvisionStep,
+    pub terms: Option<Terms>,
+}
+
+/// Reads the stored progress (`None` before the first step or for unknown text).
+pub(super) fn progress_of(p: &Payment) -> Option<Progress> {
+    p.provision_step
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// Stores the step reached, the terms and the `client_created` flag.
+pub(super) fn save_progress(
+    conn: &rusqlite::Connection,
+    payment: PaymentId,
+    step: ProvisionStep,
+    terms: Option<Terms>,
+    client_created: bool,
+    now: i64,
+) -> Result<()> {
+    let text = serde_json::to_string(&Progress { step, terms }).unwrap_or_default();
+    store::payments::set_provision_step(conn, payment, &text, client_created, now)?;
+    Ok(())
+}
+
+/// A panel error that means "the panel is down" (wait), as opposed to "the panel failed this
+/// request" (roll back): no connection, no answer in time, or the breaker is open. An HTTP 5xx
+/// answer comes from a running panel that failed the request, so it rolls back.
+pub(super) fn is_outage(e: &PanelError) -> bool {
+    matches!(e, PanelError::Unavailable { reason, .. } if !reason.starts_with("HTTP "))
+}
+
+/// What a panel step ended with when it did not succeed.
+pub(super) enum Stop {
+    /// Wait for the panel (outage).
+    Outage(String),
+    /// Roll back with this reason.
+    Fail(ProvisionFailure),
+}
+
+impl From<PanelError> for Stop {
+    fn from(e: PanelError) -> Self {
+        if is_outage(&e) {
+            Self::Outage(e.to_string())
+        } else {
+            Self::Fail(ProvisionFailure::Panel(e.to_string()))
+        }
+    }
+}
+
+impl ApprovalService {
+    /// Drives `payment` (status `approving`, claimed by the caller) to its outcome.
+    pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
+        let mut ctx = self.load(payment).await?;
+        let stage = self.panel_stage(&mut ctx).await?;
+        match stage {
+            Ok(()) => self.finalize(&ctx).await,
+            Err(Stop::Outage(why)) => self.delay(&ctx, &why).await,
+            Err(Stop::Fail(why)) => self.fail(&ctx, why).await,
+        }
+    }
+
+    /// Steps 2 and 3: identity and terms (stored once), then the panel write.
+    async fn panel_stage(&self, ctx: &mut Context) -> Result<Result<(), Stop>> {
+        if self.deps.breaker.is_outage() {
+            return Ok(Err(Stop::Outage("panel outage (breaker open)".into())));
+        }
+        if ctx.terms.is_none() {
+            let terms = match self.choose_terms(ctx).await {
+                Ok(t) => t,
+                Err(stop) => return Ok(Err(stop)),
+            };
+            ctx.terms = Some(terms);
+            let (p, id, t) = (ctx.payment.id, ctx.identity.clone(), terms);
+            let now = self.deps.clock.now_ms();
+            self.deps
+                .store
+                .transaction(move |tx| {
+                    store::payments::set_client_identity(
+                        tx, p, &id.uuid, &id.email, &id.sub_id, now,
+                    )?;
+                    save_progress(tx, p, ProvisionStep::IdentityStored, Some(t), false, now)
+                })
+                .await?;
+            ctx.step = ProvisionStep::IdentityStored;
+            self.crash_point(ProvisionStep::IdentityStored)?;
+        }
+        if let Err(stop) = self.apply(ctx).await {
+            return Ok(Err(stop));
+        }
+        let (p, t, created) = (ctx.payment.id, ctx.terms, ctx.client_created);
+        let now = self.deps.clock.now_ms();
+        self.deps
+            .store
+            .call(move |c| save_progress(c, p, ProvisionStep::PanelApplied, t, created, now))
+            .await?;
+        ctx.step = ProvisionStep::PanelApplied;
+        self.crash_point(ProvisionStep::PanelApplied)?;
+        Ok(Ok(()))
+    }
+
+    /// The target terms: a new client, or a renewal from the panel's current traffic row (a
+    /// renewal whose client vanished from the panel is provisioned as a new client).
+    async fn choose_terms(&self, ctx: &Context) -> Result<Terms, Stop> {
+        let now = self.deps.clock.now_ms();
+        if !ctx.had_client {
+            return Ok(terms::new_client(&ctx.order.plan, now));
+        }
+        match self.deps.panel.client_traffic(&ctx.identity.email).await {
+            Ok(current) => Ok(terms::renewal(&ctx.order.plan, now, &current)),
+            Err(PanelError::NotFound { .. }) => Ok(terms::new_client(&ctx.order.plan, now)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Brings the panel to the stored terms. Looks the client up by email first: a client with
+    /// our email but another uuid is not ours (refused); one with our uuid found before this
+    /// step completed was created by an interrupted attempt (so compensation may delete it).
+    async fn apply(&self, ctx: &mut Context) -> Result<(), Stop> {
+        let terms = ctx.terms.expect("terms chosen before apply");
+        let id = &ctx.identity;
+        let inbound_id = u32::try_from(id.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
+        let inbound = self.deps.panel.inbound(inbound_id).await?;
+        ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
+        match inbound.client(&id.email) {
+            Some(c) if c.id != id.uuid => {
+                // Not ours: compensation must never delete it.
+                ctx.client_created = false;
+                return Err(Stop::Fail(ProvisionFailure::EmailTaken(id.email.clone())));
+            }
+            Some(_)
+                if !terms.extend && ctx.step < ProvisionStep::PanelApplied && !ctx.had_client =>
+            {
+                ctx.client_created = true;
+            }
+            _ => {}
+        }
+        let panel = &self.deps.panel;
+        // From here the panel may change even if the call fails; a failed renewal keeps its
+        // terms so a retry cannot extend twice.
+        ctx.wrote_panel = true;
+        if terms.extend {
+            panel
+                .extend_client(&id.email, terms.expiry_ms, terms.total_bytes)
+                .await?;
+            panel.set_client_enabled(&id.email, true).await?;
+        } else {
+            let mut spec = ClientSpec::new(&id.uuid, &id.email, &id.sub_id);
+            spec.total_bytes = terms.total_bytes;
+            spec.expiry_time_ms = terms.expiry_ms;
+            spec.limit_ip = terms.limit_ip;
+            spec.comment = format!("discord user {}", ctx.order.user_id);
+            if panel.ensure_client(inbound_id, &spec).await? == EnsureOutcome::Created {
+                ctx.client_created = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the payment, its order and the customer, and picks the client identity: the one
+    /// stored on the payment, else the customer's, else a fresh one.
+    async fn load(&self, payment: PaymentId) -> Result<Context> {
+        let inbound = i64::from(self.deps.config.panel.inbound_id);
+        let (p, order, user) = self
+            .deps
+            .store
+            .call(move |c| {
+                let p = store::payments::get(c, payment)?.ok_or_else(|| missing("payment"))?;
+                let o = store::orders::get(c, p.order_id)?.ok_or_else(|| missing("order"))?;
+                let u = store::users::get(c, p.user_id)?.ok_or_else(|| missing("user"))?;
+                Ok((p, o, u))
+            })
+            .await?;
+        let progress = progress_of(&p);
+        let had_client = user.panel_email.is_some();
+        let identity = match (
+            &p.client,
+            &user.panel_client_uuid,
+            &user.panel_email,
+            &user.panel_sub_id,
+        ) {
+            (Some((uuid, email, sub)), ..) | (None, Some(uuid), Some(email), Some(sub)) => {
+                identity(uuid, email, sub, user.inbound_id.unwrap_or(inbound))
+            }
+            _ => fresh_identity(&order, inbound)?,
+        };
+        Ok(Context {
+            step: progress.map_or(ProvisionStep::Confirmed, |g| g.step),
+            terms: progress.and_then(|g| g.terms),
+            client_created: p.client_created,
+            wrote_panel: false,
+            had_client,
+            payment: p,
+            order,
+            identity,
+            link: None,
+        })
+    }
+}
+
+fn identity(uuid: &str, email: &str, sub: &str, inbound_id: i64) -> ClientIdentity {
+    ClientIdentity {
+        uuid: uuid.to_owned(),
+        email: email.to_owned(),
+        sub_id: sub.to_owned(),
+        inbound_id,
+    }
+}
+
+/// A new identity: random uuid v4 and 16-hex subId from the OS RNG, email `u<discord id>`
+/// (digits only: safe on both panel generations).
+fn fresh_identity(order: &Order, inbound_id: i64) -> Result<ClientIdentity> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Command(format!("OS random source: {e}")))?;
+    let mut uuid_bytes = [0u8; 16];
+    uuid_bytes.copy_from_slice(&bytes[..16]);
+    let uuid = uuid::Builder::from_random_bytes(uuid_bytes).into_uuid();
+    Ok(ClientIdentity {
+        uuid: uuid.to_string(),
+        email: format!("u{}", order.user_id),
+        sub_id: hex::encode(&bytes[16..]),
+        inbound_id,
+    })
+}
+
+fn missing(what: &str) -> Error {
+    Error::Command(format!("approval: {what} row missing"))
+}

@@ -1,0 +1,305 @@
+//! The three ways a provisioning attempt ends: finalized (one transaction: payment approved,
+//! order completed, subscription, ledger sale, audit, link delivery, card update, ticket deletion
+//! job), failed (compensation: delete a client this attempt created or put a renewal's previous
+//! expiry and limit back; payment back to `pending`, order back to `under_review`, ticket
+//! unlocked, admin told why on the review card and in the returned reason) or delayed by an outage
+//! (`provisioning_pending`, customer told).
+
+use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
+use crate::error::Result;
+use crate::panel::Inbound;
+use crate::panel::link::{
+    LinkClient, LinkInbound, remark_with_email, subscription_url, vless_link,
+};
+use crate::service::orders::schedule_channel_deletion;
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store::{
+    self, orders::Order, payments::Payment, users::ClientIdentity, users::Subscription,
+};
+
+use super::drive::save_progress;
+use super::terms::Terms;
+use super::{ApprovalOutcome, ApprovalService, Approved, ProvisionFailure, ProvisionStep};
+
+/// Everything known about the payment being provisioned.
+pub(super) struct Context {
+    /// The payment as loaded.
+    pub payment: Payment,
+    /// Its order (plan snapshot, ticket channel).
+    pub order: Order,
+    /// The client identity in use (stored on the payment from step 2 on).
+    pub identity: ClientIdentity,
+    /// The last step reached (updated as this attempt progresses).
+    pub step: ProvisionStep,
+    /// Target terms, once chosen.
+    pub terms: Option<Terms>,
+    /// The panel client was created by this payment's provisioning (compensation may delete it).
+    pub client_created: bool,
+    /// This attempt sent a create/extend to the panel (it may have applied even if it failed).
+    pub wrote_panel: bool,
+    /// The customer already had a panel client (renewal).
+    pub had_client: bool,
+    /// The `vless://` link, built once the inbound was read.
+    pub link: Option<String>,
+}
+
+impl ApprovalService {
+    /// Builds the customer's `vless://` link on `inbound` at `panel.public_host`.
+    pub(super) fn build_link(
+        &self,
+        inbound: &Inbound,
+        id: &ClientIdentity,
+    ) -> Result<String, ProvisionFailure> {
+        let remark = remark_with_email(&inbound.remark, &id.email);
+        let link_inbound = LinkInbound {
+            port: inbound.port,
+            protocol: &inbound.protocol,
+            remark: &remark,
+            stream_settings: &inbound.stream_settings,
+        };
+        let client = LinkClient {
+            id: &id.uuid,
+            email: &id.email,
+            flow: "",
+            sub_id: &id.sub_id,
+        };
+        vless_link(&link_inbound, &client, &self.deps.config.panel.public_host)
+            .map_err(|e| ProvisionFailure::Link(e.to_string()))
+    }
+
+    /// Step 4: records everything in one transaction; on a store failure, compensates.
+    pub(super) async fn finalize(&self, ctx: &Context) -> Result<ApprovalOutcome> {
+        let now = self.deps.clock.now_ms();
+        let terms = ctx.terms.expect("terms stored before finalize");
+        let link = ctx.link.clone().unwrap_or_default();
+        let sub_url = self
+            .deps
+            .config
+            .panel
+            .subscription_base_url
+            .as_deref()
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| subscription_url(b, &ctx.identity.sub_id));
+        let hours = i64::from(self.deps.config.orders.delete_ticket_after_hours);
+        let delete_at = now + hours * 3_600_000;
+        let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
+        let delivery = Delivery::DeliverLink {
+            user_id: o.user_id,
+            order_id: o.id,
+            payment_id: p.id,
+            ticket_channel_id: o.ticket_channel_id,
+            link: link.clone(),
+            subscription_url: sub_url,
+            expiry_at: terms.expiry_ms,
+            traffic_limit_bytes: terms.total_bytes,
+            renewal: terms.extend,
+        };
+        let result = self
+            .deps
+            .store
+            .transaction(move |tx| {
+                record(tx, &p, &o, &id, terms, now)?;
+                queue_approved(tx, &p, &o, &delivery, delete_at, now)?;
+                save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(payment = %ctx.payment.id, error = %e, "recording an approval failed");
+            return self.fail(ctx, ProvisionFailure::Store(e.to_string())).await;
+        }
+        self.crash_point(ProvisionStep::Finalized)?;
+        Ok(ApprovalOutcome::Approved(Approved {
+            payment_id: ctx.payment.id,
+            order_id: ctx.order.id,
+            user_id: ctx.order.user_id,
+            email: ctx.identity.email.clone(),
+            link,
+            expiry_ms: terms.expiry_ms,
+            renewal: terms.extend,
+        }))
+    }
+
+    /// Rolls back: deletes a client this attempt created (or puts a renewal's previous expiry
+    /// and limit back), payment → `pending`, order → `under_review`, ticket unlocked, admin told
+    /// `why` on the review card.
+    pub(super) async fn fail(
+        &self,
+        ctx: &Context,
+        why: ProvisionFailure,
+    ) -> Result<ApprovalOutcome> {
+        let kept = self.compensate(ctx).await;
+        let now = self.deps.clock.now_ms();
+        let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_string());
+        let step = ctx.step.min(ProvisionStep::IdentityStored);
+        self.deps
+            .store
+            .transaction(move |tx| {
+                let moves = (PaymentStatus::Approving, PaymentStatus::Pending);
+                move_payment(tx, p.id, moves, None, Some(&reason), now)?;
+                move_order(
+                    tx,
+                    o.id,
+                    (OrderStatus::Provisioning, OrderStatus::UnderReview),
+                    None,
+                    now,
+                )?;
+                // The identity stays on the payment for the next attempt.
+                save_progress(tx, p.id, step, kept, false, now)?;
+                let payload = serde_json::json!({ "reason": reason });
+                audit(
+                    tx,
+                    None,
+                    "payment.provision_failed",
+                    Target::Payment(p.id),
+                    None,
+                    payload,
+                    now,
+                )?;
+                let card = Delivery::ReviewCardUpdate {
+                    payment_id: p.id,
+                    state: ReviewState::Pending,
+                    admin_id: p.reviewer_id,
+                    note: Some(reason.clone()),
+                };
+                enqueue(tx, &card, now)?;
+                if let Some(channel) = o.ticket_channel_id {
+                    let unlock = Delivery::TicketLock {
+                        channel_id: channel,
+                        user_id: o.user_id,
+                        locked: false,
+                    };
+                    enqueue(tx, &unlock, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(ApprovalOutcome::Failed(ctx.payment.id, why))
+    }
+
+    /// Undoes this attempt's panel writes. Returns the terms the next attempt must reuse: `None`
+    /// when the panel is back as before (terms are then recomputed from the next attempt's "now"),
+    /// the renewal's terms when it may have been extended and could not be put back (so a retry
+    /// re-applies the same absolute values instead of extending twice).
+    async fn compensate(&self, ctx: &Context) -> Option<Terms> {
+        let email = &ctx.identity.email;
+        let panel = &self.deps.panel;
+        if ctx.client_created
+            && let Err(e) = panel.delete_client(email).await
+        {
+            tracing::error!(%email, error = %e, "compensation: deleting the client failed");
+        }
+        let terms = ctx.terms.filter(|t| t.extend && ctx.wrote_panel)?;
+        let (expiry, total) = terms.previous?;
+        match panel.extend_client(email, expiry, total).await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(%email, error = %e, "compensation: restoring the expiry failed");
+                Some(terms)
+            }
+        }
+    }
+
+    /// Parks the payment in `provisioning_pending` and tells the customer.
+    pub(super) async fn delay(&self, ctx: &Context, why: &str) -> Result<ApprovalOutcome> {
+        let now = self.deps.clock.now_ms();
+        let (p, o, reason) = (ctx.payment.clone(), ctx.order.clone(), why.to_owned());
+        self.deps
+            .store
+            .transaction(move |tx| {
+                let moves = (PaymentStatus::Approving, PaymentStatus::ProvisioningPending);
+                move_payment(tx, p.id, moves, None, Some(&reason), now)?;
+                let payload = serde_json::json!({ "reason": reason });
+                audit(
+                    tx,
+                    None,
+                    "payment.provision_delayed",
+                    Target::Payment(p.id),
+                    None,
+                    payload,
+                    now,
+                )?;
+                let notice = Delivery::ProvisioningDelayed {
+                    user_id: o.user_id,
+                    order_id: o.id,
+                    payment_id: p.id,
+                    ticket_channel_id: o.ticket_channel_id,
+                };
+                enqueue(tx, &notice, now)?;
+                let card = Delivery::ReviewCardUpdate {
+                    payment_id: p.id,
+                    state: ReviewState::WaitingForPanel,
+                    admin_id: p.reviewer_id,
+                    note: Some(reason.clone()),
+                };
+                enqueue(tx, &card, now)
+            })
+            .await?;
+        Ok(ApprovalOutcome::Delayed(ctx.payment.id))
+    }
+}
+
+/// The link delivery, the review card update and the ticket's deletion job at `delete_at`.
+fn queue_approved(
+    tx: &rusqlite::Connection,
+    p: &Payment,
+    o: &Order,
+    delivery: &Delivery,
+    delete_at: i64,
+    now: i64,
+) -> Result<()> {
+    enqueue(tx, delivery, now)?;
+    let card = Delivery::ReviewCardUpdate {
+        payment_id: p.id,
+        state: ReviewState::Approved,
+        admin_id: p.reviewer_id,
+        note: None,
+    };
+    enqueue(tx, &card, now)?;
+    if let Some(channel) = o.ticket_channel_id {
+        schedule_channel_deletion(tx, channel, delete_at, now)?;
+    }
+    Ok(())
+}
+
+/// Payment approved, order completed, subscription, ledger sale, audit.
+fn record(
+    tx: &rusqlite::Connection,
+    p: &Payment,
+    o: &Order,
+    id: &ClientIdentity,
+    terms: Terms,
+    now: i64,
+) -> Result<()> {
+    let moves = (PaymentStatus::Approving, PaymentStatus::Approved);
+    move_payment(tx, p.id, moves, None, None, now)?;
+    move_order(
+        tx,
+        o.id,
+        (OrderStatus::Provisioning, OrderStatus::Completed),
+        Some("delivered"),
+        now,
+    )?;
+    store::users::set_client(tx, o.user_id, id, now)?;
+    let sub = Subscription {
+        expiry_at: Some(terms.expiry_ms),
+        traffic_limit_bytes: i64::try_from(terms.total_bytes).unwrap_or(i64::MAX),
+        device_limit: i64::from(terms.limit_ip),
+        status: SubscriptionStatus::Active,
+    };
+    store::users::set_subscription(tx, o.user_id, &sub, now)?;
+    store::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now)?;
+    let payload = serde_json::json!({
+        "order": o.id, "email": id.email, "expiry_ms": terms.expiry_ms,
+        "reviewer": p.reviewer_id, "renewal": terms.extend,
+    });
+    audit(
+        tx,
+        p.reviewer_id,
+        "payment.approved",
+        Target::Payment(p.id),
+        None,
+        payload,
+        now,
+    )
+}

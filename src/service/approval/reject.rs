@@ -1,0 +1,106 @@
+//! Reject with a reason: payment `rejected` (its hashes stay for duplicate detection), order back
+//! to `pending_payment` (the ticket is unlocked for a new receipt), the customer told the reason,
+//! the card updated, an audit entry. Admins and owners only, checked on every click.
+
+use crate::domain::PaymentId;
+use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::role::Permission;
+use crate::domain::status::{OrderStatus, PaymentStatus};
+use crate::error::{Error, Result, UserError};
+use crate::service::admin_sessions::refuse_audit;
+use crate::service::roles::Actor;
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store;
+
+use super::ApprovalService;
+
+impl ApprovalService {
+    /// `actor` rejects `payment` for `reason` (the modal's text).
+    ///
+    /// # Errors
+    /// [`UserError::Forbidden`] without the role (audited), [`UserError::NotFound`],
+    /// [`UserError::InvalidState`] when the payment is not pending; store errors.
+    pub async fn reject(&self, actor: &Actor, payment: PaymentId, reason: &str) -> Result<()> {
+        let allowed = self.deps.roles.require(actor, Permission::ReviewPayments);
+        let (admin, reason) = (actor.user, reason.trim().to_owned());
+        let now = self.deps.clock.now_ms();
+        self.deps
+            .store
+            .transaction(move |tx| {
+                if let Err(refusal) = allowed {
+                    refuse_audit(tx, admin, payment, None, "forbidden", now)?;
+                    return Ok(Err(refusal));
+                }
+                let Some(p) = store::payments::get(tx, payment)? else {
+                    return Ok(Err(UserError::NotFound {
+                        what: format!("payment #{payment}"),
+                    }));
+                };
+                if p.status != PaymentStatus::Pending {
+                    return Ok(Err(UserError::InvalidState {
+                        reason: format!("payment #{payment} is already {}", p.status),
+                    }));
+                }
+                let o = store::orders::get(tx, p.order_id)?.ok_or_else(|| UserError::NotFound {
+                    what: format!("order #{}", p.order_id),
+                })?;
+                let moves = (PaymentStatus::Pending, PaymentStatus::Rejected);
+                move_payment(tx, payment, moves, Some(admin), Some(&reason), now)?;
+                move_order(
+                    tx,
+                    o.id,
+                    (OrderStatus::UnderReview, OrderStatus::PendingPayment),
+                    None,
+                    now,
+                )?;
+                let payload = serde_json::json!({ "reason": reason, "order": o.id });
+                audit(
+                    tx,
+                    Some(admin),
+                    "payment.reject",
+                    Target::Payment(payment),
+                    None,
+                    payload,
+                    now,
+                )?;
+                notify(tx, &o, payment, admin, &reason, now)?;
+                Ok(Ok(()))
+            })
+            .await?
+            .map_err(Error::from)
+    }
+}
+
+fn notify(
+    tx: &rusqlite::Connection,
+    o: &store::orders::Order,
+    payment: PaymentId,
+    admin: crate::domain::UserId,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let told = Delivery::ReceiptRejected {
+        user_id: o.user_id,
+        order_id: o.id,
+        payment_id: payment,
+        ticket_channel_id: o.ticket_channel_id,
+        reason: reason.to_owned(),
+    };
+    enqueue(tx, &told, now)?;
+    let card = Delivery::ReviewCardUpdate {
+        payment_id: payment,
+        state: ReviewState::Rejected,
+        admin_id: Some(admin),
+        note: Some(reason.to_owned()),
+    };
+    enqueue(tx, &card, now)?;
+    if let Some(channel) = o.ticket_channel_id {
+        let unlock = Delivery::TicketLock {
+            channel_id: channel,
+            user_id: o.user_id,
+            locked: false,
+        };
+        enqueue(tx, &unlock, now)?;
+    }
+    Ok(())
+}

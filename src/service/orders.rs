@@ -1,0 +1,360 @@
+//! Orders: open (with typed refusals), plan snapshot, ticket channel, payment method, receipt
+//! submission, cancel, abandoned-ticket closing and ticket-channel deletion. Every status move
+//! goes through `service::state` (the domain's state machine + guarded updates) inside one
+//! transaction together with its audit entry and outbox deliveries.
+
+mod receipt;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::{Config, Plan};
+use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus};
+use crate::domain::{ChannelId, GuildId, OrderId, UserId};
+use crate::error::{Error, Result, UserError};
+use crate::service::health::CircuitBreaker;
+use crate::service::rate_limit::{Command, RateLimits};
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store::{self, Store, orders::Order};
+
+/// How many abandoned orders one [`OrderService::close_abandoned_once`] pass closes at most.
+const ABANDON_BATCH: u32 = 100;
+
+/// The order service. Cheap to clone.
+#[derive(Clone)]
+pub struct OrderService {
+    store: Store,
+    config: Arc<Config>,
+    breaker: CircuitBreaker,
+    limits: Arc<RateLimits>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for OrderService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderService").finish_non_exhaustive()
+    }
+}
+
+impl OrderService {
+    /// An order service on `store`, refusing new orders while `breaker` is open.
+    #[must_use]
+    pub fn new(
+        store: Store,
+        config: Arc<Config>,
+        breaker: CircuitBreaker,
+        limits: Arc<RateLimits>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            breaker,
+            limits,
+            clock,
+        }
+    }
+
+    /// Opens an order for `user` with a snapshot of plan `plan_id` (`renewal` when the user
+    /// already has a panel client). The ticket channel is attached afterwards. Every attempt
+    /// counts against the `/order` rate limit, refused ones included; the other checks run in
+    /// this order: banned, open order, panel outage.
+    ///
+    /// # Errors
+    /// [`UserError::RateLimited`], [`UserError::Banned`], [`UserError::OpenOrderExists`],
+    /// [`UserError::PanelUnavailable`] (outage), [`UserError::NotFound`] for an unknown plan;
+    /// store errors.
+    pub async fn open(&self, user: UserId, plan_id: &str) -> Result<Order> {
+        self.limits.check(user, Command::Order)?;
+        let plan = self.plan(plan_id)?;
+        let outage = self.breaker.is_outage();
+        let now = self.clock.now_ms();
+        let result = self
+            .store
+            .transaction(move |tx| {
+                let u = store::users::ensure(tx, user, now)?;
+                if u.banned {
+                    return Ok(Err(UserError::Banned));
+                }
+                if let Some(open) = store::orders::find_open_for_user(tx, user)? {
+                    return Ok(Err(UserError::OpenOrderExists { order: open.id }));
+                }
+                if outage {
+                    return Ok(Err(UserError::PanelUnavailable));
+                }
+                let kind = if u.panel_email.is_some() {
+                    OrderKind::Renewal
+                } else {
+                    OrderKind::New
+                };
+                let id = store::orders::insert(tx, user, kind, &plan, None, now)?;
+                Ok(Ok(store::orders::get(tx, id)?.expect("just inserted")))
+            })
+            .await;
+        match result {
+            Ok(inner) => inner.map_err(Error::from),
+            // A concurrent open by the same user lost the unique index race.
+            Err(e) if store::constraint::is_unique_violation(&e, "orders.user_id") => {
+                let open = self
+                    .store
+                    .call(move |c| store::orders::find_open_for_user(c, user))
+                    .await?;
+                Err(open.map_or(e, |o| UserError::OpenOrderExists { order: o.id }.into()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records the ticket channel the Discord layer created for `order`.
+    ///
+    /// # Errors
+    /// [`UserError::NotFound`] for an unknown order; store errors.
+    pub async fn attach_ticket(
+        &self,
+        order: OrderId,
+        guild: GuildId,
+        channel: ChannelId,
+    ) -> Result<()> {
+        let now = self.clock.now_ms();
+        let found = self
+            .store
+            .call(move |c| store::orders::set_ticket_channel(c, order, guild, channel, now))
+            .await?;
+        found.then_some(()).ok_or_else(|| not_found(order))
+    }
+
+    /// The customer picks payment method `method` (an id from `[[payment_methods]]`).
+    ///
+    /// # Errors
+    /// [`UserError::NotFound`] for an unknown method or an order that is not the user's;
+    /// [`UserError::InvalidState`] once a receipt was submitted; store errors.
+    pub async fn choose_payment_method(
+        &self,
+        user: UserId,
+        order: OrderId,
+        method: &str,
+    ) -> Result<()> {
+        if !self.config.payment_methods.iter().any(|m| m.id == method) {
+            return Err(UserError::NotFound {
+                what: format!("payment method {method:?}"),
+            }
+            .into());
+        }
+        let method = method.to_owned();
+        let now = self.clock.now_ms();
+        self.store
+            .transaction(move |tx| {
+                owned_order(tx, user, order)?;
+                if store::orders::set_payment_method(tx, order, &method, now)? {
+                    Ok(())
+                } else {
+                    Err(UserError::InvalidState {
+                        reason: format!("order #{order} is no longer waiting for a payment"),
+                    }
+                    .into())
+                }
+            })
+            .await
+    }
+
+    /// The customer cancels their open order (before provisioning). A payment waiting for review
+    /// is rejected (`order cancelled`) so nothing is left in flight.
+    ///
+    /// # Errors
+    /// [`UserError::NotFound`] when it is not the user's order, [`UserError::InvalidState`] when
+    /// it is provisioning or closed; store errors.
+    pub async fn cancel(&self, user: UserId, order: OrderId) -> Result<()> {
+        let now = self.clock.now_ms();
+        self.store
+            .transaction(move |tx| {
+                let o = owned_order(tx, user, order)?;
+                close_order(tx, &o, Some(user), "cancelled by customer", now)
+            })
+            .await
+    }
+
+    /// The ticket channel `channel` was deleted (by hand): cancels its order if still open and
+    /// cancellable. Returns the order cancelled, `None` when there was nothing to cancel (unknown
+    /// channel, closed order, or an order already provisioning: that one completes and is
+    /// delivered by DM).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn ticket_channel_deleted(&self, channel: ChannelId) -> Result<Option<OrderId>> {
+        let now = self.clock.now_ms();
+        self.store
+            .transaction(move |tx| {
+                let Some(mut o) = store::orders::find_by_ticket_channel(tx, channel)? else {
+                    return Ok(None);
+                };
+                if !matches!(
+                    o.status,
+                    OrderStatus::PendingPayment | OrderStatus::UnderReview
+                ) {
+                    return Ok(None);
+                }
+                o.ticket_channel_id = None; // gone: nothing to post there
+                close_order(tx, &o, None, "ticket channel deleted", now)?;
+                Ok(Some(o.id))
+            })
+            .await
+    }
+
+    /// Closes (`abandoned`) orders still waiting for a receipt `orders.abandon_after_hours` after
+    /// they were opened, telling the customer and scheduling the ticket's deletion now. Returns how
+    /// many were closed. Run periodically by the jobs framework.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn close_abandoned_once(&self) -> Result<usize> {
+        let now = self.clock.now_ms();
+        let hours = i64::from(self.config.orders.abandon_after_hours);
+        let before = now - hours * 3_600_000;
+        self.store
+            .transaction(move |tx| {
+                let stale = store::orders::list_by_status(
+                    tx,
+                    OrderStatus::PendingPayment,
+                    before,
+                    ABANDON_BATCH,
+                )?;
+                let reason = format!("abandoned: no receipt within {hours} h");
+                for o in &stale {
+                    move_order(
+                        tx,
+                        o.id,
+                        (o.status, OrderStatus::Abandoned),
+                        Some(&reason),
+                        now,
+                    )?;
+                    after_close(tx, o, None, &reason, now)?;
+                }
+                Ok(stale.len())
+            })
+            .await
+    }
+
+    fn plan(&self, plan_id: &str) -> Result<Plan> {
+        self.config
+            .plans
+            .iter()
+            .find(|p| p.id == plan_id)
+            .cloned()
+            .ok_or_else(|| {
+                UserError::NotFound {
+                    what: format!("plan {plan_id:?}"),
+                }
+                .into()
+            })
+    }
+}
+
+/// The order if it exists and belongs to `user`.
+fn owned_order(conn: &rusqlite::Connection, user: UserId, order: OrderId) -> Result<Order> {
+    match store::orders::get(conn, order)? {
+        Some(o) if o.user_id == user => Ok(o),
+        _ => Err(not_found(order)),
+    }
+}
+
+/// Cancels `o` (pending payment or under review), rejecting a payment in review.
+fn close_order(
+    tx: &rusqlite::Connection,
+    o: &Order,
+    actor: Option<UserId>,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    if o.status == OrderStatus::UnderReview {
+        let in_review = store::payments::list_for_order(tx, o.id)?
+            .into_iter()
+            .find(|p| p.status == PaymentStatus::Pending);
+        if let Some(p) = in_review {
+            move_payment(
+                tx,
+                p.id,
+                (p.status, PaymentStatus::Rejected),
+                None,
+                Some(reason),
+                now,
+            )?;
+            let update = Delivery::ReviewCardUpdate {
+                payment_id: p.id,
+                state: ReviewState::Cancelled,
+                admin_id: None,
+                note: Some(reason.to_owned()),
+            };
+            enqueue(tx, &update, now)?;
+        }
+    }
+    move_order(
+        tx,
+        o.id,
+        (o.status, OrderStatus::Cancelled),
+        Some(reason),
+        now,
+    )?;
+    after_close(tx, o, actor, reason, now)
+}
+
+/// Audit, customer notice and the ticket's deletion for a closed order.
+fn after_close(
+    tx: &rusqlite::Connection,
+    o: &Order,
+    actor: Option<UserId>,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let payload = serde_json::json!({ "reason": reason, "from": o.status.as_str() });
+    audit(
+        tx,
+        actor,
+        "order.close",
+        Target::Order(o.id),
+        None,
+        payload,
+        now,
+    )?;
+    let notice = Delivery::OrderClosed {
+        user_id: o.user_id,
+        order_id: o.id,
+        ticket_channel_id: o.ticket_channel_id,
+        reason: reason.to_owned(),
+    };
+    enqueue(tx, &notice, now)?;
+    if let Some(channel) = o.ticket_channel_id {
+        schedule_channel_deletion(tx, channel, now, now)?;
+    }
+    Ok(())
+}
+
+/// Schedules the `delete_channel` job (payload `{"channel_id": …}`) of a ticket at `run_at`
+/// (Unix ms), once per channel.
+///
+/// # Errors
+/// Store errors.
+pub fn schedule_channel_deletion(
+    tx: &rusqlite::Connection,
+    channel: ChannelId,
+    run_at: i64,
+    now: i64,
+) -> Result<()> {
+    let payload = serde_json::json!({ "channel_id": channel });
+    store::scheduled_jobs::schedule(
+        tx,
+        &format!("delete_channel:{channel}"),
+        "delete_channel",
+        &payload,
+        run_at,
+        now,
+    )?;
+    Ok(())
+}
+
+fn not_found(order: OrderId) -> Error {
+    UserError::NotFound {
+        what: format!("order #{order}"),
+    }
+    .into()
+}

@@ -1,0 +1,123 @@
+//! The services' only way to change an order's or a payment's status, queue a delivery or write
+//! an audit entry: each status move is checked against `domain::transitions` and then applied
+//! with the store's guarded update, inside the caller's transaction. A move that lost a race (the
+//! row was no longer in `from`) is an [`UserError::InvalidState`], which rolls the transaction
+//! back.
+
+use rusqlite::Connection;
+
+use crate::domain::delivery::Delivery;
+use crate::domain::ids::AdminSessionId;
+use crate::domain::status::{OrderStatus, PaymentStatus};
+use crate::domain::transitions::{order_move_allowed, payment_move_allowed};
+use crate::domain::{OrderId, PaymentId, UserId};
+use crate::error::{Result, UserError};
+use crate::store;
+
+/// Moves order `id` from `from` to `to`.
+///
+/// # Errors
+/// [`UserError::InvalidState`] when the move is not an edge of the state machine or the order is
+/// no longer in `from`; SQLite errors.
+pub fn move_order(
+    conn: &Connection,
+    id: OrderId,
+    (from, to): (OrderStatus, OrderStatus),
+    reason: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    if !order_move_allowed(from, to) {
+        return Err(invalid(format!(
+            "order #{id} cannot go from {from} to {to}"
+        )));
+    }
+    if store::orders::transition(conn, id, from, to, reason, now)? {
+        Ok(())
+    } else {
+        Err(invalid(format!("order #{id} is no longer {from}")))
+    }
+}
+
+/// Moves payment `id` from `from` to `to`, recording the reviewer and reason.
+///
+/// # Errors
+/// As [`move_order`].
+pub fn move_payment(
+    conn: &Connection,
+    id: PaymentId,
+    (from, to): (PaymentStatus, PaymentStatus),
+    reviewer: Option<UserId>,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    if !payment_move_allowed(from, to) {
+        return Err(invalid(format!(
+            "payment #{id} cannot go from {from} to {to}"
+        )));
+    }
+    if store::payments::transition(conn, id, from, to, reviewer, reason, now)? {
+        Ok(())
+    } else {
+        Err(invalid(format!("payment #{id} is no longer {from}")))
+    }
+}
+
+/// Queues `delivery` (a no-op when its idempotency key was already queued).
+///
+/// # Errors
+/// SQLite errors.
+pub fn enqueue(conn: &Connection, delivery: &Delivery, now: i64) -> Result<()> {
+    store::outbox::enqueue(
+        conn,
+        &delivery.idempotency_key(),
+        delivery.kind(),
+        &delivery.payload(),
+        now,
+    )?;
+    Ok(())
+}
+
+/// What an audit entry is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// A payment.
+    Payment(PaymentId),
+    /// An order.
+    Order(OrderId),
+}
+
+/// Appends an audit entry: `actor` (`None` = the bot) did `action` to `target`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn audit(
+    conn: &Connection,
+    actor: Option<UserId>,
+    action: &str,
+    target: Target,
+    session: Option<AdminSessionId>,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    let (kind, id) = match target {
+        Target::Payment(p) => ("payment", p.to_string()),
+        Target::Order(o) => ("order", o.to_string()),
+    };
+    store::audit::append(
+        conn,
+        &store::audit::NewEntry {
+            actor,
+            action,
+            target_type: Some(kind),
+            target_id: Some(id),
+            session_id: session,
+            payload,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn invalid(reason: String) -> crate::Error {
+    UserError::InvalidState { reason }.into()
+}

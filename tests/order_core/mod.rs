@@ -1,0 +1,304 @@
+//! A whole shop core for integration tests: a temporary SQLite store, the panel emulator behind
+//! the real `XuiClient`, a circuit breaker driven by a health monitor whose probe the test
+//! controls, and the order, admin-session and approval services on top.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tempfile::TempDir;
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::config::Config;
+use vpn_ticket_bot::domain::status::AdminAction;
+use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
+use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
+use vpn_ticket_bot::service::admin_sessions::AdminSessions;
+use vpn_ticket_bot::service::approval::{ApprovalDeps, ApprovalService, FailPoint};
+use vpn_ticket_bot::service::health::{CircuitBreaker, HealthConfig, HealthMonitor, probe_fn};
+use vpn_ticket_bot::service::orders::OrderService;
+use vpn_ticket_bot::service::rate_limit::RateLimits;
+use vpn_ticket_bot::service::roles::{Actor, Roles};
+use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+use vpn_ticket_bot::store::payments::Receipt;
+use vpn_ticket_bot::store::{self, Store};
+
+/// Owner, admins A and B, support.
+pub const OWNER: u64 = 1;
+pub const ADMIN_A: u64 = 2;
+pub const ADMIN_B: u64 = 3;
+pub const SUPPORT: u64 = 4;
+
+pub fn actor(id: u64) -> Actor {
+    Actor::user(UserId(id))
+}
+
+fn config_toml(base_url: &str, panel_user: &str, panel_password: &str) -> String {
+    format!(
+        r#"
+[panel]
+base_url = "{base_url}"
+username = "{panel_user}"
+password = "{panel_password}"
+inbound_id = 1
+timeout_secs = 2
+public_host = "vpn.example.test"
+subscription_base_url = "https://sub.example.test/sub/"
+
+[roles]
+owner_user_ids = [{OWNER}]
+admin_user_ids = [{ADMIN_A}, {ADMIN_B}]
+support_user_ids = [{SUPPORT}]
+
+[[plans]]
+id = "month"
+name = "1 month"
+days = 30
+traffic_gib = 100
+device_limit = 2
+price_minor = 500
+currency = "USD"
+
+[[plans]]
+id = "first_use"
+name = "1 month from first use"
+days = 30
+traffic_gib = 0
+price_minor = 700
+currency = "EUR"
+start_on_first_use = true
+
+[[payment_methods]]
+id = "bank"
+name = "Bank transfer"
+instructions = "IBAN DE00 0000"
+
+[orders]
+abandon_after_hours = 48
+delete_ticket_after_hours = 24
+orders_per_hour = 3
+"#
+    )
+}
+
+/// The shop under test.
+pub struct Shop {
+    pub dir: TempDir,
+    pub store: Store,
+    pub sim: PanelSim,
+    pub panel: Arc<dyn PanelApi>,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub breaker: CircuitBreaker,
+    monitor: HealthMonitor,
+    healthy: Arc<AtomicBool>,
+    pub orders: OrderService,
+    pub sessions: AdminSessions,
+    receipts: std::sync::atomic::AtomicU64,
+}
+
+impl Shop {
+    /// A shop on a v3.6.0 (Gen B) panel emulator, with the system clock.
+    pub async fn start() -> Self {
+        Self::start_with(Profile::v3_6_0(), Clock::system()).await
+    }
+
+    pub async fn start_with(profile: Profile, clock: Clock) -> Self {
+        let sim = PanelSim::start(profile).await;
+        let p = sim.profile().clone();
+        let text = config_toml(&sim.base_url(), &p.username, &p.password);
+        let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("test config"));
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open_path(&dir.path().join("bot.db"), Duration::from_secs(10), 4).unwrap();
+        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
+        let healthy = Arc::new(AtomicBool::new(true));
+        let flag = healthy.clone();
+        let probe = probe_fn(move || {
+            let ok = flag.load(Ordering::SeqCst);
+            async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err("probe says down".to_owned())
+                }
+            }
+        });
+        let health = HealthConfig {
+            threshold: 1,
+            ..HealthConfig::default()
+        };
+        let monitor = HealthMonitor::new(Arc::new(probe), health);
+        let breaker = monitor.breaker();
+        let limits = Arc::new(RateLimits::new(&config.orders));
+        let roles = Roles::new(config.roles.clone());
+        let orders = OrderService::new(
+            store.clone(),
+            config.clone(),
+            breaker.clone(),
+            limits,
+            clock,
+        );
+        let sessions = AdminSessions::new(store.clone(), roles, clock);
+        Self {
+            dir,
+            store,
+            sim,
+            panel,
+            config,
+            clock,
+            breaker,
+            monitor,
+            healthy,
+            orders,
+            sessions,
+            receipts: 0.into(),
+        }
+    }
+
+    /// A fresh approval service on the same store and panel (a "restarted process").
+    pub fn approval(&self, fail_point: Option<FailPoint>) -> ApprovalService {
+        self.approval_with_panel(self.panel.clone(), fail_point)
+    }
+
+    /// An approval service talking to `panel` (e.g. a wrapper that injects a failure).
+    pub fn approval_with_panel(
+        &self,
+        panel: Arc<dyn PanelApi>,
+        fail_point: Option<FailPoint>,
+    ) -> ApprovalService {
+        ApprovalService::new(ApprovalDeps {
+            store: self.store.clone(),
+            panel,
+            breaker: self.breaker.clone(),
+            roles: Roles::new(self.config.roles.clone()),
+            config: self.config.clone(),
+            clock: self.clock,
+        })
+        .with_fail_point(fail_point)
+    }
+
+    /// Opens the breaker (outage) or closes it (recovery) through one health check.
+    pub async fn set_outage(&self, outage: bool) {
+        self.healthy.store(!outage, Ordering::SeqCst);
+        self.monitor.check_once().await;
+        assert_eq!(self.breaker.is_outage(), outage);
+    }
+
+    /// A receipt with a unique SHA-256.
+    pub fn receipt(&self) -> Receipt {
+        let n = self.receipts.fetch_add(1, Ordering::SeqCst);
+        receipt_with_sha(&format!("{n:064x}"))
+    }
+
+    /// Opens an order for `user` (plan `plan`), attaches a new ticket channel, picks the
+    /// bank transfer and submits a receipt: the order is under review.
+    pub async fn order_under_review(&self, user: u64, plan: &str) -> (OrderId, PaymentId) {
+        let order = self.open_with_ticket(user, plan).await;
+        let payment = self
+            .orders
+            .submit_receipt(UserId(user), order, self.receipt(), None)
+            .await
+            .expect("receipt accepted");
+        (order, payment)
+    }
+
+    /// Opens an order with a ticket channel and a payment method.
+    pub async fn open_with_ticket(&self, user: u64, plan: &str) -> OrderId {
+        let order = self
+            .orders
+            .open(UserId(user), plan)
+            .await
+            .expect("order opens")
+            .id;
+        self.orders
+            .attach_ticket(order, GuildId(9), ChannelId(self.ticket_channel(user)))
+            .await
+            .unwrap();
+        self.orders
+            .choose_payment_method(UserId(user), order, "bank")
+            .await
+            .unwrap();
+        order
+    }
+
+    /// A new ticket channel id for `user`: `user * 100 + n`.
+    pub fn ticket_channel(&self, user: u64) -> u64 {
+        user * 100 + self.receipts.fetch_add(1, Ordering::SeqCst) % 100
+    }
+
+    /// An approve token of `admin` for `payment`.
+    pub async fn token(&self, admin: u64, payment: PaymentId) -> String {
+        self.sessions
+            .issue(&actor(admin), AdminAction::Approve, payment)
+            .await
+            .expect("token issued")
+            .token
+    }
+
+    pub fn payment(&self, id: PaymentId) -> store::payments::Payment {
+        store::payments::get(&self.store.conn().unwrap(), id)
+            .unwrap()
+            .unwrap()
+    }
+
+    pub fn order(&self, id: OrderId) -> store::orders::Order {
+        store::orders::get(&self.store.conn().unwrap(), id)
+            .unwrap()
+            .unwrap()
+    }
+
+    pub fn user(&self, id: u64) -> store::users::User {
+        store::users::get(&self.store.conn().unwrap(), UserId(id))
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Ledger rows of a payment.
+    pub fn ledger_rows(&self, payment: PaymentId) -> usize {
+        store::revenue::entries_between(&self.store.conn().unwrap(), i64::MIN, i64::MAX)
+            .unwrap()
+            .iter()
+            .filter(|e| e.payment_id == Some(payment))
+            .count()
+    }
+
+    /// Outbox rows of `kind` whose payload has `field == value`.
+    pub fn outbox(&self, kind: &str, field: &str, value: i64) -> Vec<serde_json::Value> {
+        store::outbox::due(&self.store.conn().unwrap(), i64::MAX, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == kind && i.payload[field] == value)
+            .map(|i| i.payload)
+            .collect()
+    }
+
+    /// Panel clients of customer `user` (email `u<id>`).
+    pub fn clients_of(&self, user: u64) -> Vec<Client> {
+        let email = format!("u{user}");
+        self.sim
+            .clients()
+            .into_iter()
+            .filter(|c| c.email == email)
+            .collect()
+    }
+
+    /// Audit actions about a payment, oldest first.
+    pub fn audit_actions(&self, payment: PaymentId) -> Vec<String> {
+        store::audit::for_target(&self.store.conn().unwrap(), "payment", &payment.to_string())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+}
+
+pub fn receipt_with_sha(sha: &str) -> Receipt {
+    Receipt {
+        sha256: sha.to_owned(),
+        phash: "00ff00ff00ff00ff".into(),
+        path: Some(format!("receipts/{sha}.png")),
+        content_type: "image/png".into(),
+        size: 1234,
+    }
+}
