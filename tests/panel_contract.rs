@@ -491,7 +491,16 @@ async fn panel_down_is_unavailable_and_recovers() {
     api.status().await.unwrap();
     sim.set_fault(Fault::Down).await;
     let err = api.status().await.unwrap_err();
-    assert!(matches!(err, PanelError::Unavailable { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            PanelError::Unavailable {
+                http_status: None,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("cannot connect"), "{err}");
     sim.set_fault(Fault::None).await;
     assert_eq!(api.status().await.unwrap().xray, XrayState::Running);
@@ -523,7 +532,16 @@ async fn http_500_html_and_flapping() {
     api.status().await.unwrap();
     sim.set_fault(Fault::Status500).await;
     let err = api.list_inbounds().await.unwrap_err();
-    assert!(matches!(err, PanelError::Unavailable { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            PanelError::Unavailable {
+                http_status: Some(500),
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("HTTP 500 with an empty body"),
         "{err}"

@@ -44,6 +44,9 @@ pub enum PanelError {
         ctx: ErrorContext,
         /// What happened (`timed out after 5 s`, `HTTP 500 with an empty body`...).
         reason: String,
+        /// The HTTP status when the panel answered (5xx); `None` when it did not answer at all
+        /// (connection refused, timeout): only then is the panel really down.
+        http_status: Option<u16>,
     },
     /// Login refused (wrong credentials or 2FA code, rate limit), API token rejected, or the
     /// session could not be re-established.

@@ -213,6 +213,7 @@ impl Transport {
         PanelError::Unavailable {
             ctx: ctx.clone(),
             reason,
+            http_status: None,
         }
     }
 
@@ -333,6 +334,7 @@ impl Transport {
             return Step::Fail(PanelError::Unavailable {
                 ctx: ctx.clone(),
                 reason: format!("HTTP {}{}", status.as_u16(), snippet(&raw.body)),
+                http_status: Some(status.as_u16()),
             });
         }
         if !status.is_success() {

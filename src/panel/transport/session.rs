@@ -107,6 +107,7 @@ impl Transport {
             return Err(PanelError::Unavailable {
                 ctx,
                 reason: format!("HTTP {}{}", raw.status.as_u16(), snippet(&raw.body)),
+                http_status: Some(raw.status.as_u16()),
             });
         }
         match parse_envelope(&raw) {
@@ -173,6 +174,7 @@ impl Transport {
                 return Err(PanelError::Unavailable {
                     ctx,
                     reason: format!("HTTP {s}{}", snippet(&raw.body)),
+                    http_status: Some(s),
                 });
             }
             s => {

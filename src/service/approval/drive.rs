@@ -46,7 +46,13 @@ pub(super) fn save_progress(
 /// request" (roll back): no connection, no answer in time, or the breaker is open. An HTTP 5xx
 /// answer comes from a running panel that failed the request, so it rolls back.
 pub(super) fn is_outage(e: &PanelError) -> bool {
-    matches!(e, PanelError::Unavailable { reason, .. } if !reason.starts_with("HTTP "))
+    matches!(
+        e,
+        PanelError::Unavailable {
+            http_status: None,
+            ..
+        }
+    )
 }
 
 /// What a panel step ended with when it did not succeed.
