@@ -1,3 +1,5 @@
 //! The core services: the shop's business logic. They never import serenity or poise.
 
 pub mod health;
+pub mod outbox;
+pub mod revenue;

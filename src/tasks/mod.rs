@@ -84,7 +84,11 @@ pub async fn run(job: Arc<dyn Job>, shutdown: CancellationToken) {
     let wake = job.wake().unwrap_or_default();
     let mut ticker = tokio::time::interval(job.period());
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    tracing::debug!(job = name, period_s = job.period().as_secs_f64(), "job started");
+    tracing::debug!(
+        job = name,
+        period_s = job.period().as_secs_f64(),
+        "job started"
+    );
     loop {
         tokio::select! {
             biased;
