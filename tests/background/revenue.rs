@@ -202,8 +202,8 @@ fn seed_ledger(conn: &mut Connection, tz: &TimeZone, rows: i64) {
         x ^= x << 17;
         let at = start + i64::try_from(x % (2 * 365 * 86_400_000)).unwrap();
         let amount = 100 + i64::try_from(x % 900).unwrap();
-        let currency = if x % 3 == 0 { "EUR" } else { "USD" };
-        if x % 10 == 0 {
+        let currency = if x.is_multiple_of(3) { "EUR" } else { "USD" };
+        if x.is_multiple_of(10) {
             revenue::record_refund(&tx, None, amount, currency, at, tz, "refund").unwrap();
         } else {
             revenue::record_sale(&tx, PaymentId(i + 1), amount, currency, at, tz).unwrap();
