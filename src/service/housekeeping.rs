@@ -208,7 +208,9 @@ impl BackupJob {
         tokio::task::spawn_blocking(move || {
             let newest = ops::backup::newest_backup(&storage.backups_dir());
             let every = jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX);
-            if newest.is_some_and(|t| now.duration_since(t) < every) {
+            // A backup stamped in the future (the clock was wrong) does not block new ones.
+            let age = |t: jiff::Timestamp| now.duration_since(t);
+            if newest.is_some_and(|t| !age(t).is_negative() && age(t) < every) {
                 return Ok(None);
             }
             ops::backup(&storage, None, keep_days, now).map(Some)

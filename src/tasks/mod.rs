@@ -16,6 +16,15 @@
 //! Discord's `Ready` event, which fires again on every reconnect (practice 11). The shape follows
 //! Discord-TTS/Bot's `Looper`. Delays that must survive a restart live in SQLite
 //! (`scheduled_jobs`, `outbox`), never in a sleeping task: jobs only poll them.
+//!
+//! The jobs of the core, all in `service`: `outbox::OutboxJob` (`outbox`, 10 s + wake-up),
+//! `revenue::RevenueRefreshJob` (`revenue_refresh`, 5 min), `scheduled::ScheduledJobsRunner`
+//! (`scheduled_jobs`, 30 s), `housekeeping::SessionPurgeJob` (`session_purge`, 10 min),
+//! `housekeeping::MessageTtlJob` (`message_ttl`, 60 s) and `housekeeping::BackupJob` (`backup`,
+//! hourly check; only when `backup.every_hours > 0`). `main` builds them once with the Discord
+//! layer's `Deliverer`, `ScheduledHandler`s and `MessageDeleter`, calls [`Jobs::start`] with its
+//! shutdown token, and on SIGTERM awaits [`Jobs::shutdown`] (e.g. 10 s) before stopping the
+//! shards.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +43,7 @@ pub trait Job: Send + Sync + 'static {
     /// Short stable name for logs (`outbox`, `revenue_refresh`...).
     fn name(&self) -> &'static str;
 
-    /// Time between the starts of two passes. Must be non-zero.
+    /// Time between the starts of two passes (zero is treated as 1 ms).
     fn period(&self) -> Duration;
 
     /// A wake-up: `notify_one` on it runs a pass as soon as the current one (if any) ends.
@@ -82,7 +91,8 @@ impl Backoff {
 pub async fn run(job: Arc<dyn Job>, shutdown: CancellationToken) {
     let name = job.name();
     let wake = job.wake().unwrap_or_default();
-    let mut ticker = tokio::time::interval(job.period());
+    // A zero period would make `interval` panic: treat it as 1 ms.
+    let mut ticker = tokio::time::interval(job.period().max(Duration::from_millis(1)));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tracing::debug!(
         job = name,
