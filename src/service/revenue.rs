@@ -96,7 +96,7 @@ fn add_to_periods(
 /// # Errors
 /// SQLite errors.
 pub fn rebuild_cache(conn: &Connection, tz: &TimeZone, now_ms: i64) -> Result<usize> {
-    let rows = periods::cache_rows_by_buckets(conn, tz)?;
+    let rows = periods::cache_rows_by_scan(conn, tz)?;
     revenue::replace_cache(conn, &rows, now_ms)?;
     Ok(rows.len())
 }

@@ -197,14 +197,16 @@ pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Calls `f(at, currency, amount_minor, is_sale)` for every ledger row in time order (`at`,
-/// then id), without allocating per row. Returns the number of rows.
+/// Calls `f(at, currency, amount_minor, is_sale)` for every ledger row in insertion (rowid)
+/// order — a plain table scan, no sort; rows are appended as they happen, so this is nearly time
+/// order, but callers must not rely on it — without allocating per row. Returns the number of
+/// rows.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn for_each_entry(conn: &Connection, mut f: impl FnMut(i64, &str, i64, bool)) -> Result<u64> {
     let mut stmt = conn.prepare_cached(
-        "SELECT at, currency, amount_minor, kind = 'sale' FROM revenue_ledger ORDER BY at, id",
+        "SELECT at, currency, amount_minor, kind = 'sale' FROM revenue_ledger ORDER BY id",
     )?;
     let mut rows = stmt.query([])?;
     let mut n = 0;
