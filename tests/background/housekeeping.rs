@@ -291,3 +291,38 @@ async fn scheduled_backups_write_verified_files_when_due() {
     assert_eq!(std::fs::read_dir(storage.backups_dir()).unwrap().count(), 2);
     drop(store);
 }
+
+#[tokio::test(start_paused = true)]
+async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let handler = Arc::new(Handler::default());
+    let runner = ScheduledJobsRunner::new(store.clone(), clock()).handle(
+        "delete_channel",
+        Arc::clone(&handler) as Arc<dyn ScheduledHandler>,
+    );
+    assert_eq!(runner.period(), Duration::from_secs(30));
+    schedule(&store, "delete_channel:9", "delete_channel", T0 + 90_000).await;
+    let jobs = vpn_ticket_bot::tasks::Jobs::start(
+        vec![
+            Arc::new(runner),
+            Arc::new(SessionPurgeJob::new(store.clone(), clock())),
+        ],
+        &tokio_util::sync::CancellationToken::new(),
+    );
+    // Ticks at 0, 30, 60, 90 s: the 90 s tick runs it.
+    tokio::time::sleep(Duration::from_secs(85)).await;
+    assert!(
+        handler.ran.lock().unwrap().is_empty(),
+        "not before its time"
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(handler.ran.lock().unwrap().len(), 1);
+    assert_eq!(
+        job(&store, "delete_channel:9").await.status,
+        JobStatus::Done
+    );
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    assert_eq!(handler.ran.lock().unwrap().len(), 1, "once");
+    assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
+}

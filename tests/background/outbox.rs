@@ -259,3 +259,26 @@ async fn a_wake_up_delivers_a_fresh_enqueue_without_waiting_for_the_period() {
     assert_eq!(item(&store, "dm:5").await.status, OutboxStatus::Delivered);
     assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
 }
+
+struct Hanging;
+
+#[async_trait]
+impl Deliverer for Hanging {
+    async fn deliver(&self, _item: &OutboxItem) -> Result<(), DeliveryError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delivery_without_an_answer_times_out_and_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let job = OutboxJob::new(store.clone(), Arc::new(Hanging), clock());
+    let t0 = clock().now_ms();
+    enqueue(&store, "dm:6", t0).await;
+    assert_eq!(job.deliver_due().await.unwrap(), pass(0, 1, 0));
+    let it = item(&store, "dm:6").await;
+    assert_eq!(it.last_error.as_deref(), Some("no answer within 30 s"));
+    let timeout = i64::try_from(job.timeout().as_millis()).unwrap();
+    assert_eq!(it.next_attempt_at, t0 + timeout + 5_000);
+}
