@@ -6,6 +6,7 @@
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
+//! - [`discord`]: the Discord layer (typed custom_ids; commands and events to come).
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
@@ -15,7 +16,7 @@
 //!   worker, revenue totals, housekeeping...).
 //! - [`tasks`]: background jobs: the `Job` shape (name, period, one pass), the runner that
 //!   logs errors and stops on shutdown, and the `Jobs` set started once from `main`.
-//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel).
+//! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel and Discord).
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -24,6 +25,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discord;
 pub mod domain;
 pub mod error;
 pub mod logging;

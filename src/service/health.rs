@@ -19,6 +19,10 @@
 //! The monitor runs as a task until its `CancellationToken` is cancelled. Time comes from
 //! `tokio::time`, so tests drive it with a paused clock. No serenity/poise, no HTTP here.
 
+mod panel_probe;
+
+pub use panel_probe::PanelProbe;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -87,12 +87,13 @@ pub fn append(conn: &Connection, e: &NewEntry<'_>, now: i64) -> Result<i64> {
 /// # Errors
 /// SQLite errors.
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, at, actor_id, action, target_type, target_id, session_id, payload
          FROM audit_logs ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        [limit],
+        from_row,
+    )
 }
 
 /// Entries about one target, oldest first.
@@ -100,10 +101,11 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Entry>> {
 /// # Errors
 /// SQLite errors.
 pub fn for_target(conn: &Connection, target_type: &str, target_id: &str) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, at, actor_id, action, target_type, target_id, session_id, payload
          FROM audit_logs WHERE target_type = ?1 AND target_id = ?2 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![target_type, target_id], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        params![target_type, target_id],
+        from_row,
+    )
 }

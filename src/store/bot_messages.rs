@@ -49,21 +49,22 @@ pub fn track(
 /// # Errors
 /// SQLite errors.
 pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<BotMessage>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, channel_id, message_id, purpose, delete_after, created_at FROM bot_messages
          WHERE delete_after IS NOT NULL AND delete_after <= ?1 ORDER BY delete_after LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![now, limit], |r| {
-        Ok(BotMessage {
-            id: r.get(0)?,
-            channel_id: r.get(1)?,
-            message_id: r.get(2)?,
-            purpose: r.get(3)?,
-            delete_after: r.get(4)?,
-            created_at: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        params![now, limit],
+        |r| {
+            Ok(BotMessage {
+                id: r.get(0)?,
+                channel_id: r.get(1)?,
+                message_id: r.get(2)?,
+                purpose: r.get(3)?,
+                delete_after: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        },
+    )
 }
 
 /// Stops tracking a message (after deleting it on Discord). Returns whether it was tracked.

@@ -65,6 +65,18 @@ pub fn configure_connection(conn: &Connection, busy_timeout: Duration) -> rusqli
     Ok(())
 }
 
+/// Runs a cached statement and collects every row through `map`.
+fn query_all<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, map)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 impl Store {
     /// Opens (creating if needed) `<data_dir>/bot.db`, checks it belongs to this application, and
     /// applies pending migrations.

@@ -211,10 +211,13 @@ pub fn list_by_status(
     before: i64,
     limit: u32,
 ) -> Result<Vec<Order>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM orders WHERE status = ?1 AND created_at < ?2
+    super::query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM orders WHERE status = ?1 AND created_at < ?2
          ORDER BY created_at LIMIT ?3"
-    ))?;
-    let rows = stmt.query_map(params![status, before, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        ),
+        params![status, before, limit],
+        from_row,
+    )
 }

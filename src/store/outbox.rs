@@ -91,12 +91,15 @@ pub fn find_by_key(conn: &Connection, key: &str) -> Result<Option<OutboxItem>> {
 /// # Errors
 /// SQLite errors.
 pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxItem>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+    super::query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
          ORDER BY next_attempt_at, id LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![now, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        ),
+        params![now, limit],
+        from_row,
+    )
 }
 
 /// Marks a pending item delivered. Returns false if it was not pending.

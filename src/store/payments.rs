@@ -180,9 +180,12 @@ fn query_one(conn: &Connection, filter: &str, p: impl rusqlite::Params) -> Resul
 /// # Errors
 /// SQLite errors.
 pub fn all_phashes(conn: &Connection) -> Result<Vec<(PaymentId, OrderId, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, order_id, receipt_phash FROM payments")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    super::query_all(
+        conn,
+        "SELECT id, order_id, receipt_phash FROM payments",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// Payments in `status`, oldest first, at most `limit`.
@@ -194,11 +197,12 @@ pub fn list_by_status(
     status: PaymentStatus,
     limit: u32,
 ) -> Result<Vec<Payment>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE status = ?1 ORDER BY created_at LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![status, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    super::query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM payments WHERE status = ?1 ORDER BY created_at LIMIT ?2"),
+        params![status, limit],
+        from_row,
+    )
 }
 
 /// Records where the review card was posted.
@@ -293,11 +297,12 @@ pub fn set_provision_step(
 /// # Errors
 /// SQLite errors.
 pub fn receipts_stored_before(conn: &Connection, before: i64) -> Result<Vec<(PaymentId, String)>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, receipt_path FROM payments WHERE receipt_path IS NOT NULL AND created_at < ?1",
-    )?;
-    let rows = stmt.query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        [before],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Forgets the stored file of a receipt (hashes stay for duplicate detection).

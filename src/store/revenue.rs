@@ -121,12 +121,13 @@ fn insert(
 /// # Errors
 /// SQLite errors.
 pub fn entries_between(conn: &Connection, from: i64, to: i64) -> Result<Vec<LedgerEntry>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT id, payment_id, kind, amount_minor, currency, at, note FROM revenue_ledger
          WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
-    )?;
-    let rows = stmt.query_map(params![from, to], entry)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        params![from, to],
+        entry,
+    )
 }
 
 /// Replaces the whole cache with `rows` (one transaction is the caller's: pass a `Transaction`).
@@ -189,12 +190,13 @@ pub fn add_to_cache(
 /// # Errors
 /// SQLite errors.
 pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
          WHERE period = ?1 ORDER BY period_key DESC, currency",
-    )?;
-    let rows = stmt.query_map([period], cache_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        [period],
+        cache_row,
+    )
 }
 
 /// Calls `f(at, currency, amount_minor, is_sale)` for every ledger row in insertion (rowid)
@@ -237,19 +239,20 @@ pub struct BucketSum {
 /// # Errors
 /// SQLite errors.
 pub fn bucket_sums(conn: &Connection, width_ms: i64) -> Result<Vec<BucketSum>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT at / ?1 AS bucket, currency, sum(amount_minor), sum(kind = 'sale')
          FROM revenue_ledger GROUP BY bucket, currency ORDER BY bucket, currency",
-    )?;
-    let rows = stmt.query_map([width_ms], |r| {
-        Ok(BucketSum {
-            start: r.get::<_, i64>(0)? * width_ms,
-            currency: r.get(1)?,
-            total_minor: r.get(2)?,
-            sales: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        [width_ms],
+        |r| {
+            Ok(BucketSum {
+                start: r.get::<_, i64>(0)? * width_ms,
+                currency: r.get(1)?,
+                total_minor: r.get(2)?,
+                sales: r.get(3)?,
+            })
+        },
+    )
 }
 
 /// Cached totals of one period (`day`, `2026-11-21`...), by currency.
@@ -271,12 +274,13 @@ pub fn cache_between(
     from_key: &str,
     to_key: &str,
 ) -> Result<Vec<CacheRow>> {
-    let mut stmt = conn.prepare_cached(
+    super::query_all(
+        conn,
         "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
          WHERE period = ?1 AND period_key BETWEEN ?2 AND ?3 ORDER BY period_key, currency",
-    )?;
-    let rows = stmt.query_map(params![period, from_key, to_key], cache_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        params![period, from_key, to_key],
+        cache_row,
+    )
 }
 
 fn cache_row(r: &Row<'_>) -> rusqlite::Result<CacheRow> {

@@ -90,13 +90,13 @@ pub fn find_by_key(conn: &Connection, dedupe_key: &str) -> Result<Option<Schedul
 /// # Errors
 /// SQLite errors.
 pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<ScheduledJob>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, dedupe_key, kind, payload, run_at, status, attempts, last_error, created_at,
+    super::query_all(
+    conn,
+    "SELECT id, dedupe_key, kind, payload, run_at, status, attempts, last_error, created_at,
             finished_at
          FROM scheduled_jobs WHERE status = 'pending' AND run_at <= ?1 ORDER BY run_at, id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![now, limit], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    params![now, limit], from_row,
+)
 }
 
 /// Marks a pending job `to` (done or cancelled). Returns false if it was not pending.

@@ -202,12 +202,15 @@ pub fn expiring_between(
     from: i64,
     to: i64,
 ) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM users WHERE status = ?1 AND expiry_at >= ?2 AND expiry_at < ?3
+    super::query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM users WHERE status = ?1 AND expiry_at >= ?2 AND expiry_at < ?3
          ORDER BY expiry_at"
-    ))?;
-    let rows = stmt.query_map(params![status, from, to], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        ),
+        params![status, from, to],
+        from_row,
+    )
 }
 
 /// Every user in `status`, by Discord id.
@@ -215,9 +218,10 @@ pub fn expiring_between(
 /// # Errors
 /// SQLite errors.
 pub fn list_by_status(conn: &Connection, status: SubscriptionStatus) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM users WHERE status = ?1 ORDER BY discord_id"
-    ))?;
-    let rows = stmt.query_map([status], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    super::query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE status = ?1 ORDER BY discord_id"),
+        [status],
+        from_row,
+    )
 }

@@ -1,0 +1,243 @@
+//! The gateway websocket: HELLO, heartbeat ACK, IDENTIFY → READY + GUILD_CREATE, RESUME →
+//! replay + RESUMED (or op 9 when the session is unknown), per-session increasing sequence
+//! numbers and intent filtering. Dispatches are queued per session, so events emitted while the
+//! bot is disconnected are replayed on resume exactly as Discord does.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::Inner;
+use super::log::LogEntry;
+use super::payload;
+use super::state::State;
+
+/// Gateway intent bits the emulator filters on.
+pub mod intents {
+    pub const GUILDS: u64 = 1;
+    pub const GUILD_MEMBERS: u64 = 1 << 1;
+    pub const GUILD_MESSAGES: u64 = 1 << 9;
+    pub const DIRECT_MESSAGES: u64 = 1 << 12;
+    pub const MESSAGE_CONTENT: u64 = 1 << 15;
+}
+
+/// How many dispatches a session keeps for RESUME; older ones are dropped, and a resume from
+/// before them gets op 9 (keeps long benchmarks bounded).
+pub const REPLAY_BUFFER: usize = 10_000;
+
+/// One gateway session (survives disconnects until re-identify).
+#[derive(Debug)]
+pub struct Session {
+    pub intents: u64,
+    /// The last dispatch frames of the session; `frames[i]` has sequence `first_seq + i`.
+    pub frames: VecDeque<Value>,
+    pub first_seq: usize,
+    pub notify: Arc<Notify>,
+}
+
+impl Session {
+    fn new(intents: u64, notify: Arc<Notify>) -> Self {
+        Session {
+            intents,
+            frames: VecDeque::new(),
+            first_seq: 1,
+            notify,
+        }
+    }
+
+    /// The sequence number of the last frame (0 when none).
+    pub fn last_seq(&self) -> usize {
+        self.first_seq + self.frames.len() - 1
+    }
+
+    fn push(&mut self, t: &str, d: Value) {
+        let seq = self.first_seq + self.frames.len();
+        let mut frame = serde_json::Map::new();
+        frame.insert("op".into(), json!(0));
+        frame.insert("s".into(), json!(seq));
+        frame.insert("t".into(), json!(t));
+        frame.insert("d".into(), d);
+        self.frames.push_back(Value::Object(frame));
+        if self.frames.len() > REPLAY_BUFFER {
+            self.frames.pop_front();
+            self.first_seq += 1;
+        }
+        self.notify.notify_one();
+    }
+
+    /// Frames after `sent` (a sequence number) that are still buffered.
+    fn after(&self, sent: usize) -> Vec<Value> {
+        let from = (sent + 1).saturating_sub(self.first_seq);
+        self.frames.iter().skip(from).cloned().collect()
+    }
+}
+
+impl State {
+    /// Queues a dispatch for every session whose intents allow it (`intent == 0`: always sent).
+    /// Without MESSAGE_CONTENT, message content, embeds, attachments and components are emptied,
+    /// except in DMs, in messages that mention the bot and in the bot's own messages (Discord's
+    /// rule).
+    pub(crate) fn dispatch(&mut self, t: &str, d: &Value, intent: u64) {
+        let bot = self.bot_id.to_string();
+        let exempt = d["author"]["id"].as_str() == Some(bot.as_str())
+            || d.get("guild_id").is_none()
+            || d["content"].as_str().is_some_and(|c| {
+                c.contains(&format!("<@{bot}>")) || c.contains(&format!("<@!{bot}>"))
+            });
+        for s in self.sessions.values_mut() {
+            if intent != 0 && s.intents & intent == 0 {
+                continue;
+            }
+            let mut d = d.clone();
+            if t.starts_with("MESSAGE_")
+                && s.intents & intents::MESSAGE_CONTENT == 0
+                && !exempt
+                && d.get("content").is_some()
+            {
+                d["content"] = json!("");
+                d["embeds"] = json!([]);
+                d["attachments"] = json!([]);
+                d["components"] = json!([]);
+            }
+            s.push(t, d);
+        }
+    }
+}
+
+async fn send(inner: &Inner, tx: &mut (impl SinkExt<Message> + Unpin), frame: Value) -> bool {
+    inner.with(|s| {
+        let at_ms = s.now_ms();
+        s.record(LogEntry::Frame {
+            at_ms,
+            dir: "out",
+            frame: frame.clone(),
+        });
+    });
+    tx.send(Message::Text(frame.to_string())).await.is_ok()
+}
+
+/// Serves one websocket connection.
+pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let (mut tx, mut rx) = ws.split();
+    let mut kill = inner.kill_gateway.subscribe();
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": inner.config.heartbeat_interval_ms}, "s": null, "t": null});
+    if !send(&inner, &mut tx, hello).await {
+        return;
+    }
+    // (session id, its notify, frames already sent)
+    let mut session: Option<(String, Arc<Notify>, usize)> = None;
+    loop {
+        let waker = session.as_ref().map(|(_, n, _)| n.clone());
+        let notified = async move {
+            match waker {
+                Some(n) => n.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            msg = rx.next() => {
+                let Some(Ok(msg)) = msg else { return };
+                let text = match msg {
+                    Message::Text(t) => t,
+                    Message::Close(_) => return,
+                    _ => continue,
+                };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                inner.with(|s| {
+                    let at_ms = s.now_ms();
+                    s.record(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
+                });
+                let ok = match frame["op"].as_u64() {
+                    Some(1) => send(&inner, &mut tx, json!({"op": 11})).await,
+                    Some(2) => {
+                        session = Some(identify(&inner, &frame["d"]));
+                        true
+                    }
+                    Some(6) => match resume(&inner, &frame["d"]) {
+                        Some(s) => {
+                            session = Some(s);
+                            true
+                        }
+                        None => send(&inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await,
+                    },
+                    _ => true,
+                };
+                if !ok {
+                    return;
+                }
+            }
+            () = notified => {}
+            _ = kill.changed() => {
+                let close = CloseFrame { code: CloseCode::Library(4000), reason: "emulator dropped the connection".into() };
+                let _ = tx.send(Message::Close(Some(close))).await;
+                return;
+            }
+        }
+        // Deliver whatever is queued for this connection's session.
+        if let Some((id, _, sent)) = &mut session {
+            let pending: Vec<Value> = inner.with(|s| {
+                s.sessions
+                    .get(id)
+                    .map(|x| x.after(*sent))
+                    .unwrap_or_default()
+            });
+            for f in pending {
+                let seq = f["s"]
+                    .as_u64()
+                    .and_then(|x| usize::try_from(x).ok())
+                    .unwrap_or(*sent + 1);
+                if !send(&inner, &mut tx, f).await {
+                    return;
+                }
+                *sent = seq;
+            }
+        }
+    }
+}
+
+fn identify(inner: &Inner, d: &Value) -> (String, Arc<Notify>, usize) {
+    let intents = d["intents"].as_u64().unwrap_or(0);
+    inner.with(|s| {
+        let id = format!("session-{}", s.id());
+        let notify = Arc::new(Notify::new());
+        s.sessions.clear();
+        s.sessions
+            .insert(id.clone(), Session::new(intents, notify.clone()));
+        let ready = payload::ready(s, &id, &inner.ws_url());
+        // Only this session exists, so these go to it alone.
+        s.dispatch("READY", &ready, 0);
+        let guild = payload::guild(s, true);
+        s.dispatch("GUILD_CREATE", &guild, intents::GUILDS);
+        notify.notify_one();
+        (id, notify, 0)
+    })
+}
+
+fn resume(inner: &Inner, d: &Value) -> Option<(String, Arc<Notify>, usize)> {
+    let id = d["session_id"].as_str()?.to_owned();
+    let seq = usize::try_from(d["seq"].as_u64().unwrap_or(0)).unwrap_or(0);
+    inner.with(|s| {
+        if s.fail_next_resume {
+            s.fail_next_resume = false;
+            s.sessions.remove(&id);
+            return None;
+        }
+        let sess = s.sessions.get_mut(&id)?;
+        if seq + 1 < sess.first_seq {
+            return None; // older than the replay buffer
+        }
+        let seq = seq.min(sess.last_seq());
+        sess.push("RESUMED", json!({}));
+        Some((id, sess.notify.clone(), seq))
+    })
+}

@@ -1,0 +1,365 @@
+//! REST entry point and the guild, channel, user and command routes. Every request is matched to
+//! a route template (`/channels/{channel_id}/messages`), passed through faults and rate limits,
+//! answered from the state (emitting the gateway events Discord emits), and logged.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::Inner;
+use super::channels::{create_channel, delete_channel, edit_channel, set_overwrite};
+use super::http1::{Part, Request, Response, multipart};
+use super::limits::ApiError;
+use super::log::LogEntry;
+use super::state::{State, perms};
+use super::{gateway::intents, interactions, messages, payload};
+
+/// What a route handler answers: a status and a JSON body (`Null` → empty 204).
+pub(crate) type Reply = Result<(u16, Value), ApiError>;
+
+/// Per-request context passed to handlers.
+pub(crate) struct Ctx<'a> {
+    pub base: String,
+    pub body: Value,
+    pub files: Vec<Part>,
+    pub query: &'a str,
+}
+
+fn id(seg: &str) -> Result<u64, ApiError> {
+    seg.parse()
+        .map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
+}
+
+/// The route template and major parameter of a path.
+fn route_of(segs: &[&str]) -> (String, String) {
+    let mut out = String::new();
+    let mut major = String::new();
+    for (i, seg) in segs.iter().enumerate() {
+        let prev = if i > 0 { segs[i - 1] } else { "" };
+        let name = match prev {
+            "channels" => Some("channel_id"),
+            "guilds" => Some("guild_id"),
+            "messages" if *seg != "bulk-delete" && *seg != "@original" => Some("message_id"),
+            "applications" if *seg != "@me" => Some("application_id"),
+            "interactions" => Some("interaction_id"),
+            "members" => Some("user_id"),
+            "roles" => Some("role_id"),
+            "permissions" => Some("overwrite_id"),
+            "commands" => Some("command_id"),
+            "attachments" => Some("attachment_id"),
+            "webhooks" => Some("webhook_id"),
+            _ if i >= 2 && (segs[i - 2] == "interactions" || segs[i - 2] == "webhooks") => {
+                Some("token")
+            }
+            _ => None,
+        };
+        out.push('/');
+        match name {
+            Some(n) => {
+                if major.is_empty() && matches!(n, "channel_id" | "guild_id" | "webhook_id") {
+                    (*seg).clone_into(&mut major);
+                }
+                let _ = write!(out, "{{{n}}}");
+            }
+            None => out.push_str(seg),
+        }
+    }
+    (out, major)
+}
+
+/// The JSON body, or for multipart the `payload_json` part plus the `files[N]` parts.
+fn parse_body(req: &Request) -> (Value, Vec<Part>) {
+    let ctype = req.headers.get("content-type").cloned().unwrap_or_default();
+    if ctype.starts_with("multipart/") {
+        let parts = multipart(&ctype, &req.body).unwrap_or_default();
+        let json = parts
+            .iter()
+            .find(|p| p.name == "payload_json")
+            .and_then(|p| serde_json::from_slice(&p.data).ok())
+            .unwrap_or(Value::Null);
+        (
+            json,
+            parts
+                .into_iter()
+                .filter(|p| p.name.starts_with("files["))
+                .collect(),
+        )
+    } else if req.body.is_empty() {
+        (Value::Null, Vec::new())
+    } else {
+        (
+            serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+            Vec::new(),
+        )
+    }
+}
+
+/// `GET /attachments/{id}/{filename}`: the stored bytes with their content type.
+fn serve_attachment(inner: &Inner, rest: &str) -> Response {
+    let file = rest.split('/').next().and_then(|i| i.parse::<u64>().ok());
+    let found = file.and_then(|i| {
+        inner.with(|s| {
+            let data = s.files.get(&i).cloned()?;
+            let ctype = s
+                .messages
+                .values()
+                .flat_map(|m| &m.attachments)
+                .find(|a| a.id == i)
+                .map_or_else(
+                    || "application/octet-stream".to_owned(),
+                    |a| a.content_type.clone(),
+                );
+            Some((data, ctype))
+        })
+    });
+    match found {
+        Some((body, content_type)) => Response {
+            status: 200,
+            headers: Vec::new(),
+            content_type,
+            body,
+        },
+        None => ApiError::new(404, 0, "404: Not Found").into_response(),
+    }
+}
+
+pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
+    let base = inner.base_url();
+    if let Some(rest) = req.path.strip_prefix("/attachments/") {
+        return serve_attachment(&inner, rest);
+    }
+    let path = req
+        .path
+        .strip_prefix("/api/v10")
+        .or_else(|| req.path.strip_prefix("/api"))
+        .unwrap_or(&req.path);
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (route, major) = route_of(&segs);
+    let (body, files) = parse_body(&req);
+    let file_names: Vec<String> = files
+        .iter()
+        .map(|f| f.filename.clone().unwrap_or_default())
+        .collect();
+    let (delay, failure, limited) = inner.with(|s| {
+        let now = tokio::time::Instant::now();
+        let delay = s.faults.delay(&req.method, &route);
+        let failure = s.faults.take_failure(&req.method, &route);
+        let limited = if failure.is_some() {
+            Ok(Vec::new())
+        } else {
+            s.faults.rate_limit(&req.method, &route, &major, now)
+        };
+        (delay, failure, limited)
+    });
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let response = if let Some(status) = failure {
+        ApiError::new(status, 0, "Emulated server error").into_response()
+    } else {
+        match limited {
+            Err(r) => r,
+            Ok(headers) => {
+                let ctx = Ctx {
+                    base: base.clone(),
+                    body: body.clone(),
+                    files,
+                    query: &req.query,
+                };
+                let authorised = req
+                    .headers
+                    .get("authorization")
+                    .is_some_and(|a| a.starts_with("Bot "))
+                    || segs
+                        .first()
+                        .is_some_and(|s| *s == "webhooks" || *s == "interactions");
+                let reply = if authorised {
+                    inner.with(|s| route_request(s, &req.method, &segs, &ctx, &inner.ws_url()))
+                } else {
+                    Err(ApiError::new(401, 0, "401: Unauthorized"))
+                };
+                let mut r = match reply {
+                    Ok((status, Value::Null)) => Response::empty(status),
+                    Ok((status, v)) => Response::json(status, &v),
+                    Err(e) => e.into_response(),
+                };
+                r.headers.extend(headers);
+                r
+            }
+        }
+    };
+    let resp_json = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    inner.with(|s| {
+        let at_ms = s.now_ms();
+        s.record(LogEntry::Rest {
+            at_ms,
+            method: req.method.clone(),
+            route,
+            path: req.path.clone(),
+            request: body,
+            files: file_names,
+            status: response.status,
+            response: resp_json,
+        });
+    });
+    response
+}
+
+fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: &str) -> Reply {
+    match (method, segs) {
+        ("GET", ["gateway"]) => Ok((200, json!({"url": ws_url}))),
+        ("GET", ["gateway", "bot"]) => Ok((
+            200,
+            json!({"url": ws_url, "shards": 1,
+                   "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}}),
+        )),
+        ("GET", ["users", "@me"]) => Ok((200, payload::user(s, s.bot_id))),
+        ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => {
+            Ok((200, payload::application(s)))
+        }
+        ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            super::limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
+            Ok(put_commands(s, ctx, segs.len() == 3))
+        }
+        ("GET", ["applications", _, "commands"]) => {
+            Ok((200, Value::Array(s.global_commands.clone())))
+        }
+        ("GET", ["applications", _, "guilds", _, "commands"]) => {
+            Ok((200, Value::Array(s.commands.clone())))
+        }
+        ("GET", ["guilds", _]) => Ok((200, payload::guild(s, false))),
+        ("GET", ["guilds", _, "channels"]) => Ok((
+            200,
+            Value::Array(
+                s.guild_channels()
+                    .into_iter()
+                    .map(|c| payload::channel(s, c))
+                    .collect(),
+            ),
+        )),
+        ("POST", ["guilds", _, "channels"]) => create_channel(s, ctx),
+        ("GET", ["guilds", _, "roles"]) => Ok((
+            200,
+            Value::Array(s.roles.values().map(payload::role).collect()),
+        )),
+        ("GET", ["guilds", _, "members", u]) => {
+            let u = id(u)?;
+            if s.members.contains_key(&u) {
+                Ok((200, payload::member(s, u)))
+            } else {
+                Err(ApiError::new(404, 10007, "Unknown Member"))
+            }
+        }
+        ("PUT" | "DELETE", ["guilds", _, "members", u, "roles", r]) => {
+            member_role(s, method == "PUT", id(u)?, id(r)?)
+        }
+        ("GET", ["channels", c]) => {
+            let c = s
+                .channels
+                .get(&id(c)?)
+                .ok_or_else(ApiError::unknown_channel)?;
+            Ok((200, payload::channel(s, c)))
+        }
+        ("PATCH", ["channels", c]) => edit_channel(s, id(c)?, &ctx.body),
+        ("DELETE", ["channels", c]) => {
+            let c = id(c)?;
+            require(s, c, perms::MANAGE_CHANNELS)?;
+            let v = delete_channel(s, c).ok_or_else(ApiError::unknown_channel)?;
+            Ok((200, v))
+        }
+        ("PUT" | "DELETE", ["channels", c, "permissions", o]) => {
+            set_overwrite(s, id(c)?, id(o)?, method == "PUT", &ctx.body)
+        }
+        (_, ["channels", ..]) => messages::route(s, method, segs, ctx),
+        (_, ["interactions" | "webhooks", ..]) => interactions::route(s, method, segs, ctx),
+        _ => Err(ApiError::new(404, 0, "404: Not Found")),
+    }
+}
+
+/// 50001 when the bot cannot see the channel, 50013 when it lacks one of `bits` there.
+pub(crate) fn require(s: &State, channel: u64, bits: u64) -> Result<(), ApiError> {
+    if !s.channels.contains_key(&channel) {
+        return Err(ApiError::unknown_channel());
+    }
+    let have = s.permissions_in(s.bot_id, channel);
+    if have & perms::VIEW_CHANNEL == 0 {
+        Err(ApiError::new(403, 50001, "Missing Access"))
+    } else if have & bits == bits {
+        Ok(())
+    } else {
+        Err(ApiError::missing_permissions())
+    }
+}
+
+fn open_dm(s: &mut State, ctx: &Ctx) -> Reply {
+    let user = ctx.body["recipient_id"]
+        .as_str()
+        .and_then(|u| u.parse::<u64>().ok())
+        .or_else(|| ctx.body["recipient_id"].as_u64());
+    let user = user
+        .filter(|u| s.users.contains_key(u))
+        .ok_or_else(|| ApiError::new(400, 50033, "Invalid Recipient(s)"))?;
+    let ch = s.dm_channel(user);
+    Ok((200, payload::channel(s, &s.channels[&ch])))
+}
+
+/// Bulk overwrite of the guild (or `global`) commands; ids are kept for unchanged names.
+fn put_commands(s: &mut State, ctx: &Ctx, global: bool) -> (u16, Value) {
+    let list = ctx.body.as_array().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    let before = if global {
+        s.global_commands.clone()
+    } else {
+        s.commands.clone()
+    };
+    for mut c in list {
+        let existing = before
+            .iter()
+            .find(|e| e["name"] == c["name"])
+            .and_then(|e| e["id"].as_str().map(str::to_owned));
+        let cid = existing.unwrap_or_else(|| s.id().to_string());
+        c["id"] = json!(cid);
+        c["application_id"] = json!(s.bot_id.to_string());
+        c["version"] = json!(s.id().to_string());
+        if c.get("type").is_none() {
+            c["type"] = json!(1);
+        }
+        if c.get("description").is_none() {
+            c["description"] = json!("");
+        }
+        out.push(c);
+    }
+    if global {
+        s.global_commands.clone_from(&out);
+    } else {
+        s.commands.clone_from(&out);
+    }
+    (200, Value::Array(out))
+}
+
+fn member_role(s: &mut State, add: bool, user: u64, role: u64) -> Reply {
+    if s.base_permissions(s.bot_id) & perms::MANAGE_ROLES == 0 {
+        return Err(ApiError::missing_permissions());
+    }
+    if !s.roles.contains_key(&role) {
+        return Err(ApiError::new(404, 10011, "Unknown Role"));
+    }
+    let roles = s
+        .members
+        .get_mut(&user)
+        .ok_or_else(|| ApiError::new(404, 10007, "Unknown Member"))?;
+    roles.retain(|r| *r != role);
+    if add {
+        roles.push(role);
+    }
+    let mut v = payload::member(s, user);
+    v["guild_id"] = json!(s.guild_id.to_string());
+    s.dispatch("GUILD_MEMBER_UPDATE", &v, intents::GUILD_MEMBERS);
+    Ok((204, Value::Null))
+}
