@@ -302,3 +302,64 @@ fn the_ledger_refuses_update_and_delete() {
         .unwrap();
     assert_eq!(n, 500);
 }
+
+/// A real payment (user, order, payment rows), as the approval has.
+fn payment(conn: &Connection) -> PaymentId {
+    use vpn_ticket_bot::domain::status::OrderKind;
+    use vpn_ticket_bot::domain::{ChannelId, GuildId, UserId};
+    use vpn_ticket_bot::store::{orders, payments, users};
+    let user = UserId(1_100_000_000_000_000_001);
+    users::ensure(conn, user, 1_000).unwrap();
+    let ticket = Some((GuildId(7), ChannelId(8)));
+    let order = orders::insert(conn, user, OrderKind::New, &common::plan(), ticket, 1_000).unwrap();
+    let receipt = payments::Receipt {
+        sha256: "a".repeat(64),
+        phash: "ffee00112233aabb".into(),
+        path: None,
+        content_type: "image/png".into(),
+        size: 1,
+    };
+    let new = payments::NewPayment {
+        order_id: order,
+        user_id: user,
+        method: "bank".into(),
+        amount_minor: 500,
+        currency: "USD".into(),
+        receipt,
+        near_duplicate: None,
+    };
+    payments::insert(conn, &new, 2_000).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn record_sale_commits_or_rolls_back_with_the_callers_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let tz = berlin();
+    let at = ms("2026-11-21T10:00:00Z");
+    let pid = store.call(|c| Ok(payment(c))).await.unwrap();
+    let tz2 = tz.clone();
+    store
+        .transaction(move |tx| revenue::record_sale(tx, pid, 500, "USD", at, &tz2))
+        .await
+        .unwrap();
+    // A second approval of the same payment fails inside its transaction: nothing changes.
+    let tz2 = tz.clone();
+    let again = store
+        .transaction(move |tx| {
+            revenue::record_refund(tx, Some(pid), 100, "USD", at, &tz2, "in the same tx")?;
+            revenue::record_sale(tx, pid, 500, "USD", at, &tz2)
+        })
+        .await;
+    assert!(again.is_err(), "one sale per payment");
+    let totals = store
+        .call(move |c| revenue::totals_at(c, &tz, at))
+        .await
+        .unwrap();
+    assert_eq!(
+        totals.today,
+        [total("USD", 500, 1)],
+        "the refund was rolled back too"
+    );
+    assert_eq!(totals.this_year, [total("USD", 500, 1)]);
+}
