@@ -657,6 +657,12 @@ impl Config {
         Ok(())
     }
 
+    /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).
+    #[must_use]
+    pub fn shop_time_zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.shop.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
     /// Looks a plan up by id.
     #[must_use]
     pub fn plan(&self, id: &str) -> Option<&Plan> {

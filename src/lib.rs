@@ -12,7 +12,10 @@
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
 //! - [`panel`]: the 3x-ui panel: the `PanelApi` trait, the HTTP client for both API
 //!   generations, types, share links and QR codes.
-//! - [`service`]: the core services (panel health monitor and circuit breaker...).
+//! - [`service`]: the core services (panel health monitor and circuit breaker, outbox
+//!   worker, revenue totals, housekeeping...).
+//! - [`tasks`]: background jobs: the `Job` shape (name, period, one pass), the runner that
+//!   logs errors and stops on shutdown, and the `Jobs` set started once from `main`.
 //! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel and Discord).
 //!
 //! # The one rule
@@ -31,5 +34,6 @@ pub mod panel;
 pub mod service;
 pub mod sim;
 pub mod store;
+pub mod tasks;
 
 pub use error::{Error, Result};

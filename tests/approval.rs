@@ -15,6 +15,7 @@ use vpn_ticket_bot::domain::{PaymentId, UserId};
 use vpn_ticket_bot::error::{TokenRefusal, UserError};
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
 use vpn_ticket_bot::sim::panel::{Fault, Profile};
+use vpn_ticket_bot::store;
 
 /// Asserts one approval, one client, one sale, one link delivery for `payment` of `user`.
 fn assert_exactly_once(shop: &Shop, user: u64, payment: PaymentId) {
@@ -51,6 +52,16 @@ async fn fifty_concurrent_confirms_of_one_token_approve_once() {
     }
     assert_eq!(approved, 1);
     assert_exactly_once(&shop, 1001, payment);
+    let year = store::revenue::cache_rows(&shop.store.conn().unwrap(), "year").unwrap();
+    assert_eq!(
+        year.len(),
+        1,
+        "the approval updated the revenue cache: {year:?}"
+    );
+    assert_eq!(
+        (year[0].total_minor, year[0].sales),
+        (shop.payment(payment).amount_minor, 1)
+    );
     assert_eq!(shop.order(order).status, OrderStatus::Completed);
     let user = shop.user(1001);
     assert_eq!(user.status, SubscriptionStatus::Active);

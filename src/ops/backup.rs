@@ -200,6 +200,19 @@ pub fn apply_retention(
     Ok(removed)
 }
 
+/// The time stamp of the newest `bot-<UTC>.db` in `dir`; `None` when there is none (or the
+/// folder does not exist yet).
+#[must_use]
+pub fn newest_backup(dir: &Path) -> Option<jiff::Timestamp> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            backup_time(entry.file_name().to_str()?)
+        })
+        .max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

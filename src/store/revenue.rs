@@ -195,14 +195,100 @@ pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
         "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
          WHERE period = ?1 ORDER BY period_key DESC, currency",
         [period],
+        cache_row,
+    )
+}
+
+/// Calls `f(at, currency, amount_minor, is_sale)` for every ledger row in insertion (rowid)
+/// order — a plain table scan, no sort; rows are appended as they happen, so this is nearly time
+/// order, but callers must not rely on it — without allocating per row. Returns the number of
+/// rows.
+///
+/// # Errors
+/// SQLite errors.
+pub fn for_each_entry(conn: &Connection, mut f: impl FnMut(i64, &str, i64, bool)) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, currency, amount_minor, kind = 'sale' FROM revenue_ledger ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let currency = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        f(r.get(0)?, currency, r.get(2)?, r.get(3)?);
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// A ledger sum over one UTC time bucket and currency (see [`bucket_sums`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketSum {
+    /// Bucket start, Unix ms (a multiple of the bucket width).
+    pub start: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Sum in minor units (refunds subtracted).
+    pub total_minor: i64,
+    /// Number of sale rows.
+    pub sales: i64,
+}
+
+/// Ledger sums grouped by `width_ms`-wide UTC buckets (`at - at % width`) and currency, in
+/// bucket order. Rows with a negative `at` are grouped toward zero (none exist in practice).
+///
+/// # Errors
+/// SQLite errors.
+pub fn bucket_sums(conn: &Connection, width_ms: i64) -> Result<Vec<BucketSum>> {
+    super::query_all(
+        conn,
+        "SELECT at / ?1 AS bucket, currency, sum(amount_minor), sum(kind = 'sale')
+         FROM revenue_ledger GROUP BY bucket, currency ORDER BY bucket, currency",
+        [width_ms],
         |r| {
-            Ok(CacheRow {
-                period: r.get(0)?,
-                period_key: r.get(1)?,
-                currency: r.get(2)?,
-                total_minor: r.get(3)?,
-                sales: r.get(4)?,
+            Ok(BucketSum {
+                start: r.get::<_, i64>(0)? * width_ms,
+                currency: r.get(1)?,
+                total_minor: r.get(2)?,
+                sales: r.get(3)?,
             })
         },
     )
+}
+
+/// Cached totals of one period (`day`, `2026-11-21`...), by currency.
+///
+/// # Errors
+/// SQLite errors.
+pub fn cache_for(conn: &Connection, period: &str, period_key: &str) -> Result<Vec<CacheRow>> {
+    cache_between(conn, period, period_key, period_key)
+}
+
+/// Cached totals of one period kind with `from_key <= period_key <= to_key` (keys sort
+/// chronologically), oldest first, then by currency.
+///
+/// # Errors
+/// SQLite errors.
+pub fn cache_between(
+    conn: &Connection,
+    period: &str,
+    from_key: &str,
+    to_key: &str,
+) -> Result<Vec<CacheRow>> {
+    super::query_all(
+        conn,
+        "SELECT period, period_key, currency, total_minor, sales FROM revenue_cache
+         WHERE period = ?1 AND period_key BETWEEN ?2 AND ?3 ORDER BY period_key, currency",
+        params![period, from_key, to_key],
+        cache_row,
+    )
+}
+
+fn cache_row(r: &Row<'_>) -> rusqlite::Result<CacheRow> {
+    Ok(CacheRow {
+        period: r.get(0)?,
+        period_key: r.get(1)?,
+        currency: r.get(2)?,
+        total_minor: r.get(3)?,
+        sales: r.get(4)?,
+    })
 }

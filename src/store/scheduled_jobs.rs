@@ -1,7 +1,7 @@
 //! `scheduled_jobs`: delays that must survive a restart (delete a ticket channel at time T...).
 //! A dedupe key makes scheduling the same job twice a no-op.
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::status::JobStatus;
 use crate::error::Result;
@@ -68,6 +68,21 @@ pub fn schedule(
         )?
         .execute(params![dedupe_key, kind, payload.to_string(), run_at, now])?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// The job with this dedupe key, in any state.
+///
+/// # Errors
+/// SQLite errors.
+pub fn find_by_key(conn: &Connection, dedupe_key: &str) -> Result<Option<ScheduledJob>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, dedupe_key, kind, payload, run_at, status, attempts, last_error,
+                created_at, finished_at
+             FROM scheduled_jobs WHERE dedupe_key = ?1",
+        )?
+        .query_row([dedupe_key], from_row)
+        .optional()?)
 }
 
 /// Pending jobs due at `now`, earliest first, at most `limit`.

@@ -84,6 +84,7 @@ impl ApprovalService {
         let hours = i64::from(self.deps.config.orders.delete_ticket_after_hours);
         let delete_at = now + hours * 3_600_000;
         let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
+        let tz = self.deps.config.shop_time_zone();
         let delivery = Delivery::DeliverLink {
             user_id: o.user_id,
             order_id: o.id,
@@ -99,7 +100,7 @@ impl ApprovalService {
             .deps
             .store
             .transaction(move |tx| {
-                record(tx, &p, &o, &id, terms, now)?;
+                record(tx, &p, &o, &id, terms, &tz, now)?;
                 queue_approved(tx, &p, &o, &delivery, delete_at, now)?;
                 save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)
             })
@@ -262,13 +263,14 @@ fn queue_approved(
     Ok(())
 }
 
-/// Payment approved, order completed, subscription, ledger sale, audit.
+/// Payment approved, order completed, subscription, ledger sale (and the revenue cache), audit.
 fn record(
     tx: &rusqlite::Connection,
     p: &Payment,
     o: &Order,
     id: &ClientIdentity,
     terms: Terms,
+    tz: &jiff::tz::TimeZone,
     now: i64,
 ) -> Result<()> {
     let moves = (PaymentStatus::Approving, PaymentStatus::Approved);
@@ -288,7 +290,7 @@ fn record(
         status: SubscriptionStatus::Active,
     };
     store::users::set_subscription(tx, o.user_id, &sub, now)?;
-    store::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now)?;
+    crate::service::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now, tz)?;
     let payload = serde_json::json!({
         "order": o.id, "email": id.email, "expiry_ms": terms.expiry_ms,
         "reviewer": p.reviewer_id, "renewal": terms.extend,

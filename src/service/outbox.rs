@@ -1,0 +1,237 @@
+//! The outbox worker: delivers queued outbox items (DMs, review-card updates...) at least once.
+//!
+//! Services write outbox rows (`store::outbox::enqueue`) in the same transaction as the state
+//! change that causes them, so a delivery is never lost: its only state is the SQLite row, and a
+//! restarted worker picks up whatever is still `pending`. [`OutboxJob::deliver_due`] takes the
+//! due items (oldest first, at most [`OutboxJob::batch`]), hands each to the [`Deliverer`] (the
+//! Discord layer implements it) and then:
+//! - success → `mark_delivered` (a guarded update: a delivered item is never due again, so an
+//!   idempotency key is delivered at most once after a success);
+//! - [`DeliveryError::Retry`] (or no answer within [`OutboxJob::timeout`]) → `record_failure`
+//!   with the next attempt at `now + backoff.delay(attempts)` ([`DEFAULT_BACKOFF`]: 5 s, 10 s,
+//!   20 s... capped at 1 h), or `failed` once `max_attempts` (10) attempts have failed;
+//! - [`DeliveryError::Permanent`] → `failed` at once (unknown channel, DMs closed for good...).
+//!
+//! At least once, not exactly once: a crash between a successful send and `mark_delivered`
+//! delivers that item again after the restart, so deliverers should make repeats harmless where
+//! they can (edit rather than post, Discord's message `nonce` with `enforce_nonce`, keyed by
+//! [`OutboxItem::idempotency_key`]). One worker per database: the data-directory lock keeps a
+//! second bot away. [`OutboxWaker::wake`] after committing an enqueue runs a pass right away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::outbox::{self, OutboxItem};
+use crate::tasks::{Backoff, Job};
+
+/// Outbox retries: 5 s after the first failure, doubling, capped at 1 h; `failed` after 10
+/// attempts (about 2 h 20 min after the first).
+pub const DEFAULT_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(5),
+    cap: Duration::from_secs(3600),
+    max_attempts: 10,
+};
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth trying again later (network error, rate limit, Discord 5xx...).
+    #[error("retryable: {0}")]
+    Retry(String),
+    /// Will never succeed (unknown channel, malformed payload...): the item becomes `failed`.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// Delivers one outbox item. Implemented by the Discord layer (by [`OutboxItem::kind`]); tests
+/// use doubles.
+#[async_trait]
+pub trait Deliverer: Send + Sync + 'static {
+    /// Delivers `item` once.
+    ///
+    /// # Errors
+    /// [`DeliveryError::Retry`] to be called again later, [`DeliveryError::Permanent`] to give up.
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError>;
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxPass {
+    /// Items delivered and marked.
+    pub delivered: usize,
+    /// Items that failed and will be tried again.
+    pub retried: usize,
+    /// Items given up (`failed`).
+    pub failed: usize,
+}
+
+/// Wakes the outbox worker so a fresh enqueue is delivered without waiting for the period.
+/// Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxWaker(Arc<Notify>);
+
+impl OutboxWaker {
+    /// Asks for a pass now (or right after the current one). Call it after the enqueueing
+    /// transaction committed.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The outbox worker, run as a [`Job`] (`outbox`, every [`OutboxJob::period`]).
+pub struct OutboxJob {
+    store: Store,
+    deliverer: Arc<dyn Deliverer>,
+    clock: Clock,
+    backoff: Backoff,
+    period: Duration,
+    timeout: Duration,
+    batch: u32,
+    waker: OutboxWaker,
+}
+
+impl OutboxJob {
+    /// A worker with [`DEFAULT_BACKOFF`], a 10 s period, a 30 s delivery timeout and batches
+    /// of 50.
+    pub fn new(store: Store, deliverer: Arc<dyn Deliverer>, clock: Clock) -> Self {
+        Self {
+            store,
+            deliverer,
+            clock,
+            backoff: DEFAULT_BACKOFF,
+            period: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            batch: 50,
+            waker: OutboxWaker::default(),
+        }
+    }
+
+    /// Replaces the retry policy.
+    #[must_use]
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Replaces the polling period (retries become due between wake-ups).
+    #[must_use]
+    pub fn with_period(mut self, period: Duration) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// The retry policy.
+    pub fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    /// How long one delivery may take before it counts as a retryable failure.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Items taken per pass; a full batch wakes the worker for another pass at once.
+    pub fn batch(&self) -> u32 {
+        self.batch
+    }
+
+    /// The wake-up handle for services that enqueue.
+    pub fn waker(&self) -> OutboxWaker {
+        self.waker.clone()
+    }
+
+    /// One pass: delivers every item due now (up to a batch) and records the outcomes.
+    ///
+    /// # Errors
+    /// Store errors (the pass stops; items not yet marked stay `pending` and are retried).
+    pub async fn deliver_due(&self) -> Result<OutboxPass> {
+        let now = self.clock.now_ms();
+        let batch = self.batch;
+        let items = self
+            .store
+            .call(move |conn| outbox::due(conn, now, batch))
+            .await?;
+        let mut pass = OutboxPass::default();
+        for item in &items {
+            let outcome =
+                match tokio::time::timeout(self.timeout, self.deliverer.deliver(item)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(DeliveryError::Retry(format!(
+                        "no answer within {} s",
+                        self.timeout.as_secs()
+                    ))),
+                };
+            self.record(item, outcome, &mut pass).await?;
+        }
+        if items.len() >= usize::try_from(batch).unwrap_or(usize::MAX) {
+            self.waker.wake();
+        }
+        Ok(pass)
+    }
+
+    async fn record(
+        &self,
+        item: &OutboxItem,
+        outcome: Result<(), DeliveryError>,
+        pass: &mut OutboxPass,
+    ) -> Result<()> {
+        let id = item.id;
+        let now = self.clock.now_ms();
+        let (error, retry_at) = match outcome {
+            Ok(()) => {
+                self.store
+                    .call(move |conn| outbox::mark_delivered(conn, id, now))
+                    .await?;
+                pass.delivered += 1;
+                return Ok(());
+            }
+            Err(DeliveryError::Permanent(e)) => (e, None),
+            Err(DeliveryError::Retry(e)) => {
+                let failures = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
+                let retry_at = (failures < self.backoff.max_attempts)
+                    .then(|| now.saturating_add(self.backoff.delay_ms(failures)));
+                (e, retry_at)
+            }
+        };
+        if retry_at.is_some() {
+            pass.retried += 1;
+            tracing::info!(outbox = id, key = %item.idempotency_key, %error, "delivery will be retried");
+        } else {
+            pass.failed += 1;
+            tracing::warn!(outbox = id, key = %item.idempotency_key, %error, "delivery failed; giving up");
+        }
+        self.store
+            .call(move |conn| outbox::record_failure(conn, id, &error, retry_at))
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Job for OutboxJob {
+    fn name(&self) -> &'static str {
+        "outbox"
+    }
+
+    fn period(&self) -> Duration {
+        self.period
+    }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.waker.0))
+    }
+
+    async fn run_once(&self) -> Result<()> {
+        let pass = self.deliver_due().await?;
+        if pass != OutboxPass::default() {
+            tracing::debug!(?pass, "outbox pass");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,201 @@
+//! The scheduled-jobs runner: runs `scheduled_jobs` rows when their time comes.
+//!
+//! Delays that must survive a restart (delete a ticket channel 24 h after completion, close an
+//! abandoned ticket...) are rows with a `run_at`, never sleeping tasks. [`ScheduledJobsRunner`]
+//! polls the due rows every [`ScheduledJobsRunner::period`] (30 s by default; a job therefore
+//! runs between `run_at` and `run_at` + period, never before) and hands each to the
+//! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`).
+//! - success → `finish(done)`;
+//! - [`HandlerError::Retry`] (or no answer within 60 s, or no handler for the kind) →
+//!   `record_failure` and `run_at = now + backoff.delay(attempts)` ([`SCHEDULED_BACKOFF`]:
+//!   30 s doubling up to 1 h). The table has no `failed` state, so a retryable job is retried
+//!   forever at the capped rate and each failure is logged;
+//! - [`HandlerError::GiveUp`] → the error is recorded and the job `cancelled`.
+//!
+//! At least once: a crash after the handler succeeded and before `finish` runs it again, so
+//! handlers treat "already done" (channel already deleted) as success.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::Clock;
+use crate::domain::status::JobStatus;
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::scheduled_jobs::{self, ScheduledJob};
+use crate::tasks::{Backoff, Job};
+
+/// Retry delays of failed scheduled jobs: 30 s, doubling, capped at 1 h (`max_attempts` unused:
+/// scheduled jobs are retried until they succeed or give up).
+pub const SCHEDULED_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(30),
+    cap: Duration::from_secs(3600),
+    max_attempts: u32::MAX,
+};
+
+/// Why a scheduled job did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// Try again later (network error, Discord 5xx...).
+    #[error("retryable: {0}")]
+    Retry(String),
+    /// Never going to work: the job is cancelled with this error recorded.
+    #[error("giving up: {0}")]
+    GiveUp(String),
+}
+
+/// Runs the scheduled jobs of one kind. Implemented by the Discord layer (`delete_channel`...).
+#[async_trait]
+pub trait ScheduledHandler: Send + Sync + 'static {
+    /// Does `job` (its `payload` says what). Must be idempotent: it may run again after a crash.
+    ///
+    /// # Errors
+    /// [`HandlerError::Retry`] to run it again after a backoff, [`HandlerError::GiveUp`] to
+    /// cancel it.
+    async fn run(&self, job: &ScheduledJob) -> Result<(), HandlerError>;
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScheduledPass {
+    /// Jobs finished (`done`).
+    pub done: usize,
+    /// Jobs that failed and were moved later.
+    pub retried: usize,
+    /// Jobs given up (`cancelled`).
+    pub given_up: usize,
+}
+
+/// The runner, as a [`Job`] named `scheduled_jobs`.
+pub struct ScheduledJobsRunner {
+    store: Store,
+    clock: Clock,
+    handlers: HashMap<String, Arc<dyn ScheduledHandler>>,
+    backoff: Backoff,
+    period: Duration,
+    timeout: Duration,
+}
+
+impl ScheduledJobsRunner {
+    /// A runner with no handlers, [`SCHEDULED_BACKOFF`], a 30 s period and a 60 s timeout.
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self {
+            store,
+            clock,
+            handlers: HashMap::new(),
+            backoff: SCHEDULED_BACKOFF,
+            period: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Registers `handler` for jobs of `kind` (replacing an earlier one).
+    #[must_use]
+    pub fn handle(mut self, kind: &str, handler: Arc<dyn ScheduledHandler>) -> Self {
+        self.handlers.insert(kind.to_owned(), handler);
+        self
+    }
+
+    /// Replaces the retry delays.
+    #[must_use]
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Replaces the polling period.
+    #[must_use]
+    pub fn with_period(mut self, period: Duration) -> Self {
+        self.period = period;
+        self
+    }
+
+    /// Runs every job due now (up to 100) once.
+    ///
+    /// # Errors
+    /// Store errors (jobs not yet recorded stay pending and run again).
+    pub async fn run_due(&self) -> Result<ScheduledPass> {
+        let now = self.clock.now_ms();
+        let jobs = self
+            .store
+            .call(move |conn| scheduled_jobs::due(conn, now, 100))
+            .await?;
+        let mut pass = ScheduledPass::default();
+        for job in &jobs {
+            let outcome = self.run_job(job).await;
+            self.record(job, outcome, &mut pass).await?;
+        }
+        Ok(pass)
+    }
+
+    async fn run_job(&self, job: &ScheduledJob) -> Result<(), HandlerError> {
+        let Some(handler) = self.handlers.get(&job.kind) else {
+            return Err(HandlerError::Retry(format!(
+                "no handler for kind {:?}",
+                job.kind
+            )));
+        };
+        match tokio::time::timeout(self.timeout, handler.run(job)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(HandlerError::Retry(format!(
+                "no answer within {} s",
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    async fn record(
+        &self,
+        job: &ScheduledJob,
+        outcome: Result<(), HandlerError>,
+        pass: &mut ScheduledPass,
+    ) -> Result<()> {
+        let (id, now) = (job.id, self.clock.now_ms());
+        match outcome {
+            Ok(()) => {
+                pass.done += 1;
+                self.store
+                    .call(move |c| scheduled_jobs::finish(c, id, JobStatus::Done, now))
+                    .await?;
+            }
+            Err(HandlerError::Retry(error)) => {
+                pass.retried += 1;
+                let failures = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
+                let retry_at = now.saturating_add(self.backoff.delay_ms(failures));
+                tracing::warn!(job = id, key = %job.dedupe_key, %error, retry_at, "scheduled job failed; will retry");
+                self.store
+                    .call(move |c| scheduled_jobs::record_failure(c, id, &error, retry_at))
+                    .await?;
+            }
+            Err(HandlerError::GiveUp(error)) => {
+                pass.given_up += 1;
+                tracing::warn!(job = id, key = %job.dedupe_key, %error, "scheduled job given up");
+                self.store
+                    .transaction(move |tx| {
+                        scheduled_jobs::record_failure(tx, id, &error, now)?;
+                        scheduled_jobs::finish(tx, id, JobStatus::Cancelled, now)
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Job for ScheduledJobsRunner {
+    fn name(&self) -> &'static str {
+        "scheduled_jobs"
+    }
+
+    fn period(&self) -> Duration {
+        self.period
+    }
+
+    async fn run_once(&self) -> Result<()> {
+        self.run_due().await.map(drop)
+    }
+}
