@@ -1,12 +1,14 @@
 //! vpn-ticket-bot: a Discord bot that runs a VPN shop on a 3x-ui panel.
 //!
 //! # Layout
+//! - [`app`]: every core service built once (`Arc<App>`) and the background jobs list.
 //! - [`cli`]: the command line (`run`, `demo`, `migrate`, `backup`, `restore`, `check`).
 //! - [`clock`]: Unix-millisecond time that follows tokio's clock (paused in tests).
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
-//! - [`discord`]: the Discord layer (typed custom_ids; commands and events to come).
+//! - [`discord`]: the Discord layer: poise commands, the global event handler (typed
+//!   custom_ids), outbox delivery, and `start`/`serve` used by `run` and the tests.
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
 //! - [`store`]: the SQLite pool, migrations and all SQL.
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
@@ -22,6 +24,7 @@
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
 //! `store` runs SQL and only `panel` speaks HTTP to the panel.
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -76,7 +76,8 @@ fn dispatch(command: Command, config: &Config) -> Result<(), Error> {
             Ok(())
         }
         Command::Check => check(config),
-        Command::Run | Command::Demo { .. } => Err(Error::Command(format!(
+        Command::Run => run(config),
+        Command::Demo { .. } => Err(Error::Command(format!(
             "`{}` is not available in this build yet: it arrives with the order core and the Discord \
              layer (migrate, backup, restore and check are complete)",
             command_name(&command)
@@ -93,6 +94,16 @@ fn command_name(c: &Command) -> &'static str {
         Command::Restore { .. } => "restore",
         Command::Check => "check",
     }
+}
+
+/// Holds the data-directory lock and serves Discord until SIGTERM/SIGINT.
+fn run(config: &Config) -> Result<(), Error> {
+    let _lock = ops::lock::DataDirLock::acquire(&config.storage.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime for", "run"))?;
+    runtime.block_on(vpn_ticket_bot::discord::serve(config.clone()))
 }
 
 /// Validates the config (done by loading it), logs in to the panel, prints the summary. Fails

@@ -1,4 +1,211 @@
 //! The Discord layer: the only module that may import serenity and poise. Handlers stay short:
 //! parse (typed custom_ids, options) → call a service → render.
+//!
+//! [`start`] is the one way to bring the bot up, used by `run` and by the tests against the
+//! Discord emulator: it builds the poise framework (commands registered in the shop's guild),
+//! starts the background jobs once (never on `Ready`, which fires on every reconnect), then
+//! connects. Component clicks, modal submits, receipt uploads and channel deletions are handled
+//! in the global event handler ([`events`]), so buttons keep working after a restart.
 
+pub mod commands;
 pub mod custom_id;
+mod deliver;
+mod events;
+mod render;
+mod review;
+mod run;
+mod tickets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, DiscordPorts};
+use crate::tasks::Jobs;
+
+pub use deliver::DiscordDeliverer;
+pub use run::serve;
+
+/// The poise user data: the application, nothing else.
+pub struct Data {
+    /// Every service.
+    pub app: Arc<App>,
+}
+
+/// What a handler can fail with: a core error (maybe safe to show) or a Discord call.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// From a service.
+    #[error(transparent)]
+    Core(#[from] crate::Error),
+    /// From serenity (REST or gateway).
+    #[error("discord: {0}")]
+    Discord(Box<serenity::Error>),
+}
+
+impl From<serenity::Error> for Failure {
+    fn from(e: serenity::Error) -> Self {
+        Self::Discord(Box::new(e))
+    }
+}
+
+impl From<crate::error::UserError> for Failure {
+    fn from(e: crate::error::UserError) -> Self {
+        Self::Core(e.into())
+    }
+}
+
+impl Failure {
+    /// The text for the user: the refusal for a user error, `None` for anything internal.
+    #[must_use]
+    pub fn user_message(&self) -> Option<String> {
+        match self {
+            Self::Core(e) => e.user_message(),
+            Self::Discord(_) => None,
+        }
+    }
+
+    /// The user-safe text, or the generic one (the caller logs the internal error).
+    #[must_use]
+    pub fn shown(&self) -> String {
+        self.user_message().unwrap_or_else(|| GENERIC.to_owned())
+    }
+}
+
+/// What users see when something internal failed (the details are in the log).
+pub const GENERIC: &str = "Something went wrong on our side. Please try again in a minute; if it \
+                           keeps happening, contact support.";
+
+/// The poise context of this bot.
+pub type Ctx<'a> = poise::Context<'a, Data, Failure>;
+
+/// A running bot: the client task and the jobs.
+pub struct Running {
+    /// The REST client the bot uses.
+    pub http: Arc<serenity::Http>,
+    shards: Arc<serenity::ShardManager>,
+    client: JoinHandle<()>,
+    jobs: Jobs,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// Graceful stop: jobs first (each may finish its pass, up to `timeout` in total), then the
+    /// shards. Returns the names of the jobs that had to be aborted.
+    pub async fn stop(self, timeout: Duration) -> Vec<&'static str> {
+        let aborted = self.jobs.shutdown(timeout).await;
+        self.shards.shutdown_all().await;
+        if tokio::time::timeout(timeout, self.client).await.is_err() {
+            tracing::warn!("the Discord client did not stop in time");
+        }
+        aborted
+    }
+}
+
+/// Builds the framework and the client on `http`, starts the jobs once, then connects (in a
+/// task). Commands are registered in `discord.guild_id` when the bot is ready.
+///
+/// # Errors
+/// When the client cannot be built.
+pub async fn start(
+    app: Arc<App>,
+    http: serenity::Http,
+    shutdown: &CancellationToken,
+) -> Result<Running, Failure> {
+    let guild = serenity::GuildId::new(app.config.discord.guild_id.max(1));
+    let data_app = app.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(on_error(error)),
+            pre_command: |ctx| {
+                Box::pin(async move {
+                    tracing::info!(
+                        user = %ctx.author().id,
+                        guild = ?ctx.guild_id().map(serenity::GuildId::get),
+                        command = %ctx.command().qualified_name,
+                        "command"
+                    );
+                })
+            },
+            event_handler: |fw, event| {
+                Box::pin(events::handle(fw.serenity_context, event, fw.user_data))
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, fw| {
+            Box::pin(async move {
+                poise::builtins::register_in_guild(ctx, &fw.options().commands, guild).await?;
+                tracing::info!(guild = %guild, "commands registered");
+                Ok(Data { app: data_app })
+            })
+        })
+        .build();
+    let intents = serenity::GatewayIntents::non_privileged()
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+        | serenity::GatewayIntents::GUILD_MEMBERS;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await?;
+    let http = client.http.clone();
+    let deliverer = Arc::new(DiscordDeliverer::new(http.clone(), app.clone()));
+    let jobs = Jobs::start(
+        app.jobs(DiscordPorts {
+            deliverer: deliverer.clone(),
+            channel_deleter: deliverer.clone(),
+            message_deleter: deliverer,
+        }),
+        shutdown,
+    );
+    let shards = client.shard_manager.clone();
+    let task = tokio::spawn(async move {
+        if let Err(e) = client.start().await {
+            tracing::error!(error = %e, "the Discord client stopped");
+        }
+    });
+    Ok(Running {
+        http,
+        shards,
+        client: task,
+        jobs,
+    })
+}
+
+/// The one error handler: a user error becomes an ephemeral reply with its text; anything else
+/// is logged with the command and shown as [`GENERIC`].
+async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            if error.user_message().is_none() {
+                tracing::error!(
+                    command = %ctx.command().qualified_name,
+                    user = %ctx.author().id,
+                    error = %error,
+                    "command failed"
+                );
+            }
+            let reply = poise::CreateReply::default()
+                .content(error.shown())
+                .ephemeral(true);
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not tell the user about an error");
+            }
+        }
+        poise::FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(event = event.snake_case_name(), error = %error, "event handler failed");
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "error while handling an error");
+            }
+        }
+    }
+}

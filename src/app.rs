@@ -1,0 +1,219 @@
+//! The application: every core service built once from the config, the store, the panel and the
+//! clock, shared as `Arc<App>` by `run`, the tests and the demo. [`App::jobs`] lists the
+//! background jobs; the parts that talk to Discord (delivery, channel deletion, message deletion)
+//! are passed in as [`DiscordPorts`] so this module stays free of serenity.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Result;
+use crate::panel::PanelApi;
+use crate::service::admin_sessions::AdminSessions;
+use crate::service::approval::{ApprovalDeps, ApprovalService};
+use crate::service::health::CircuitBreaker;
+use crate::service::housekeeping::{BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob};
+use crate::service::orders::OrderService;
+use crate::service::outbox::{Deliverer, OutboxJob, OutboxWaker};
+use crate::service::rate_limit::RateLimits;
+use crate::service::receipts::ReceiptService;
+use crate::service::revenue::{RevenueRefreshJob, RevenueService};
+use crate::service::roles::Roles;
+use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
+use crate::store::Store;
+use crate::tasks::Job;
+
+/// The `scheduled_jobs.kind` of a ticket channel's deletion.
+pub const DELETE_CHANNEL: &str = "delete_channel";
+
+/// The shop's services, built once.
+pub struct App {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// Time (follows tokio's clock).
+    pub clock: Clock,
+    /// The panel's circuit breaker (driven by the health monitor).
+    pub breaker: CircuitBreaker,
+    /// The role table.
+    pub roles: Roles,
+    /// Orders and tickets.
+    pub orders: OrderService,
+    /// One-time admin confirmation tokens.
+    pub sessions: AdminSessions,
+    /// Approval, rejection and provisioning.
+    pub approval: Arc<ApprovalService>,
+    /// Revenue totals.
+    pub revenue: RevenueService,
+    /// The receipt image pipeline (validation, hashes, storage).
+    pub receipts: ReceiptService,
+    outbox_waker: std::sync::OnceLock<OutboxWaker>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+/// What the jobs need from the Discord layer.
+pub struct DiscordPorts {
+    /// Delivers outbox items.
+    pub deliverer: Arc<dyn Deliverer>,
+    /// Deletes ticket channels (`delete_channel` jobs).
+    pub channel_deleter: Arc<dyn ScheduledHandler>,
+    /// Deletes bot messages whose TTL passed.
+    pub message_deleter: Arc<dyn MessageDeleter>,
+}
+
+impl App {
+    /// Builds every service. `breaker` is the health monitor's.
+    #[must_use]
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        panel: Arc<dyn PanelApi>,
+        breaker: CircuitBreaker,
+        clock: Clock,
+    ) -> Self {
+        let roles = Roles::new(config.roles.clone());
+        let limits = Arc::new(RateLimits::new(&config.orders));
+        let orders = OrderService::new(
+            store.clone(),
+            config.clone(),
+            breaker.clone(),
+            limits,
+            clock,
+        );
+        let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
+        let approval = Arc::new(ApprovalService::new(ApprovalDeps {
+            store: store.clone(),
+            panel,
+            breaker: breaker.clone(),
+            roles: roles.clone(),
+            config: config.clone(),
+            clock,
+        }));
+        let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
+        let receipts = ReceiptService::new(
+            store.clone(),
+            config.receipts.clone(),
+            &config.storage,
+            clock,
+        );
+        Self {
+            config,
+            store,
+            clock,
+            breaker,
+            roles,
+            orders,
+            sessions,
+            approval,
+            revenue,
+            receipts,
+            outbox_waker: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Wakes the outbox worker (after a service queued deliveries); nothing before the jobs run.
+    pub fn wake_outbox(&self) {
+        if let Some(w) = self.outbox_waker.get() {
+            w.wake();
+        }
+    }
+
+    /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
+    /// purge, revenue refresh, approval reconcile, resume of approvals waiting for the panel,
+    /// abandoned orders, message TTL cleanup and (when configured) backups. Call once.
+    pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
+        let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
+        let _ = self.outbox_waker.set(outbox.waker());
+        let scheduled = ScheduledJobsRunner::new(self.store.clone(), self.clock)
+            .handle(DELETE_CHANNEL, ports.channel_deleter);
+        let mut jobs: Vec<Arc<dyn Job>> = vec![
+            Arc::new(outbox),
+            Arc::new(scheduled),
+            Arc::new(SessionPurgeJob::new(self.store.clone(), self.clock)),
+            Arc::new(RevenueRefreshJob(self.revenue.clone())),
+            Arc::new(CoreJob::new("reconcile", 300, self, Pass::Reconcile)),
+            Arc::new(CoreJob::new("resume_pending", 60, self, Pass::ResumePending)),
+            Arc::new(CoreJob::new("abandoned_orders", 600, self, Pass::Abandoned)),
+            Arc::new(MessageTtlJob::new(
+                self.store.clone(),
+                self.clock,
+                ports.message_deleter,
+            )),
+        ];
+        if let Some(backup) =
+            BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)
+        {
+            jobs.push(Arc::new(backup));
+        }
+        jobs
+    }
+}
+
+/// Which core pass a [`CoreJob`] runs.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    Reconcile,
+    ResumePending,
+    Abandoned,
+}
+
+/// A periodic pass of a core service that has no job of its own.
+struct CoreJob {
+    name: &'static str,
+    period: Duration,
+    pass: Pass,
+    approval: Arc<ApprovalService>,
+    orders: OrderService,
+}
+
+impl CoreJob {
+    fn new(name: &'static str, secs: u64, app: &App, pass: Pass) -> Self {
+        Self {
+            name,
+            period: Duration::from_secs(secs),
+            pass,
+            approval: app.approval.clone(),
+            orders: app.orders.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl Job for CoreJob {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn period(&self) -> Duration {
+        self.period
+    }
+
+    async fn run_once(&self) -> Result<()> {
+        match self.pass {
+            Pass::Reconcile => {
+                let report = self.approval.reconcile_once().await?;
+                tracing::debug!(?report, "reconcile pass");
+            }
+            Pass::ResumePending => {
+                let report = self.approval.resume_pending().await?;
+                tracing::debug!(?report, "resume pending pass");
+            }
+            Pass::Abandoned => {
+                let closed = self.orders.close_abandoned_once().await?;
+                if closed > 0 {
+                    tracing::info!(closed, "abandoned orders closed");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! Slash commands, one file per group. The `///` doc on each command is what users read in
+//! Discord's command picker.
+
+mod help;
+mod order;
+
+use super::{Data, Failure};
+
+/// Every command the bot registers.
+#[must_use]
+pub fn all() -> Vec<poise::Command<Data, Failure>> {
+    vec![order::order(), help::help()]
+}

@@ -1,0 +1,104 @@
+//! The global event handler: component clicks and modal submits routed by their typed
+//! [`CustomId`] (never collectors, so buttons outlive restarts), receipt uploads in tickets, and
+//! ticket channels deleted by hand.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
+    Interaction,
+};
+
+use super::custom_id::CustomId;
+use super::{Data, Failure, review, tickets};
+use crate::domain::{ChannelId, UserId};
+use crate::service::roles::Actor;
+
+/// Handles one gateway event. Failures are answered where possible and logged, never returned
+/// for events that are not the bot's.
+pub async fn handle(
+    ctx: &serenity::Context,
+    event: &FullEvent,
+    data: &Data,
+) -> Result<(), Failure> {
+    match event {
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(c),
+        } => component(ctx, c, data).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(m),
+        } => match CustomId::parse(&m.data.custom_id) {
+            Some(CustomId::RejectModal(payment)) => {
+                review::reject_submitted(ctx, m, data, payment).await
+            }
+            _ => Ok(()),
+        },
+        FullEvent::Message { new_message: msg }
+            if !msg.author.bot && msg.guild_id.is_some() && !msg.attachments.is_empty() =>
+        {
+            tickets::receipt_uploaded(ctx, msg, data).await
+        }
+        FullEvent::ChannelDelete { channel, .. } => {
+            let id = ChannelId(channel.id.get());
+            if let Some(order) = data.app.orders.ticket_channel_deleted(id).await? {
+                tracing::info!(%order, channel = %id, "ticket channel deleted: order cancelled");
+                data.app.wake_outbox();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn component(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    data: &Data,
+) -> Result<(), Failure> {
+    let Some(id) = CustomId::parse(&c.data.custom_id) else {
+        tracing::debug!(custom_id = %c.data.custom_id, "ignoring a foreign component");
+        return Ok(());
+    };
+    let result = match id {
+        CustomId::PlanSelect => tickets::plan_selected(ctx, c, data).await,
+        CustomId::MethodSelect(order) => tickets::method_selected(ctx, c, data, order).await,
+        CustomId::CancelOrder(order) => tickets::cancel(ctx, c, data, order).await,
+        CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,
+        CustomId::Reject(payment) => review::reject(ctx, c, data, payment).await,
+        CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
+        CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
+        CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
+        CustomId::RejectModal(_) => Ok(()),
+    };
+    if let Err(e) = result {
+        if e.user_message().is_none() {
+            tracing::error!(custom_id = %c.data.custom_id, user = %c.user.id, error = %e, "click failed");
+        }
+        // The handler had not answered yet (handlers that answer first report their own errors).
+        ephemeral(ctx, c, &e.shown()).await?;
+    }
+    Ok(())
+}
+
+/// Answers a click with a message only the clicker sees.
+pub async fn ephemeral(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    text: &str,
+) -> Result<(), Failure> {
+    let msg = CreateInteractionResponseMessage::new()
+        .content(text)
+        .ephemeral(true);
+    c.create_response(ctx, CreateInteractionResponse::Message(msg))
+        .await?;
+    Ok(())
+}
+
+/// The clicker as the core sees them: user id and current guild role ids.
+pub fn actor(user: serenity::UserId, member: Option<&serenity::Member>) -> Actor {
+    Actor {
+        user: UserId(user.get()),
+        role_ids: member
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,198 @@
+//! How things look in Discord: select menus, buttons, embeds and texts built from core values.
+//! No service calls here.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption,
+};
+
+use crate::config::{PaymentMethod, Plan};
+use crate::discord::custom_id::CustomId;
+use crate::domain::OrderId;
+use crate::domain::delivery::ReviewState;
+use crate::store::orders::Order;
+use crate::store::payments::Payment;
+
+/// `500` `USD` → `5.00 USD`.
+#[must_use]
+pub fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
+}
+
+/// One line describing a plan.
+#[must_use]
+pub fn plan_line(plan: &Plan) -> String {
+    let traffic = if plan.traffic_gib == 0 {
+        "unlimited traffic".to_owned()
+    } else {
+        format!("{} GiB", plan.traffic_gib)
+    };
+    format!(
+        "{} days, {traffic}, {}",
+        plan.days,
+        money(plan.price_minor, &plan.currency)
+    )
+}
+
+/// The ephemeral plan select of `/order`.
+#[must_use]
+pub fn plan_select(plans: &[Plan]) -> CreateActionRow {
+    let options = plans
+        .iter()
+        .take(25)
+        .map(|p| CreateSelectMenuOption::new(&p.name, &p.id).description(plan_line(p)))
+        .collect();
+    CreateActionRow::SelectMenu(
+        CreateSelectMenu::new(
+            CustomId::PlanSelect.to_string(),
+            CreateSelectMenuKind::String { options },
+        )
+        .placeholder("Choose a plan"),
+    )
+}
+
+/// The payment-method select and the cancel button posted in a new ticket.
+#[must_use]
+pub fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<CreateActionRow> {
+    let options = methods
+        .iter()
+        .take(25)
+        .map(|m| CreateSelectMenuOption::new(&m.name, &m.id))
+        .collect();
+    vec![
+        CreateActionRow::SelectMenu(
+            CreateSelectMenu::new(
+                CustomId::MethodSelect(order).to_string(),
+                CreateSelectMenuKind::String { options },
+            )
+            .placeholder("Choose a payment method"),
+        ),
+        CreateActionRow::Buttons(vec![
+            CreateButton::new(CustomId::CancelOrder(order).to_string())
+                .label("Cancel order")
+                .style(ButtonStyle::Secondary),
+        ]),
+    ]
+}
+
+/// The welcome embed of a ticket.
+#[must_use]
+pub fn ticket_embed(order: &Order) -> CreateEmbed {
+    CreateEmbed::new()
+        .title(format!("Order #{}", order.id))
+        .description(
+            "Pick a payment method below, pay, then upload a screenshot of the payment here.",
+        )
+        .field("Plan", &order.plan.name, true)
+        .field("Details", plan_line(&order.plan), true)
+}
+
+/// The review card's embed (the receipt image is attached as `file`).
+#[must_use]
+pub fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
+    let mut e = CreateEmbed::new()
+        .title(format!("Payment #{} — order #{}", payment.id, order.id))
+        .field("Customer", format!("<@{}>", payment.user_id), true)
+        .field("Plan", &order.plan.name, true)
+        .field(
+            "Price",
+            money(payment.amount_minor, &payment.currency),
+            true,
+        )
+        .field("Method", &payment.method, true)
+        .field("Order kind", order.kind.as_str(), true);
+    if let Some((earlier, distance)) = payment.near_duplicate {
+        e = e.field(
+            "⚠ Near duplicate",
+            format!("looks like the receipt of payment #{earlier} (distance {distance})"),
+            false,
+        );
+    }
+    if let Some(name) = file {
+        e = e.image(format!("attachment://{name}"));
+    }
+    e
+}
+
+/// Approve / Reject buttons of a review card.
+#[must_use]
+pub fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(CustomId::Approve(payment).to_string())
+            .label("Approve")
+            .style(ButtonStyle::Success),
+        CreateButton::new(CustomId::Reject(payment).to_string())
+            .label("Reject")
+            .style(ButtonStyle::Danger),
+    ])]
+}
+
+/// The status line of a review card in `state`.
+#[must_use]
+pub fn review_status(
+    state: ReviewState,
+    admin: Option<crate::domain::UserId>,
+    note: Option<&str>,
+) -> String {
+    let by = admin.map(|a| format!(" by <@{a}>")).unwrap_or_default();
+    let head = match state {
+        ReviewState::Pending => "⏳ Waiting for review".to_owned(),
+        ReviewState::WaitingForPanel => format!("⏸ Approved{by}; waiting for the panel"),
+        ReviewState::Approved => format!("✅ Approved{by}"),
+        ReviewState::Rejected => format!("❌ Rejected{by}"),
+        ReviewState::Cancelled => "🚫 Order cancelled".to_owned(),
+    };
+    match note {
+        Some(n) if !n.is_empty() => format!("{head} — {n}"),
+        _ => head,
+    }
+}
+
+/// The Confirm / Cancel buttons of the ephemeral approval prompt.
+#[must_use]
+pub fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(CustomId::Confirm(token.to_owned()).to_string())
+            .label("Confirm")
+            .style(ButtonStyle::Success),
+        CreateButton::new(CustomId::CancelConfirm(token.to_owned()).to_string())
+            .label("Cancel")
+            .style(ButtonStyle::Secondary),
+    ])]
+}
+
+/// The message carrying a customer's connection.
+#[must_use]
+pub fn link_text(
+    order: OrderId,
+    link: &str,
+    subscription_url: Option<&str>,
+    renewal: bool,
+) -> String {
+    let head = if renewal {
+        format!("Your subscription was extended (order #{order}).")
+    } else {
+        format!("Your VPN access is ready (order #{order}).")
+    };
+    let sub = subscription_url
+        .map(|u| format!("\nSubscription URL: {u}"))
+        .unwrap_or_default();
+    format!(
+        "{head}\nImport this link in your VLESS client (v2rayNG, Hiddify, Streisand...) or scan the QR code:\n```\n{link}\n```{sub}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_in_minor_units() {
+        assert_eq!(money(500, "USD"), "5.00 USD");
+        assert_eq!(money(7, "EUR"), "0.07 EUR");
+        assert_eq!(money(-1234, "EUR"), "-12.34 EUR");
+    }
+}

@@ -1,0 +1,99 @@
+//! `run`: the production wiring around [`super::start`]: store, panel client, health monitor,
+//! `App`, jobs, the gateway connection, and a graceful stop on SIGTERM/SIGINT (stop taking work,
+//! stop the jobs with a timeout, shut the shards down).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::error::{Error, Result};
+use crate::panel::{PanelApi, XuiClient};
+use crate::service::health::{HealthConfig, HealthMonitor, PanelProbe};
+use crate::store::Store;
+
+/// How long jobs may take to finish their pass at shutdown.
+const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Serves until SIGTERM or SIGINT. The caller holds the data-directory lock.
+///
+/// # Errors
+/// A missing `discord.token`, store, panel-client or Discord client errors.
+pub async fn serve(config: Config) -> Result<()> {
+    if config.discord.token.is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "discord.token".into(),
+            reason: "not set: `run` needs the bot token (in the config or VTB_DISCORD_TOKEN)"
+                .into(),
+        }
+        .into());
+    }
+    let config = Arc::new(config);
+    let store = Store::open(&config.storage)?;
+    let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
+    let monitor = HealthMonitor::new(
+        Arc::new(PanelProbe(panel.clone())),
+        HealthConfig::from_panel(&config.panel),
+    );
+    let breaker = monitor.breaker();
+    let events = monitor.subscribe();
+    let shutdown = CancellationToken::new();
+    let monitor_task = monitor.spawn(shutdown.clone());
+    let app = Arc::new(App::new(
+        config.clone(),
+        store,
+        panel,
+        breaker,
+        Clock::system(),
+    ));
+    let approval = app.approval.clone();
+    let resume_stop = shutdown.clone();
+    let resume =
+        tokio::spawn(async move { approval.resume_on_recovery(events, resume_stop).await });
+    let http = serenity::Http::new(config.discord.token.expose());
+    let running = super::start(app, http, &shutdown)
+        .await
+        .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
+    tracing::info!("bot started; waiting for SIGTERM or SIGINT");
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let aborted = running.stop(STOP_TIMEOUT).await;
+    if !aborted.is_empty() {
+        tracing::warn!(?aborted, "jobs aborted at shutdown");
+    }
+    let _ = tokio::time::timeout(STOP_TIMEOUT, async {
+        let _ = monitor_task.await;
+        let _ = resume.await;
+    })
+    .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no SIGTERM handler; waiting for SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
