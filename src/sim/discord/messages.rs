@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::gateway::intents;
-use super::http1::Part;
+use super::http::Part;
 use super::limits::{self, ApiError};
 use super::payload;
 use super::rest::{Ctx, Reply, require};

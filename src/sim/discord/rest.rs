@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Inner;
 use super::channels::{create_channel, delete_channel, edit_channel, set_overwrite};
-use super::http1::{Part, Request, Response, multipart};
+use super::http::{Part, Request, Response, multipart};
 use super::limits::ApiError;
 use super::log::LogEntry;
 use super::state::{State, perms};
