@@ -1,9 +1,10 @@
 //! The emulator's request/response types at the edge of two libraries: hyper's HTTP/1.1 server
 //! (keep-alive, `Content-Length` and chunked bodies) serves any byte stream, so the same code
-//! serves plain TCP (proxy mode) and TLS (the `discord.com` mode); plus a `multipart/form-data`
-//! parser for `files[N]` + `payload_json` uploads.
+//! serves plain TCP (proxy mode) and TLS (the `discord.com` mode), and `multer` splits
+//! `multipart/form-data` uploads (`files[N]` + `payload_json`).
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 
 use http_body_util::{BodyExt as _, Full};
@@ -19,7 +20,7 @@ pub struct Request {
     pub query: String,
     /// Lower-cased header names.
     pub headers: HashMap<String, String>,
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +55,7 @@ impl Response {
 /// connection.
 async fn from_hyper(req: hyper::Request<Incoming>) -> Result<Request, hyper::Error> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes().to_vec();
+    let body = body.collect().await?.to_bytes();
     let headers = parts
         .headers
         .iter()
@@ -114,62 +115,25 @@ pub struct Part {
     pub data: Vec<u8>,
 }
 
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-fn param(disposition: &str, key: &str) -> Option<String> {
-    let pat = format!("{key}=\"");
-    let start = disposition.find(&pat)? + pat.len();
-    let end = disposition[start..].find('"')? + start;
-    Some(disposition[start..end].to_owned())
-}
-
-/// Splits a `multipart/form-data` body; `None` when the content type is not multipart.
-pub fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))?;
-    let boundary = boundary.trim_matches('"');
-    let delim = format!("--{boundary}");
+/// Splits a `multipart/form-data` body; `None` when the content type is not multipart or the
+/// body is malformed.
+pub async fn multipart(content_type: &str, body: Bytes) -> Option<Vec<Part>> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let mut form = multer::Multipart::new(
+        futures_util::stream::iter([Ok::<_, Infallible>(body)]),
+        boundary,
+    );
     let mut parts = Vec::new();
-    let mut pos = find(body, delim.as_bytes(), 0)? + delim.len();
-    loop {
-        if body.get(pos..pos + 2) == Some(b"--") {
-            break;
-        }
-        pos += 2; // CRLF after the delimiter
-        let head_end = find(body, b"\r\n\r\n", pos)?;
-        let head = String::from_utf8_lossy(&body[pos..head_end]).to_string();
-        let data_start = head_end + 4;
-        let next = find(body, format!("\r\n{delim}").as_bytes(), data_start)?;
-        let mut name = String::new();
-        let mut filename = None;
-        let mut content_type = None;
-        for h in head.split("\r\n") {
-            let Some((k, v)) = h.split_once(':') else {
-                continue;
-            };
-            if k.eq_ignore_ascii_case("content-disposition") {
-                name = param(v, "name").unwrap_or_default();
-                filename = param(v, "filename");
-            } else if k.eq_ignore_ascii_case("content-type") {
-                content_type = Some(v.trim().to_owned());
-            }
-        }
+    while let Some(field) = form.next_field().await.ok()? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(ToString::to_string);
         parts.push(Part {
             name,
             filename,
             content_type,
-            data: body[data_start..next].to_vec(),
+            data: field.bytes().await.ok()?.to_vec(),
         });
-        pos = next + 2 + delim.len();
     }
     Some(parts)
 }
