@@ -101,6 +101,8 @@ where
     let service = hyper::service::service_fn(|req| async move {
         Ok::<_, hyper::Error>(to_hyper(handler(from_hyper(req).await?).await))
     });
+    // No `timer`: hyper's 30 s header-read timeout stays off, so tests that pause tokio's clock
+    // do not see idle keep-alive connections closed under them.
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
         .await;
