@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::http1::Part;
+use super::http::Part;
 use super::limits::ApiError;
 use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, UserRec, perms};
 use super::{Emulator, channels, gateway::intents, messages, payload};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::http1::Response;
+use super::http::Response;
 
 #[derive(Debug, Clone)]
 pub(crate) struct RouteFault {

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::http1::Response;
+use super::http::Response;
 use super::payload::ATTACHMENT_SIZE_LIMIT;
 
 /// A Discord API error answer.

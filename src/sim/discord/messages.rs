@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::gateway::intents;
-use super::http1::Part;
+use super::http::Part;
 use super::limits::{self, ApiError};
 use super::payload;
 use super::rest::{Ctx, Reply, require};
@@ -248,11 +248,9 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
     }
     match (method, &segs[2..]) {
         ("GET", ["messages"]) => {
-            let limit = ctx
-                .query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("limit="))
-                .and_then(|l| l.parse::<usize>().ok())
+            let limit = form_urlencoded::parse(ctx.query.as_bytes())
+                .find_map(|(k, v)| (k == "limit").then(|| v.parse::<usize>().ok()))
+                .flatten()
                 .unwrap_or(50);
             require(s, c, perms::VIEW_CHANNEL | perms::READ_MESSAGE_HISTORY)?;
             let list: Vec<Value> = s

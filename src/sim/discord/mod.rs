@@ -38,7 +38,7 @@ mod channels;
 mod driver;
 pub mod faults;
 pub mod gateway;
-mod http1;
+mod http;
 mod interactions;
 pub mod limits;
 pub mod log;
@@ -197,9 +197,7 @@ impl Emulator {
             while let Ok((stream, _)) = http.accept().await {
                 let _ = stream.set_nodelay(true);
                 let i = i.clone();
-                tokio::spawn(http1::serve(stream, move |req| {
-                    rest::handle(i.clone(), req)
-                }));
+                tokio::spawn(http::serve(stream, move |req| rest::handle(i.clone(), req)));
             }
         });
         let i = inner.clone();
@@ -217,7 +215,7 @@ impl Emulator {
                     let (i, acceptor) = (i.clone(), acceptor.clone());
                     tokio::spawn(async move {
                         if let Ok(stream) = acceptor.accept(stream).await {
-                            http1::serve(stream, move |req| rest::handle(i.clone(), req)).await;
+                            http::serve(stream, move |req| rest::handle(i.clone(), req)).await;
                         }
                     });
                 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Inner;
 use super::channels::{create_channel, delete_channel, edit_channel, set_overwrite};
-use super::http1::{Part, Request, Response, multipart};
+use super::http::{Part, Request, Response, multipart};
 use super::limits::ApiError;
 use super::log::LogEntry;
 use super::state::{State, perms};
@@ -69,10 +69,12 @@ fn route_of(segs: &[&str]) -> (String, String) {
 }
 
 /// The JSON body, or for multipart the `payload_json` part plus the `files[N]` parts.
-fn parse_body(req: &Request) -> (Value, Vec<Part>) {
+async fn parse_body(req: &Request) -> (Value, Vec<Part>) {
     let ctype = req.headers.get("content-type").cloned().unwrap_or_default();
     if ctype.starts_with("multipart/") {
-        let parts = multipart(&ctype, &req.body).unwrap_or_default();
+        let parts = multipart(&ctype, req.body.clone())
+            .await
+            .unwrap_or_default();
         let json = parts
             .iter()
             .find(|p| p.name == "payload_json")
@@ -140,7 +142,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
         .filter(|s| !s.is_empty())
         .collect();
     let (route, major) = route_of(&segs);
-    let (body, files) = parse_body(&req);
+    let (body, files) = parse_body(&req).await;
     let file_names: Vec<String> = files
         .iter()
         .map(|f| f.filename.clone().unwrap_or_default())
