@@ -6,8 +6,8 @@
 //! anything else), the format sniffed from magic bytes (PNG, JPEG, WebP; the declared file name
 //! and content type are only logged, never trusted), decoding under `image::Limits`
 //! (`receipts.max_dimension` per side and a bounded allocation, so a decompression bomb is refused
-//! from its header before any pixel buffer exists), SHA-256 of the bytes and a 64-bit pHash of
-//! the decoded picture, the exact-duplicate check against every earlier payment (any user, any
+//! from its header before any pixel buffer exists), SHA-256 of the bytes and a 64-bit perceptual hash
+//! (dHash) of the decoded picture, the exact-duplicate check against every earlier payment (any user, any
 //! status; refused with [`UserError::DuplicateReceipt`] and a `receipt.duplicate` audit entry),
 //! the near-duplicate search (flagged, not refused), and finally an atomic, content-addressed
 //! write under `<data_dir>/receipts/`. A refused file is never written. Decoding, hashing, SQL and
@@ -364,9 +364,10 @@ fn bad_receipt(reason: String) -> Error {
     UserError::BadReceipt { reason }.into()
 }
 
-/// `bytes` in MiB with one decimal, rounded down ("10", "12.5").
+/// `bytes` in MiB with one decimal, rounded up ("10", "12.5", "10.1" for 10 MiB + 1 byte), so a
+/// file over the limit never reads as equal to it.
 fn mib(bytes: u64) -> String {
-    let tenths = bytes.saturating_mul(10) / (1 << 20);
+    let tenths = bytes.saturating_mul(10).div_ceil(1 << 20);
     if tenths % 10 == 0 {
         format!("{}", tenths / 10)
     } else {
@@ -412,6 +413,7 @@ mod tests {
     fn sizes_read_in_mib() {
         assert_eq!(mib(10 << 20), "10");
         assert_eq!(mib((25 << 20) / 2), "12.5");
+        assert_eq!(mib((10 << 20) + 1), "10.1");
         assert_eq!(truncate("héllo", 2), "hé");
         assert_eq!(truncate("hi", 5), "hi");
     }
