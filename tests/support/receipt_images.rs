@@ -203,10 +203,10 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
     out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
     let start = out.len();
-    out.extend_from_slice(kind);
+    out.extend_from_slice(&kind);
     out.extend_from_slice(data);
     let crc = crc32(&out[start..]);
     out.extend_from_slice(&crc.to_be_bytes());
@@ -221,14 +221,14 @@ pub fn png_declaring(width: u32, height: u32, colour_type: u8, bit_depth: u8) ->
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[bit_depth, colour_type, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, *b"IHDR", &ihdr);
     // zlib stream of a few zero bytes (what a real bomb repeats millions of times).
     chunk(
         &mut out,
-        b"IDAT",
+        *b"IDAT",
         &[0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
     );
-    chunk(&mut out, b"IEND", &[]);
+    chunk(&mut out, *b"IEND", &[]);
     out
 }
 
