@@ -199,6 +199,9 @@ async fn exact_duplicate_across_users_is_refused_with_the_earlier_order_and_audi
     let other =
         receipts::map_duplicate_insert(Error::Command("x".into()), &first.receipt.sha256, &conn);
     assert!(matches!(other, Error::Command(_)));
+    // Bob's copy of the file is Alice's file: discarding Bob's receipt keeps it.
+    assert!(!env.service.discard(&first.receipt).await.unwrap());
+    assert_eq!(env.service.read(&first.receipt).await.unwrap(), bytes);
 }
 
 #[tokio::test]
@@ -329,12 +332,16 @@ async fn refused_files_store_nothing_and_say_why() {
             .contains("22.5 MiB; the limit is 10 MiB"),
         "{err}"
     );
-    // The same file is accepted once it is whole.
-    env.service
+    // The same file is accepted once it is whole; if its payment is never inserted, the order
+    // service discards it.
+    let accepted = env
+        .service
         .process(ALICE, order, "ok.png", None, good)
         .await
         .unwrap();
     assert_eq!(env.stored_files().len(), 1);
+    assert!(env.service.discard(&accepted.receipt).await.unwrap());
+    assert_eq!(env.stored_files(), Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -57,7 +57,8 @@ pub struct NearDuplicate {
 ///
 /// Give `receipt` to `store::payments::insert` as `NewPayment::receipt` and
 /// `near_duplicate.map(|d| (d.payment, d.distance))` as `NewPayment::near_duplicate`; map an
-/// insert error with [`map_duplicate_insert`].
+/// insert error with [`map_duplicate_insert`], and when no payment is stored after all, call
+/// [`ReceiptService::discard`] so the file does not stay behind unreferenced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedReceipt {
     /// Hashes, stored path (relative to the data directory), sniffed content type, size.
@@ -229,6 +230,30 @@ impl ReceiptService {
         };
         let data_dir = self.inner.data_dir.clone();
         tokio::task::spawn_blocking(move || files::read(&data_dir, &relative)).await?
+    }
+
+    /// Deletes the stored file of an accepted receipt that did not become a payment (the order
+    /// service's insert failed for another reason than a duplicate), unless some payment
+    /// references this SHA-256 (then the file is that payment's and stays). Returns whether a file
+    /// was deleted; a missing file is not an error.
+    ///
+    /// # Errors
+    /// [`Error::Db`] / [`Error::Pool`] / [`Error::Io`] / [`Error::Task`].
+    pub async fn discard(&self, receipt: &Receipt) -> Result<bool> {
+        let Some(relative) = receipt.path.clone() else {
+            return Ok(false);
+        };
+        let sha = receipt.sha256.clone();
+        let data_dir = self.inner.data_dir.clone();
+        self.inner
+            .store
+            .call(move |conn| {
+                if payments::find_by_sha256(conn, &sha)?.is_some() {
+                    return Ok(false);
+                }
+                files::remove(&data_dir, &relative)
+            })
+            .await
     }
 
     /// Deletes stored images of payments created more than `receipts.retention_days` ago and
