@@ -135,8 +135,8 @@ impl ReceiptService {
     }
 
     /// Validates, hashes and stores the receipt `bytes` uploaded by `user` for `order`.
-    /// `declared_name` / `declared_type` (from the attachment) are logged and audited, never used
-    /// to decide anything.
+    /// `declared_name` / `declared_type` (from the attachment) are only logged (and the name is put
+    /// in a duplicate's audit entry); they never decide anything.
     ///
     /// # Errors
     /// [`UserError::BadReceipt`] (size, format, dimensions, memory, damaged file: nothing stored),
@@ -167,31 +167,10 @@ impl ReceiptService {
         .await?;
         let analysis = analysis.map_err(|e| refused(e.into()))?;
 
-        let sha = analysis.sha256.clone();
-        let phash = analysis.phash.clone();
-        let threshold = self.inner.config.near_duplicate_distance;
-        let now = self.inner.clock.now_ms();
-        let name = declared_name.to_owned();
-        let checked = self
-            .inner
-            .store
-            .call(move |conn| {
-                if let Some(earlier) = payments::find_by_sha256(conn, &sha)? {
-                    record_duplicate(conn, user, order, &earlier, &name, size, now)?;
-                    return Ok(Err(earlier.order_id));
-                }
-                let stored = payments::all_phashes(conn)?;
-                Ok(Ok(duplicates::nearest(&phash, &stored, threshold)))
-            })
-            .await?;
-        let near_duplicate = match checked {
-            Ok(near) => near,
-            Err(earlier_order) => {
-                return Err(refused(
-                    UserError::DuplicateReceipt { earlier_order }.into(),
-                ));
-            }
-        };
+        let near_duplicate = self
+            .check_duplicates(user, order, &analysis, declared_name, size)
+            .await
+            .map_err(refused)?;
 
         let relative = files::relative_path(&analysis.sha256, analysis.format.extension());
         let data_dir = self.inner.data_dir.clone();
@@ -215,6 +194,37 @@ impl ReceiptService {
             },
             near_duplicate,
         })
+    }
+
+    /// The exact-duplicate check (audited refusal) and the near-duplicate search, in one
+    /// blocking call.
+    async fn check_duplicates(
+        &self,
+        user: UserId,
+        order: OrderId,
+        analysis: &analyze::Analysis,
+        declared_name: &str,
+        size: u64,
+    ) -> Result<Option<NearDuplicate>> {
+        let sha = analysis.sha256.clone();
+        let phash = analysis.phash.clone();
+        let threshold = self.inner.config.near_duplicate_distance;
+        let now = self.inner.clock.now_ms();
+        let name = declared_name.to_owned();
+        self.inner
+            .store
+            .call(move |conn| {
+                if let Some(earlier) = payments::find_by_sha256(conn, &sha)? {
+                    record_duplicate(conn, user, order, &earlier, &name, size, now)?;
+                    return Err(UserError::DuplicateReceipt {
+                        earlier_order: earlier.order_id,
+                    }
+                    .into());
+                }
+                let stored = payments::all_phashes(conn)?;
+                Ok(duplicates::nearest(&phash, &stored, threshold))
+            })
+            .await
     }
 
     /// The stored bytes of `receipt` (to re-post the image on the review card).
