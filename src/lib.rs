@@ -11,8 +11,7 @@
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
 //! - [`panel`]: the 3x-ui panel: the `PanelApi` trait, the HTTP client for both API
 //!   generations, types, share links and QR codes.
-//! - [`service`]: the core services (panel health monitor and circuit breaker, the receipt
-//!   pipeline...).
+//! - [`service`]: the core services (panel health monitor and circuit breaker...).
 //! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel).
 //!
 //! # The one rule
