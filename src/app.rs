@@ -141,7 +141,12 @@ impl App {
             Arc::new(SessionPurgeJob::new(self.store.clone(), self.clock)),
             Arc::new(RevenueRefreshJob(self.revenue.clone())),
             Arc::new(CoreJob::new("reconcile", 300, self, Pass::Reconcile)),
-            Arc::new(CoreJob::new("resume_pending", 60, self, Pass::ResumePending)),
+            Arc::new(CoreJob::new(
+                "resume_pending",
+                60,
+                self,
+                Pass::ResumePending,
+            )),
             Arc::new(CoreJob::new("abandoned_orders", 600, self, Pass::Abandoned)),
             Arc::new(MessageTtlJob::new(
                 self.store.clone(),

@@ -39,11 +39,7 @@ impl DiscordDeliverer {
         Self { http, app }
     }
 
-    async fn review_card(
-        &self,
-        payment: PaymentId,
-        order: OrderId,
-    ) -> Result<(), DeliveryError> {
+    async fn review_card(&self, payment: PaymentId, order: OrderId) -> Result<(), DeliveryError> {
         let (p, o) = self.load(payment, order).await?;
         if let Some((channel, message)) = p.review_message {
             tracing::debug!(%payment, %channel, %message, "review card already posted");
@@ -54,12 +50,17 @@ impl DiscordDeliverer {
             .content(render::review_status(ReviewState::Pending, None, None))
             .components(render::review_buttons(payment));
         let image = self.receipt_bytes(&p).await;
-        let name = image.as_ref().map(|_| receipt_name(&p.receipt.content_type));
+        let name = image
+            .as_ref()
+            .map(|_| receipt_name(&p.receipt.content_type));
         msg = msg.embed(render::review_embed(&p, &o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
         }
-        let posted = admin.send_message(&*self.http, msg).await.map_err(classify)?;
+        let posted = admin
+            .send_message(&*self.http, msg)
+            .await
+            .map_err(classify)?;
         let now = self.app.clock.now_ms();
         let (channel, message) = (ChannelId(admin.get()), MessageId(posted.id.get()));
         self.app
@@ -88,9 +89,7 @@ impl DiscordDeliverer {
         let found = self
             .app
             .store
-            .call(move |c| {
-                Ok(store::payments::get(c, payment)?.zip(store::orders::get(c, order)?))
-            })
+            .call(move |c| Ok(store::payments::get(c, payment)?.zip(store::orders::get(c, order)?)))
             .await
             .map_err(retry)?;
         found.ok_or_else(|| DeliveryError::Permanent(format!("payment #{payment} is gone")))
@@ -112,7 +111,9 @@ impl DiscordDeliverer {
             .ok_or_else(|| DeliveryError::Permanent(format!("payment #{payment} is gone")))?;
         let Some((channel, message)) = p.review_message else {
             // The card was never posted (it is queued before this update): try again later.
-            return Err(DeliveryError::Retry(format!("payment #{payment} has no review card yet")));
+            return Err(DeliveryError::Retry(format!(
+                "payment #{payment} has no review card yet"
+            )));
         };
         let components = if state == ReviewState::Pending {
             render::review_buttons(payment)
@@ -129,7 +130,12 @@ impl DiscordDeliverer {
         Ok(())
     }
 
-    async fn lock(&self, channel: ChannelId, user: UserId, locked: bool) -> Result<(), DeliveryError> {
+    async fn lock(
+        &self,
+        channel: ChannelId,
+        user: UserId,
+        locked: bool,
+    ) -> Result<(), DeliveryError> {
         let allow = tickets::customer_allow(locked);
         let deny = tickets::customer_allow(false) - allow;
         let ow = PermissionOverwrite {
@@ -351,6 +357,7 @@ fn code(e: &serenity::Error) -> Option<isize> {
 }
 
 /// Retry for network errors, rate limits and 5xx; permanent for other refusals.
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(classify)`
 fn classify(e: serenity::Error) -> DeliveryError {
     match &e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))

@@ -38,7 +38,6 @@ pub fn plan_line(plan: &Plan) -> String {
 }
 
 /// The ephemeral plan select of `/order`.
-#[must_use]
 pub fn plan_select(plans: &[Plan]) -> CreateActionRow {
     let options = plans
         .iter()
@@ -79,7 +78,6 @@ pub fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<Creat
 }
 
 /// The welcome embed of a ticket.
-#[must_use]
 pub fn ticket_embed(order: &Order) -> CreateEmbed {
     CreateEmbed::new()
         .title(format!("Order #{}", order.id))
@@ -91,7 +89,6 @@ pub fn ticket_embed(order: &Order) -> CreateEmbed {
 }
 
 /// The review card's embed (the receipt image is attached as `file`).
-#[must_use]
 pub fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
     let mut e = CreateEmbed::new()
         .title(format!("Payment #{} — order #{}", payment.id, order.id))

@@ -104,9 +104,13 @@ pub async fn reject(
 ) -> Result<(), Failure> {
     let who = actor(c.user.id, c.member.as_ref());
     data.app.roles.require(&who, Permission::ReviewPayments)?;
-    let reason = CreateInputText::new(InputTextStyle::Paragraph, "Reason (the customer sees it)", "reason")
-        .min_length(3)
-        .max_length(500);
+    let reason = CreateInputText::new(
+        InputTextStyle::Paragraph,
+        "Reason (the customer sees it)",
+        "reason",
+    )
+    .min_length(3)
+    .max_length(500);
     let modal = CreateModal::new(
         CustomId::RejectModal(payment).to_string(),
         format!("Reject payment #{payment}"),

@@ -52,8 +52,13 @@ pub async fn plan_selected(
             e.shown()
         }
     };
-    c.edit_response(ctx, EditInteractionResponse::new().content(text).components(vec![]))
-        .await?;
+    c.edit_response(
+        ctx,
+        EditInteractionResponse::new()
+            .content(text)
+            .components(vec![]),
+    )
+    .await?;
     Ok(())
 }
 
@@ -88,7 +93,12 @@ async fn open_ticket(
         },
     ];
     let r = &cfg.roles;
-    for role in r.owner_role_ids.iter().chain(&r.admin_role_ids).chain(&r.support_role_ids) {
+    for role in r
+        .owner_role_ids
+        .iter()
+        .chain(&r.admin_role_ids)
+        .chain(&r.support_role_ids)
+    {
         overwrites.push(PermissionOverwrite {
             allow: staff,
             deny: Permissions::empty(),
@@ -212,7 +222,13 @@ async fn submit(
     let bytes = file.download().await?;
     let accepted = app
         .receipts
-        .process(user, order, &file.filename, file.content_type.as_deref(), bytes)
+        .process(
+            user,
+            order,
+            &file.filename,
+            file.content_type.as_deref(),
+            bytes,
+        )
         .await?;
     let near = accepted.near_duplicate.map(|d| (d.payment, d.distance));
     match app
@@ -265,7 +281,12 @@ pub async fn reveal_link(
         .into());
     }
     let mut msg = CreateInteractionResponseMessage::new()
-        .content(render::link_text(order_id, &link, subscription_url.as_deref(), renewal))
+        .content(render::link_text(
+            order_id,
+            &link,
+            subscription_url.as_deref(),
+            renewal,
+        ))
         .ephemeral(true);
     if let Ok(png) = crate::panel::qr::qr_png(&link) {
         msg = msg.add_file(CreateAttachment::bytes(png, "vpn-qr.png"));

@@ -1,0 +1,518 @@
+//! The real bot (`discord::start`, the production wiring) through the unmodified serenity/poise
+//! client against the Discord emulator (proxy mode) and the 3x-ui panel emulator, on a temporary
+//! data directory. Every wait is on emulator state (`wait_for`), never a sleep.
+
+#[path = "support/receipt_images.rs"]
+mod images;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use vpn_ticket_bot::app::App;
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::config::Config;
+use vpn_ticket_bot::discord::{self, Running};
+use vpn_ticket_bot::domain::OrderId;
+use vpn_ticket_bot::domain::status::OrderStatus;
+use vpn_ticket_bot::panel::{PanelApi, XuiClient};
+use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, PanelProbe};
+use vpn_ticket_bot::sim::discord::state::MessageRec;
+use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, InteractionRef, State};
+use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+use vpn_ticket_bot::store::{self, Store};
+
+const T: Duration = Duration::from_secs(30);
+
+/// The guild, its people and the running bot.
+struct World {
+    emu: Emulator,
+    sim: PanelSim,
+    app: Arc<App>,
+    running: Option<Running>,
+    _dir: TempDir,
+    general: u64,
+    admin_channel: u64,
+    tickets: u64,
+    alice: u64,
+    sam: u64,
+    carol: u64,
+    mallory: u64,
+}
+
+fn config_toml(w: &WorldIds, panel_url: &str, user: &str, password: &str, dir: &str) -> String {
+    format!(
+        r#"
+[discord]
+token = "test-token"
+guild_id = {guild}
+admin_channel_id = {admin}
+tickets_category_id = {tickets}
+
+[roles]
+admin_role_ids = [{admin_role}]
+support_role_ids = [{support_role}]
+
+[panel]
+base_url = "{panel_url}"
+username = "{user}"
+password = "{password}"
+inbound_id = 1
+timeout_secs = 5
+public_host = "vpn.example.test"
+subscription_base_url = "https://sub.example.test/sub/"
+
+[[plans]]
+id = "month"
+name = "1 month"
+days = 30
+traffic_gib = 100
+device_limit = 2
+price_minor = 500
+currency = "USD"
+
+[[payment_methods]]
+id = "bank"
+name = "Bank transfer"
+instructions = "IBAN DE00 1234 5678"
+
+[storage]
+data_dir = "{dir}"
+"#,
+        guild = w.guild,
+        admin = w.admin_channel,
+        tickets = w.tickets,
+        admin_role = w.admin_role,
+        support_role = w.support_role,
+    )
+}
+
+struct WorldIds {
+    guild: u64,
+    admin_channel: u64,
+    tickets: u64,
+    admin_role: u64,
+    support_role: u64,
+}
+
+impl World {
+    async fn start() -> Self {
+        assert!(
+            std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1"))
+                || std::env::var_os("HTTP_PROXY").is_none(),
+            "set NO_PROXY=127.0.0.1,localhost"
+        );
+        let emu = Emulator::start(EmulatorConfig {
+            tls: false,
+            ack_window: Duration::from_secs(10),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator");
+        let (guild, _, _) = emu.ids();
+        let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
+        let admin_role = emu.add_role("admin", 0);
+        let support_role = emu.add_role("support", 0);
+        let admin_channel = emu.add_channel("admin-review", 0, None);
+        let tickets = emu.add_channel("Tickets", 4, None);
+        let alice = emu.add_user("alice", &[admin_role]);
+        let sam = emu.add_user("sam", &[support_role]);
+        let carol = emu.add_user("carol", &[]);
+        let mallory = emu.add_user("mallory", &[]);
+
+        let sim = PanelSim::start(Profile::v3_6_0()).await;
+        let p = sim.profile().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let ids = WorldIds {
+            guild,
+            admin_channel,
+            tickets,
+            admin_role,
+            support_role,
+        };
+        let text = config_toml(
+            &ids,
+            &sim.base_url(),
+            &p.username,
+            &p.password,
+            dir.path().to_str().unwrap(),
+        );
+        let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("config"));
+        let store = Store::open(&config.storage).expect("store");
+        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
+        let monitor = HealthMonitor::new(
+            Arc::new(PanelProbe(panel.clone())),
+            HealthConfig::from_panel(&config.panel),
+        );
+        let app = Arc::new(App::new(
+            config,
+            store,
+            panel,
+            monitor.breaker(),
+            Clock::system(),
+        ));
+        let running = discord::start(
+            app.clone(),
+            emu.http_proxy_mode("test-token"),
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("bot starts");
+        emu.wait_for(T, |s| (s.commands.len() == 2).then_some(()))
+            .await
+            .expect("commands registered in the guild");
+        Self {
+            emu,
+            sim,
+            app,
+            running: Some(running),
+            _dir: dir,
+            general,
+            admin_channel,
+            tickets,
+            alice,
+            sam,
+            carol,
+            mallory,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            let aborted = r.stop(Duration::from_secs(10)).await;
+            assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
+        }
+    }
+
+    /// Waits for a message matching `pred` in `channel`.
+    async fn message_in(
+        &self,
+        channel: u64,
+        what: &str,
+        pred: impl Fn(&MessageRec) -> bool,
+    ) -> MessageRec {
+        self.emu
+            .wait_for(T, |s| {
+                s.messages_in(channel)
+                    .into_iter()
+                    .rev()
+                    .find(|m| pred(m))
+                    .cloned()
+            })
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no {what} in channel {channel}: {:#?}",
+                    self.emu.read(|s| s
+                        .messages_in(channel)
+                        .into_iter()
+                        .cloned()
+                        .collect::<Vec<_>>())
+                )
+            })
+    }
+
+    /// Waits for an ephemeral message to `user` whose content contains `text`.
+    async fn ephemeral(&self, user: u64, text: &str) -> MessageRec {
+        self.emu
+            .wait_for(T, |s| {
+                s.ephemeral_for(user)
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.content.contains(text))
+                    .cloned()
+            })
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no ephemeral {text:?} for {user}: {:#?}",
+                    self.emu.read(|s| s
+                        .ephemeral_for(user)
+                        .iter()
+                        .map(|m| m.content.clone())
+                        .collect::<Vec<_>>())
+                )
+            })
+    }
+
+    /// `/order` → plan select → the ticket channel; returns (ticket, order id).
+    async fn open_ticket(&self, user: u64) -> (u64, OrderId) {
+        let i = self.emu.run_command(user, self.general, "order", &[]);
+        let menu = self
+            .emu
+            .wait_for(T, |s| {
+                s.original_response(i.id)
+                    .filter(|m| !m.components.is_empty())
+                    .cloned()
+            })
+            .await
+            .expect("plan select");
+        assert!(menu.is_ephemeral(), "the plan select is ephemeral");
+        assert_eq!(custom_ids(&menu), ["vtb:plan"]);
+        let pick = self.emu.select(user, menu.id, "vtb:plan", &["month"]);
+        let answer = self
+            .emu
+            .wait_for(T, |s| {
+                s.original_response(pick.id)
+                    .filter(|m| m.content.contains("ticket is open"))
+                    .cloned()
+            })
+            .await
+            .expect("ticket announced");
+        let ticket: u64 = answer
+            .content
+            .split("<#")
+            .nth(1)
+            .and_then(|r| r.split('>').next())
+            .and_then(|id| id.parse().ok())
+            .expect("ticket mention");
+        let order = self
+            .app
+            .store
+            .call(move |c| {
+                store::orders::find_open_for_user(c, vpn_ticket_bot::domain::UserId(user))
+            })
+            .await
+            .unwrap()
+            .expect("open order");
+        assert_eq!(order.ticket_channel_id.map(|c| c.0), Some(ticket));
+        (ticket, order.id)
+    }
+
+    /// Picks the bank transfer in the ticket and waits for the instructions.
+    async fn pick_method(&self, user: u64, ticket: u64, order: OrderId) {
+        let select_id = format!("vtb:method:{order}");
+        let welcome = self
+            .message_in(ticket, "method select", |m| {
+                custom_ids(m).contains(&select_id)
+            })
+            .await;
+        self.emu.select(user, welcome.id, &select_id, &["bank"]);
+        self.message_in(ticket, "instructions", |m| {
+            m.content.contains("IBAN DE00 1234 5678")
+        })
+        .await;
+    }
+
+    /// Uploads a receipt picture; waits for its review card (the `nth` card, from 1).
+    async fn upload(&self, user: u64, ticket: u64, seed: u64, nth: usize) -> (MessageRec, Vec<u8>) {
+        let png = images::png(&images::receipt(seed, 480, 800));
+        self.emu
+            .user_message(
+                user,
+                ticket,
+                "here is my payment",
+                Some(("pay.png", png.clone())),
+            )
+            .expect("upload allowed");
+        let admin = self.admin_channel;
+        let card = self
+            .emu
+            .wait_for(T, |s| {
+                let cards: Vec<&MessageRec> = s
+                    .messages_in(admin)
+                    .into_iter()
+                    .filter(|m| !m.attachments.is_empty())
+                    .collect();
+                cards.get(nth - 1).map(|m| (*m).clone())
+            })
+            .await
+            .expect("review card");
+        (card, png)
+    }
+}
+
+/// Every custom_id on a message.
+fn custom_ids(m: &MessageRec) -> Vec<String> {
+    m.components
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn click_id(m: &MessageRec, prefix: &str) -> String {
+    custom_ids(m)
+        .into_iter()
+        .find(|c| c.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} button on {m:#?}"))
+}
+
+fn order_status(app: &App, order: OrderId) -> OrderStatus {
+    store::orders::get(&app.store.conn().unwrap(), order)
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_review_approve_and_deliver_the_link() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+
+    // The ticket sits under the tickets category; customer and staff see it, others do not.
+    let (parent, carol, alice, sam, mallory) = w.emu.read(|s: &State| {
+        (
+            s.channels[&ticket].parent_id,
+            s.can_view(w.carol, ticket),
+            s.can_view(w.alice, ticket),
+            s.can_view(w.sam, ticket),
+            s.can_view(w.mallory, ticket),
+        )
+    });
+    assert_eq!(parent, Some(w.tickets));
+    assert!(carol && alice && sam, "customer and staff see the ticket");
+    assert!(!mallory, "another member does not");
+
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, png) = w.upload(w.carol, ticket, 1, 1).await;
+    w.message_in(ticket, "receipt acknowledgement", |m| {
+        m.content.contains("waiting for an admin")
+    })
+    .await;
+
+    // The card: the stored receipt bytes attached, plan, price, customer, Approve / Reject.
+    let (file, locked) = w.emu.read(|s| {
+        (
+            s.file(card.attachments[0].id).map(<[u8]>::to_vec),
+            !s.can_send(w.carol, ticket),
+        )
+    });
+    assert_eq!(
+        file.as_deref(),
+        Some(png.as_slice()),
+        "the receipt image is on the card"
+    );
+    let embed = serde_json::to_string(&card.embeds).unwrap();
+    for text in ["1 month", "5.00 USD", &format!("<@{}>", w.carol)] {
+        assert!(embed.contains(text), "{text} on the card: {embed}");
+    }
+    let approve = click_id(&card, "vtb:approve:");
+    assert!(
+        custom_ids(&card)
+            .iter()
+            .any(|c| c.starts_with("vtb:reject:"))
+    );
+    w.emu
+        .wait_for(T, |s| (!s.can_send(w.carol, ticket)).then_some(()))
+        .await
+        .unwrap_or_else(|_| panic!("ticket locked (locked at card time: {locked})"));
+
+    // A non-admin's click is refused server side.
+    w.emu.click_button(w.mallory, card.id, &approve);
+    w.ephemeral(w.mallory, "not allowed").await;
+    w.emu.click_button(w.sam, card.id, &approve);
+    w.ephemeral(w.sam, "not allowed").await;
+
+    // Approve → ephemeral Confirm / Cancel → Confirm.
+    w.emu.click_button(w.alice, card.id, &approve);
+    let prompt = w.ephemeral(w.alice, "Approve payment").await;
+    let confirm = click_id(&prompt, "vtb:confirm:");
+    w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.ephemeral(w.alice, "approved").await;
+
+    // The customer's DM holds a vless:// link of a client that exists on the panel, and a QR.
+    let dm = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("vless://"))
+                .cloned()
+        })
+        .await
+        .expect("link DM");
+    let clients = w.sim.clients();
+    let client = clients
+        .iter()
+        .find(|c| c.email == format!("u{}", w.carol))
+        .expect("client on the panel");
+    assert!(
+        dm.content.contains(&format!("vless://{}@", client.id)),
+        "{}",
+        dm.content
+    );
+    assert!(dm.content.contains("https://sub.example.test/sub/"));
+    assert_eq!(dm.attachments.len(), 1, "QR code attached");
+
+    // The card shows the outcome; a second confirm is refused.
+    w.message_in(w.admin_channel, "updated card", |m| {
+        m.id == card.id && m.content.contains("Approved")
+    })
+    .await;
+    w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.ephemeral(w.alice, "Not approved").await;
+    assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_with_reason_then_a_new_receipt_is_accepted() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 2, 1).await;
+    let reject = click_id(&card, "vtb:reject:");
+
+    // A support member may not reject.
+    w.emu.click_button(w.sam, card.id, &reject);
+    w.ephemeral(w.sam, "not allowed").await;
+
+    let opened: InteractionRef = w.emu.click_button(w.alice, card.id, &reject);
+    w.emu
+        .wait_for(T, |s| {
+            s.interaction(opened.id).and_then(|i| i.modal.clone())
+        })
+        .await
+        .expect("reason modal");
+    w.emu
+        .submit_modal_until_acked(
+            &opened,
+            &[("reason", "the amount is not visible")],
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("modal submitted");
+    w.ephemeral(w.alice, "rejected").await;
+    w.message_in(ticket, "reject notice", |m| {
+        m.content.contains("the amount is not visible")
+    })
+    .await;
+    w.emu
+        .wait_for(T, |s| s.can_send(w.carol, ticket).then_some(()))
+        .await
+        .expect("ticket unlocked");
+    w.message_in(w.admin_channel, "rejected card", |m| {
+        m.id == card.id && m.content.contains("Rejected")
+    })
+    .await;
+
+    let (second, _) = w.upload(w.carol, ticket, 3, 2).await;
+    assert_ne!(second.id, card.id);
+    assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_deleted_by_hand_cancels_the_order() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    assert!(w.emu.delete_channel_by_hand(ticket));
+    let dm = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("ticket channel deleted"))
+                .cloned()
+        })
+        .await
+        .expect("customer told");
+    assert!(dm.content.contains(&format!("#{order}")));
+    assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
+    let _: Option<Value> = None;
+    w.stop().await;
+}
