@@ -324,6 +324,18 @@ impl World {
     }
 }
 
+impl World {
+    /// An admin approves the card and confirms.
+    async fn approve(&self, card: &MessageRec) {
+        self.emu
+            .click_button(self.alice, card.id, &click_id(card, "vtb:approve:"));
+        let prompt = self.ephemeral(self.alice, "Approve payment").await;
+        self.emu
+            .click_button(self.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
+        self.ephemeral(self.alice, "approved").await;
+    }
+}
+
 /// Every custom_id on a message.
 fn custom_ids(m: &MessageRec) -> Vec<String> {
     m.components
@@ -454,7 +466,7 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     let w = World::start().await;
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
-    let (card, _) = w.upload(w.carol, ticket, 2, 1).await;
+    let (card, first_png) = w.upload(w.carol, ticket, 2, 1).await;
     let reject = click_id(&card, "vtb:reject:");
 
     // A support member may not reject.
@@ -490,6 +502,14 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     })
     .await;
 
+    // The same picture again is an exact duplicate: refused in the ticket, nothing posted.
+    w.emu
+        .user_message(w.carol, ticket, "again", Some(("pay.png", first_png)))
+        .expect("upload allowed");
+    w.message_in(ticket, "duplicate refusal", |m| {
+        m.content.contains("not accepted") && m.content.contains("already")
+    })
+    .await;
     let (second, _) = w.upload(w.carol, ticket, 3, 2).await;
     assert_ne!(second.id, card.id);
     assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
@@ -514,5 +534,32 @@ async fn a_ticket_deleted_by_hand_cancels_the_order() {
     assert!(dm.content.contains(&format!("#{order}")));
     assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
     let _: Option<Value> = None;
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_dms_put_the_link_behind_a_button_only_the_customer_can_use() {
+    let w = World::start().await;
+    w.emu.set_dms_closed(w.carol, true);
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 4, 1).await;
+    w.approve(&card).await;
+    let offer = w
+        .message_in(ticket, "show-my-link button", |m| {
+            custom_ids(m).iter().any(|c| c.starts_with("vtb:reveal:"))
+        })
+        .await;
+    assert!(
+        !offer.content.contains("vless://"),
+        "the link is not public"
+    );
+    let reveal = click_id(&offer, "vtb:reveal:");
+    w.emu.click_button(w.mallory, offer.id, &reveal);
+    w.ephemeral(w.mallory, "not allowed").await;
+    w.emu.click_button(w.carol, offer.id, &reveal);
+    let mine = w.ephemeral(w.carol, "vless://").await;
+    assert_eq!(mine.visible_to, Some(w.carol));
+    assert_eq!(mine.attachments.len(), 1, "QR code attached");
     w.stop().await;
 }

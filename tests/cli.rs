@@ -190,17 +190,21 @@ fn secrets_stay_out_of_output_and_log_files() {
 }
 
 #[test]
-fn commands_of_later_work_say_so_plainly() {
+fn demo_says_it_is_later_work_and_run_needs_a_token() {
     let env = Env::new();
-    for cmd in ["run", "demo"] {
-        let out = env.run(&[cmd]);
-        assert_eq!(out.status.code(), Some(1));
-        assert!(
-            text(&out).contains("is not available in this build yet"),
-            "{}",
-            text(&out)
-        );
-    }
+    let out = env.run(&["demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("is not available in this build yet"),
+        "{}",
+        text(&out)
+    );
+    let no_token = env.dir.path().join("no-token.toml");
+    let config = format!("[storage]\ndata_dir = \"{}\"\n", env.data().display());
+    std::fs::write(&no_token, config).unwrap();
+    let out = env.run(&["--config", no_token.to_str().unwrap(), "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("discord.token"), "{}", text(&out));
 }
 
 /// `check` as the operator runs it, against the panel emulator: exit code and summary.

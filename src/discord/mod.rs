@@ -87,7 +87,7 @@ pub struct Running {
     /// The REST client the bot uses.
     pub http: Arc<serenity::Http>,
     shards: Arc<serenity::ShardManager>,
-    client: JoinHandle<()>,
+    client: Option<JoinHandle<()>>,
     jobs: Jobs,
 }
 
@@ -98,12 +98,26 @@ impl std::fmt::Debug for Running {
 }
 
 impl Running {
+    /// Resolves when the Discord client stopped on its own (invalid token, fatal gateway
+    /// error...); pending forever after it was awaited once.
+    pub async fn client_stopped(&mut self) {
+        match self.client.as_mut() {
+            Some(task) => {
+                let _ = task.await;
+                self.client = None;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
     /// Graceful stop: jobs first (each may finish its pass, up to `timeout` in total), then the
     /// shards. Returns the names of the jobs that had to be aborted.
     pub async fn stop(self, timeout: Duration) -> Vec<&'static str> {
         let aborted = self.jobs.shutdown(timeout).await;
         self.shards.shutdown_all().await;
-        if tokio::time::timeout(timeout, self.client).await.is_err() {
+        if let Some(task) = self.client
+            && tokio::time::timeout(timeout, task).await.is_err()
+        {
             tracing::warn!("the Discord client did not stop in time");
         }
         aborted
@@ -174,7 +188,7 @@ pub async fn start(
     Ok(Running {
         http,
         shards,
-        client: task,
+        client: Some(task),
         jobs,
     })
 }

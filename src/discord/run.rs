@@ -55,12 +55,15 @@ pub async fn serve(config: Config) -> Result<()> {
     let resume =
         tokio::spawn(async move { approval.resume_on_recovery(events, resume_stop).await });
     let http = serenity::Http::new(config.discord.token.expose());
-    let running = super::start(app, http, &shutdown)
+    let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
     tracing::info!("bot started; waiting for SIGTERM or SIGINT");
-    wait_for_signal().await;
-    tracing::info!("shutting down");
+    let client_died = tokio::select! {
+        () = wait_for_signal() => false,
+        () = running.client_stopped() => true,
+    };
+    tracing::info!(client_died, "shutting down");
     shutdown.cancel();
     let aborted = running.stop(STOP_TIMEOUT).await;
     if !aborted.is_empty() {
@@ -72,6 +75,11 @@ pub async fn serve(config: Config) -> Result<()> {
     })
     .await;
     tracing::info!("stopped");
+    if client_died {
+        return Err(Error::Command(
+            "the Discord connection stopped (see the log: invalid token, no network...)".into(),
+        ));
+    }
     Ok(())
 }
 
