@@ -19,6 +19,8 @@ use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::panel::{PanelApi, XuiClient};
 use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, PanelProbe};
+use vpn_ticket_bot::sim::discord::openapi::OpenApi;
+use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
 use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, InteractionRef, State};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
@@ -352,6 +354,28 @@ fn click_id(m: &MessageRec, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {prefix} button on {m:#?}"))
 }
 
+/// Every REST body the bot sent passes the lenient check against Discord's OpenAPI description,
+/// and everything the emulator sent parses with serenity's model types.
+fn assert_bodies_valid(emu: &Emulator) {
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/discord-api-spec/openapi.json");
+    let api = OpenApi::load(&spec).expect("openapi.json");
+    let log = emu.log();
+    let (findings, checked) = api.validate_log(&log);
+    assert!(
+        findings.is_empty(),
+        "bodies the spec rejects: {findings:#?}"
+    );
+    assert!(checked >= 10, "only {checked} bodies validated");
+    let (failures, parsed) = selfcheck::check_log(&log);
+    assert!(
+        failures.is_empty(),
+        "payloads serenity cannot parse:\n{}",
+        failures.join("\n")
+    );
+    assert!(parsed >= 20, "only {parsed} payloads checked");
+}
+
 fn order_status(app: &App, order: OrderId) -> OrderStatus {
     store::orders::get(&app.store.conn().unwrap(), order)
         .unwrap()
@@ -458,6 +482,7 @@ async fn order_review_approve_and_deliver_the_link() {
     w.ephemeral(w.alice, "Not approved").await;
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
+    assert_bodies_valid(&w.emu);
     w.stop().await;
 }
 
