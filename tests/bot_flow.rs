@@ -588,3 +588,27 @@ async fn closed_dms_put_the_link_behind_a_button_only_the_customer_can_use() {
     assert_eq!(mine.attachments.len(), 1, "QR code attached");
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_tickets_category_overflows_into_a_new_one() {
+    let w = World::start().await;
+    for i in 0..50 {
+        w.emu.add_channel(&format!("old-{i}"), 0, Some(w.tickets));
+    }
+    let (ticket, _) = w.open_ticket(w.carol).await;
+    let (parent, name, visible) = w.emu.read(|s| {
+        let parent = s.channels[&ticket].parent_id.expect("under a category");
+        (
+            parent,
+            s.channels[&parent].name.clone(),
+            (s.can_view(w.carol, ticket), s.can_view(w.mallory, ticket)),
+        )
+    });
+    assert_ne!(parent, w.tickets);
+    assert_eq!(name, "Tickets 2");
+    assert_eq!(visible, (true, false));
+    // The next ticket goes to the same overflow category.
+    let (other, _) = w.open_ticket(w.mallory).await;
+    assert_eq!(w.emu.read(|s| s.channels[&other].parent_id), Some(parent));
+    w.stop().await;
+}

@@ -110,7 +110,8 @@ async fn open_ticket(
         .topic(format!("Order #{} of {}", order.id, customer))
         .permissions(overwrites);
     if cfg.discord.tickets_category_id != 0 {
-        builder = builder.category(serenity::ChannelId::new(cfg.discord.tickets_category_id));
+        let base = serenity::ChannelId::new(cfg.discord.tickets_category_id);
+        builder = builder.category(ticket_category(ctx, guild, base).await?);
     }
     let channel = guild.create_channel(ctx, builder).await?;
     data.app
@@ -123,6 +124,60 @@ async fn open_ticket(
         .components(render::ticket_components(order.id, &cfg.payment_methods));
     channel.id.send_message(ctx, welcome).await?;
     Ok(channel.id)
+}
+
+/// Discord's limit of channels in one category.
+const CATEGORY_LIMIT: usize = 50;
+
+/// The category for a new ticket: the configured one while it has room, else the first overflow
+/// category (`<name> 2`, `<name> 3`...) with room, created when all are full. Found by name in
+/// the guild's channel list, so nothing needs storing and a restart changes nothing.
+async fn ticket_category(
+    ctx: &serenity::Context,
+    guild: serenity::GuildId,
+    base: serenity::ChannelId,
+) -> Result<serenity::ChannelId, Failure> {
+    let channels = guild.channels(ctx).await?;
+    let children = |cat: serenity::ChannelId| {
+        channels
+            .values()
+            .filter(|c| c.parent_id == Some(cat))
+            .count()
+    };
+    if children(base) < CATEGORY_LIMIT {
+        return Ok(base);
+    }
+    let base_name = channels
+        .get(&base)
+        .map_or_else(|| "Tickets".to_owned(), |c| c.name.clone());
+    let mut n = 2;
+    loop {
+        let name = format!("{base_name} {n}");
+        let existing = channels
+            .values()
+            .find(|c| c.kind == ChannelType::Category && c.name == name);
+        match existing {
+            Some(c) if children(c.id) < CATEGORY_LIMIT => return Ok(c.id),
+            Some(_) => n += 1,
+            None => {
+                let hidden = PermissionOverwrite {
+                    allow: Permissions::empty(),
+                    deny: Permissions::VIEW_CHANNEL,
+                    kind: PermissionOverwriteType::Role(RoleId::new(guild.get())),
+                };
+                let created = guild
+                    .create_channel(
+                        ctx,
+                        CreateChannel::new(name)
+                            .kind(ChannelType::Category)
+                            .permissions(vec![hidden]),
+                    )
+                    .await?;
+                tracing::info!(category = %created.id, "tickets category full: overflow category created");
+                return Ok(created.id);
+            }
+        }
+    }
 }
 
 /// The customer picked a payment method: record it and post its instructions in the ticket.
