@@ -6,6 +6,7 @@
 mod images;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,7 +19,7 @@ use vpn_ticket_bot::discord::{self, Running};
 use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::panel::{PanelApi, XuiClient};
-use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, PanelProbe};
+use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
 use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
@@ -34,6 +35,9 @@ struct World {
     sim: PanelSim,
     app: Arc<App>,
     running: Option<Running>,
+    monitor: HealthMonitor,
+    healthy: Arc<AtomicBool>,
+    owner: u64,
     _dir: TempDir,
     general: u64,
     admin_channel: u64,
@@ -54,6 +58,7 @@ admin_channel_id = {admin}
 tickets_category_id = {tickets}
 
 [roles]
+owner_user_ids = [{owner}]
 admin_role_ids = [{admin_role}]
 support_role_ids = [{support_role}]
 
@@ -84,6 +89,7 @@ instructions = "IBAN DE00 1234 5678"
 data_dir = "{dir}"
 "#,
         guild = w.guild,
+        owner = w.owner,
         admin = w.admin_channel,
         tickets = w.tickets,
         admin_role = w.admin_role,
@@ -93,6 +99,7 @@ data_dir = "{dir}"
 
 struct WorldIds {
     guild: u64,
+    owner: u64,
     admin_channel: u64,
     tickets: u64,
     admin_role: u64,
@@ -113,7 +120,7 @@ impl World {
         })
         .await
         .expect("emulator");
-        let (guild, _, _) = emu.ids();
+        let (guild, _, owner) = emu.ids();
         let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
         let admin_role = emu.add_role("admin", 0);
         let support_role = emu.add_role("support", 0);
@@ -129,6 +136,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let ids = WorldIds {
             guild,
+            owner,
             admin_channel,
             tickets,
             admin_role,
@@ -144,10 +152,24 @@ impl World {
         let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("config"));
         let store = Store::open(&config.storage).expect("store");
         let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
-        let monitor = HealthMonitor::new(
-            Arc::new(PanelProbe(panel.clone())),
-            HealthConfig::from_panel(&config.panel),
-        );
+        // The panel's health is the test's to decide (one failed check = outage).
+        let healthy = Arc::new(AtomicBool::new(true));
+        let flag = healthy.clone();
+        let probe = probe_fn(move || {
+            let ok = flag.load(Ordering::SeqCst);
+            async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err("probe says down".to_owned())
+                }
+            }
+        });
+        let health = HealthConfig {
+            threshold: 1,
+            ..HealthConfig::default()
+        };
+        let monitor = HealthMonitor::new(Arc::new(probe), health);
         let app = Arc::new(App::new(
             config,
             store,
@@ -170,6 +192,9 @@ impl World {
             sim,
             app,
             running: Some(running),
+            monitor,
+            healthy,
+            owner,
             _dir: dir,
             general,
             admin_channel,
@@ -610,5 +635,43 @@ async fn a_full_tickets_category_overflows_into_a_new_one() {
     // The next ticket goes to the same overflow category.
     let (other, _) = w.open_ticket(w.mallory).await;
     assert_eq!(w.emu.read(|s| s.channels[&other].parent_id), Some(parent));
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
+    let w = World::start().await;
+    w.healthy.store(false, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "outage event");
+    let owner = w.owner;
+    let dm_with = |text: &'static str| {
+        w.emu.wait_for(T, move |s| {
+            s.dms_of(owner)
+                .into_iter()
+                .find(|m| m.content.contains(text))
+                .cloned()
+        })
+    };
+    let down = dm_with("panel is down").await.expect("outage DM");
+    assert!(down.content.contains("probe says down"), "{}", down.content);
+
+    // /order is refused with the outage's reason.
+    let i = w.emu.run_command(w.carol, w.general, "order", &[]);
+    let menu = w
+        .emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| !m.components.is_empty())
+                .cloned()
+        })
+        .await
+        .expect("plan select");
+    w.emu.select(w.carol, menu.id, "vtb:plan", &["month"]);
+    w.ephemeral(w.carol, "temporarily unavailable").await;
+
+    w.healthy.store(true, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "recovery event");
+    dm_with("panel is back").await.expect("recovery DM");
+    w.open_ticket(w.carol).await;
     w.stop().await;
 }

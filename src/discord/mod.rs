@@ -11,6 +11,7 @@ pub mod commands;
 pub mod custom_id;
 mod deliver;
 mod events;
+mod owner_alerts;
 mod render;
 mod review;
 mod run;
@@ -89,6 +90,7 @@ pub struct Running {
     shards: Arc<serenity::ShardManager>,
     client: Option<JoinHandle<()>>,
     jobs: Jobs,
+    alerts: (CancellationToken, JoinHandle<()>),
 }
 
 impl std::fmt::Debug for Running {
@@ -114,6 +116,8 @@ impl Running {
     /// shards. Returns the names of the jobs that had to be aborted.
     pub async fn stop(self, timeout: Duration) -> Vec<&'static str> {
         let aborted = self.jobs.shutdown(timeout).await;
+        self.alerts.0.cancel();
+        let _ = self.alerts.1.await;
         self.shards.shutdown_all().await;
         if let Some(task) = self.client
             && tokio::time::timeout(timeout, task).await.is_err()
@@ -124,8 +128,9 @@ impl Running {
     }
 }
 
-/// Builds the framework and the client on `http`, starts the jobs once, then connects (in a
-/// task). Commands are registered in `discord.guild_id` when the bot is ready.
+/// Builds the framework and the client on `http`, starts the jobs and the owner alerts once
+/// (subscribe before the health monitor's first check), then connects (in a task). Commands are
+/// registered in `discord.guild_id` when the bot is ready.
 ///
 /// # Errors
 /// When the client cannot be built.
@@ -179,6 +184,13 @@ pub async fn start(
         }),
         shutdown,
     );
+    let alerts_stop = shutdown.child_token();
+    let alerts = owner_alerts::spawn(
+        http.clone(),
+        app.config.roles.owner_user_ids.clone(),
+        app.breaker.subscribe(),
+        alerts_stop.clone(),
+    );
     let shards = client.shard_manager.clone();
     let task = tokio::spawn(async move {
         if let Err(e) = client.start().await {
@@ -190,6 +202,7 @@ pub async fn start(
         shards,
         client: Some(task),
         jobs,
+        alerts: (alerts_stop, alerts),
     })
 }
 

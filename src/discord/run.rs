@@ -42,7 +42,6 @@ pub async fn serve(config: Config) -> Result<()> {
     let breaker = monitor.breaker();
     let events = monitor.subscribe();
     let shutdown = CancellationToken::new();
-    let monitor_task = monitor.spawn(shutdown.clone());
     let app = Arc::new(App::new(
         config.clone(),
         store,
@@ -58,6 +57,8 @@ pub async fn serve(config: Config) -> Result<()> {
     let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
+    // After `start` subscribed the owner alerts, so an outage found at startup is reported.
+    let monitor_task = monitor.spawn(shutdown.clone());
     tracing::info!("bot started; waiting for SIGTERM or SIGINT");
     let client_died = tokio::select! {
         () = wait_for_signal() => false,
