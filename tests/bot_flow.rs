@@ -23,7 +23,7 @@ use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
 use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
-use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, InteractionRef, State};
+use vpn_ticket_bot::sim::discord::{Budget, Emulator, EmulatorConfig, InteractionRef, State};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 use vpn_ticket_bot::store::{self, Store};
 
@@ -108,13 +108,19 @@ struct WorldIds {
 
 impl World {
     async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// `tls`: serenity talks to `discord.com` over TLS with its rate limiter on (else the proxy
+    /// mode, rate limiter off).
+    async fn start_with(tls: bool) -> Self {
         assert!(
             std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1"))
                 || std::env::var_os("HTTP_PROXY").is_none(),
             "set NO_PROXY=127.0.0.1,localhost"
         );
         let emu = Emulator::start(EmulatorConfig {
-            tls: false,
+            tls,
             ack_window: Duration::from_secs(10),
             ..EmulatorConfig::default()
         })
@@ -177,13 +183,14 @@ impl World {
             monitor.breaker(),
             Clock::system(),
         ));
-        let running = discord::start(
-            app.clone(),
-            emu.http_proxy_mode("test-token"),
-            &CancellationToken::new(),
-        )
-        .await
-        .expect("bot starts");
+        let http = if tls {
+            emu.http_tls_mode("test-token")
+        } else {
+            emu.http_proxy_mode("test-token")
+        };
+        let running = discord::start(app.clone(), http, &CancellationToken::new())
+            .await
+            .expect("bot starts");
         emu.wait_for(T, |s| (s.commands.len() == 2).then_some(()))
             .await
             .expect("commands registered in the guild");
@@ -411,6 +418,34 @@ fn order_status(app: &App, order: OrderId) -> OrderStatus {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_review_approve_and_deliver_the_link() {
     let w = World::start().await;
+    full_story(&w).await;
+    assert_bodies_valid(&w.emu);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_story_in_tls_mode_under_rate_limits() {
+    let w = World::start_with(true).await;
+    // A tight bot-wide budget without headers: serenity meets 429s and retries them.
+    w.emu.set_global_rate_limit(Some(Budget {
+        limit: 2,
+        window: Duration::from_millis(300),
+        announce: false,
+    }));
+    full_story(&w).await;
+    let limited = w
+        .emu
+        .log()
+        .iter()
+        .filter(|e| e.status() == Some(429))
+        .count();
+    assert!(limited > 0, "the rate limit was hit (and serenity retried)");
+    w.stop().await;
+}
+
+/// `/order` → ticket (visibility) → method → receipt → review card → refusals → approve →
+/// confirm → DM link on the panel → card updated → a second confirm refused.
+async fn full_story(w: &World) {
     let (ticket, order) = w.open_ticket(w.carol).await;
 
     // The ticket sits under the tickets category; customer and staff see it, others do not.
@@ -507,8 +542,6 @@ async fn order_review_approve_and_deliver_the_link() {
     w.ephemeral(w.alice, "Not approved").await;
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
-    assert_bodies_valid(&w.emu);
-    w.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
