@@ -708,3 +708,40 @@ async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
     w.open_ticket(w.carol).await;
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_and_a_customer_cancelling_from_the_ticket() {
+    let w = World::start().await;
+    let i = w.emu.run_command(w.mallory, w.general, "help", &[]);
+    let help = w
+        .emu
+        .wait_for(T, |s| s.original_response(i.id).cloned())
+        .await
+        .expect("help");
+    assert!(
+        help.is_ephemeral() && help.content.contains("/order"),
+        "{help:?}"
+    );
+
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    let welcome = w
+        .message_in(ticket, "cancel button", |m| {
+            custom_ids(m).contains(&format!("vtb:cancel:{order}"))
+        })
+        .await;
+    // Someone else's click changes nothing.
+    w.emu
+        .click_button(w.alice, welcome.id, &format!("vtb:cancel:{order}"));
+    w.ephemeral(w.alice, "not found").await;
+    w.emu
+        .click_button(w.carol, welcome.id, &format!("vtb:cancel:{order}"));
+    w.ephemeral(w.carol, "is cancelled").await;
+    w.message_in(ticket, "closing notice", |m| {
+        m.content.contains("cancelled by customer")
+    })
+    .await;
+    assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
+    // A new order can be opened right away.
+    w.open_ticket(w.carol).await;
+    w.stop().await;
+}
