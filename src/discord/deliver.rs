@@ -224,6 +224,7 @@ impl DiscordDeliverer {
 
 #[async_trait]
 impl Deliverer for DiscordDeliverer {
+    #[tracing::instrument(skip_all, fields(outbox = item.id, kind = %item.kind))]
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         let delivery = Delivery::from_payload(&item.payload)
             .map_err(|e| DeliveryError::Permanent(format!("unknown delivery: {e}")))?;

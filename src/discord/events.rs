@@ -7,6 +7,7 @@ use serenity::{
     ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
     Interaction,
 };
+use tracing::Instrument;
 
 use super::custom_id::CustomId;
 use super::{Data, Failure, review, tickets};
@@ -58,17 +59,22 @@ async fn component(
         tracing::debug!(custom_id = %c.data.custom_id, "ignoring a foreign component");
         return Ok(());
     };
-    let result = match id {
-        CustomId::PlanSelect => tickets::plan_selected(ctx, c, data).await,
-        CustomId::MethodSelect(order) => tickets::method_selected(ctx, c, data, order).await,
-        CustomId::CancelOrder(order) => tickets::cancel(ctx, c, data, order).await,
-        CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,
-        CustomId::Reject(payment) => review::reject(ctx, c, data, payment).await,
-        CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
-        CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
-        CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
-        CustomId::RejectModal(_) => Ok(()),
-    };
+    let span = tracing::info_span!("click", user = %c.user.id, custom_id = %c.data.custom_id);
+    let result = async {
+        match id {
+            CustomId::PlanSelect => tickets::plan_selected(ctx, c, data).await,
+            CustomId::MethodSelect(order) => tickets::method_selected(ctx, c, data, order).await,
+            CustomId::CancelOrder(order) => tickets::cancel(ctx, c, data, order).await,
+            CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,
+            CustomId::Reject(payment) => review::reject(ctx, c, data, payment).await,
+            CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
+            CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
+            CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
+            CustomId::RejectModal(_) => Ok(()),
+        }
+    }
+    .instrument(span)
+    .await;
     if let Err(e) = result {
         if e.user_message().is_none() {
             tracing::error!(custom_id = %c.data.custom_id, user = %c.user.id, error = %e, "click failed");
