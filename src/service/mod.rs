@@ -10,6 +10,7 @@ pub mod housekeeping;
 pub mod orders;
 pub mod outbox;
 pub mod rate_limit;
+pub mod receipts;
 pub mod revenue;
 pub mod roles;
 pub mod scheduled;
