@@ -14,3 +14,4 @@ pub mod revenue;
 pub mod roles;
 pub mod scheduled;
 pub mod state;
+pub mod subscriptions;
