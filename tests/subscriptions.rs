@@ -128,21 +128,21 @@ async fn reminders_are_queued_once_per_offset_and_again_after_a_renewal() {
 #[tokio::test]
 async fn expiry_disables_then_marks_and_leaves_first_use_alone() {
     let shop = Shop::start().await;
-    let (past, first_use) = (2101, 2102);
-    approve(&shop, past, "month").await;
+    let (overdue, first_use) = (2101, 2102);
+    approve(&shop, overdue, "month").await;
     approve(&shop, first_use, "first_use").await;
     let expiry = shop.clock.now_ms() - 60_000;
-    set_expiry(&shop, past, expiry);
+    set_expiry(&shop, overdue, expiry);
     let service = subs(&shop, shop.clock);
 
     let pass = service.expire_once().await.unwrap();
-    assert_eq!(pass.expired, [UserId(past)]);
-    assert!(!enabled(&shop, past), "client disabled on the panel");
-    assert_eq!(shop.user(past).status, SubscriptionStatus::Expired);
+    assert_eq!(pass.expired, [UserId(overdue)]);
+    assert!(!enabled(&shop, overdue), "client disabled on the panel");
+    assert_eq!(shop.user(overdue).status, SubscriptionStatus::Expired);
     let notices = shop.outbox("subscription_expired", "user_id", 2101);
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0]["expiry_at"], expiry);
-    assert!(user_audit(&shop, past).contains(&(None, "subscription.expire".to_owned())));
+    assert!(user_audit(&shop, overdue).contains(&(None, "subscription.expire".to_owned())));
 
     assert!(shop.user(first_use).expiry_at.unwrap() < 0);
     assert_eq!(shop.user(first_use).status, SubscriptionStatus::Active);

@@ -275,12 +275,13 @@ impl SubscriptionService {
             return Ok(());
         };
         let live = fresh.expiry_at.is_some_and(|e| e < 0 || e > now);
-        if fresh.status == SubscriptionStatus::Active && live {
-            if let Err(e) = self.deps.panel.set_client_enabled(email, true).await {
-                // The reconciler enables it later (the last audit is not an expiry, so it
-                // reports it as wrongly disabled).
-                tracing::warn!(user = %id, error = %e, "expiry raced a renewal; enable failed");
-            }
+        if fresh.status == SubscriptionStatus::Active
+            && live
+            && let Err(e) = self.deps.panel.set_client_enabled(email, true).await
+        {
+            // No `subscription.expire` was audited, so the reconciler reports the client as
+            // wrongly disabled (for an admin) rather than enabling it by itself.
+            tracing::warn!(user = %id, error = %e, "expiry raced a renewal; enable failed");
         }
         Ok(())
     }
