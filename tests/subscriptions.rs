@@ -1,7 +1,8 @@
 //! Subscriptions over time against a temporary SQLite store and the panel emulator (through the
 //! real `XuiClient`): expiry reminders once per (user, expiry, offset), expiry (panel first),
 //! reconciliation of every category, and the admin operations extend and revoke. Time is moved
-//! by building the service with a later `Clock::starting_at`, never by sleeping.
+//! by building the service with a later `Clock::starting_at`, never by sleeping. Reconciliation
+//! and the admin operations run against both panel API generations (v3.6.0 and v2.9.4).
 
 mod order_core;
 
@@ -14,7 +15,7 @@ use vpn_ticket_bot::panel::ClientSpec;
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
 use vpn_ticket_bot::service::roles::Roles;
 use vpn_ticket_bot::service::subscriptions::{SubscriptionDeps, SubscriptionService};
-use vpn_ticket_bot::sim::panel::Fault;
+use vpn_ticket_bot::sim::panel::{Fault, Profile};
 use vpn_ticket_bot::store::{self, users::Subscription};
 
 const DAY_MS: i64 = 86_400_000;
@@ -197,7 +198,13 @@ async fn expiry_waits_for_the_panel() {
 
 #[tokio::test]
 async fn reconciliation_finds_and_fixes_each_category_then_finds_nothing() {
-    let shop = Shop::start().await;
+    for profile in [Profile::v3_6_0(), Profile::v2_9_4()] {
+        reconcile_every_category(profile).await;
+    }
+}
+
+async fn reconcile_every_category(profile: Profile) {
+    let shop = Shop::start_with(profile, Clock::system()).await;
     let (missing, wrongly_on, by_hand, bot_off, drift) = (2301, 2302, 2303, 2304, 2305);
     for user in [missing, wrongly_on, by_hand, bot_off] {
         approve(&shop, user, "month").await;
@@ -316,7 +323,13 @@ async fn reconciliation_waits_during_an_outage() {
 
 #[tokio::test]
 async fn admins_extend_and_revoke_support_cannot() {
-    let shop = Shop::start().await;
+    for profile in [Profile::v3_6_0(), Profile::v2_9_4()] {
+        extend_and_revoke(profile).await;
+    }
+}
+
+async fn extend_and_revoke(profile: Profile) {
+    let shop = Shop::start_with(profile, Clock::system()).await;
     let user = 2501;
     approve(&shop, user, "month").await;
     let now = shop.clock.now_ms();
