@@ -86,15 +86,25 @@ fn enabled(shop: &Shop, user: u64) -> bool {
 #[tokio::test]
 async fn reminders_are_queued_once_per_offset_and_again_after_a_renewal() {
     let shop = Shop::start().await;
-    let (soon, far) = (2001, 2002);
-    approve(&shop, soon, "month").await;
-    approve(&shop, far, "month").await;
+    let (soon, far, late) = (2001, 2002, 2003);
+    for user in [soon, far, late] {
+        approve(&shop, user, "month").await;
+    }
     let now = shop.clock.now_ms();
     let expiry = now + 5 * DAY_MS / 2;
     set_expiry(&shop, soon, expiry);
+    // First seen half a day before expiry (the bot was down): only the 1-day reminder.
+    set_expiry(&shop, late, now + DAY_MS / 2);
 
     let today = subs(&shop, shop.clock);
-    assert_eq!(today.reminders_once().await.unwrap(), 1, "3-day reminder");
+    assert_eq!(
+        today.reminders_once().await.unwrap(),
+        2,
+        "3-day and late 1-day"
+    );
+    let late_rows = shop.outbox("expiry_reminder", "user_id", 2003);
+    assert_eq!(late_rows.len(), 1);
+    assert_eq!(late_rows[0]["days_left"], 1);
     assert_eq!(today.reminders_once().await.unwrap(), 0, "not twice");
     let later = subs(&shop, Clock::starting_at(expiry - DAY_MS / 2));
     assert_eq!(later.reminders_once().await.unwrap(), 1, "1-day reminder");
