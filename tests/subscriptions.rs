@@ -310,6 +310,17 @@ async fn reconcile_every_category(profile: Profile) {
         "reported findings are audited once"
     );
     assert_eq!(audited(999, "extra"), 1);
+
+    // Once the bot re-enabled it, a later disabling by hand is a person's decision: reported.
+    for c in &mut shop.sim.data().clients {
+        if c.client.email == "u2304" {
+            c.client.enable = false;
+        }
+    }
+    let third = service.reconcile_once().await.unwrap();
+    assert!(third.enabled.is_empty(), "{third:?}");
+    assert_eq!(third.wrongly_disabled, [UserId(by_hand), UserId(bot_off)]);
+    assert!(!enabled(&shop, bot_off));
 }
 
 #[tokio::test]

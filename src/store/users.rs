@@ -268,7 +268,8 @@ pub fn set_status_if(
 pub fn set_expiry_if(conn: &Connection, id: UserId, from: i64, to: i64, now: i64) -> Result<bool> {
     let n = conn
         .prepare_cached(
-            "UPDATE users SET expiry_at = ?3, updated_at = ?4 WHERE discord_id = ?1 AND expiry_at = ?2",
+            "UPDATE users SET expiry_at = ?3, updated_at = ?4
+             WHERE discord_id = ?1 AND expiry_at = ?2",
         )?
         .execute(params![id, from, to, now])?;
     Ok(n == 1)

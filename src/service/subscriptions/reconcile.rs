@@ -1,13 +1,15 @@
 //! Reconciliation of the database with the panel (after a restart, then periodically): the
 //! customers with a client identity are compared with the clients of `panel.inbound_id`.
 //!
-//! | finding | condition | action |
-//! |---|---|---|
-//! | missing | DB `active`, no client with its email | re-created from the stored identity (uuid, email, subId) and terms (expiry, limit, devices) — enabled unless the expiry has passed; its traffic counters start at 0 |
-//! | wrongly enabled | DB `expired`/`revoked`, client enabled | disabled |
-//! | wrongly disabled | DB `active`, expiry not passed, client disabled | enabled only when clearly safe (below), else reported |
-//! | extra | a client named `u<digits>` that no customer owns | reported only, never deleted |
-//! | expiry drift | DB expiry negative, panel expiry positive (first use started) | DB updated |
+//! - **missing** (DB `active`, no client with its email): re-created from the stored identity
+//!   (uuid, email, subId) and terms (expiry, traffic limit, devices), enabled unless the expiry
+//!   has passed; its traffic counters start again at 0 (the panel lost them with the client);
+//! - **wrongly enabled** (DB `expired` or `revoked`, client enabled): disabled;
+//! - **wrongly disabled** (DB `active`, expiry not passed, client disabled): enabled only when
+//!   clearly safe (below), otherwise reported;
+//! - **extra** (a client named `u<digits>` that no customer owns): reported, never deleted;
+//! - **expiry drift** (DB expiry negative, panel expiry positive: the first use started): the
+//!   panel's expiry is copied to the database.
 //!
 //! "Clearly safe" to enable: the last thing about the customer in the audit log (reconcile
 //! reports aside) is the bot's own disabling (`subscription.expire` or
@@ -292,15 +294,17 @@ impl SubscriptionService {
             .store
             .call(move |c| store::audit::for_target(c, "user", &id))
             .await?;
-        // The latest entry that is not a report of this reconciler.
-        let last = entries
-            .iter()
-            .rev()
-            .find(|e| !e.action.starts_with("subscription.reconcile.") || e.action == BOT_DISABLED);
+        // The latest entry that may have changed whether the client is enabled: anything but
+        // this reconciler's reports and expiry syncs, or one of its fixes of the enable state.
+        let last = entries.iter().rev().find(|e| {
+            let Some(finding) = e.action.strip_prefix("subscription.reconcile.") else {
+                return true;
+            };
+            e.payload["fixed"] == true
+                && matches!(finding, "missing" | "wrongly_enabled" | "wrongly_disabled")
+        });
         let ours = last.is_some_and(|e| {
-            e.actor.is_none()
-                && (e.action == "subscription.expire"
-                    || (e.action == BOT_DISABLED && e.payload["fixed"] == true))
+            e.actor.is_none() && matches!(e.action.as_str(), "subscription.expire" | BOT_DISABLED)
         });
         if !ours {
             return Ok(Some("not disabled by the bot"));
