@@ -416,6 +416,25 @@ async fn extend_and_revoke(profile: Profile) {
     );
     assert!(user_audit(&shop, user).contains(&(Some(UserId(OWNER)), "subscription.revoke".into())));
 
+    // An expired customer extended by an admin is active again, from now.
+    let lapsed = 2502;
+    approve(&shop, lapsed, "month").await;
+    set_expiry(&shop, lapsed, now - DAY_MS);
+    assert_eq!(
+        service.expire_once().await.unwrap().expired,
+        [UserId(lapsed)]
+    );
+    let back = service
+        .extend(&actor(OWNER), UserId(lapsed), 30)
+        .await
+        .unwrap();
+    assert!(
+        within(back.expiry_at, now + 30 * DAY_MS),
+        "expired: 30 days from now"
+    );
+    assert!(enabled(&shop, lapsed));
+    assert_eq!(shop.user(lapsed).status, SubscriptionStatus::Active);
+
     let err = service
         .extend(&actor(ADMIN_A), UserId(user), 30)
         .await

@@ -11,7 +11,8 @@
 //! kept. The client is enabled and the customer becomes `active` (an `expired` customer is
 //! reactivated). A `revoked` customer cannot be extended: revocation is an explicit decision.
 //! Revoke disables the client (a client already missing from the panel counts as disabled) and
-//! marks the customer `revoked`, keeping the expiry for the record.
+//! marks the customer `revoked`, keeping the expiry for the record; the row is re-read in that
+//! transaction, so a renewal that landed between the two is revoked too (its client is disabled).
 
 use serde_json::json;
 
@@ -108,8 +109,7 @@ impl SubscriptionService {
     /// # Errors
     /// [`UserError::Forbidden`] without the role; [`UserError::NotFound`] for an unknown
     /// customer; [`UserError::InvalidState`] for a customer without a subscription or already
-    /// revoked (also when it changed meanwhile); [`UserError::PanelUnavailable`] during an outage;
-    /// other panel and store errors.
+    /// revoked; [`UserError::PanelUnavailable`] during an outage; other panel and store errors.
     pub async fn revoke(&self, actor: &Actor, user: UserId, reason: &str) -> Result<()> {
         self.require(actor, user, "revoke").await?;
         let u = self.subject(user, "revoke").await?;
@@ -119,7 +119,6 @@ impl SubscriptionService {
             Ok(()) | Err(PanelError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let seen = (u.status, u.expiry_at);
         let change = AccessChange::Revoked {
             reason: reason.to_owned(),
         };
@@ -131,11 +130,20 @@ impl SubscriptionService {
             change,
             payload,
             move |tx, now| {
-                if store::users::set_status_if(tx, user, seen, SubscriptionStatus::Revoked, now)? {
-                    Ok(())
-                } else {
-                    Err(invalid("the subscription changed meanwhile; try again"))?
+                // Re-read in the transaction: a renewal that landed meanwhile is revoked too.
+                let fresh = store::users::get(tx, user)?.ok_or_else(|| UserError::NotFound {
+                    what: format!("customer {user}"),
+                })?;
+                if fresh.status == SubscriptionStatus::Revoked {
+                    return Err(invalid("the access is already revoked"))?;
                 }
+                let sub = Subscription {
+                    expiry_at: fresh.expiry_at,
+                    traffic_limit_bytes: fresh.traffic_limit_bytes,
+                    device_limit: fresh.device_limit,
+                    status: SubscriptionStatus::Revoked,
+                };
+                store::users::set_subscription(tx, user, &sub, now).map(drop)
             },
         )
         .await
@@ -171,7 +179,7 @@ impl SubscriptionService {
     }
 
     /// The customer an admin action applies to: must have a client and be active or expired
-    /// (`revoked` too for nothing: it is refused).
+    /// (a revoked or never-subscribed customer is refused with [`UserError::InvalidState`]).
     async fn subject(&self, user: UserId, action: &str) -> Result<User> {
         let u = self
             .deps
