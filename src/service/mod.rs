@@ -15,3 +15,4 @@ pub mod revenue;
 pub mod roles;
 pub mod scheduled;
 pub mod state;
+pub mod subscriptions;
