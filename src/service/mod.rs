@@ -7,6 +7,7 @@ pub mod admin_sessions;
 pub mod approval;
 pub mod health;
 pub mod housekeeping;
+pub mod jobs;
 pub mod orders;
 pub mod outbox;
 pub mod rate_limit;
