@@ -4,18 +4,17 @@
 //! are passed in as [`DiscordPorts`] so this module stays free of serenity.
 
 use std::sync::Arc;
-use std::time::Duration;
-
-use async_trait::async_trait;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::Result;
 use crate::panel::PanelApi;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::{ApprovalDeps, ApprovalService};
 use crate::service::health::CircuitBreaker;
 use crate::service::housekeeping::{BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob};
+use crate::service::jobs::{
+    AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
+};
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob, OutboxWaker};
 use crate::service::rate_limit::RateLimits;
@@ -23,6 +22,9 @@ use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
 use crate::service::roles::Roles;
 use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
+use crate::service::subscriptions::{
+    ExpiryJob, ReconcileJob, RemindersJob, SubscriptionDeps, SubscriptionService,
+};
 use crate::store::Store;
 use crate::tasks::Job;
 
@@ -51,6 +53,9 @@ pub struct App {
     pub revenue: RevenueService,
     /// The receipt image pipeline (validation, hashes, storage).
     pub receipts: ReceiptService,
+    /// Subscriptions: reminders, expiry, reconciliation, admin extend/revoke.
+    pub subscriptions: SubscriptionService,
+    limits: Arc<RateLimits>,
     outbox_waker: std::sync::OnceLock<OutboxWaker>,
 }
 
@@ -86,10 +91,18 @@ impl App {
             store.clone(),
             config.clone(),
             breaker.clone(),
-            limits,
+            limits.clone(),
             clock,
         );
         let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
+        let subscriptions = SubscriptionService::new(SubscriptionDeps {
+            store: store.clone(),
+            panel: panel.clone(),
+            breaker: breaker.clone(),
+            roles: roles.clone(),
+            config: config.clone(),
+            clock,
+        });
         let approval = Arc::new(ApprovalService::new(ApprovalDeps {
             store: store.clone(),
             panel,
@@ -116,6 +129,8 @@ impl App {
             approval,
             revenue,
             receipts,
+            subscriptions,
+            limits,
             outbox_waker: std::sync::OnceLock::new(),
         }
     }
@@ -128,8 +143,9 @@ impl App {
     }
 
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
-    /// purge, revenue refresh, approval reconcile, resume of approvals waiting for the panel,
-    /// abandoned orders, message TTL cleanup and (when configured) backups. Call once.
+    /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
+    /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
+    /// expiry and reconciliation, message TTL cleanup and (when configured) backups. Call once.
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
         let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
         let _ = self.outbox_waker.set(outbox.waker());
@@ -140,14 +156,13 @@ impl App {
             Arc::new(scheduled),
             Arc::new(SessionPurgeJob::new(self.store.clone(), self.clock)),
             Arc::new(RevenueRefreshJob(self.revenue.clone())),
-            Arc::new(CoreJob::new("reconcile", 300, self, Pass::Reconcile)),
-            Arc::new(CoreJob::new(
-                "resume_pending",
-                60,
-                self,
-                Pass::ResumePending,
-            )),
-            Arc::new(CoreJob::new("abandoned_orders", 600, self, Pass::Abandoned)),
+            Arc::new(ApprovalReconcileJob(self.approval.clone())),
+            Arc::new(AbandonedOrdersJob(Arc::new(self.orders.clone()))),
+            Arc::new(ReceiptRetentionJob(self.receipts.clone())),
+            Arc::new(RateLimitPurgeJob(self.limits.clone())),
+            Arc::new(RemindersJob(self.subscriptions.clone())),
+            Arc::new(ExpiryJob(self.subscriptions.clone())),
+            Arc::new(ReconcileJob(self.subscriptions.clone())),
             Arc::new(MessageTtlJob::new(
                 self.store.clone(),
                 self.clock,
@@ -160,65 +175,5 @@ impl App {
             jobs.push(Arc::new(backup));
         }
         jobs
-    }
-}
-
-/// Which core pass a [`CoreJob`] runs.
-#[derive(Debug, Clone, Copy)]
-enum Pass {
-    Reconcile,
-    ResumePending,
-    Abandoned,
-}
-
-/// A periodic pass of a core service that has no job of its own.
-struct CoreJob {
-    name: &'static str,
-    period: Duration,
-    pass: Pass,
-    approval: Arc<ApprovalService>,
-    orders: OrderService,
-}
-
-impl CoreJob {
-    fn new(name: &'static str, secs: u64, app: &App, pass: Pass) -> Self {
-        Self {
-            name,
-            period: Duration::from_secs(secs),
-            pass,
-            approval: app.approval.clone(),
-            orders: app.orders.clone(),
-        }
-    }
-}
-
-#[async_trait]
-impl Job for CoreJob {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn period(&self) -> Duration {
-        self.period
-    }
-
-    async fn run_once(&self) -> Result<()> {
-        match self.pass {
-            Pass::Reconcile => {
-                let report = self.approval.reconcile_once().await?;
-                tracing::debug!(?report, "reconcile pass");
-            }
-            Pass::ResumePending => {
-                let report = self.approval.resume_pending().await?;
-                tracing::debug!(?report, "resume pending pass");
-            }
-            Pass::Abandoned => {
-                let closed = self.orders.close_abandoned_once().await?;
-                if closed > 0 {
-                    tracing::info!(closed, "abandoned orders closed");
-                }
-            }
-        }
-        Ok(())
     }
 }

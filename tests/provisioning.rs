@@ -394,3 +394,26 @@ async fn a_renewal_that_could_not_be_put_back_reuses_its_terms_on_retry() {
     );
     assert_done_once(&shop, 2500, payment);
 }
+
+/// The reconciler as the background job runs it: a crash left an approval midway; the job's
+/// pass finishes it, and a second pass changes nothing.
+#[tokio::test]
+async fn the_approval_reconcile_job_finishes_what_a_crash_left() {
+    use vpn_ticket_bot::service::jobs::ApprovalReconcileJob;
+    use vpn_ticket_bot::tasks::Job;
+
+    let shop = Shop::start().await;
+    let (_, payment) = shop.order_under_review(2300, "month").await;
+    let token = shop.token(ADMIN_A, payment).await;
+    let crashing = shop.approval(Some(crash_after(ProvisionStep::IdentityStored)));
+    assert!(crashing.confirm(&actor(ADMIN_A), &token).await.is_err());
+    drop(crashing);
+    assert_eq!(shop.payment(payment).status, PaymentStatus::Approving);
+
+    let job = ApprovalReconcileJob(Arc::new(shop.approval(None)));
+    assert_eq!(job.name(), "approval_reconcile");
+    job.run_once().await.unwrap();
+    assert_done_once(&shop, 2300, payment);
+    job.run_once().await.unwrap();
+    assert_done_once(&shop, 2300, payment);
+}

@@ -14,7 +14,7 @@ use serenity::{
 use super::custom_id::CustomId;
 use super::{render, tickets};
 use crate::app::App;
-use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::delivery::{AccessChange, Delivery, ReviewState};
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
 use crate::service::housekeeping::{Deleted, MessageDeleter};
 use crate::service::outbox::{Deliverer, DeliveryError};
@@ -303,6 +303,37 @@ impl Deliverer for DiscordDeliverer {
             } => {
                 let text = format!("<@{user_id}>, order #{order_id} is closed: {reason}.");
                 self.tell(user_id, ticket_channel_id, text).await
+            }
+            Delivery::ExpiryReminder {
+                user_id, expiry_at, ..
+            } => {
+                let text = format!(
+                    "Your VPN access ends {}. Run `/order` to renew: the days and traffic you \
+                     have left are kept.",
+                    render::when(expiry_at)
+                );
+                self.tell(user_id, None, text).await
+            }
+            Delivery::SubscriptionExpired { user_id, expiry_at } => {
+                let text = format!(
+                    "Your VPN access expired {} and was disabled. Run `/order` to renew.",
+                    render::when(expiry_at)
+                );
+                self.tell(user_id, None, text).await
+            }
+            Delivery::AccessChanged {
+                user_id, change, ..
+            } => {
+                let text = match change {
+                    AccessChange::Extended { days, expiry_at } => format!(
+                        "An admin extended your VPN access by {days} days; it now ends {}.",
+                        render::when(expiry_at)
+                    ),
+                    AccessChange::Revoked { reason } => {
+                        format!("An admin revoked your VPN access: {reason}")
+                    }
+                };
+                self.tell(user_id, None, text).await
             }
         }
     }

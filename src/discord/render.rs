@@ -22,6 +22,17 @@ pub fn money(minor: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
 }
 
+/// An expiry as Discord shows it to each reader in their own time zone: Unix ms → `<t:…:f>`;
+/// negative = that many ms from the first connection; 0 = never.
+#[must_use]
+pub fn when(expiry_ms: i64) -> String {
+    match expiry_ms {
+        0 => "never".to_owned(),
+        e if e < 0 => format!("{} days after your first connection", -e / 86_400_000),
+        e => format!("on <t:{}:f>", e / 1000),
+    }
+}
+
 /// One line describing a plan.
 #[must_use]
 pub fn plan_line(plan: &Plan) -> String {

@@ -120,6 +120,64 @@ pub enum Delivery {
         /// Why (`cancelled by customer`, `abandoned: no receipt within 48 h`...).
         reason: String,
     },
+    /// DM the customer that their subscription ends soon (how to renew: `/order`).
+    ExpiryReminder {
+        /// The customer.
+        user_id: UserId,
+        /// The expiry the reminder is about (Unix ms, positive).
+        expiry_at: i64,
+        /// The reminder tier: the configured offset (`orders.reminder_days`) whose window the
+        /// expiry fell in, e.g. 3 or 1 (days).
+        days_left: u32,
+    },
+    /// DM the customer that their subscription expired and the client was disabled.
+    SubscriptionExpired {
+        /// The customer.
+        user_id: UserId,
+        /// The expiry that passed (Unix ms).
+        expiry_at: i64,
+    },
+    /// DM the customer that an admin changed their access.
+    AccessChanged {
+        /// The customer.
+        user_id: UserId,
+        /// The admin (or owner) who acted.
+        admin_id: UserId,
+        /// What changed.
+        change: AccessChange,
+        /// When (Unix ms).
+        at: i64,
+    },
+}
+
+/// An admin's change to a customer's access ([`Delivery::AccessChanged`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AccessChange {
+    /// The subscription was extended by `days`; new expiry in Unix ms (negative = that many ms
+    /// from the first connection).
+    Extended {
+        /// Days added.
+        days: u32,
+        /// The new expiry.
+        expiry_at: i64,
+    },
+    /// Access was revoked: the client is disabled.
+    Revoked {
+        /// The admin's reason.
+        reason: String,
+    },
+}
+
+impl AccessChange {
+    /// `extended` or `revoked`.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Extended { .. } => "extended",
+            Self::Revoked { .. } => "revoked",
+        }
+    }
 }
 
 impl Delivery {
@@ -134,6 +192,9 @@ impl Delivery {
             Self::ProvisioningDelayed { .. } => "provisioning_delayed",
             Self::ReceiptRejected { .. } => "receipt_rejected",
             Self::OrderClosed { .. } => "order_closed",
+            Self::ExpiryReminder { .. } => "expiry_reminder",
+            Self::SubscriptionExpired { .. } => "subscription_expired",
+            Self::AccessChanged { .. } => "access_changed",
         }
     }
 
@@ -141,6 +202,10 @@ impl Delivery {
     /// (`deliver_link:payment:42`: one link per payment, however often finalization is reached).
     /// Ticket locks and non-final card updates repeat over an order's life, so each gets a random
     /// suffix; final card states (approved, rejected, cancelled) are keyed by payment and state.
+    /// Subscription notices are keyed by user and the expiry they are about
+    /// (`expiry_reminder:user:7:1700000000000:3`: one reminder per user, expiry and offset, so a
+    /// renewal's new expiry gets fresh ones; `subscription_expired:user:7:1700000000000`), admin
+    /// changes by user, change and time (`access_changed:user:7:revoked:1700000000000`).
     #[must_use]
     pub fn idempotency_key(&self) -> String {
         match self {
@@ -159,6 +224,20 @@ impl Delivery {
             Self::ReviewCardUpdate { .. } | Self::TicketLock { .. } | Self::OrderClosed { .. } => {
                 format!("{}:{}", self.kind(), self.unique_suffix())
             }
+            Self::ExpiryReminder {
+                user_id,
+                expiry_at,
+                days_left,
+            } => format!("{}:user:{user_id}:{expiry_at}:{days_left}", self.kind()),
+            Self::SubscriptionExpired { user_id, expiry_at } => {
+                format!("{}:user:{user_id}:{expiry_at}", self.kind())
+            }
+            Self::AccessChanged {
+                user_id,
+                change,
+                at,
+                ..
+            } => format!("{}:user:{user_id}:{}:{at}", self.kind(), change.as_str()),
         }
     }
 
@@ -218,5 +297,30 @@ mod tests {
         assert_eq!(json["ticket_channel_id"], 1_234_567_890_123_456_789_u64);
         assert_eq!(Delivery::from_payload(&json).unwrap(), d);
         assert_eq!(d.idempotency_key(), "receipt_rejected:payment:9");
+    }
+
+    #[test]
+    fn subscription_notices_are_keyed_by_user_and_expiry() {
+        let r = Delivery::ExpiryReminder {
+            user_id: UserId(7),
+            expiry_at: 1_700_000_000_000,
+            days_left: 3,
+        };
+        assert_eq!(
+            r.idempotency_key(),
+            "expiry_reminder:user:7:1700000000000:3"
+        );
+        let c = Delivery::AccessChanged {
+            user_id: UserId(7),
+            admin_id: UserId(2),
+            change: AccessChange::Extended {
+                days: 30,
+                expiry_at: 5,
+            },
+            at: 9,
+        };
+        assert_eq!(c.payload()["change"]["type"], "extended");
+        assert_eq!(Delivery::from_payload(&c.payload()).unwrap(), c);
+        assert_eq!(c.idempotency_key(), "access_changed:user:7:extended:9");
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! The exact-duplicate check and the payment insert are two steps, so two identical uploads at
 //! the same moment both pass the check; the UNIQUE index on `payments.receipt_sha256` refuses the
-//! second insert, and [`map_duplicate_insert`] turns that into the same
+//! second insert, and `OrderService::submit_receipt` turns that into the same
 //! [`UserError::DuplicateReceipt`]. No file is orphaned by that race: both uploads wrote the same
 //! content-addressed file, which the winning payment references. No serenity/poise here.
 
@@ -36,7 +36,7 @@ use crate::store::Store;
 use crate::store::payments::{self, Receipt};
 
 pub use analyze::{ReceiptFormat, hamming_hex, limits, sha256_hex, sniff};
-pub use duplicates::{map_duplicate_insert, record_duplicate};
+pub use duplicates::record_duplicate;
 pub use files::{RECEIPTS_FOLDER, relative_path};
 
 /// One day in milliseconds.
@@ -56,9 +56,9 @@ pub struct NearDuplicate {
 
 /// A receipt that passed every check and whose bytes are stored.
 ///
-/// Give `receipt` to `store::payments::insert` as `NewPayment::receipt` and
-/// `near_duplicate.map(|d| (d.payment, d.distance))` as `NewPayment::near_duplicate`; map an
-/// insert error with [`map_duplicate_insert`], and when no payment is stored after all, call
+/// Give `receipt` and `near_duplicate.map(|d| (d.payment, d.distance))` to
+/// `OrderService::submit_receipt` (which maps the insert race to the same duplicate refusal);
+/// when no payment is stored after all, call
 /// [`ReceiptService::discard`] so the file does not stay behind unreferenced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedReceipt {

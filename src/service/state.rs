@@ -84,6 +84,8 @@ pub enum Target {
     Payment(PaymentId),
     /// An order.
     Order(OrderId),
+    /// A customer (their subscription).
+    User(UserId),
 }
 
 /// Appends an audit entry: `actor` (`None` = the bot) did `action` to `target`.
@@ -102,6 +104,7 @@ pub fn audit(
     let (kind, id) = match target {
         Target::Payment(p) => ("payment", p.to_string()),
         Target::Order(o) => ("order", o.to_string()),
+        Target::User(u) => ("user", u.to_string()),
     };
     store::audit::append(
         conn,

@@ -225,3 +225,52 @@ pub fn list_by_status(conn: &Connection, status: SubscriptionStatus) -> Result<V
         from_row,
     )
 }
+
+/// Every user that has a panel client identity (any status), by Discord id.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list_with_client(conn: &Connection) -> Result<Vec<User>> {
+    super::query_all(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE panel_email IS NOT NULL ORDER BY discord_id"),
+        [],
+        from_row,
+    )
+}
+
+/// Moves a user from `from` to `to` only if they are still in `from` with expiry `expiry_at`
+/// (a compare-and-set against a concurrent renewal or admin change). Returns whether it moved.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_status_if(
+    conn: &Connection,
+    id: UserId,
+    (from, expiry_at): (SubscriptionStatus, Option<i64>),
+    to: SubscriptionStatus,
+    now: i64,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET status = ?4, updated_at = ?5
+             WHERE discord_id = ?1 AND status = ?2 AND expiry_at IS ?3",
+        )?
+        .execute(params![id, from, expiry_at, to, now])?;
+    Ok(n == 1)
+}
+
+/// Replaces the expiry (Unix ms) only if it is still `from` (compare-and-set). Returns whether it
+/// changed.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_expiry_if(conn: &Connection, id: UserId, from: i64, to: i64, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET expiry_at = ?3, updated_at = ?4
+             WHERE discord_id = ?1 AND expiry_at = ?2",
+        )?
+        .execute(params![id, from, to, now])?;
+    Ok(n == 1)
+}

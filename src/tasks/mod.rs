@@ -20,11 +20,13 @@
 //! The jobs of the core, all in `service`: `outbox::OutboxJob` (`outbox`, 10 s + wake-up),
 //! `revenue::RevenueRefreshJob` (`revenue_refresh`, 5 min), `scheduled::ScheduledJobsRunner`
 //! (`scheduled_jobs`, 30 s), `housekeeping::SessionPurgeJob` (`session_purge`, 10 min),
-//! `housekeeping::MessageTtlJob` (`message_ttl`, 60 s) and `housekeeping::BackupJob` (`backup`,
-//! hourly check; only when `backup.every_hours > 0`). `main` builds them once with the Discord
-//! layer's `Deliverer`, `ScheduledHandler`s and `MessageDeleter`, calls [`Jobs::start`] with its
-//! shutdown token, and on SIGTERM awaits [`Jobs::shutdown`] (e.g. 10 s) before stopping the
-//! shards.
+//! `housekeeping::MessageTtlJob` (`message_ttl`, 60 s), `housekeeping::BackupJob` (`backup`,
+//! hourly check; only when `backup.every_hours > 0`), `subscriptions::RemindersJob`
+//! (`subscription_reminders`, 10 min), `subscriptions::ExpiryJob` (`subscription_expiry`, 60 s)
+//! and `subscriptions::ReconcileJob` (`subscription_reconcile`, 15 min). `main` builds them once
+//! with the Discord layer's `Deliverer`, `ScheduledHandler`s and `MessageDeleter`, calls
+//! [`Jobs::start`] with its shutdown token, and on SIGTERM awaits [`Jobs::shutdown`] (e.g. 10 s)
+//! before stopping the shards.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,14 +3,14 @@
 //! racing to the insert) to [`UserError::DuplicateReceipt`]. Plain functions over a
 //! `&Connection`, so the order service can call them inside its own transaction.
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 use serde_json::json;
 
 use super::{NearDuplicate, analyze, truncate};
 use crate::domain::{OrderId, PaymentId, UserId};
-use crate::error::{Error, Result, UserError};
+use crate::error::Result;
 use crate::store::audit;
-use crate::store::payments::{self, Payment};
+use crate::store::payments::Payment;
 
 /// The closest stored hash strictly below `threshold` (ties: the oldest payment); hashes of
 /// another length or not hex are skipped. `threshold = 0` disables the search.
@@ -35,7 +35,7 @@ pub(super) fn nearest(
 /// Appends the `receipt.duplicate` audit entry: actor `user`, target the `order` being paid,
 /// payload with the earlier payment, its order and customer, the SHA-256, the declared name and
 /// the size (never the bytes). [`super::ReceiptService::process`] calls it; the order service calls it
-/// too after [`map_duplicate_insert`] reported a duplicate (outside the rolled-back transaction).
+/// too after `OrderService::submit_receipt` reported a duplicate (outside the rolled-back transaction).
 ///
 /// # Errors
 /// SQLite errors.
@@ -67,33 +67,6 @@ pub fn record_duplicate(
     };
     audit::append(conn, &entry, now)?;
     Ok(())
-}
-
-/// Maps the error of `store::payments::insert` for a receipt with this `sha256`: a UNIQUE
-/// violation on `payments.receipt_sha256` (two identical uploads racing past the duplicate
-/// check) becomes [`UserError::DuplicateReceipt`] with the winning payment's order; any other
-/// error is returned unchanged. `conn` is used to look the winner up (it may be the connection of
-/// the failed transaction: the winner is committed).
-///
-/// ```ignore
-/// payments::insert(tx, &new, now).map_err(|e| receipts::map_duplicate_insert(e, &sha, tx))?;
-/// ```
-pub fn map_duplicate_insert(err: Error, sha256: &str, conn: &Connection) -> Error {
-    let is_sha_unique = matches!(
-        &err,
-        Error::Db(rusqlite::Error::SqliteFailure(f, Some(msg)))
-            if f.code == ErrorCode::ConstraintViolation && msg.contains("receipt_sha256")
-    );
-    if !is_sha_unique {
-        return err;
-    }
-    match payments::find_by_sha256(conn, sha256) {
-        Ok(Some(earlier)) => UserError::DuplicateReceipt {
-            earlier_order: earlier.order_id,
-        }
-        .into(),
-        _ => err,
-    }
 }
 
 #[cfg(test)]
