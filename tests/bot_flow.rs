@@ -23,7 +23,9 @@ use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
 use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
-use vpn_ticket_bot::sim::discord::{Budget, Emulator, EmulatorConfig, InteractionRef, State};
+use vpn_ticket_bot::sim::discord::{
+    Budget, CommandOption, Emulator, EmulatorConfig, InteractionRef, State,
+};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 use vpn_ticket_bot::store::{self, Store};
 
@@ -191,7 +193,7 @@ impl World {
         let running = discord::start(app.clone(), http, &CancellationToken::new())
             .await
             .expect("bot starts");
-        emu.wait_for(T, |s| (s.commands.len() == 2).then_some(()))
+        emu.wait_for(T, |s| (s.commands.len() == 4).then_some(()))
             .await
             .expect("commands registered in the guild");
         Self {
@@ -419,8 +421,45 @@ fn order_status(app: &App, order: OrderId) -> OrderStatus {
 async fn order_review_approve_and_deliver_the_link() {
     let w = World::start().await;
     full_story(&w).await;
+    staff_commands(&w).await;
     assert_bodies_valid(&w.emu);
     w.stop().await;
+}
+
+/// `/extend` and `/revoke` on the customer of the full story: refused for others, the customer
+/// told by DM, the panel changed.
+async fn staff_commands(w: &World) {
+    let carol = CommandOption::User("customer", w.carol);
+    let extend = [carol.clone(), CommandOption::Int("days", 10)];
+    w.emu.run_command(w.sam, w.general, "extend", &extend);
+    w.ephemeral(w.sam, "not allowed").await;
+    w.emu.run_command(w.alice, w.general, "extend", &extend);
+    w.ephemeral(w.alice, "Extended").await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("extended your VPN access by 10 days"))
+                .map(|_| ())
+        })
+        .await
+        .expect("extension DM");
+
+    let revoke = [carol, CommandOption::Str("reason", "chargeback".into())];
+    w.emu.run_command(w.alice, w.general, "revoke", &revoke);
+    w.ephemeral(w.alice, "Revoked").await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("revoked your VPN access: chargeback"))
+                .map(|_| ())
+        })
+        .await
+        .expect("revocation DM");
+    let email = format!("u{}", w.carol);
+    let client = w.sim.clients().into_iter().find(|c| c.email == email);
+    assert_eq!(client.map(|c| c.enable), Some(false), "client disabled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

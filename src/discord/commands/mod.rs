@@ -1,6 +1,7 @@
 //! Slash commands, one file per group. The `///` doc on each command is what users read in
 //! Discord's command picker.
 
+mod admin;
 mod help;
 mod order;
 
@@ -9,5 +10,10 @@ use super::{Data, Failure};
 /// Every command the bot registers.
 #[must_use]
 pub fn all() -> Vec<poise::Command<Data, Failure>> {
-    vec![order::order(), help::help()]
+    vec![
+        order::order(),
+        help::help(),
+        admin::extend_command(),
+        admin::revoke(),
+    ]
 }
