@@ -20,6 +20,7 @@ use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::panel::{PanelApi, XuiClient};
 use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
+use vpn_ticket_bot::service::scheduled::ScheduledHandler;
 use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
@@ -250,27 +251,25 @@ impl World {
             })
     }
 
-    /// Waits for an ephemeral message to `user` whose content contains `text`.
-    async fn ephemeral(&self, user: u64, text: &str) -> MessageRec {
-        self.emu
+    /// Waits for the bot's answer to interaction `i` to contain `text`; it must be ephemeral.
+    async fn reply_to(&self, i: &InteractionRef, text: &str) -> MessageRec {
+        let m = self
+            .emu
             .wait_for(T, |s| {
-                s.ephemeral_for(user)
-                    .into_iter()
-                    .rev()
-                    .find(|m| m.content.contains(text))
+                s.original_response(i.id)
+                    .filter(|m| m.content.contains(text))
                     .cloned()
             })
             .await
             .unwrap_or_else(|_| {
                 panic!(
-                    "no ephemeral {text:?} for {user}: {:#?}",
-                    self.emu.read(|s| s
-                        .ephemeral_for(user)
-                        .iter()
-                        .map(|m| m.content.clone())
-                        .collect::<Vec<_>>())
+                    "no answer {text:?} to interaction {}: {:?}",
+                    i.id,
+                    self.emu.read(|s| s.original_response(i.id).cloned())
                 )
-            })
+            });
+        assert!(m.is_ephemeral(), "{m:?} is ephemeral");
+        m
     }
 
     /// `/order` → plan select → the ticket channel; returns (ticket, order id).
@@ -363,12 +362,14 @@ impl World {
 impl World {
     /// An admin approves the card and confirms.
     async fn approve(&self, card: &MessageRec) {
-        self.emu
+        let i = self
+            .emu
             .click_button(self.alice, card.id, &click_id(card, "vtb:approve:"));
-        let prompt = self.ephemeral(self.alice, "Approve payment").await;
-        self.emu
+        let prompt = self.reply_to(&i, "Approve payment").await;
+        let i = self
+            .emu
             .click_button(self.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
-        self.ephemeral(self.alice, "approved").await;
+        self.reply_to(&i, "approved: client").await;
     }
 }
 
@@ -420,7 +421,8 @@ fn order_status(app: &App, order: OrderId) -> OrderStatus {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_review_approve_and_deliver_the_link() {
     let w = World::start().await;
-    full_story(&w).await;
+    let ticket = full_story(&w).await;
+    ticket_deleted_a_day_later(&w, ticket).await;
     staff_commands(&w).await;
     assert_bodies_valid(&w.emu);
     w.stop().await;
@@ -431,10 +433,10 @@ async fn order_review_approve_and_deliver_the_link() {
 async fn staff_commands(w: &World) {
     let carol = CommandOption::User("customer", w.carol);
     let extend = [carol.clone(), CommandOption::Int("days", 10)];
-    w.emu.run_command(w.sam, w.general, "extend", &extend);
-    w.ephemeral(w.sam, "not allowed").await;
-    w.emu.run_command(w.alice, w.general, "extend", &extend);
-    w.ephemeral(w.alice, "Extended").await;
+    let i = w.emu.run_command(w.sam, w.general, "extend", &extend);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.run_command(w.alice, w.general, "extend", &extend);
+    w.reply_to(&i, "Extended").await;
     w.emu
         .wait_for(T, |s| {
             s.dms_of(w.carol)
@@ -446,8 +448,8 @@ async fn staff_commands(w: &World) {
         .expect("extension DM");
 
     let revoke = [carol, CommandOption::Str("reason", "chargeback".into())];
-    w.emu.run_command(w.alice, w.general, "revoke", &revoke);
-    w.ephemeral(w.alice, "Revoked").await;
+    let i = w.emu.run_command(w.alice, w.general, "revoke", &revoke);
+    w.reply_to(&i, "Revoked").await;
     w.emu
         .wait_for(T, |s| {
             s.dms_of(w.carol)
@@ -484,7 +486,7 @@ async fn the_story_in_tls_mode_under_rate_limits() {
 
 /// `/order` → ticket (visibility) → method → receipt → review card → refusals → approve →
 /// confirm → DM link on the panel → card updated → a second confirm refused.
-async fn full_story(w: &World) {
+async fn full_story(w: &World) -> u64 {
     let (ticket, order) = w.open_ticket(w.carol).await;
 
     // The ticket sits under the tickets category; customer and staff see it, others do not.
@@ -536,17 +538,17 @@ async fn full_story(w: &World) {
         .unwrap_or_else(|_| panic!("ticket locked (locked at card time: {locked})"));
 
     // A non-admin's click is refused server side.
-    w.emu.click_button(w.mallory, card.id, &approve);
-    w.ephemeral(w.mallory, "not allowed").await;
-    w.emu.click_button(w.sam, card.id, &approve);
-    w.ephemeral(w.sam, "not allowed").await;
+    let i = w.emu.click_button(w.mallory, card.id, &approve);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.click_button(w.sam, card.id, &approve);
+    w.reply_to(&i, "not allowed").await;
 
     // Approve → ephemeral Confirm / Cancel → Confirm.
-    w.emu.click_button(w.alice, card.id, &approve);
-    let prompt = w.ephemeral(w.alice, "Approve payment").await;
+    let i = w.emu.click_button(w.alice, card.id, &approve);
+    let prompt = w.reply_to(&i, "Approve payment").await;
     let confirm = click_id(&prompt, "vtb:confirm:");
-    w.emu.click_button(w.alice, prompt.id, &confirm);
-    w.ephemeral(w.alice, "approved").await;
+    let i = w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.reply_to(&i, "approved: client").await;
 
     // The customer's DM holds a vless:// link of a client that exists on the panel, and a QR.
     let dm = w
@@ -577,10 +579,39 @@ async fn full_story(w: &World) {
         m.id == card.id && m.content.contains("Approved")
     })
     .await;
-    w.emu.click_button(w.alice, prompt.id, &confirm);
-    w.ephemeral(w.alice, "Not approved").await;
+    let i = w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.reply_to(&i, "Not approved").await;
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
+    ticket
+}
+
+/// The completed order's ticket deletion is scheduled `delete_ticket_after_hours` (24) later; the
+/// bot's `delete_channel` handler deletes it (run here directly instead of waiting a day), and
+/// the resulting CHANNEL_DELETE leaves the completed order alone.
+async fn ticket_deleted_a_day_later(w: &World, ticket: u64) {
+    let key = format!("delete_channel:{ticket}");
+    let job = store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
+        .unwrap()
+        .expect("deletion scheduled");
+    let due_in_ms = job.run_at - w.app.clock.now_ms();
+    assert!(
+        (86_400_000 - 60_000..=86_400_000).contains(&due_in_ms),
+        "due in {due_in_ms} ms"
+    );
+    let http = w.running.as_ref().unwrap().http.clone();
+    let handler = discord::DiscordDeliverer::new(http, w.app.clone());
+    ScheduledHandler::run(&handler, &job)
+        .await
+        .expect("deleted");
+    assert!(w.emu.read(|s| !s.channels.contains_key(&ticket)));
+    // Idempotent: a second run (after a crash) finds it gone and succeeds.
+    ScheduledHandler::run(&handler, &job)
+        .await
+        .expect("already gone");
+    let user = vpn_ticket_bot::domain::UserId(w.carol);
+    let last = store::orders::find_open_for_user(&w.app.store.conn().unwrap(), user).unwrap();
+    assert!(last.is_none(), "nothing reopened");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -592,8 +623,8 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     let reject = click_id(&card, "vtb:reject:");
 
     // A support member may not reject.
-    w.emu.click_button(w.sam, card.id, &reject);
-    w.ephemeral(w.sam, "not allowed").await;
+    let i = w.emu.click_button(w.sam, card.id, &reject);
+    w.reply_to(&i, "not allowed").await;
 
     let opened: InteractionRef = w.emu.click_button(w.alice, card.id, &reject);
     w.emu
@@ -602,7 +633,8 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
         })
         .await
         .expect("reason modal");
-    w.emu
+    let submit = w
+        .emu
         .submit_modal_until_acked(
             &opened,
             &[("reason", "the amount is not visible")],
@@ -610,7 +642,7 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
         )
         .await
         .expect("modal submitted");
-    w.ephemeral(w.alice, "rejected").await;
+    w.reply_to(&submit, "rejected").await;
     w.message_in(ticket, "reject notice", |m| {
         m.content.contains("the amount is not visible")
     })
@@ -677,10 +709,10 @@ async fn closed_dms_put_the_link_behind_a_button_only_the_customer_can_use() {
         "the link is not public"
     );
     let reveal = click_id(&offer, "vtb:reveal:");
-    w.emu.click_button(w.mallory, offer.id, &reveal);
-    w.ephemeral(w.mallory, "not allowed").await;
-    w.emu.click_button(w.carol, offer.id, &reveal);
-    let mine = w.ephemeral(w.carol, "vless://").await;
+    let i = w.emu.click_button(w.mallory, offer.id, &reveal);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.click_button(w.carol, offer.id, &reveal);
+    let mine = w.reply_to(&i, "vless://").await;
     assert_eq!(mine.visible_to, Some(w.carol));
     assert_eq!(mine.attachments.len(), 1, "QR code attached");
     w.stop().await;
@@ -738,8 +770,8 @@ async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
         })
         .await
         .expect("plan select");
-    w.emu.select(w.carol, menu.id, "vtb:plan", &["month"]);
-    w.ephemeral(w.carol, "temporarily unavailable").await;
+    let i = w.emu.select(w.carol, menu.id, "vtb:plan", &["month"]);
+    w.reply_to(&i, "temporarily unavailable").await;
 
     w.healthy.store(true, Ordering::SeqCst);
     assert!(w.monitor.check_once().await.is_some(), "recovery event");
@@ -769,12 +801,14 @@ async fn help_and_a_customer_cancelling_from_the_ticket() {
         })
         .await;
     // Someone else's click changes nothing.
-    w.emu
+    let i = w
+        .emu
         .click_button(w.alice, welcome.id, &format!("vtb:cancel:{order}"));
-    w.ephemeral(w.alice, "not found").await;
-    w.emu
+    w.reply_to(&i, "not found").await;
+    let i = w
+        .emu
         .click_button(w.carol, welcome.id, &format!("vtb:cancel:{order}"));
-    w.ephemeral(w.carol, "is cancelled").await;
+    w.reply_to(&i, "is cancelled").await;
     w.message_in(ticket, "closing notice", |m| {
         m.content.contains("cancelled by customer")
     })
@@ -782,5 +816,77 @@ async fn help_and_a_customer_cancelling_from_the_ticket() {
     assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
     // A new order can be opened right away.
     w.open_ticket(w.carol).await;
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_order_renews_the_same_client() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 5, 1).await;
+    w.approve(&card).await;
+    let email = format!("u{}", w.carol);
+    let first = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .any(|m| m.content.contains("vless://"))
+                .then_some(())
+        })
+        .await;
+    first.expect("first link");
+    let before = w
+        .sim
+        .clients()
+        .into_iter()
+        .find(|c| c.email == email)
+        .expect("client");
+
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 6, 2).await;
+    assert!(
+        serde_json::to_string(&card.embeds)
+            .unwrap()
+            .contains("renewal")
+    );
+    w.approve(&card).await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .any(|m| m.content.contains("extended") && m.content.contains("vless://"))
+                .then_some(())
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no renewal DM: {:#?}",
+                w.emu.read(|s| (
+                    s.dms_of(w.carol)
+                        .iter()
+                        .map(|m| m.content.clone())
+                        .collect::<Vec<_>>(),
+                    s.ephemeral_for(w.alice)
+                        .iter()
+                        .map(|m| m.content.clone())
+                        .collect::<Vec<_>>()
+                ))
+            )
+        });
+    let clients: Vec<_> = w
+        .sim
+        .clients()
+        .into_iter()
+        .filter(|c| c.email == email)
+        .collect();
+    assert_eq!(clients.len(), 1, "the same client, not a second one");
+    assert_eq!(clients[0].id, before.id);
+    assert!(
+        clients[0].expiry_time > before.expiry_time,
+        "expiry extended"
+    );
     w.stop().await;
 }
