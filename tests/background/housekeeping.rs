@@ -310,7 +310,8 @@ async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time()
         ],
         &tokio_util::sync::CancellationToken::new(),
     );
-    // Ticks at 0, 30, 60, 90 s: the 90 s tick runs it.
+    // Ticks at 0, 30, 60, 90 s: the 90 s tick runs it. The clock is paused: these sleeps are
+    // virtual time (tokio advances it while the jobs are idle), not waits for an event.
     tokio::time::sleep(Duration::from_secs(85)).await;
     assert!(
         handler.ran.lock().unwrap().is_empty(),
