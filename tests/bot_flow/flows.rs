@@ -1,0 +1,286 @@
+//! The other flows: reject with a reason, the customer's cancel, a ticket deleted by hand, closed
+//! DMs, a full tickets category, a panel outage, a renewal.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use vpn_ticket_bot::domain::status::OrderStatus;
+use vpn_ticket_bot::sim::discord::InteractionRef;
+
+use crate::world::{T, World, click_id, custom_ids, order_status};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_with_reason_then_a_new_receipt_is_accepted() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, first_png) = w.upload(w.carol, ticket, 2, 1).await;
+    let reject = click_id(&card, "vtb:reject:");
+
+    // A support member may not reject.
+    let i = w.emu.click_button(w.sam, card.id, &reject);
+    w.reply_to(&i, "not allowed").await;
+
+    let opened: InteractionRef = w.emu.click_button(w.alice, card.id, &reject);
+    w.emu
+        .wait_for(T, |s| {
+            s.interaction(opened.id).and_then(|i| i.modal.clone())
+        })
+        .await
+        .expect("reason modal");
+    let submit = w
+        .emu
+        .submit_modal_until_acked(
+            &opened,
+            &[("reason", "the amount is not visible")],
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("modal submitted");
+    w.reply_to(&submit, "rejected").await;
+    w.message_in(ticket, "reject notice", |m| {
+        m.content.contains("the amount is not visible")
+    })
+    .await;
+    w.emu
+        .wait_for(T, |s| s.can_send(w.carol, ticket).then_some(()))
+        .await
+        .expect("ticket unlocked");
+    w.message_in(w.admin_channel, "rejected card", |m| {
+        m.id == card.id && m.content.contains("Rejected")
+    })
+    .await;
+
+    // The same picture again is an exact duplicate: refused in the ticket, nothing posted.
+    w.emu
+        .user_message(w.carol, ticket, "again", Some(("pay.png", first_png)))
+        .expect("upload allowed");
+    w.message_in(ticket, "duplicate refusal", |m| {
+        m.content.contains("not accepted") && m.content.contains("already")
+    })
+    .await;
+    let (second, _) = w.upload(w.carol, ticket, 3, 2).await;
+    assert_ne!(second.id, card.id);
+    assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_deleted_by_hand_cancels_the_order() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    assert!(w.emu.delete_channel_by_hand(ticket));
+    let dm = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("ticket channel deleted"))
+                .cloned()
+        })
+        .await
+        .expect("customer told");
+    assert!(dm.content.contains(&format!("#{order}")));
+    assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_dms_put_the_link_behind_a_button_only_the_customer_can_use() {
+    let w = World::start().await;
+    w.emu.set_dms_closed(w.carol, true);
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 4, 1).await;
+    w.approve(&card).await;
+    let offer = w
+        .message_in(ticket, "show-my-link button", |m| {
+            custom_ids(m).iter().any(|c| c.starts_with("vtb:reveal:"))
+        })
+        .await;
+    assert!(
+        !offer.content.contains("vless://"),
+        "the link is not public"
+    );
+    let reveal = click_id(&offer, "vtb:reveal:");
+    let i = w.emu.click_button(w.mallory, offer.id, &reveal);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.click_button(w.carol, offer.id, &reveal);
+    let mine = w.reply_to(&i, "vless://").await;
+    assert_eq!(mine.visible_to, Some(w.carol));
+    assert_eq!(mine.attachments.len(), 1, "QR code attached");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_tickets_category_overflows_into_a_new_one() {
+    let w = World::start().await;
+    for i in 0..50 {
+        w.emu.add_channel(&format!("old-{i}"), 0, Some(w.tickets));
+    }
+    let (ticket, _) = w.open_ticket(w.carol).await;
+    let (parent, name, visible) = w.emu.read(|s| {
+        let parent = s.channels[&ticket].parent_id.expect("under a category");
+        (
+            parent,
+            s.channels[&parent].name.clone(),
+            (s.can_view(w.carol, ticket), s.can_view(w.mallory, ticket)),
+        )
+    });
+    assert_ne!(parent, w.tickets);
+    assert_eq!(name, "Tickets 2");
+    assert_eq!(visible, (true, false));
+    // The next ticket goes to the same overflow category.
+    let (other, _) = w.open_ticket(w.mallory).await;
+    assert_eq!(w.emu.read(|s| s.channels[&other].parent_id), Some(parent));
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
+    let w = World::start().await;
+    w.healthy.store(false, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "outage event");
+    let owner = w.owner;
+    let dm_with = |text: &'static str| {
+        w.emu.wait_for(T, move |s| {
+            s.dms_of(owner)
+                .into_iter()
+                .find(|m| m.content.contains(text))
+                .cloned()
+        })
+    };
+    let down = dm_with("panel is down").await.expect("outage DM");
+    assert!(down.content.contains("probe says down"), "{}", down.content);
+
+    // /order is refused with the outage's reason.
+    let i = w.emu.run_command(w.carol, w.general, "order", &[]);
+    let menu = w
+        .emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| !m.components.is_empty())
+                .cloned()
+        })
+        .await
+        .expect("plan select");
+    let i = w.emu.select(w.carol, menu.id, "vtb:plan", &["month"]);
+    w.reply_to(&i, "temporarily unavailable").await;
+
+    w.healthy.store(true, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "recovery event");
+    dm_with("panel is back").await.expect("recovery DM");
+    w.open_ticket(w.carol).await;
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_and_a_customer_cancelling_from_the_ticket() {
+    let w = World::start().await;
+    let i = w.emu.run_command(w.mallory, w.general, "help", &[]);
+    let help = w
+        .emu
+        .wait_for(T, |s| s.original_response(i.id).cloned())
+        .await
+        .expect("help");
+    assert!(
+        help.is_ephemeral() && help.content.contains("/order"),
+        "{help:?}"
+    );
+
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    let welcome = w
+        .message_in(ticket, "cancel button", |m| {
+            custom_ids(m).contains(&format!("vtb:cancel:{order}"))
+        })
+        .await;
+    // Someone else's click changes nothing.
+    let i = w
+        .emu
+        .click_button(w.alice, welcome.id, &format!("vtb:cancel:{order}"));
+    w.reply_to(&i, "not found").await;
+    let i = w
+        .emu
+        .click_button(w.carol, welcome.id, &format!("vtb:cancel:{order}"));
+    w.reply_to(&i, "is cancelled").await;
+    w.message_in(ticket, "closing notice", |m| {
+        m.content.contains("cancelled by customer")
+    })
+    .await;
+    assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);
+    // A new order can be opened right away.
+    w.open_ticket(w.carol).await;
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_order_renews_the_same_client() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 5, 1).await;
+    w.approve(&card).await;
+    let email = format!("u{}", w.carol);
+    let first = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .any(|m| m.content.contains("vless://"))
+                .then_some(())
+        })
+        .await;
+    first.expect("first link");
+    let before = w
+        .sim
+        .clients()
+        .into_iter()
+        .find(|c| c.email == email)
+        .expect("client");
+
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 6, 2).await;
+    assert!(
+        serde_json::to_string(&card.embeds)
+            .unwrap()
+            .contains("renewal")
+    );
+    w.approve(&card).await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .any(|m| m.content.contains("extended") && m.content.contains("vless://"))
+                .then_some(())
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no renewal DM: {:#?}",
+                w.emu.read(|s| (
+                    s.dms_of(w.carol)
+                        .iter()
+                        .map(|m| m.content.clone())
+                        .collect::<Vec<_>>(),
+                    s.ephemeral_for(w.alice)
+                        .iter()
+                        .map(|m| m.content.clone())
+                        .collect::<Vec<_>>()
+                ))
+            )
+        });
+    let clients: Vec<_> = w
+        .sim
+        .clients()
+        .into_iter()
+        .filter(|c| c.email == email)
+        .collect();
+    assert_eq!(clients.len(), 1, "the same client, not a second one");
+    assert_eq!(clients[0].id, before.id);
+    assert!(
+        clients[0].expiry_time > before.expiry_time,
+        "expiry extended"
+    );
+    w.stop().await;
+}

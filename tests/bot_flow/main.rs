@@ -1,0 +1,217 @@
+//! The real bot (`discord::start`, the production wiring) through the unmodified serenity/poise
+//! client against the Discord emulator (proxy and TLS modes) and the 3x-ui panel emulator, on a
+//! temporary data directory. Every wait is on emulator state (`wait_for`), never a sleep.
+//!
+//! `main.rs`: the whole story (order → review → approve → link) and what follows it;
+//! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
+//! `world.rs`: the harness.
+
+mod flows;
+#[path = "../support/receipt_images.rs"]
+mod images;
+mod world;
+
+use std::time::Duration;
+
+use vpn_ticket_bot::discord;
+use vpn_ticket_bot::domain::status::OrderStatus;
+use vpn_ticket_bot::service::scheduled::ScheduledHandler;
+use vpn_ticket_bot::sim::discord::{Budget, CommandOption, State};
+use vpn_ticket_bot::store;
+use world::{T, World, assert_bodies_valid, click_id, custom_ids, order_status};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_review_approve_and_deliver_the_link() {
+    let w = World::start().await;
+    let ticket = full_story(&w).await;
+    ticket_deleted_a_day_later(&w, ticket).await;
+    staff_commands(&w).await;
+    assert_bodies_valid(&w.emu);
+    w.stop().await;
+}
+
+/// `/extend` and `/revoke` on the customer of the full story: refused for others, the customer
+/// told by DM, the panel changed.
+async fn staff_commands(w: &World) {
+    let carol = CommandOption::User("customer", w.carol);
+    let extend = [carol.clone(), CommandOption::Int("days", 10)];
+    let i = w.emu.run_command(w.sam, w.general, "extend", &extend);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.run_command(w.alice, w.general, "extend", &extend);
+    w.reply_to(&i, "Extended").await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("extended your VPN access by 10 days"))
+                .map(|_| ())
+        })
+        .await
+        .expect("extension DM");
+
+    let revoke = [carol, CommandOption::Str("reason", "chargeback".into())];
+    let i = w.emu.run_command(w.alice, w.general, "revoke", &revoke);
+    w.reply_to(&i, "Revoked").await;
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("revoked your VPN access: chargeback"))
+                .map(|_| ())
+        })
+        .await
+        .expect("revocation DM");
+    let email = format!("u{}", w.carol);
+    let client = w.sim.clients().into_iter().find(|c| c.email == email);
+    assert_eq!(client.map(|c| c.enable), Some(false), "client disabled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_story_in_tls_mode_under_rate_limits() {
+    let w = World::start_with(true).await;
+    // A tight bot-wide budget without headers: serenity meets 429s and retries them.
+    w.emu.set_global_rate_limit(Some(Budget {
+        limit: 2,
+        window: Duration::from_millis(300),
+        announce: false,
+    }));
+    full_story(&w).await;
+    let limited = w
+        .emu
+        .log()
+        .iter()
+        .filter(|e| e.status() == Some(429))
+        .count();
+    assert!(limited > 0, "the rate limit was hit (and serenity retried)");
+    w.stop().await;
+}
+
+/// `/order` → ticket (visibility) → method → receipt → review card → refusals → approve →
+/// confirm → DM link on the panel → card updated → a second confirm refused.
+async fn full_story(w: &World) -> u64 {
+    let (ticket, order) = w.open_ticket(w.carol).await;
+
+    // The ticket sits under the tickets category; customer and staff see it, others do not.
+    let (parent, carol, alice, sam, mallory) = w.emu.read(|s: &State| {
+        (
+            s.channels[&ticket].parent_id,
+            s.can_view(w.carol, ticket),
+            s.can_view(w.alice, ticket),
+            s.can_view(w.sam, ticket),
+            s.can_view(w.mallory, ticket),
+        )
+    });
+    assert_eq!(parent, Some(w.tickets));
+    assert!(carol && alice && sam, "customer and staff see the ticket");
+    assert!(!mallory, "another member does not");
+
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, png) = w.upload(w.carol, ticket, 1, 1).await;
+    w.message_in(ticket, "receipt acknowledgement", |m| {
+        m.content.contains("waiting for an admin")
+    })
+    .await;
+
+    // The card: the stored receipt bytes attached, plan, price, customer, Approve / Reject.
+    let (file, locked) = w.emu.read(|s| {
+        (
+            s.file(card.attachments[0].id).map(<[u8]>::to_vec),
+            !s.can_send(w.carol, ticket),
+        )
+    });
+    assert_eq!(
+        file.as_deref(),
+        Some(png.as_slice()),
+        "the receipt image is on the card"
+    );
+    let embed = serde_json::to_string(&card.embeds).unwrap();
+    for text in ["1 month", "5.00 USD", &format!("<@{}>", w.carol)] {
+        assert!(embed.contains(text), "{text} on the card: {embed}");
+    }
+    let approve = click_id(&card, "vtb:approve:");
+    assert!(
+        custom_ids(&card)
+            .iter()
+            .any(|c| c.starts_with("vtb:reject:"))
+    );
+    w.emu
+        .wait_for(T, |s| (!s.can_send(w.carol, ticket)).then_some(()))
+        .await
+        .unwrap_or_else(|_| panic!("ticket locked (locked at card time: {locked})"));
+
+    // A non-admin's click is refused server side.
+    let i = w.emu.click_button(w.mallory, card.id, &approve);
+    w.reply_to(&i, "not allowed").await;
+    let i = w.emu.click_button(w.sam, card.id, &approve);
+    w.reply_to(&i, "not allowed").await;
+
+    // Approve → ephemeral Confirm / Cancel → Confirm.
+    let i = w.emu.click_button(w.alice, card.id, &approve);
+    let prompt = w.reply_to(&i, "Approve payment").await;
+    let confirm = click_id(&prompt, "vtb:confirm:");
+    let i = w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.reply_to(&i, "approved: client").await;
+
+    // The customer's DM holds a vless:// link of a client that exists on the panel, and a QR.
+    let dm = w
+        .emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .find(|m| m.content.contains("vless://"))
+                .cloned()
+        })
+        .await
+        .expect("link DM");
+    let clients = w.sim.clients();
+    let client = clients
+        .iter()
+        .find(|c| c.email == format!("u{}", w.carol))
+        .expect("client on the panel");
+    assert!(
+        dm.content.contains(&format!("vless://{}@", client.id)),
+        "{}",
+        dm.content
+    );
+    assert!(dm.content.contains("https://sub.example.test/sub/"));
+    assert_eq!(dm.attachments.len(), 1, "QR code attached");
+
+    // The card shows the outcome; a second confirm is refused.
+    w.message_in(w.admin_channel, "updated card", |m| {
+        m.id == card.id && m.content.contains("Approved")
+    })
+    .await;
+    let i = w.emu.click_button(w.alice, prompt.id, &confirm);
+    w.reply_to(&i, "Not approved").await;
+    assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
+    ticket
+}
+
+/// The completed order's ticket deletion is scheduled `delete_ticket_after_hours` (24) later; the
+/// bot's `delete_channel` handler deletes it (run here directly instead of waiting a day), and
+/// the resulting CHANNEL_DELETE leaves the completed order alone.
+async fn ticket_deleted_a_day_later(w: &World, ticket: u64) {
+    let key = format!("delete_channel:{ticket}");
+    let job = store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
+        .unwrap()
+        .expect("deletion scheduled");
+    let due_in_ms = job.run_at - w.app.clock.now_ms();
+    assert!(
+        (86_400_000 - 60_000..=86_400_000).contains(&due_in_ms),
+        "due in {due_in_ms} ms"
+    );
+    let http = w.running.as_ref().unwrap().http.clone();
+    let handler = discord::DiscordDeliverer::new(http, w.app.clone());
+    ScheduledHandler::run(&handler, &job)
+        .await
+        .expect("deleted");
+    assert!(w.emu.read(|s| !s.channels.contains_key(&ticket)));
+    // Idempotent: a second run (after a crash) finds it gone and succeeds.
+    ScheduledHandler::run(&handler, &job)
+        .await
+        .expect("already gone");
+    let user = vpn_ticket_bot::domain::UserId(w.carol);
+    let last = store::orders::find_open_for_user(&w.app.store.conn().unwrap(), user).unwrap();
+    assert!(last.is_none(), "nothing reopened");
+}
