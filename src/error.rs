@@ -143,6 +143,9 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// An invariant of the bot broke (a bug): the text says which. Logged, never shown to users.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// A command could not do its job; the text says why and what to do.
     #[error("{0}")]
     Command(String),

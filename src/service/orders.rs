@@ -89,7 +89,9 @@ impl OrderService {
                     OrderKind::New
                 };
                 let id = store::orders::insert(tx, user, kind, &plan, None, now)?;
-                Ok(Ok(store::orders::get(tx, id)?.expect("just inserted")))
+                Ok(Ok(store::orders::get(tx, id)?.ok_or(Error::Internal(
+                    "an order vanished inside its own transaction",
+                ))?))
             })
             .await;
         match result {

@@ -7,7 +7,7 @@
 
 use crate::domain::delivery::{Delivery, ReviewState};
 use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::panel::Inbound;
 use crate::panel::link::{
     LinkClient, LinkInbound, remark_with_email, subscription_url, vless_link,
@@ -71,7 +71,9 @@ impl ApprovalService {
     /// Step 4: records everything in one transaction; on a store failure, compensates.
     pub(super) async fn finalize(&self, ctx: &Context) -> Result<ApprovalOutcome> {
         let now = self.deps.clock.now_ms();
-        let terms = ctx.terms.expect("terms stored before finalize");
+        let terms = ctx.terms.ok_or(Error::Internal(
+            "approval reached finalize without stored terms",
+        ))?;
         let link = ctx.link.clone().unwrap_or_default();
         let sub_url = self
             .deps
