@@ -57,6 +57,7 @@ pub struct App {
     pub subscriptions: SubscriptionService,
     limits: Arc<RateLimits>,
     outbox_waker: std::sync::OnceLock<OutboxWaker>,
+    dashboard_waker: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for App {
@@ -132,6 +133,7 @@ impl App {
             subscriptions,
             limits,
             outbox_waker: std::sync::OnceLock::new(),
+            dashboard_waker: Arc::default(),
         }
     }
 
@@ -140,6 +142,17 @@ impl App {
         if let Some(w) = self.outbox_waker.get() {
             w.wake();
         }
+    }
+
+    /// Asks the revenue dashboard to refresh (after a sale).
+    pub fn wake_dashboard(&self) {
+        self.dashboard_waker.notify_one();
+    }
+
+    /// The dashboard job's wake-up.
+    #[must_use]
+    pub fn dashboard_waker(&self) -> Arc<tokio::sync::Notify> {
+        self.dashboard_waker.clone()
     }
 
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session

@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod custom_id;
+mod dashboard;
 mod deliver;
 mod events;
 mod owner_alerts;
@@ -176,14 +177,16 @@ pub async fn start(
         .await?;
     let http = client.http.clone();
     let deliverer = Arc::new(DiscordDeliverer::new(http.clone(), app.clone()));
-    let jobs = Jobs::start(
-        app.jobs(DiscordPorts {
-            deliverer: deliverer.clone(),
-            channel_deleter: deliverer.clone(),
-            message_deleter: deliverer,
-        }),
-        shutdown,
-    );
+    let mut jobs = app.jobs(DiscordPorts {
+        deliverer: deliverer.clone(),
+        channel_deleter: deliverer.clone(),
+        message_deleter: deliverer,
+    });
+    jobs.push(Arc::new(dashboard::DashboardJob::new(
+        http.clone(),
+        app.clone(),
+    )));
+    let jobs = Jobs::start(jobs, shutdown);
     let alerts_stop = shutdown.child_token();
     let alerts = owner_alerts::spawn(
         http.clone(),

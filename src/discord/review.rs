@@ -56,6 +56,9 @@ pub async fn confirm(
     c.defer_ephemeral(ctx).await?;
     let result = data.app.approval.confirm(&who, token).await;
     data.app.wake_outbox();
+    if matches!(result, Ok(ApprovalOutcome::Approved(_))) {
+        data.app.wake_dashboard();
+    }
     let text = match result {
         Ok(ApprovalOutcome::Approved(a)) => format!(
             "✅ Payment #{} approved: client `{}` is on the panel and the link is on its way to <@{}>.",

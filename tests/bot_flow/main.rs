@@ -24,6 +24,7 @@ use world::{T, World, assert_bodies_valid, click_id, custom_ids, order_status};
 async fn order_review_approve_and_deliver_the_link() {
     let w = World::start().await;
     let ticket = full_story(&w).await;
+    dashboard_shows_the_sale(&w).await;
     ticket_deleted_a_day_later(&w, ticket).await;
     staff_commands(&w).await;
     assert_bodies_valid(&w.emu);
@@ -186,6 +187,38 @@ async fn full_story(w: &World) -> u64 {
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     assert_eq!(w.sim.clients().len(), clients.len(), "no second client");
     ticket
+}
+
+/// One dashboard message in the admin channel, edited (not reposted) to show the sale; its id is
+/// stored for the next start.
+async fn dashboard_shows_the_sale(w: &World) {
+    let admin = w.admin_channel;
+    let dashboard = w
+        .emu
+        .wait_for(T, |s| {
+            s.messages_in(admin)
+                .into_iter()
+                .find(|m| {
+                    let e = serde_json::to_string(&m.embeds).unwrap_or_default();
+                    e.contains("Revenue") && e.contains("5.00 USD (1 sale)")
+                })
+                .cloned()
+        })
+        .await
+        .expect("dashboard with the sale");
+    let dashboards = w.emu.read(|s| {
+        s.messages_in(admin)
+            .iter()
+            .filter(|m| serde_json::to_string(&m.embeds).is_ok_and(|e| e.contains("Revenue")))
+            .count()
+    });
+    assert_eq!(dashboards, 1, "edited in place");
+    let stored = store::bot_config::get(
+        &w.app.store.conn().unwrap(),
+        store::bot_config::DASHBOARD_MESSAGE,
+    )
+    .unwrap();
+    assert_eq!(stored, Some(dashboard.id.to_string()));
 }
 
 /// The completed order's ticket deletion is scheduled `delete_ticket_after_hours` (24) later; the
