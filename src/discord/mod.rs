@@ -5,7 +5,12 @@
 //! Discord emulator: it builds the poise framework (commands registered in the shop's guild),
 //! starts the background jobs once (never on `Ready`, which fires on every reconnect), then
 //! connects. Component clicks, modal submits, receipt uploads and channel deletions are handled
-//! in the global event handler ([`events`]), so buttons keep working after a restart.
+//! in the global event handler (`events`), so buttons keep working after a restart.
+//!
+//! Files: `commands/` (one per group: `/order`, `/help`, `/extend` + `/revoke`), `events` (the
+//! router), `tickets` (customer side), `review` (admin side), `deliver` (outbox deliveries,
+//! channel and message deletion), `dashboard` (revenue message), `owner_alerts` (panel health
+//! DMs), `render` (what things look like), `run` (`serve`: the process around `start`).
 
 pub mod commands;
 pub mod custom_id;
