@@ -96,7 +96,8 @@ pub struct Running {
     shards: Arc<serenity::ShardManager>,
     client: Option<JoinHandle<()>>,
     jobs: Jobs,
-    alerts: (CancellationToken, JoinHandle<()>),
+    /// Owner alerts and the resume of approvals on panel recovery.
+    watchers: (CancellationToken, Vec<JoinHandle<()>>),
 }
 
 impl std::fmt::Debug for Running {
@@ -122,8 +123,10 @@ impl Running {
     /// shards. Returns the names of the jobs that had to be aborted.
     pub async fn stop(self, timeout: Duration) -> Vec<&'static str> {
         let aborted = self.jobs.shutdown(timeout).await;
-        self.alerts.0.cancel();
-        let _ = self.alerts.1.await;
+        self.watchers.0.cancel();
+        for task in self.watchers.1 {
+            let _ = task.await;
+        }
         self.shards.shutdown_all().await;
         if let Some(task) = self.client
             && tokio::time::timeout(timeout, task).await.is_err()
@@ -134,8 +137,9 @@ impl Running {
     }
 }
 
-/// Builds the framework and the client on `http`, starts the jobs and the owner alerts once
-/// (subscribe before the health monitor's first check), then connects (in a task). Commands are
+/// Builds the framework and the client on `http`, starts the jobs, the owner alerts and the
+/// resume of waiting approvals on panel recovery once (subscribed before the health monitor's
+/// first check: spawn the monitor after this), then connects (in a task). Commands are
 /// registered in `discord.guild_id` when the bot is ready.
 ///
 /// # Errors
@@ -192,13 +196,17 @@ pub async fn start(
         app.clone(),
     )));
     let jobs = Jobs::start(jobs, shutdown);
-    let alerts_stop = shutdown.child_token();
+    // Subscribed before the health monitor's first check (the caller spawns it after `start`).
+    let watch_stop = shutdown.child_token();
     let alerts = owner_alerts::spawn(
         http.clone(),
         app.config.roles.owner_user_ids.clone(),
         app.breaker.subscribe(),
-        alerts_stop.clone(),
+        watch_stop.clone(),
     );
+    let approval = app.approval.clone();
+    let (events, stop) = (app.breaker.subscribe(), watch_stop.clone());
+    let resume = tokio::spawn(async move { approval.resume_on_recovery(events, stop).await });
     let shards = client.shard_manager.clone();
     let task = tokio::spawn(async move {
         if let Err(e) = client.start().await {
@@ -210,7 +218,7 @@ pub async fn start(
         shards,
         client: Some(task),
         jobs,
-        alerts: (alerts_stop, alerts),
+        watchers: (watch_stop, vec![alerts, resume]),
     })
 }
 

@@ -40,7 +40,6 @@ pub async fn serve(config: Config) -> Result<()> {
         HealthConfig::from_panel(&config.panel),
     );
     let breaker = monitor.breaker();
-    let events = monitor.subscribe();
     let shutdown = CancellationToken::new();
     let app = Arc::new(App::new(
         config.clone(),
@@ -49,10 +48,6 @@ pub async fn serve(config: Config) -> Result<()> {
         breaker,
         Clock::system(),
     ));
-    let approval = app.approval.clone();
-    let resume_stop = shutdown.clone();
-    let resume =
-        tokio::spawn(async move { approval.resume_on_recovery(events, resume_stop).await });
     let http = serenity::Http::new(config.discord.token.expose());
     let mut running = super::start(app, http, &shutdown)
         .await
@@ -70,11 +65,7 @@ pub async fn serve(config: Config) -> Result<()> {
     if !aborted.is_empty() {
         tracing::warn!(?aborted, "jobs aborted at shutdown");
     }
-    let _ = tokio::time::timeout(STOP_TIMEOUT, async {
-        let _ = monitor_task.await;
-        let _ = resume.await;
-    })
-    .await;
+    let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
     tracing::info!("stopped");
     if client_died {
         return Err(Error::Command(

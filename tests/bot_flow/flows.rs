@@ -284,3 +284,46 @@ async fn a_second_order_renews_the_same_client() {
     );
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_during_an_outage_completes_when_the_panel_is_back() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 7, 1).await;
+    w.healthy.store(false, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "outage");
+
+    let i = w
+        .emu
+        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let prompt = w.reply_to(&i, "Approve payment").await;
+    let i = w
+        .emu
+        .click_button(w.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
+    w.reply_to(&i, "panel is down").await;
+    w.message_in(ticket, "delay notice", |m| {
+        m.content.contains("briefly unavailable")
+    })
+    .await;
+    w.message_in(w.admin_channel, "waiting card", |m| {
+        m.id == card.id && m.content.contains("waiting for the panel")
+    })
+    .await;
+    assert!(w.sim.clients().is_empty(), "nothing on the panel yet");
+
+    // Recovery: the waiting approval completes on its own and the link is delivered.
+    w.healthy.store(true, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "recovery");
+    w.emu
+        .wait_for(T, |s| {
+            s.dms_of(w.carol)
+                .into_iter()
+                .any(|m| m.content.contains("vless://"))
+                .then_some(())
+        })
+        .await
+        .expect("link after recovery");
+    assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    w.stop().await;
+}
