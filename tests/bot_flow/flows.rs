@@ -17,6 +17,26 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     let (card, first_png) = w.upload(w.carol, ticket, 2, 1).await;
     let reject = click_id(&card, "vtb:reject:");
 
+    // Approve, then Cancel on the prompt: the prompt is closed, the payment stays pending.
+    let i = w
+        .emu
+        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let prompt = w.reply_to(&i, "Approve payment").await;
+    w.emu.click_button(
+        w.alice,
+        prompt.id,
+        &click_id(&prompt, "vtb:confirm_cancel:"),
+    );
+    w.emu
+        .wait_for(T, |s| {
+            s.messages
+                .get(&prompt.id)
+                .filter(|m| m.content == "Approval cancelled." && m.components.is_empty())
+                .map(|_| ())
+        })
+        .await
+        .expect("prompt closed");
+
     // A support member may not reject.
     let i = w.emu.click_button(w.sam, card.id, &reject);
     w.reply_to(&i, "not allowed").await;
