@@ -193,9 +193,69 @@ pub fn link_text(
     )
 }
 
+/// Bytes in binary units: `0 B`, `1.5 KiB`, `12.3 GiB`.
+#[must_use]
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n.abs() < 1024 {
+        return format!("{n} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v.abs() < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// The `/status` answer (the QR code is attached separately).
+#[must_use]
+pub fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
+    let mut lines = Vec::new();
+    if !view.live {
+        lines.push(
+            "⚠️ The VPN panel is unreachable right now, showing the last known data.".to_owned(),
+        );
+    }
+    lines.push(format!("**Subscription:** {}", view.status));
+    if view.enabled == Some(false) {
+        lines.push("Your client is currently disabled on the server.".to_owned());
+    }
+    let expiry = when(view.expiry_at);
+    lines.push(format!("**Expires:** {expiry}"));
+    let limit = if view.limit_bytes == 0 {
+        "unlimited".to_owned()
+    } else {
+        bytes(view.limit_bytes)
+    };
+    let used = view.used_bytes.map_or_else(|| "unknown".to_owned(), bytes);
+    lines.push(format!("**Traffic:** {used} used of {limit}"));
+    if let Some(link) = &view.link {
+        lines.push(format!(
+            "Import this link in your VLESS client or scan the QR code:\n```\n{link}\n```"
+        ));
+    }
+    if let Some(url) = &view.subscription_url {
+        lines.push(format!("Subscription URL: {url}"));
+    }
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::money;
+    use super::{bytes, money};
+
+    #[test]
+    fn bytes_in_binary_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(100 * 1024 * 1024 * 1024), "100.0 GiB");
+    }
 
     #[test]
     fn money_in_minor_units() {

@@ -158,6 +158,35 @@ pub fn vless_link(
     ))
 }
 
+/// The customer's link on `inbound` as the shop hands it out: the remark is
+/// `{inbound remark}-{email}` ([`remark_with_email`]), the flow empty, the host `public_host`.
+/// Used at approval and by `/status`, so both give the same link.
+///
+/// # Errors
+/// As [`vless_link`].
+pub fn customer_link(
+    inbound: &super::Inbound,
+    uuid: &str,
+    email: &str,
+    sub_id: &str,
+    public_host: &str,
+) -> Result<String, LinkError> {
+    let remark = remark_with_email(&inbound.remark, email);
+    let link_inbound = LinkInbound {
+        port: inbound.port,
+        protocol: &inbound.protocol,
+        remark: &remark,
+        stream_settings: &inbound.stream_settings,
+    };
+    let client = LinkClient {
+        id: uuid,
+        email,
+        flow: "",
+        sub_id,
+    };
+    vless_link(&link_inbound, &client, public_host)
+}
+
 /// 3x-ui's subscription remark without a template: `{inbound remark}-{email}`, empty parts
 /// skipped.
 #[must_use]

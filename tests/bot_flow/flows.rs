@@ -347,3 +347,53 @@ async fn an_approval_during_an_outage_completes_when_the_panel_is_back() {
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_subscription_only_to_the_customer() {
+    let w = World::start().await;
+    // No subscription yet: the clear message.
+    let i = w.emu.run_command(w.mallory, w.general, "status", &[]);
+    w.reply_to(&i, "no VPN subscription yet").await;
+
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 3, 1).await;
+    w.approve(&card).await;
+    let email = format!("u{}", w.carol);
+    assert!(
+        w.sim
+            .advance_traffic(&email, 1024 * 1024, 512 * 1024 * 1024)
+    );
+
+    let i = w.emu.run_command(w.carol, w.general, "status", &[]);
+    let m = w.reply_to(&i, "vless://").await;
+    assert_eq!(m.visible_to, Some(w.carol), "only the customer sees it");
+    assert!(m.content.contains("**Expires:** on <t:"), "{}", m.content);
+    assert!(
+        m.content.contains("513.0 MiB used of 100.0 GiB"),
+        "{}",
+        m.content
+    );
+    assert!(
+        m.content.contains("https://sub.example.test/sub/"),
+        "{}",
+        m.content
+    );
+    assert!(!m.content.contains("unreachable"), "{}", m.content);
+    assert_eq!(m.attachments.len(), 1, "the QR code");
+    assert_eq!(m.attachments[0].filename, "vpn-qr.png");
+
+    // Panel down: the last known data, flagged.
+    w.healthy.store(false, Ordering::SeqCst);
+    assert!(w.monitor.check_once().await.is_some(), "outage event");
+    let i = w.emu.run_command(w.carol, w.general, "status", &[]);
+    let m = w.reply_to(&i, "unreachable").await;
+    assert!(m.content.contains("**Expires:** on <t:"), "{}", m.content);
+    assert!(
+        m.content.contains("unknown used of 100.0 GiB"),
+        "{}",
+        m.content
+    );
+    w.healthy.store(true, Ordering::SeqCst);
+    w.stop().await;
+}

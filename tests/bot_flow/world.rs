@@ -187,9 +187,11 @@ impl World {
         let running = discord::start(app.clone(), http, &CancellationToken::new())
             .await
             .expect("bot starts");
-        emu.wait_for(T, |s| (s.commands.len() == 4).then_some(()))
-            .await
-            .expect("commands registered in the guild");
+        emu.wait_for(T, |s| {
+            (s.commands.len() == vpn_ticket_bot::discord::commands::all().len()).then_some(())
+        })
+        .await
+        .expect("commands registered in the guild");
         Self {
             emu,
             sim,

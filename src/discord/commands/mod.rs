@@ -4,6 +4,7 @@
 mod admin;
 mod help;
 mod order;
+mod status;
 
 use super::{Data, Failure};
 
@@ -13,6 +14,7 @@ pub fn all() -> Vec<poise::Command<Data, Failure>> {
     vec![
         order::order(),
         help::help(),
+        status::status(),
         admin::extend_command(),
         admin::revoke(),
     ]

@@ -9,9 +9,7 @@ use crate::domain::delivery::{Delivery, ReviewState};
 use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::error::{Error, Result};
 use crate::panel::Inbound;
-use crate::panel::link::{
-    LinkClient, LinkInbound, remark_with_email, subscription_url, vless_link,
-};
+use crate::panel::link::{customer_link, subscription_url};
 use crate::service::orders::schedule_channel_deletion;
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
 use crate::store::{
@@ -51,21 +49,14 @@ impl ApprovalService {
         inbound: &Inbound,
         id: &ClientIdentity,
     ) -> Result<String, ProvisionFailure> {
-        let remark = remark_with_email(&inbound.remark, &id.email);
-        let link_inbound = LinkInbound {
-            port: inbound.port,
-            protocol: &inbound.protocol,
-            remark: &remark,
-            stream_settings: &inbound.stream_settings,
-        };
-        let client = LinkClient {
-            id: &id.uuid,
-            email: &id.email,
-            flow: "",
-            sub_id: &id.sub_id,
-        };
-        vless_link(&link_inbound, &client, &self.deps.config.panel.public_host)
-            .map_err(|e| ProvisionFailure::Link(e.to_string()))
+        customer_link(
+            inbound,
+            &id.uuid,
+            &id.email,
+            &id.sub_id,
+            &self.deps.config.panel.public_host,
+        )
+        .map_err(|e| ProvisionFailure::Link(e.to_string()))
     }
 
     /// Step 4: records everything in one transaction; on a store failure, compensates.

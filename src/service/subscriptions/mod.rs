@@ -28,10 +28,12 @@
 mod admin;
 pub mod jobs;
 mod reconcile;
+mod status;
 
 pub use admin::Extended;
 pub use jobs::{ExpiryJob, ReconcileJob, RemindersJob};
 pub use reconcile::ReconcileReport;
+pub use status::StatusView;
 
 use std::sync::Arc;
 
