@@ -11,6 +11,7 @@ use crate::config::{PaymentMethod, Plan};
 use crate::discord::custom_id::CustomId;
 use crate::domain::OrderId;
 use crate::domain::delivery::ReviewState;
+use crate::domain::status::OrderStatus;
 use crate::store::orders::Order;
 use crate::store::payments::Payment;
 
@@ -244,6 +245,69 @@ pub fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
         lines.push(format!("Subscription URL: {url}"));
     }
     lines.join("\n")
+}
+
+/// `/admin user`: a customer's subscription and open order.
+#[must_use]
+pub fn user_lookup(user: u64, found: &crate::service::subscriptions::UserLookup) -> String {
+    let mut lines = vec![format!("**Customer** <@{user}>")];
+    match &found.user {
+        None => lines.push("Never used the bot.".to_owned()),
+        Some(u) => {
+            lines.push(format!("Subscription: {}", u.status));
+            if let Some(email) = &u.panel_email {
+                lines.push(format!("Panel client: `{email}`"));
+            }
+            if let Some(expiry) = u.expiry_at {
+                lines.push(format!("Expires: {}", when(expiry)));
+            }
+            let limit = if u.traffic_limit_bytes == 0 {
+                "unlimited".to_owned()
+            } else {
+                bytes(u.traffic_limit_bytes)
+            };
+            lines.push(format!("Traffic limit: {limit}"));
+            if u.banned {
+                let why = u.ban_reason.as_deref().unwrap_or("no reason");
+                lines.push(format!("Banned: {why}"));
+            }
+        }
+    }
+    match &found.open_order {
+        None => lines.push("No open order.".to_owned()),
+        Some(o) => lines.push(format!("Open order: {}", order_line(o))),
+    }
+    lines.join("\n")
+}
+
+/// `/admin orders`: a short list.
+#[must_use]
+pub fn order_list(status: OrderStatus, orders: &[Order]) -> String {
+    if orders.is_empty() {
+        return format!("No orders are {status}.");
+    }
+    let mut lines = vec![format!(
+        "**Orders {status}** (oldest first, at most {}):",
+        crate::service::subscriptions::ORDERS_SHOWN
+    )];
+    lines.extend(orders.iter().map(|o| format!("- {}", order_line(o))));
+    lines.join("\n")
+}
+
+fn order_line(o: &Order) -> String {
+    let ticket = o
+        .ticket_channel_id
+        .map(|c| format!(" in <#{}>", c.0))
+        .unwrap_or_default();
+    format!(
+        "#{} {} by <@{}>, {} ({}){ticket}, opened <t:{}:R>",
+        o.id,
+        o.status,
+        o.user_id.0,
+        o.plan.name,
+        money(o.plan.price_minor, &o.plan.currency),
+        o.created_at / 1000
+    )
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use vpn_ticket_bot::domain::status::OrderStatus;
-use vpn_ticket_bot::sim::discord::InteractionRef;
+use vpn_ticket_bot::sim::discord::{CommandOption, InteractionRef};
 
-use crate::world::{T, World, click_id, custom_ids, order_status};
+use crate::world::{T, World, assert_bodies_valid, click_id, custom_ids, order_status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_with_reason_then_a_new_receipt_is_accepted() {
@@ -383,6 +383,33 @@ async fn status_shows_the_subscription_only_to_the_customer() {
     assert_eq!(m.attachments.len(), 1, "the QR code");
     assert_eq!(m.attachments[0].filename, "vpn-qr.png");
 
+    // Staff look-ups: an admin sees the customer and the orders; a plain member is refused.
+    let member = [CommandOption::User("member", w.carol)];
+    let i = w
+        .emu
+        .run_subcommand(w.alice, w.general, "admin", "user", &member);
+    let m = w.reply_to(&i, "Subscription: active").await;
+    assert!(m.content.contains(&format!("`{email}`")), "{}", m.content);
+    assert!(m.content.contains("No open order."), "{}", m.content);
+    let completed = [CommandOption::Str("status", "completed".into())];
+    let i = w
+        .emu
+        .run_subcommand(w.alice, w.general, "admin", "orders", &completed);
+    let m = w.reply_to(&i, &format!("#{order} completed")).await;
+    assert!(
+        m.content.contains(&format!("<@{}>", w.carol)),
+        "{}",
+        m.content
+    );
+    let i = w
+        .emu
+        .run_subcommand(w.mallory, w.general, "admin", "user", &member);
+    w.reply_to(&i, "not allowed").await;
+    let i = w
+        .emu
+        .run_subcommand(w.mallory, w.general, "admin", "orders", &completed);
+    w.reply_to(&i, "not allowed").await;
+
     // Panel down: the last known data, flagged.
     w.healthy.store(false, Ordering::SeqCst);
     assert!(w.monitor.check_once().await.is_some(), "outage event");
@@ -395,5 +422,6 @@ async fn status_shows_the_subscription_only_to_the_customer() {
         m.content
     );
     w.healthy.store(true, Ordering::SeqCst);
+    assert_bodies_valid(&w.emu);
     w.stop().await;
 }

@@ -1,4 +1,5 @@
-//! Staff commands on a customer's access: `/extend` and `/revoke`. The role is checked by the
+//! Staff commands on a customer's access: `/extend` and `/revoke`; the read-only look-ups
+//! `/admin user` and `/admin orders` (`Permission::ViewShop`). The role is checked by the
 //! core (`Permission::ManageSubscriptions`), never here; the customer is told by DM through the
 //! outbox.
 
@@ -6,6 +7,8 @@ use poise::serenity_prelude as serenity;
 
 use crate::discord::{Ctx, Failure, render};
 use crate::domain::UserId;
+use crate::domain::status::OrderStatus;
+use crate::error::UserError;
 use crate::service::roles::Actor;
 
 /// Admins: extend a customer's VPN access by some days (from their current expiry).
@@ -48,6 +51,68 @@ pub async fn revoke(
         .await?;
     app.wake_outbox();
     let text = format!("Revoked the access of <@{}>.", customer.id);
+    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+/// Staff look-ups: a customer, or the orders in a state.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("user", "orders"),
+    subcommand_required
+)]
+#[allow(clippy::unused_async)] // poise needs an async parent; `subcommand_required` never runs it
+pub async fn admin(_ctx: Ctx<'_>) -> Result<(), Failure> {
+    Ok(())
+}
+
+/// Staff: a customer's subscription and open order.
+#[poise::command(slash_command, guild_only)]
+pub async fn user(
+    ctx: Ctx<'_>,
+    #[description = "The customer"] member: serenity::User,
+) -> Result<(), Failure> {
+    let who = actor(ctx).await;
+    ctx.defer_ephemeral().await?;
+    let found = ctx
+        .data()
+        .app
+        .subscriptions
+        .lookup_user(&who, UserId(member.id.get()))
+        .await?;
+    let text = render::user_lookup(member.id.get(), &found);
+    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+/// Staff: the oldest orders in a state (e.g. under_review, awaiting_payment, completed).
+#[poise::command(slash_command, guild_only)]
+pub async fn orders(
+    ctx: Ctx<'_>,
+    #[description = "Order state (under_review, awaiting_payment, completed...)"] status: String,
+) -> Result<(), Failure> {
+    let who = actor(ctx).await;
+    ctx.defer_ephemeral().await?;
+    let wanted: OrderStatus = status.trim().parse().map_err(|_| UserError::InvalidState {
+        reason: format!(
+            "unknown order state {status:?}; use one of: {}",
+            OrderStatus::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })?;
+    let list = ctx
+        .data()
+        .app
+        .subscriptions
+        .lookup_orders(&who, wanted)
+        .await?;
+    let text = render::order_list(wanted, &list);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())

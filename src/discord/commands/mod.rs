@@ -17,5 +17,6 @@ pub fn all() -> Vec<poise::Command<Data, Failure>> {
         status::status(),
         admin::extend_command(),
         admin::revoke(),
+        admin::admin(),
     ]
 }

@@ -27,11 +27,13 @@
 
 mod admin;
 pub mod jobs;
+mod lookup;
 mod reconcile;
 mod status;
 
 pub use admin::Extended;
 pub use jobs::{ExpiryJob, ReconcileJob, RemindersJob};
+pub use lookup::{ORDERS_SHOWN, UserLookup};
 pub use reconcile::ReconcileReport;
 pub use status::StatusView;
 

@@ -217,7 +217,27 @@ impl Emulator {
         name: &str,
         options: &[CommandOption],
     ) -> InteractionRef {
-        let data = self.read(|s| {
+        let data = self.command_data(user, name, options);
+        self.new_interaction(2, user, channel, &data, None)
+    }
+
+    /// A user runs `/name sub` (a subcommand) with options.
+    pub fn run_subcommand(
+        &self,
+        user: u64,
+        channel: u64,
+        name: &str,
+        sub: &str,
+        options: &[CommandOption],
+    ) -> InteractionRef {
+        let mut data = self.command_data(user, name, options);
+        let inner = data["options"].take();
+        data["options"] = json!([{"name": sub, "type": 1, "options": inner}]);
+        self.new_interaction(2, user, channel, &data, None)
+    }
+
+    fn command_data(&self, user: u64, name: &str, options: &[CommandOption]) -> Value {
+        self.read(|s| {
             let cmd_id = s.commands.iter().chain(&s.global_commands).find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
             let mut resolved = json!({});
             let opts: Vec<Value> = options
@@ -249,8 +269,7 @@ impl Emulator {
                 .collect();
             json!({"id": cmd_id.unwrap_or_else(|| "1".into()), "name": name, "type": 1, "options": opts,
                    "resolved": resolved, "guild_id": s.guild_id.to_string()})
-        });
-        self.new_interaction(2, user, channel, &data, None)
+        })
     }
 
     /// A user clicks a button on a message.
