@@ -6,6 +6,8 @@
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
 //! `world.rs`: the harness.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;

@@ -3,7 +3,7 @@
 //! the bot started with `discord::start`; helpers that act like people and wait on emulator state.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -15,7 +15,7 @@ use vpn_ticket_bot::discord::{self, Running};
 use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::panel::{PanelApi, XuiClient};
-use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
+use vpn_ticket_bot::service::health::HealthMonitor;
 use vpn_ticket_bot::sim::discord::openapi::OpenApi;
 use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
@@ -155,23 +155,7 @@ impl World {
         let store = Store::open(&config.storage).expect("store");
         let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
         // The panel's health is the test's to decide (one failed check = outage).
-        let healthy = Arc::new(AtomicBool::new(true));
-        let flag = healthy.clone();
-        let probe = probe_fn(move || {
-            let ok = flag.load(Ordering::SeqCst);
-            async move {
-                if ok {
-                    Ok(())
-                } else {
-                    Err("probe says down".to_owned())
-                }
-            }
-        });
-        let health = HealthConfig {
-            threshold: 1,
-            ..HealthConfig::default()
-        };
-        let monitor = HealthMonitor::new(Arc::new(probe), health);
+        let (monitor, healthy) = crate::common::switchable_monitor();
         let app = Arc::new(App::new(
             config,
             store,

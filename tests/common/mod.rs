@@ -34,3 +34,32 @@ pub fn plan() -> Plan {
         start_on_first_use: true,
     }
 }
+
+/// A panel health monitor whose probe the test switches: store `false` in the returned flag and
+/// the next check fails; one failed check is an outage (threshold 1).
+pub fn switchable_monitor() -> (
+    vpn_ticket_bot::service::health::HealthMonitor,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
+
+    let healthy = Arc::new(AtomicBool::new(true));
+    let flag = healthy.clone();
+    let probe = probe_fn(move || {
+        let ok = flag.load(Ordering::SeqCst);
+        async move {
+            if ok {
+                Ok(())
+            } else {
+                Err("probe says down".to_owned())
+            }
+        }
+    });
+    let health = HealthConfig {
+        threshold: 1,
+        ..HealthConfig::default()
+    };
+    (HealthMonitor::new(Arc::new(probe), health), healthy)
+}

@@ -3,6 +3,9 @@
 //! controls, and the order, admin-session and approval services on top.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,7 +18,7 @@ use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
 use vpn_ticket_bot::service::approval::{ApprovalDeps, ApprovalService, FailPoint};
-use vpn_ticket_bot::service::health::{CircuitBreaker, HealthConfig, HealthMonitor, probe_fn};
+use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
 use vpn_ticket_bot::service::rate_limit::RateLimits;
 use vpn_ticket_bot::service::roles::{Actor, Roles};
@@ -112,23 +115,8 @@ impl Shop {
         let store =
             Store::open_path(&dir.path().join("bot.db"), Duration::from_secs(10), 4).unwrap();
         let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
-        let healthy = Arc::new(AtomicBool::new(true));
-        let flag = healthy.clone();
-        let probe = probe_fn(move || {
-            let ok = flag.load(Ordering::SeqCst);
-            async move {
-                if ok {
-                    Ok(())
-                } else {
-                    Err("probe says down".to_owned())
-                }
-            }
-        });
-        let health = HealthConfig {
-            threshold: 1,
-            ..HealthConfig::default()
-        };
-        let monitor = HealthMonitor::new(Arc::new(probe), health);
+        // The panel's health is the test's to decide (one failed check = outage).
+        let (monitor, healthy) = common::switchable_monitor();
         let breaker = monitor.breaker();
         let limits = Arc::new(RateLimits::new(&config.orders));
         let roles = Roles::new(config.roles.clone());
