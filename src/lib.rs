@@ -19,6 +19,8 @@
 //! - [`tasks`]: background jobs: the `Job` shape (name, period, one pass), the runner that
 //!   logs errors and stops on shutdown, and the `Jobs` set started once from `main`.
 //! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel and Discord).
+//! - [`demo`]: a staged shop on both emulators with the real bot (`demo::world`, also the
+//!   end-to-end tests' harness) and the `demo` command's story.
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
@@ -28,6 +30,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod error;

@@ -11,6 +11,9 @@ use vpn_ticket_bot::{Error, logging, ops, store::Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Demo { record } = cli.command {
+        return demo(record);
+    }
     let config = match Config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -77,23 +80,44 @@ fn dispatch(command: Command, config: &Config) -> Result<(), Error> {
         }
         Command::Check => check(config),
         Command::Run => run(config),
-        Command::Demo { .. } => Err(Error::Command(format!(
-            "`{}` is not available in this build yet: it arrives with the order core and the Discord \
-             layer (migrate, backup, restore and check are complete)",
-            command_name(&command)
-        ))),
+        Command::Demo { record } => play_demo(record),
     }
 }
 
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Run => "run",
-        Command::Demo { .. } => "demo",
-        Command::Migrate => "migrate",
-        Command::Backup { .. } => "backup",
-        Command::Restore { .. } => "restore",
-        Command::Check => "check",
+/// `demo` needs no config file: it generates its own. Only errors are logged (to stderr;
+/// `RUST_LOG` wins) so the story stays readable.
+fn demo(record: Option<std::path::PathBuf>) -> ExitCode {
+    let logging = vpn_ticket_bot::config::LoggingConfig {
+        level: "error,serenity=off".into(),
+        files: false,
+    };
+    let _logs = match logging::init(&logging, None) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match play_demo(record) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn play_demo(record: Option<std::path::PathBuf>) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::io("cannot start the async runtime for", "demo"))?;
+    runtime
+        .block_on(vpn_ticket_bot::demo::run(
+            vpn_ticket_bot::demo::story::DemoOptions { record },
+        ))
+        .map(|_| ())
+        .map_err(|e| Error::Command(e.to_string()))
 }
 
 /// Holds the data-directory lock and serves Discord until SIGTERM/SIGINT.

@@ -190,21 +190,70 @@ fn secrets_stay_out_of_output_and_log_files() {
 }
 
 #[test]
-fn demo_says_it_is_later_work_and_run_needs_a_token() {
+fn run_needs_a_token() {
     let env = Env::new();
-    let out = env.run(&["demo"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out).contains("is not available in this build yet"),
-        "{}",
-        text(&out)
-    );
     let no_token = env.dir.path().join("no-token.toml");
     let config = format!("[storage]\ndata_dir = \"{}\"\n", env.data().display());
     std::fs::write(&no_token, config).unwrap();
     let out = env.run(&["--config", no_token.to_str().unwrap(), "run"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("discord.token"), "{}", text(&out));
+}
+
+/// `demo` as a newcomer runs it: in a directory without any config file, every step of the
+/// story printed and checked, exit 0, the emulator's log written as JSON lines, the temporary
+/// data directory gone afterwards.
+#[test]
+fn demo_plays_the_whole_story_from_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("demo.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+        .current_dir(dir.path())
+        .args(["demo", "--record", "demo.jsonl"])
+        .env_remove("RUST_LOG")
+        .env_remove("VTB_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for step in 1..=8 {
+        assert!(
+            stdout.contains(&format!("\n{step}/8  ")),
+            "step {step}:\n{stdout}"
+        );
+    }
+    for seen in [
+        "All 8 steps happened",
+        "what carol sees in her DMs:",
+        "vless://",
+        "Payment #1",
+        "was already submitted",
+        "The VPN panel is down",
+        "The VPN panel is back",
+        "temporarily unavailable",
+    ] {
+        assert!(stdout.contains(seen), "{seen:?} missing:\n{stdout}");
+    }
+    let data_dir = stdout
+        .split("data directory: ")
+        .nth(1)
+        .and_then(|r| r.split(" (removed").next())
+        .expect("data directory printed");
+    assert!(!Path::new(data_dir).exists(), "{data_dir} removed");
+    let log = std::fs::read_to_string(&record).expect("record written");
+    let kinds: Vec<String> = log
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["kind"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert!(kinds.iter().any(|k| k == "rest"), "REST requests recorded");
+    assert!(
+        kinds.iter().any(|k| k == "frame"),
+        "gateway frames recorded"
+    );
 }
 
 /// `check` as the operator runs it, against the panel emulator: exit code and summary.

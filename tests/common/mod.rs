@@ -41,9 +41,25 @@ pub fn switchable_monitor() -> (
     vpn_ticket_bot::service::health::HealthMonitor,
     std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) {
+    use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor};
+
+    let (probe, healthy) = switchable_probe();
+    let health = HealthConfig {
+        threshold: 1,
+        ..HealthConfig::default()
+    };
+    (HealthMonitor::new(probe, health), healthy)
+}
+
+/// A health probe that answers what the returned flag says (`true` = up).
+#[allow(dead_code)]
+pub fn switchable_probe() -> (
+    std::sync::Arc<dyn vpn_ticket_bot::service::health::HealthProbe>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use vpn_ticket_bot::service::health::{HealthConfig, HealthMonitor, probe_fn};
+    use vpn_ticket_bot::service::health::probe_fn;
 
     let healthy = Arc::new(AtomicBool::new(true));
     let flag = healthy.clone();
@@ -57,9 +73,5 @@ pub fn switchable_monitor() -> (
             }
         }
     });
-    let health = HealthConfig {
-        threshold: 1,
-        ..HealthConfig::default()
-    };
-    (HealthMonitor::new(Arc::new(probe), health), healthy)
+    (Arc::new(probe), healthy)
 }

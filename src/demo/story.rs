@@ -1,0 +1,560 @@
+//! The demo's story, played through the real bot against both emulators, printing what each
+//! person sees. Every step waits for the bot's visible effect (a message, a DM, a panel client)
+//! and checks it; the first step that does not happen ends the story with its reason.
+//!
+//! 1. carol orders a plan: a private ticket opens (carol and staff see it, mallory does not);
+//! 2. she picks the bank transfer and reads the instructions;
+//! 3. she uploads her receipt (`assets/demo-receipt.png`): the ticket locks, a review card
+//!    with the receipt reaches the admin channel;
+//! 4. alice (admin) approves and confirms with the one-time token;
+//! 5. carol gets a DM with her `vless://` link, subscription URL and QR code; the client exists
+//!    on the panel; the revenue dashboard shows the sale;
+//! 6. mallory orders and uploads the same picture: refused as a duplicate, no card;
+//! 7. the panel goes down: the owner gets a DM; carol's renewal order is refused;
+//! 8. the panel recovers: the owner is told, and carol's order goes through.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::world::{StepError, World, WorldOptions, click_id};
+use crate::domain::OrderId;
+use crate::sim::discord::state::{MessageRec, State};
+use crate::sim::panel::Fault;
+
+/// The receipt the customers upload: a made-up bank app screenshot (540×960 PNG), drawn by
+/// `assets/make-demo-receipt.py`.
+pub const RECEIPT_PNG: &[u8] = include_bytes!("../../assets/demo-receipt.png");
+
+/// How `demo` runs.
+#[derive(Debug, Default, Clone)]
+pub struct DemoOptions {
+    /// Write the Discord emulator's request/frame log here as JSON lines (also when a step
+    /// fails).
+    pub record: Option<PathBuf>,
+}
+
+/// How the story went.
+#[derive(Debug)]
+pub struct DemoReport {
+    /// Steps that happened (all of them when `run` returns `Ok`).
+    pub steps: usize,
+    /// Wall time of the story, emulators and bot start included.
+    pub took: Duration,
+    /// REST requests and gateway frames the emulator logged.
+    pub logged: usize,
+}
+
+/// Why the demo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Step `step` ("`title`") did not happen.
+    #[error("step {step} ({title}) did not happen: {source}")]
+    Step {
+        /// The step's number, from 1.
+        step: usize,
+        /// The step's title.
+        title: &'static str,
+        /// What was missing.
+        #[source]
+        source: StepError,
+    },
+    /// The world could not be built.
+    #[error("the demo could not start: {0}")]
+    Setup(StepError),
+    /// `--record` could not be written.
+    #[error("cannot write the record to {path}: {source}")]
+    Record {
+        /// The `--record` file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The number of steps in the story.
+pub const STEPS: usize = 8;
+
+/// Plays the story, printing to stdout; `Ok` only if every step happened.
+///
+/// # Errors
+/// [`DemoError::Step`] naming the first step that did not happen (the world is stopped, the
+/// record written); [`DemoError::Setup`]; [`DemoError::Record`].
+pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
+    let started = Instant::now();
+    println!(
+        "vpn-ticket-bot demo: a Discord guild and a 3x-ui panel (v3.6.0), both emulated on this \
+         machine, with the real bot in between.\n"
+    );
+    let world = World::start(WorldOptions {
+        // The real health monitor on the real panel client, checking every second; two failed
+        // checks make an outage (production: 60 s and 3).
+        health_interval_secs: 1,
+        health_failure_threshold: 2,
+        ..WorldOptions::default()
+    })
+    .await
+    .map_err(DemoError::Setup)?;
+    let mut world = world;
+    let monitor = world
+        .monitor
+        .take()
+        .ok_or_else(|| DemoError::Setup(StepError::Setup("no health monitor".into())))?;
+    let monitor_stop = tokio_util::sync::CancellationToken::new();
+    let monitor_task = monitor.spawn(monitor_stop.clone());
+    println!(
+        "The guild \"{}\":",
+        world.emu.read(|s| s.guild_name.clone())
+    );
+    println!(
+        "  {} owns the shop (panel alerts reach her); alice is an admin, sam is support; carol \
+         and mallory are customers.",
+        world.name(world.owner)
+    );
+    println!(
+        "  The bot's data directory: {} (removed at the end).\n",
+        world.dir.path().display()
+    );
+
+    let story = Story {
+        w: &world,
+        step: AtomicUsize::new(0),
+    };
+    let outcome = story.play().await;
+    let steps = story.step.load(Ordering::SeqCst);
+    monitor_stop.cancel();
+    let _ = monitor_task.await;
+    let logged = world.emu.log().len();
+    if let Some(path) = &options.record {
+        world
+            .emu
+            .write_log(path)
+            .map_err(|source| DemoError::Record {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    let aborted = world.stop().await;
+    if !aborted.is_empty() {
+        tracing::warn!(?aborted, "jobs aborted when the demo stopped");
+    }
+    match outcome {
+        Ok(()) => {
+            let took = started.elapsed();
+            println!(
+                "\nAll {STEPS} steps happened in {:.1} s. The emulator logged {logged} requests \
+                 and gateway frames{}.",
+                took.as_secs_f64(),
+                options
+                    .record
+                    .as_ref()
+                    .map(|p| format!(" (written to {})", p.display()))
+                    .unwrap_or_default()
+            );
+            Ok(DemoReport {
+                steps,
+                took,
+                logged,
+            })
+        }
+        Err((title, source)) => {
+            println!("\n  ✗ this did not happen: {source}");
+            Err(DemoError::Step {
+                step: steps,
+                title,
+                source,
+            })
+        }
+    }
+}
+
+struct Story<'a> {
+    w: &'a World,
+    step: AtomicUsize,
+}
+
+type StepResult = Result<(), (&'static str, StepError)>;
+
+impl Story<'_> {
+    fn begin(&self, title: &'static str) -> impl Fn(StepError) -> (&'static str, StepError) {
+        let n = self.step.fetch_add(1, Ordering::SeqCst) + 1;
+        println!("\n{n}/{STEPS}  {title}");
+        move |e| (title, e)
+    }
+
+    async fn play(&self) -> StepResult {
+        let (ticket, order) = self.order().await?;
+        self.pay(ticket, order).await?;
+        let card = self.receipt(ticket).await?;
+        self.approve(&card).await?;
+        let dashboard = self.delivered().await?;
+        self.reuse(dashboard).await?;
+        self.outage().await?;
+        self.recovery().await
+    }
+
+    async fn order(&self) -> Result<(u64, OrderId), (&'static str, StepError)> {
+        let (w, carol) = (self.w, self.w.carol);
+        let fail = self.begin("carol orders a plan");
+        println!("  carol runs /order in #general and picks \"1 month\"");
+        let (ticket, order) = w.open_ticket(carol).await.map_err(&fail)?;
+        let (carol_sees, alice_sees, mallory_sees) = w.emu.read(|s| {
+            (
+                s.can_view(carol, ticket),
+                s.can_view(w.alice, ticket),
+                s.can_view(w.mallory, ticket),
+            )
+        });
+        if !(carol_sees && alice_sees) || mallory_sees {
+            return Err(fail(StepError::Unexpected(format!(
+                "ticket visibility: carol {carol_sees}, alice {alice_sees}, mallory {mallory_sees}"
+            ))));
+        }
+        let ticket_name = w.channel_name(ticket);
+        println!(
+            "  → a private channel {ticket_name} opens: carol and the staff see it, mallory does \
+             not"
+        );
+        let welcome = w
+            .message_in(ticket, "the ticket's welcome", |m| !m.components.is_empty())
+            .await
+            .map_err(&fail)?;
+        w.show("carol", &format!("in {ticket_name}"), &welcome);
+        Ok((ticket, order))
+    }
+
+    async fn pay(&self, ticket: u64, order: OrderId) -> StepResult {
+        let (w, carol) = (self.w, self.w.carol);
+        let ticket_name = w.channel_name(ticket);
+        let fail = self.begin("carol picks how to pay");
+        println!("  carol picks \"Bank transfer\"");
+        let instructions = w.pick_method(carol, ticket, order).await.map_err(&fail)?;
+        w.show("carol", &format!("in {ticket_name}"), &instructions);
+        Ok(())
+    }
+
+    async fn receipt(&self, ticket: u64) -> Result<MessageRec, (&'static str, StepError)> {
+        let (w, carol) = (self.w, self.w.carol);
+        let ticket_name = w.channel_name(ticket);
+        let fail = self.begin("carol uploads her payment screenshot");
+        println!(
+            "  carol posts assets/demo-receipt.png ({} KB) in {ticket_name}",
+            RECEIPT_PNG.len() / 1024
+        );
+        let card = w
+            .upload(carol, ticket, RECEIPT_PNG.to_vec(), 1)
+            .await
+            .map_err(&fail)?;
+        let ack = w
+            .message_in(ticket, "the receipt acknowledgement", |m| {
+                m.content.contains("waiting for an admin")
+            })
+            .await
+            .map_err(&fail)?;
+        w.show("carol", &format!("in {ticket_name}"), &ack);
+        w.wait("the ticket locked for carol", |s| {
+            (!s.can_send(carol, ticket)).then_some(())
+        })
+        .await
+        .map_err(&fail)?;
+        println!("  → the ticket is locked: carol can read it but not write while it is reviewed");
+        let same_bytes = w.emu.read(|s| {
+            card.attachments
+                .first()
+                .and_then(|a| s.file(a.id))
+                .is_some_and(|f| f == RECEIPT_PNG)
+        });
+        if !same_bytes {
+            return Err(fail(StepError::Unexpected(
+                "the review card does not carry the uploaded receipt".into(),
+            )));
+        }
+        w.show("the admins", "in #admin-review", &card);
+        Ok(card)
+    }
+
+    async fn approve(&self, card: &MessageRec) -> StepResult {
+        let w = self.w;
+        let fail = self.begin("alice approves, then confirms");
+        println!("  alice clicks Approve on the card");
+        let (prompt, confirmed) = w.approve(card).await.map_err(&fail)?;
+        w.show("alice", "(only she)", &prompt);
+        println!("  alice clicks Confirm within the 5 minutes its one-time token lives");
+        w.show("alice", "(only she)", &confirmed);
+        Ok(())
+    }
+
+    /// Returns the dashboard message.
+    async fn delivered(&self) -> Result<MessageRec, (&'static str, StepError)> {
+        let (w, carol) = (self.w, self.w.carol);
+        let fail = self.begin("carol receives her VPN link");
+        let dm = w.dm(carol, "vless://").await.map_err(&fail)?;
+        w.show("carol", "in her DMs", &dm);
+        let email = format!("u{carol}");
+        let client = w.sim.client(&email).ok_or_else(|| {
+            fail(StepError::Unexpected(format!(
+                "no client {email} on the panel"
+            )))
+        })?;
+        if !dm.content.contains(&format!("vless://{}@", client.id)) || dm.attachments.is_empty() {
+            return Err(fail(StepError::Unexpected(
+                "the DM does not hold the panel client's link and its QR code".into(),
+            )));
+        }
+        if !client.enable {
+            return Err(fail(StepError::Unexpected(format!(
+                "client {email} is disabled on the panel"
+            ))));
+        }
+        let days_left = (client.expiry_time - w.app.clock.now_ms() + 43_200_000) / 86_400_000;
+        println!(
+            "  → on the panel: client {} (id {}) is enabled on inbound 1, {} GiB, expires in \
+             {days_left} days",
+            client.email,
+            client.id,
+            client.total_gb / (1 << 30)
+        );
+        let admin = w.admin_channel;
+        let dashboard = w
+            .wait("the revenue dashboard showing the sale", |s| {
+                s.messages_in(admin)
+                    .into_iter()
+                    .find(|m| {
+                        let e = serde_json::to_string(&m.embeds).unwrap_or_default();
+                        e.contains("Revenue") && e.contains("5.00 USD (1 sale)")
+                    })
+                    .cloned()
+            })
+            .await
+            .map_err(&fail)?;
+        w.show("the admins", "in #admin-review (the dashboard)", &dashboard);
+        Ok(dashboard)
+    }
+
+    async fn reuse(&self, dashboard: MessageRec) -> StepResult {
+        let (w, admin) = (self.w, self.w.admin_channel);
+        let fail = self.begin("mallory reuses carol's screenshot");
+        println!("  mallory runs /order, picks the bank transfer and posts the same picture");
+        let (m_ticket, m_order) = w.open_ticket(w.mallory).await.map_err(&fail)?;
+        w.pick_method(w.mallory, m_ticket, m_order)
+            .await
+            .map_err(&fail)?;
+        w.send_receipt(w.mallory, m_ticket, "receipt.png", RECEIPT_PNG.to_vec())
+            .map_err(&fail)?;
+        let refusal = w
+            .message_in(m_ticket, "the duplicate refusal", |m| {
+                m.content.contains("not accepted")
+            })
+            .await
+            .map_err(&fail)?;
+        w.show(
+            "mallory",
+            &format!("in {}", w.channel_name(m_ticket)),
+            &refusal,
+        );
+        let cards = w.emu.read(|s| {
+            s.messages_in(admin)
+                .iter()
+                .filter(|m| !m.attachments.is_empty() && m.id != dashboard.id)
+                .count()
+        });
+        if cards != 1 {
+            return Err(fail(StepError::Unexpected(format!(
+                "{cards} review cards in #admin-review, expected only carol's"
+            ))));
+        }
+        println!("  → no review card was posted for it");
+        Ok(())
+    }
+
+    async fn outage(&self) -> StepResult {
+        let (w, carol) = (self.w, self.w.carol);
+        let fail = self.begin("the panel goes down");
+        w.sim.set_fault(Fault::Down).await;
+        println!("  the 3x-ui panel stops answering (its port is closed)");
+        let down = w.dm(w.owner, "panel is down").await.map_err(&fail)?;
+        w.show(&w.name(w.owner), "in their DMs", &down);
+        println!("  carol runs /order to renew and picks \"1 month\"");
+        let i = w.emu.run_command(carol, w.general, "order", &[]);
+        let menu = w
+            .wait("the plan select", |s| {
+                s.original_response(i.id)
+                    .filter(|m| !m.components.is_empty())
+                    .cloned()
+            })
+            .await
+            .map_err(&fail)?;
+        let pick = w.emu.select(carol, menu.id, "vtb:plan", &["month"]);
+        let refused = w
+            .reply_to(&pick, "temporarily unavailable")
+            .await
+            .map_err(&fail)?;
+        w.show("carol", "(only she)", &refused);
+        Ok(())
+    }
+
+    async fn recovery(&self) -> StepResult {
+        let (w, carol) = (self.w, self.w.carol);
+        let fail = self.begin("the panel recovers");
+        w.sim.set_fault(Fault::None).await;
+        println!("  the panel answers again");
+        let back = w.dm(w.owner, "panel is back").await.map_err(&fail)?;
+        w.show(&w.name(w.owner), "in their DMs", &back);
+        println!("  carol runs /order again");
+        let (renewal, _) = w.open_ticket(carol).await.map_err(&fail)?;
+        let welcome = w
+            .message_in(renewal, "the renewal ticket's welcome", |m| {
+                !m.components.is_empty()
+            })
+            .await
+            .map_err(&fail)?;
+        w.show(
+            "carol",
+            &format!("in {}", w.channel_name(renewal)),
+            &welcome,
+        );
+        let _ = click_id(&welcome, "vtb:method:").map_err(&fail)?;
+        Ok(())
+    }
+}
+
+/// Printing what people see.
+impl World {
+    /// A user's name.
+    fn name(&self, user: u64) -> String {
+        self.emu.read(|s| {
+            s.users
+                .get(&user)
+                .map_or_else(|| user.to_string(), |u| u.name.clone())
+        })
+    }
+
+    /// `#name` of a channel.
+    fn channel_name(&self, channel: u64) -> String {
+        self.emu.read(|s| {
+            s.channels
+                .get(&channel)
+                .map_or_else(|| format!("#{channel}"), |c| format!("#{}", c.name))
+        })
+    }
+
+    /// Prints `m` as `who` sees it `place`: text, embeds, buttons, selects, files; mentions
+    /// shown as names.
+    fn show(&self, who: &str, place: &str, m: &MessageRec) {
+        let lines = self.emu.read(|s| render(s, m));
+        let place = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" {place}")
+        };
+        println!("  what {who} sees{place}:");
+        for line in lines {
+            println!("    │ {line}");
+        }
+    }
+}
+
+/// The lines of a message as a person reads it.
+fn render(s: &State, m: &MessageRec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut text = |t: &str| {
+        for line in humanize(s, t).lines() {
+            out.push(line.to_owned());
+        }
+    };
+    text(&m.content);
+    for e in &m.embeds {
+        if let Some(t) = e["title"].as_str() {
+            text(&format!("▌{t}"));
+        }
+        if let Some(d) = e["description"].as_str() {
+            text(d);
+        }
+        for f in e["fields"].as_array().into_iter().flatten() {
+            text(&format!(
+                "{}: {}",
+                f["name"].as_str().unwrap_or_default(),
+                f["value"].as_str().unwrap_or_default()
+            ));
+        }
+        if let Some(img) = e["image"]["url"].as_str() {
+            text(&format!("(image {img})"));
+        }
+    }
+    let mut controls = String::new();
+    for c in m
+        .components
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+    {
+        match c["type"].as_u64() {
+            Some(2) => {
+                let _ = write!(controls, "[{}] ", c["label"].as_str().unwrap_or("button"));
+            }
+            Some(3) => {
+                let options: Vec<&str> = c["options"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|o| o["label"].as_str())
+                    .collect();
+                let _ = write!(controls, "<choose: {}> ", options.join(" | "));
+            }
+            _ => {}
+        }
+    }
+    if !controls.is_empty() {
+        out.push(controls.trim_end().to_owned());
+    }
+    for a in &m.attachments {
+        let size = match (a.width, a.height) {
+            (Some(w), Some(h)) => format!(", {w}×{h}"),
+            _ => String::new(),
+        };
+        out.push(format!(
+            "📎 {} ({} KB{size})",
+            a.filename,
+            a.size.div_ceil(1024)
+        ));
+    }
+    out.retain(|l| !l.trim().is_empty());
+    out
+}
+
+/// `<@id>` → `@name`, `<#id>` → `#name`, `<t:secs:F>` → the UTC date.
+fn humanize(s: &State, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let Some(end) = tail.find('>') else {
+            out.push_str(tail);
+            return out;
+        };
+        let inner = &tail[1..end];
+        let replaced = if let Some(id) = inner.strip_prefix('@').and_then(|i| i.parse::<u64>().ok())
+        {
+            s.users.get(&id).map(|u| format!("@{}", u.name))
+        } else if let Some(id) = inner.strip_prefix('#').and_then(|i| i.parse::<u64>().ok()) {
+            s.channels.get(&id).map(|c| format!("#{}", c.name))
+        } else if let Some(t) = inner.strip_prefix("t:") {
+            t.split(':')
+                .next()
+                .and_then(|secs| secs.parse::<i64>().ok())
+                .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+                .map(|ts| ts.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        } else {
+            None
+        };
+        match replaced {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,653 @@
+//! A staged shop: the Discord emulator with a guild (admin and support roles, a general channel,
+//! an admin review channel, a tickets category, four people), the 3x-ui panel emulator (v3.6.0),
+//! a temporary data directory and the real bot started with [`discord::start`] — the production
+//! wiring, only the URLs differ. Helpers act like people (run a command, pick from a select,
+//! upload a picture, click a button) and wait on emulator state, never on a timer.
+//!
+//! Used by `vpn-ticket-bot demo` and by the end-to-end tests (`tests/bot_flow`), which wrap the
+//! fallible helpers into assertions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::discord::{self, Running};
+use crate::domain::status::OrderStatus;
+use crate::domain::{OrderId, UserId};
+use crate::panel::{PanelApi, XuiClient};
+use crate::service::health::{HealthConfig, HealthMonitor, HealthProbe, PanelProbe};
+use crate::sim::discord::state::{MessageRec, State};
+use crate::sim::discord::{Emulator, EmulatorConfig, InteractionRef};
+use crate::sim::panel::{PanelSim, Profile};
+use crate::store::{self, Store};
+
+/// How long a helper waits for the bot to do something.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The Discord token the bot and the emulator share (a made-up one).
+const TOKEN: &str = "demo-token";
+
+/// A step of a story that did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The awaited state did not appear within [`STEP_TIMEOUT`]; `seen` is what was there.
+    #[error("{what} did not happen within {} s{}", STEP_TIMEOUT.as_secs(), seen.as_deref().map(|s| format!(" (saw: {s})")).unwrap_or_default())]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// A short description of the state found instead, when useful.
+        seen: Option<String>,
+    },
+    /// Something that happened is not what the story expects.
+    #[error("{0}")]
+    Unexpected(String),
+    /// The world could not be built or restarted.
+    #[error("setting up: {0}")]
+    Setup(String),
+}
+
+impl StepError {
+    fn timeout(what: impl Into<String>) -> Self {
+        Self::Timeout {
+            what: what.into(),
+            seen: None,
+        }
+    }
+}
+
+/// How the world is built.
+pub struct WorldOptions {
+    /// serenity talks to `discord.com` over TLS with its rate limiter on (else the proxy mode,
+    /// rate limiter off).
+    pub tls: bool,
+    /// The health probe; `None` = the real one ([`PanelProbe`] on the bot's panel client).
+    pub probe: Option<Arc<dyn HealthProbe>>,
+    /// Seconds between health checks and failures that make an outage, written into the
+    /// generated config (`panel.health_interval_secs`, `panel.health_failure_threshold`).
+    pub health_interval_secs: u64,
+    /// See `health_interval_secs`.
+    pub health_failure_threshold: u32,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        Self {
+            tls: false,
+            probe: None,
+            health_interval_secs: 60,
+            health_failure_threshold: 3,
+        }
+    }
+}
+
+/// The guild, its people, the panel and the running bot.
+pub struct World {
+    /// The Discord emulator.
+    pub emu: Emulator,
+    /// The 3x-ui panel emulator.
+    pub sim: PanelSim,
+    /// The bot's services (rebuilt by [`World::restart`]).
+    pub app: Arc<App>,
+    /// The running bot; `None` after [`World::stop`] started.
+    pub running: Option<Running>,
+    /// The health monitor, not yet spawned: the caller spawns it or drives `check_once`.
+    pub monitor: Option<HealthMonitor>,
+    /// The generated configuration.
+    pub config: Arc<Config>,
+    /// The temporary data directory (removed on drop).
+    pub dir: TempDir,
+    /// olivia, the guild owner (listed in `roles.owner_user_ids`).
+    pub owner: u64,
+    /// `#general`, where people run commands.
+    pub general: u64,
+    /// `#admin-review`, the admin channel.
+    pub admin_channel: u64,
+    /// The `Tickets` category.
+    pub tickets: u64,
+    /// The `admin` role.
+    pub admin_role: u64,
+    /// The `support` role.
+    pub support_role: u64,
+    /// alice, an admin.
+    pub alice: u64,
+    /// sam, a support member.
+    pub sam: u64,
+    /// carol, a customer.
+    pub carol: u64,
+    /// mallory, another member (a second customer).
+    pub mallory: u64,
+    http_tls: bool,
+    shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("discord", &self.emu.base_url())
+            .field("panel", &self.sim.base_url())
+            .field("data_dir", &self.dir.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The people and places of the staged guild.
+struct Guild {
+    id: u64,
+    owner: u64,
+    general: u64,
+    admin_channel: u64,
+    tickets: u64,
+    admin_role: u64,
+    support_role: u64,
+    alice: u64,
+    sam: u64,
+    carol: u64,
+    mallory: u64,
+}
+
+impl Guild {
+    fn stage(emu: &Emulator) -> Result<Self, StepError> {
+        let (id, _, owner) = emu.ids();
+        let general = emu
+            .read(|s| s.channel_by_name("general").map(|c| c.id))
+            .ok_or_else(|| StepError::Setup("the emulator has no #general".into()))?;
+        let admin_role = emu.add_role("admin", 0);
+        let support_role = emu.add_role("support", 0);
+        Ok(Self {
+            id,
+            owner,
+            general,
+            admin_channel: emu.add_channel("admin-review", 0, None),
+            tickets: emu.add_channel("Tickets", 4, None),
+            alice: emu.add_user("alice", &[admin_role]),
+            sam: emu.add_user("sam", &[support_role]),
+            carol: emu.add_user("carol", &[]),
+            mallory: emu.add_user("mallory", &[]),
+            admin_role,
+            support_role,
+        })
+    }
+}
+
+/// The generated configuration (one plan, one payment method, the panel emulator's
+/// credentials, everything else default).
+fn config_toml(g: &Guild, sim: &PanelSim, dir: &std::path::Path, options: &WorldOptions) -> String {
+    format!(
+        r#"
+[discord]
+token = "{TOKEN}"
+guild_id = {guild}
+admin_channel_id = {admin}
+tickets_category_id = {tickets}
+
+[roles]
+owner_user_ids = [{owner}]
+admin_role_ids = [{admin_role}]
+support_role_ids = [{support_role}]
+
+[panel]
+base_url = "{panel_url}"
+username = "{user}"
+password = "{password}"
+inbound_id = 1
+timeout_secs = 5
+health_interval_secs = {interval}
+health_failure_threshold = {threshold}
+public_host = "vpn.example.test"
+subscription_base_url = "https://sub.example.test/sub/"
+
+[[plans]]
+id = "month"
+name = "1 month"
+days = 30
+traffic_gib = 100
+device_limit = 2
+price_minor = 500
+currency = "USD"
+
+[[payment_methods]]
+id = "bank"
+name = "Bank transfer"
+instructions = "IBAN DE00 1234 5678"
+
+[storage]
+data_dir = "{dir}"
+"#,
+        guild = g.id,
+        owner = g.owner,
+        admin = g.admin_channel,
+        tickets = g.tickets,
+        admin_role = g.admin_role,
+        support_role = g.support_role,
+        panel_url = sim.base_url(),
+        user = sim.profile().username,
+        password = sim.profile().password,
+        interval = options.health_interval_secs,
+        threshold = options.health_failure_threshold,
+        dir = dir.display(),
+    )
+}
+
+fn setup(what: &str, e: &dyn std::fmt::Display) -> StepError {
+    StepError::Setup(format!("{what}: {e}"))
+}
+
+impl World {
+    /// Starts both emulators, stages the guild, writes the config into a new temporary data
+    /// directory, builds the [`App`] and starts the bot; returns once the bot's commands are
+    /// registered in the guild. The health monitor is left in [`World::monitor`], not spawned.
+    ///
+    /// # Errors
+    /// [`StepError::Setup`] when an emulator, the store, the config or the bot cannot start;
+    /// [`StepError::Timeout`] when the commands are not registered in time.
+    pub async fn start(options: WorldOptions) -> Result<Self, StepError> {
+        let emu = Emulator::start(EmulatorConfig {
+            tls: options.tls,
+            ack_window: Duration::from_secs(10),
+            owner_name: "olivia".into(),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .map_err(|e| setup("the Discord emulator", &e))?;
+        let g = Guild::stage(&emu)?;
+        let sim = PanelSim::start(Profile::v3_6_0()).await;
+        let dir = tempfile::Builder::new()
+            .prefix("vpn-ticket-bot-")
+            .tempdir()
+            .map_err(|e| setup("a temporary data directory", &e))?;
+        let text = config_toml(&g, &sim, dir.path(), &options);
+        let config = Arc::new(
+            Config::from_toml_with_env(&text, |_| None).map_err(|e| setup("the config", &e))?,
+        );
+        let panel: Arc<dyn PanelApi> =
+            Arc::new(XuiClient::new(&config.panel).map_err(|e| setup("the panel client", &e))?);
+        let probe = options
+            .probe
+            .unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
+        let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+        let app = Arc::new(App::new(
+            config.clone(),
+            Store::open(&config.storage).map_err(|e| setup("the store", &e))?,
+            panel,
+            monitor.breaker(),
+            Clock::system(),
+        ));
+        let mut world = Self {
+            emu,
+            sim,
+            app,
+            running: None,
+            monitor: Some(monitor),
+            config,
+            dir,
+            owner: g.owner,
+            general: g.general,
+            admin_channel: g.admin_channel,
+            tickets: g.tickets,
+            admin_role: g.admin_role,
+            support_role: g.support_role,
+            alice: g.alice,
+            sam: g.sam,
+            carol: g.carol,
+            mallory: g.mallory,
+            http_tls: options.tls,
+            shutdown: CancellationToken::new(),
+        };
+        world.start_bot().await?;
+        Ok(world)
+    }
+}
+
+/// The bot's lifecycle.
+impl World {
+    /// Starts the bot on [`World::app`] and waits until it registered its commands (counted in
+    /// the emulator's log, so a restart waits for the new registration).
+    async fn start_bot(&mut self) -> Result<(), StepError> {
+        fn registrations(s: &State) -> usize {
+            s.log
+                .iter()
+                .filter(|e| {
+                    e.status() == Some(200)
+                        && e.route().is_some_and(|(m, r)| {
+                            m == "PUT" && r.ends_with("/guilds/{guild_id}/commands")
+                        })
+                })
+                .count()
+        }
+        let before = self.emu.read(registrations);
+        let http = if self.http_tls {
+            self.emu.http_tls_mode(TOKEN)
+        } else {
+            self.emu.http_proxy_mode(TOKEN)
+        };
+        let running = discord::start(self.app.clone(), http, &self.shutdown)
+            .await
+            .map_err(|e| setup("the bot", &e))?;
+        self.running = Some(running);
+        let wanted = discord::commands::all().len();
+        self.emu
+            .wait_for(STEP_TIMEOUT, |s| {
+                (registrations(s) > before && s.commands.len() == wanted).then_some(())
+            })
+            .await
+            .map_err(|_| StepError::timeout("the bot registering its commands"))
+    }
+
+    /// Stops the bot gracefully (jobs, watchers, shards). Returns the names of jobs that had to
+    /// be aborted (none in a healthy stop).
+    pub async fn stop_bot(&mut self) -> Vec<&'static str> {
+        match self.running.take() {
+            Some(r) => r.stop(Duration::from_secs(10)).await,
+            None => Vec::new(),
+        }
+    }
+
+    /// A process restart: stops the bot, then builds a new [`App`] (store, panel client) on the
+    /// same data directory and configuration, keeping the panel's circuit breaker, and starts
+    /// the bot again; returns once it registered its commands again.
+    ///
+    /// # Errors
+    /// As [`World::start`].
+    pub async fn restart(&mut self) -> Result<Vec<&'static str>, StepError> {
+        let aborted = self.stop_bot().await;
+        let panel: Arc<dyn PanelApi> = Arc::new(
+            XuiClient::new(&self.config.panel).map_err(|e| setup("the panel client", &e))?,
+        );
+        self.app = Arc::new(App::new(
+            self.config.clone(),
+            Store::open(&self.config.storage).map_err(|e| setup("the store", &e))?,
+            panel,
+            self.app.breaker.clone(),
+            Clock::system(),
+        ));
+        self.start_bot().await?;
+        Ok(aborted)
+    }
+
+    /// Stops the bot and the watchers started with it (see [`World::stop_bot`]).
+    pub async fn stop(mut self) -> Vec<&'static str> {
+        self.shutdown.cancel();
+        self.stop_bot().await
+    }
+}
+
+/// Waiting on what people see.
+impl World {
+    /// Waits until `f` finds something in the emulator's state.
+    ///
+    /// # Errors
+    /// [`StepError::Timeout`] naming `what`.
+    pub async fn wait<T>(
+        &self,
+        what: &str,
+        f: impl FnMut(&State) -> Option<T>,
+    ) -> Result<T, StepError> {
+        self.emu
+            .wait_for(STEP_TIMEOUT, f)
+            .await
+            .map_err(|_| StepError::timeout(what))
+    }
+
+    /// Waits for the newest message matching `pred` in `channel`.
+    ///
+    /// # Errors
+    /// [`StepError::Timeout`] listing the channel's messages.
+    pub async fn message_in(
+        &self,
+        channel: u64,
+        what: &str,
+        pred: impl Fn(&MessageRec) -> bool,
+    ) -> Result<MessageRec, StepError> {
+        self.emu
+            .wait_for(STEP_TIMEOUT, |s| {
+                s.messages_in(channel)
+                    .into_iter()
+                    .rev()
+                    .find(|m| pred(m))
+                    .cloned()
+            })
+            .await
+            .map_err(|_| StepError::Timeout {
+                what: format!("{what} in channel {channel}"),
+                seen: Some(self.emu.read(|s| {
+                    s.messages_in(channel)
+                        .iter()
+                        .map(|m| format!("{:?}", m.content))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })),
+            })
+    }
+
+    /// Waits for a direct message to `user` containing `text`.
+    ///
+    /// # Errors
+    /// [`StepError::Timeout`].
+    pub async fn dm(&self, user: u64, text: &str) -> Result<MessageRec, StepError> {
+        self.wait(&format!("a DM to {user} saying {text:?}"), |s| {
+            s.dms_of(user)
+                .into_iter()
+                .find(|m| m.content.contains(text))
+                .cloned()
+        })
+        .await
+    }
+
+    /// Waits for the bot's answer to interaction `i` to contain `text`; it must be ephemeral.
+    ///
+    /// # Errors
+    /// [`StepError::Timeout`] with the answer seen so far; [`StepError::Unexpected`] when the
+    /// answer is visible to everyone.
+    pub async fn reply_to(&self, i: &InteractionRef, text: &str) -> Result<MessageRec, StepError> {
+        let m = self
+            .emu
+            .wait_for(STEP_TIMEOUT, |s| {
+                s.original_response(i.id)
+                    .filter(|m| m.content.contains(text))
+                    .cloned()
+            })
+            .await
+            .map_err(|_| StepError::Timeout {
+                what: format!("an answer saying {text:?} to interaction {}", i.id),
+                seen: self.emu.read(|s| {
+                    s.original_response(i.id)
+                        .map(|m| format!("{:?}", m.content))
+                }),
+            })?;
+        if m.is_ephemeral() {
+            Ok(m)
+        } else {
+            Err(StepError::Unexpected(format!(
+                "the answer {:?} is visible to everyone",
+                m.content
+            )))
+        }
+    }
+
+    /// The status of `order` in the database.
+    ///
+    /// # Errors
+    /// [`StepError::Unexpected`] when the order cannot be read.
+    pub async fn order_status(&self, order: OrderId) -> Result<OrderStatus, StepError> {
+        let found = self
+            .app
+            .store
+            .call(move |c| store::orders::get(c, order))
+            .await
+            .map_err(|e| StepError::Unexpected(format!("reading order {order}: {e}")))?;
+        found
+            .map(|o| o.status)
+            .ok_or_else(|| StepError::Unexpected(format!("order {order} is missing")))
+    }
+}
+
+/// What people do.
+impl World {
+    /// `/order` → the plan select (ephemeral) → pick `plan` → the ticket channel; returns the
+    /// ticket channel and the order id.
+    ///
+    /// # Errors
+    /// A step that did not happen, or a ticket that does not match the open order.
+    pub async fn open_ticket(&self, user: u64) -> Result<(u64, OrderId), StepError> {
+        let i = self.emu.run_command(user, self.general, "order", &[]);
+        let menu = self
+            .wait("the plan select", |s| {
+                s.original_response(i.id)
+                    .filter(|m| !m.components.is_empty())
+                    .cloned()
+            })
+            .await?;
+        if !menu.is_ephemeral() {
+            return Err(StepError::Unexpected(
+                "the plan select is visible to everyone".into(),
+            ));
+        }
+        let pick = self.emu.select(user, menu.id, "vtb:plan", &["month"]);
+        let answer = self.reply_to(&pick, "ticket is open").await?;
+        let ticket: u64 = answer
+            .content
+            .split("<#")
+            .nth(1)
+            .and_then(|r| r.split('>').next())
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| {
+                StepError::Unexpected(format!("no ticket mention in {:?}", answer.content))
+            })?;
+        let order = self
+            .app
+            .store
+            .call(move |c| store::orders::find_open_for_user(c, UserId(user)))
+            .await
+            .map_err(|e| StepError::Unexpected(format!("reading the open order: {e}")))?
+            .ok_or_else(|| StepError::Unexpected(format!("no open order for {user}")))?;
+        if order.ticket_channel_id.map(|c| c.0) != Some(ticket) {
+            return Err(StepError::Unexpected(format!(
+                "order {} is not tied to ticket {ticket}",
+                order.id
+            )));
+        }
+        Ok((ticket, order.id))
+    }
+
+    /// Picks the bank transfer in the ticket; returns the instructions message.
+    ///
+    /// # Errors
+    /// A step that did not happen.
+    pub async fn pick_method(
+        &self,
+        user: u64,
+        ticket: u64,
+        order: OrderId,
+    ) -> Result<MessageRec, StepError> {
+        let select_id = format!("vtb:method:{order}");
+        let welcome = self
+            .message_in(ticket, "the payment method select", |m| {
+                custom_ids(m).contains(&select_id)
+            })
+            .await?;
+        self.emu.select(user, welcome.id, &select_id, &["bank"]);
+        self.message_in(ticket, "the payment instructions", |m| {
+            m.content.contains("IBAN DE00 1234 5678")
+        })
+        .await
+    }
+
+    /// Posts a message with the picture `png` (named `file_name`) in the ticket.
+    ///
+    /// # Errors
+    /// [`StepError::Unexpected`] when Discord refuses the message (e.g. the ticket is locked).
+    pub fn send_receipt(
+        &self,
+        user: u64,
+        ticket: u64,
+        file_name: &str,
+        png: Vec<u8>,
+    ) -> Result<(), StepError> {
+        self.emu
+            .user_message(user, ticket, "here is my payment", Some((file_name, png)))
+            .map(|_| ())
+            .map_err(|e| StepError::Unexpected(format!("the upload was refused: {e:?}")))
+    }
+
+    /// Uploads a receipt and waits for the `nth` review card (from 1) in the admin channel.
+    ///
+    /// # Errors
+    /// As [`World::send_receipt`], or no card.
+    pub async fn upload(
+        &self,
+        user: u64,
+        ticket: u64,
+        png: Vec<u8>,
+        nth: usize,
+    ) -> Result<MessageRec, StepError> {
+        self.send_receipt(user, ticket, "pay.png", png)?;
+        self.review_card(nth).await
+    }
+
+    /// Waits for the `nth` review card (from 1: a "Payment #…" embed with the receipt attached)
+    /// in the admin channel.
+    ///
+    /// # Errors
+    /// [`StepError::Timeout`].
+    pub async fn review_card(&self, nth: usize) -> Result<MessageRec, StepError> {
+        let admin = self.admin_channel;
+        self.wait(&format!("review card #{nth}"), |s| {
+            s.messages_in(admin)
+                .into_iter()
+                .filter(|m| {
+                    !m.attachments.is_empty()
+                        && m.embeds.iter().any(|e| {
+                            e["title"]
+                                .as_str()
+                                .is_some_and(|t| t.starts_with("Payment #"))
+                        })
+                })
+                .nth(nth.saturating_sub(1))
+                .cloned()
+        })
+        .await
+    }
+
+    /// Alice (admin) clicks Approve on `card`, then Confirm on the ephemeral prompt; returns
+    /// the prompt and the answer to Confirm.
+    ///
+    /// # Errors
+    /// A step that did not happen.
+    pub async fn approve(&self, card: &MessageRec) -> Result<(MessageRec, MessageRec), StepError> {
+        let i = self
+            .emu
+            .click_button(self.alice, card.id, &click_id(card, "vtb:approve:")?);
+        let prompt = self.reply_to(&i, "Approve payment").await?;
+        let i = self
+            .emu
+            .click_button(self.alice, prompt.id, &click_id(&prompt, "vtb:confirm:")?);
+        let answer = self.reply_to(&i, "approved: client").await?;
+        Ok((prompt, answer))
+    }
+}
+
+/// Every custom_id on a message's components.
+#[must_use]
+pub fn custom_ids(m: &MessageRec) -> Vec<String> {
+    m.components
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The custom_id on `m` starting with `prefix`.
+///
+/// # Errors
+/// [`StepError::Unexpected`] when there is none.
+pub fn click_id(m: &MessageRec, prefix: &str) -> Result<String, StepError> {
+    custom_ids(m)
+        .into_iter()
+        .find(|c| c.starts_with(prefix))
+        .ok_or_else(|| StepError::Unexpected(format!("no {prefix} component on {:?}", m.content)))
+}
