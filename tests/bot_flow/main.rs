@@ -11,6 +11,7 @@ mod common;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
+mod operations;
 mod world;
 
 use std::time::Duration;
