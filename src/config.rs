@@ -162,6 +162,12 @@ pub struct DiscordConfig {
     pub admin_channel_id: u64,
     /// Category that holds ticket channels (overflow categories are created beside it).
     pub tickets_category_id: u64,
+    /// Send every REST call to this HTTP proxy instead of `https://discord.com` (a shared
+    /// rate-limit proxy such as twilight-http-proxy or nirn-proxy; serenity's `proxy`): an
+    /// `http(s)://host:port` URL, path-less. serenity's own rate limiter is off then (it does not
+    /// route through the proxy): the proxy must rate-limit. Empty (the default) = talk to
+    /// Discord directly.
+    pub rest_proxy_url: String,
 }
 
 /// `[roles]`: user ids and role ids per role. An owner is also an admin.
@@ -541,6 +547,17 @@ impl Config {
                 "receipts.near_duplicate_distance",
                 "a 64-bit perceptual hash differs in at most 64 bits",
             ));
+        }
+        if !self.discord.rest_proxy_url.is_empty() {
+            let url = reqwest::Url::parse(&self.discord.rest_proxy_url).map_err(|e| {
+                ConfigError::invalid("discord.rest_proxy_url", format!("not a URL ({e})"))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || url.path().len() > 1 {
+                return Err(ConfigError::invalid(
+                    "discord.rest_proxy_url",
+                    "must be http(s)://host:port without a path",
+                ));
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.logging.level).is_err() {
             return Err(ConfigError::invalid(

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 const TOKEN: &str = "discord-token-SHOULD-NOT-LEAK-1234";
 const PASSWORD: &str = "panel-password-SHOULD-NOT-LEAK-5678";
@@ -305,4 +306,92 @@ async fn check_prints_a_summary_and_fails_clearly() {
     let out = run().await.unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("panel unavailable"), "{}", text(&out));
+}
+
+/// `run` as systemd runs it, against the Discord emulator (through `discord.rest_proxy_url`) and
+/// the panel emulator: it registers its commands, answers a member, holds the data-directory lock
+/// (a `restore` meanwhile is refused), and on SIGTERM stops gracefully with exit code 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_then_stops_gracefully_on_sigterm() {
+    use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig};
+    use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let (guild, _, owner) = emu.ids();
+    let general = emu.read(|s| s.channel_by_name("general").unwrap().id);
+    let admin_channel = emu.add_channel("admin-review", 0, None);
+    let tickets = emu.add_channel("Tickets", 4, None);
+    let carol = emu.add_user("carol", &[]);
+    let sim = PanelSim::start(Profile::v3_6_0()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let p = sim.profile();
+    let config = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = {guild}\nadmin_channel_id = {admin_channel}\n\
+         tickets_category_id = {tickets}\nrest_proxy_url = \"{}\"\n\n[roles]\n\
+         owner_user_ids = [{owner}]\n\n[panel]\nbase_url = \"{}\"\nusername = \"{}\"\n\
+         password = \"{}\"\ninbound_id = 1\n\n[storage]\ndata_dir = \"{}\"\n",
+        emu.base_url(),
+        sim.base_url(),
+        p.username,
+        p.password,
+        data.display()
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let bin = env!("CARGO_BIN_EXE_vpn-ticket-bot");
+    let child = tokio::process::Command::new(bin)
+        .current_dir(dir.path())
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .env_remove("VTB_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let wait = Duration::from_secs(30);
+    let registered = emu.wait_for(wait, |s| (!s.commands.is_empty()).then_some(()));
+    if registered.await.is_err() {
+        let mut child = child;
+        child.start_kill().unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        panic!("no commands registered by the process:\n{}", text(&out));
+    }
+
+    let i = emu.run_command(carol, general, "help", &[]);
+    let help = emu.wait_for(wait, |s| s.original_response(i.id).cloned());
+    let help = help.await.expect("/help answered");
+    assert!(help.content.contains("/order"), "{}", help.content);
+
+    // The data directory is locked while the bot runs.
+    let backup = dir.path().join("some.db");
+    std::fs::write(&backup, b"not used").unwrap();
+    let restore = tokio::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args(["restore", backup.to_str().unwrap(), "--yes"])
+        .env_remove("VTB_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(restore.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&restore.stderr);
+    assert!(said.contains("running"), "{said}");
+
+    let pid = child.id().expect("pid").to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::time::timeout(wait, child.wait_with_output())
+        .await
+        .expect("stopped within 30 s of SIGTERM")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for line in ["bot started", "shutting down", "stopped"] {
+        assert!(stderr.contains(line), "{line:?} not logged:\n{stderr}");
+    }
+    assert_no_secrets("run's stderr", &stderr);
 }

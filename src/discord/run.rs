@@ -48,7 +48,15 @@ pub async fn serve(config: Config) -> Result<()> {
         breaker,
         Clock::system(),
     ));
-    let http = serenity::Http::new(config.discord.token.expose());
+    let mut http = serenity::HttpBuilder::new(config.discord.token.expose());
+    if !config.discord.rest_proxy_url.is_empty() {
+        // serenity 0.12.5 applies the proxy only to requests that bypass its rate limiter, so
+        // the limiter is off: rate limiting is the proxy's job (twilight-http-proxy does it).
+        http = http
+            .proxy(config.discord.rest_proxy_url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
     let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
