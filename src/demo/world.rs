@@ -109,10 +109,14 @@ pub struct World {
     pub admin_channel: u64,
     /// The `Tickets` category.
     pub tickets: u64,
+    /// The `owner` role (in `roles.owner_role_ids`).
+    pub owner_role: u64,
     /// The `admin` role.
     pub admin_role: u64,
     /// The `support` role.
     pub support_role: u64,
+    /// oscar, an owner by role.
+    pub oscar: u64,
     /// alice, an admin.
     pub alice: u64,
     /// sam, a support member.
@@ -142,8 +146,10 @@ struct Guild {
     general: u64,
     admin_channel: u64,
     tickets: u64,
+    owner_role: u64,
     admin_role: u64,
     support_role: u64,
+    oscar: u64,
     alice: u64,
     sam: u64,
     carol: u64,
@@ -156,6 +162,7 @@ impl Guild {
         let general = emu
             .read(|s| s.channel_by_name("general").map(|c| c.id))
             .ok_or_else(|| StepError::Setup("the emulator has no #general".into()))?;
+        let owner_role = emu.add_role("owner", 0);
         let admin_role = emu.add_role("admin", 0);
         let support_role = emu.add_role("support", 0);
         Ok(Self {
@@ -164,10 +171,12 @@ impl Guild {
             general,
             admin_channel: emu.add_channel("admin-review", 0, None),
             tickets: emu.add_channel("Tickets", 4, None),
+            oscar: emu.add_user("oscar", &[owner_role]),
             alice: emu.add_user("alice", &[admin_role]),
             sam: emu.add_user("sam", &[support_role]),
             carol: emu.add_user("carol", &[]),
             mallory: emu.add_user("mallory", &[]),
+            owner_role,
             admin_role,
             support_role,
         })
@@ -187,6 +196,7 @@ tickets_category_id = {tickets}
 
 [roles]
 owner_user_ids = [{owner}]
+owner_role_ids = [{owner_role}]
 admin_role_ids = [{admin_role}]
 support_role_ids = [{support_role}]
 
@@ -220,6 +230,7 @@ data_dir = "{dir}"
 "#,
         guild = g.id,
         owner = g.owner,
+        owner_role = g.owner_role,
         admin = g.admin_channel,
         tickets = g.tickets,
         admin_role = g.admin_role,
@@ -286,6 +297,8 @@ impl World {
             config,
             dir,
             owner: g.owner,
+            owner_role: g.owner_role,
+            oscar: g.oscar,
             general: g.general,
             admin_channel: g.admin_channel,
             tickets: g.tickets,

@@ -201,7 +201,8 @@ pub async fn start(
     let watch_stop = shutdown.child_token();
     let alerts = owner_alerts::spawn(
         http.clone(),
-        app.config.roles.owner_user_ids.clone(),
+        app.config.roles.clone(),
+        guild,
         app.breaker.subscribe(),
         watch_stop.clone(),
     );

@@ -1,6 +1,10 @@
-//! Owner alerts: a DM to every owner (`roles.owner_user_ids`) when the panel goes down and when
-//! it comes back (with the outage's duration), from the health monitor's events. Subscribed in
-//! [`super::start`] before the monitor's first check, so an outage at startup is reported too.
+//! Owner alerts: a DM to every owner when the panel goes down and when it comes back (with the
+//! outage's duration), from the health monitor's events. Owners are `roles.owner_user_ids` plus
+//! the guild members holding one of `roles.owner_role_ids`, listed when the alert is sent (so a
+//! role given yesterday counts). Subscribed in [`super::start`] before the monitor's first check,
+//! so an outage at startup is reported too.
+
+use std::collections::BTreeSet;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +15,17 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::RolesConfig;
 use crate::service::health::HealthEvent;
 
-/// Forwards health events to the owners until `stop`.
+/// Discord's page size for listing guild members.
+const MEMBERS_PAGE: u64 = 1000;
+
+/// Forwards health events to the owners of `guild` until `stop`.
 pub fn spawn(
     http: Arc<Http>,
-    owners: Vec<u64>,
+    roles: RolesConfig,
+    guild: serenity::GuildId,
     mut events: broadcast::Receiver<HealthEvent>,
     stop: CancellationToken,
 ) -> JoinHandle<()> {
@@ -27,7 +36,10 @@ pub fn spawn(
                 e = events.recv() => e,
             };
             match event {
-                Ok(e) => notify(&http, &owners, &text(&e)).await,
+                Ok(e) => {
+                    let owners = recipients(&http, &roles, guild).await;
+                    notify(&http, &owners, &text(&e)).await;
+                }
                 Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "owner alerts lagged"),
                 Err(RecvError::Closed) => break,
             }
@@ -35,8 +47,46 @@ pub fn spawn(
     })
 }
 
-async fn notify(http: &Http, owners: &[u64], text: &str) {
-    for &owner in owners.iter().filter(|&&o| o != 0) {
+/// The owners by id, plus the members holding an owner role (all pages of the member list; a
+/// failed listing is logged and the owners by id are still told).
+async fn recipients(http: &Http, roles: &RolesConfig, guild: serenity::GuildId) -> BTreeSet<u64> {
+    let mut out: BTreeSet<u64> = roles
+        .owner_user_ids
+        .iter()
+        .copied()
+        .filter(|&o| o != 0)
+        .collect();
+    if roles.owner_role_ids.is_empty() {
+        return out;
+    }
+    let mut after = None;
+    loop {
+        let page = match guild.members(http, Some(MEMBERS_PAGE), after).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the guild's members to find owners by role");
+                break;
+            }
+        };
+        out.extend(
+            page.iter()
+                .filter(|m| {
+                    m.roles
+                        .iter()
+                        .any(|r| roles.owner_role_ids.contains(&r.get()))
+                })
+                .map(|m| m.user.id.get()),
+        );
+        match page.last() {
+            Some(last) if page.len() as u64 == MEMBERS_PAGE => after = Some(last.user.id),
+            _ => break,
+        }
+    }
+    out
+}
+
+async fn notify(http: &Http, owners: &BTreeSet<u64>, text: &str) {
+    for &owner in owners {
         let msg = CreateMessage::new().content(text);
         if let Err(e) = serenity::UserId::new(owner).direct_message(http, msg).await {
             tracing::warn!(owner, error = %e, "could not DM an owner about panel health");

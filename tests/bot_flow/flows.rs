@@ -172,6 +172,14 @@ async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
     };
     let down = dm_with("panel is down").await.expect("outage DM");
     assert!(down.content.contains("probe says down"), "{}", down.content);
+    // An owner by role (found in the member list) is told too; an admin is not an owner.
+    w.dm(w.oscar, "panel is down")
+        .await
+        .expect("outage DM to the owner by role");
+    assert!(
+        w.emu.read(|s| s.dms_of(w.alice).is_empty()),
+        "admins are not paged"
+    );
 
     // /order is refused with the outage's reason.
     let i = w.emu.run_command(w.carol, w.general, "order", &[]);

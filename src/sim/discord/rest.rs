@@ -250,6 +250,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
             200,
             Value::Array(s.roles.values().map(payload::role).collect()),
         )),
+        ("GET", ["guilds", _, "members"]) => list_members(s, ctx.query),
         ("GET", ["guilds", _, "members", u]) => {
             let u = id(u)?;
             if s.members.contains_key(&u) {
@@ -364,4 +365,37 @@ fn member_role(s: &mut State, add: bool, user: u64, role: u64) -> Reply {
     v["guild_id"] = json!(s.guild_id.to_string());
     s.dispatch("GUILD_MEMBER_UPDATE", &v, intents::GUILD_MEMBERS);
     Ok((204, Value::Null))
+}
+
+/// `GET /guilds/{guild.id}/members?limit=&after=`: members sorted by user id, those above
+/// `after`; `limit` 1..=1000, default 1 (as Discord: a bad value is a 400 form error).
+fn list_members(s: &State, query: &str) -> Result<(u16, Value), ApiError> {
+    let mut limit = 1usize;
+    let mut after = 0u64;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match &*k {
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=1000).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::invalid_form(
+                            "limit",
+                            "NUMBER_TYPE_MAX",
+                            "int value should be less than or equal to 1000.",
+                        )
+                    })?;
+            }
+            "after" => after = id(&v)?,
+            _ => {}
+        }
+    }
+    let list = s
+        .members
+        .range(after.saturating_add(1)..)
+        .take(limit)
+        .map(|(&u, _)| payload::member(s, u))
+        .collect();
+    Ok((200, Value::Array(list)))
 }
