@@ -4,6 +4,7 @@
 mod admin;
 mod help;
 mod order;
+mod shop;
 mod status;
 
 use super::{Data, Failure};
