@@ -1,13 +1,16 @@
-//! The staff commands `/admin health`, `/admin revenue` and `/admin backup` through the real
-//! bot: each answered ephemerally with real values to whom it is for, refused to everyone else.
+//! The staff commands `/admin health`, `/admin revenue`, `/admin backup` and the customer's
+//! `/renew`, through the real bot: each answered ephemerally with real values to whom it is
+//! for, refused to everyone else.
 
 use std::sync::atomic::Ordering;
 
+use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::domain::status::OrderKind;
 use vpn_ticket_bot::ops;
 use vpn_ticket_bot::sim::discord::CommandOption;
 use vpn_ticket_bot::store;
 
-use crate::world::{T, World};
+use crate::world::{T, World, custom_ids};
 
 /// The `/admin orders` option picking `state`, with the value the bot registered for that choice
 /// (poise sends a choice as its index).
@@ -215,4 +218,32 @@ fn binary_size(bytes: u64) -> String {
     } else {
         format!("{:.1} MiB", kib / 1024.0)
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renew_is_refused_without_a_subscription_and_opens_a_renewal_with_one() {
+    let w = World::start().await;
+    let i = w.emu.run_command(w.carol, w.general, "renew", &[]);
+    let refusal = w.reply_to(&i, "no VPN access to renew yet").await;
+    assert!(refusal.components.is_empty(), "no plan select");
+    assert!(refusal.content.contains("/order"), "{}", refusal.content);
+
+    first_purchase(&w, w.carol, 12).await;
+    let i = w.emu.run_command(w.carol, w.general, "renew", &[]);
+    let prompt = w.reply_to(&i, "Your VPN access (active) ends on <t:").await;
+    assert_eq!(custom_ids(&prompt), ["vtb:plan"]);
+    let pick = w.emu.select(w.carol, prompt.id, "vtb:plan", &["month"]);
+    w.reply_to(&pick, "ticket is open").await;
+    let carol = UserId(w.carol);
+    let order = w
+        .app
+        .store
+        .call(move |c| store::orders::find_open_for_user(c, carol))
+        .await
+        .unwrap()
+        .expect("the renewal order");
+    assert_eq!(order.kind, OrderKind::Renewal);
+    let ticket = order.ticket_channel_id.expect("a ticket channel").0;
+    assert!(w.emu.read(|s| s.can_view(w.carol, ticket)), "her ticket");
+    w.stop().await;
 }

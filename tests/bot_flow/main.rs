@@ -4,7 +4,7 @@
 //!
 //! `main.rs`: the whole story (order → review → approve → link) and what follows it;
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
-//! `admin.rs`: `/admin health|revenue|backup`;
+//! `admin.rs`: `/admin health|revenue|backup` and `/renew`;
 //! `world.rs`: the harness.
 
 mod admin;

@@ -14,6 +14,7 @@ use super::{Data, Failure};
 pub fn all() -> Vec<poise::Command<Data, Failure>> {
     vec![
         order::order(),
+        order::renew(),
         help::help(),
         status::status(),
         admin::extend_command(),
