@@ -22,6 +22,7 @@ use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
 use crate::service::roles::Roles;
 use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
+use crate::service::staff::{StaffDeps, StaffService};
 use crate::service::subscriptions::{
     ExpiryJob, ReconcileJob, RemindersJob, SubscriptionDeps, SubscriptionService,
 };
@@ -55,6 +56,8 @@ pub struct App {
     pub receipts: ReceiptService,
     /// Subscriptions: reminders, expiry, reconciliation, admin extend/revoke.
     pub subscriptions: SubscriptionService,
+    /// Staff views of the whole shop: health, revenue report, backups on demand.
+    pub staff: StaffService,
     limits: Arc<RateLimits>,
     outbox_waker: std::sync::OnceLock<OutboxWaker>,
     dashboard_waker: Arc<tokio::sync::Notify>,
@@ -106,13 +109,22 @@ impl App {
         });
         let approval = Arc::new(ApprovalService::new(ApprovalDeps {
             store: store.clone(),
-            panel,
+            panel: panel.clone(),
             breaker: breaker.clone(),
             roles: roles.clone(),
             config: config.clone(),
             clock,
         }));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
+        let staff = StaffService::new(StaffDeps {
+            store: store.clone(),
+            panel,
+            breaker: breaker.clone(),
+            roles: roles.clone(),
+            revenue: revenue.clone(),
+            config: config.clone(),
+            clock,
+        });
         let receipts = ReceiptService::new(
             store.clone(),
             config.receipts.clone(),
@@ -131,6 +143,7 @@ impl App {
             revenue,
             receipts,
             subscriptions,
+            staff,
             limits,
             outbox_waker: std::sync::OnceLock::new(),
             dashboard_waker: Arc::default(),

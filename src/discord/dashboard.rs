@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use poise::serenity_prelude as serenity;
-use serenity::{CreateEmbed, CreateMessage, EditMessage, Http};
+use serenity::{CreateMessage, EditMessage, Http};
 use tokio::sync::Notify;
 
 use super::render;
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::service::revenue::{CurrencyTotal, RevenueTotals};
 use crate::store::bot_config::{self, DASHBOARD_MESSAGE};
 use crate::tasks::Job;
 
@@ -66,7 +65,7 @@ impl Job for DashboardJob {
         let channel = serenity::ChannelId::new(channel);
         let now = self.app.clock.now_ms();
         let totals = self.app.revenue.totals(now).await?;
-        let embed = embed(&totals, &self.app.config.shop.name);
+        let embed = render::revenue_embed(&totals, &self.app.config.shop.name);
         let discord = |e: serenity::Error| Error::Command(format!("dashboard: {e}"));
         if let Some(message) = self.stored_message().await? {
             let edit = EditMessage::new().embed(embed.clone());
@@ -90,37 +89,4 @@ impl Job for DashboardJob {
             .call(move |c| bot_config::set(c, DASHBOARD_MESSAGE, &id, now))
             .await
     }
-}
-
-/// The dashboard embed.
-fn embed(t: &RevenueTotals, shop: &str) -> CreateEmbed {
-    let k = &t.keys;
-    CreateEmbed::new()
-        .title(format!("📊 Revenue — {shop}"))
-        .field(format!("Today ({})", k.day), lines(&t.today), true)
-        .field(format!("Month ({})", k.month), lines(&t.this_month), true)
-        .field(
-            format!("Quarter ({})", k.quarter),
-            lines(&t.this_quarter),
-            true,
-        )
-        .field(format!("Year ({})", k.year), lines(&t.this_year), true)
-}
-
-fn lines(totals: &[CurrencyTotal]) -> String {
-    if totals.is_empty() {
-        return "—".to_owned();
-    }
-    totals
-        .iter()
-        .map(|c| {
-            let s = if c.sales == 1 { "" } else { "s" };
-            format!(
-                "{} ({} sale{s})",
-                render::money(c.total_minor, &c.currency),
-                c.sales
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -1,5 +1,9 @@
 //! How things look in Discord: select menus, buttons, embeds and texts built from core values.
-//! No service calls here.
+//! No service calls here. The shop-wide staff views (revenue, health, backup) are in `staff`.
+
+mod staff;
+
+pub use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;
 use serenity::{

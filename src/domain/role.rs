@@ -12,7 +12,7 @@ pub enum Role {
     Support,
     /// Reviews payments, manages subscriptions, reads revenue.
     Admin,
-    /// Everything an admin can do; receives panel outage DMs.
+    /// Everything an admin can do; receives panel outage DMs; takes backups on demand.
     Owner,
 }
 
@@ -25,8 +25,10 @@ pub enum Permission {
     ReviewPayments,
     /// Extend or revoke subscriptions.
     ManageSubscriptions,
-    /// Look up users and orders, read the revenue dashboard.
+    /// Look up users and orders, read the revenue dashboard and the panel's health.
     ViewShop,
+    /// Take a database backup on demand (owners: the operator's job, not an admin's).
+    TakeBackups,
 }
 
 impl Permission {
@@ -37,7 +39,8 @@ impl Permission {
             Self::ViewTickets => "see tickets",
             Self::ReviewPayments => "approve or reject payments",
             Self::ManageSubscriptions => "extend or revoke subscriptions",
-            Self::ViewShop => "look up users, orders and revenue",
+            Self::ViewShop => "look up users, orders, revenue and health",
+            Self::TakeBackups => "take backups",
         }
     }
 }
@@ -51,6 +54,7 @@ impl Role {
             Permission::ReviewPayments | Permission::ManageSubscriptions | Permission::ViewShop => {
                 matches!(self, Self::Admin | Self::Owner)
             }
+            Permission::TakeBackups => matches!(self, Self::Owner),
         }
     }
 }
@@ -78,5 +82,13 @@ mod tests {
         assert!(!Role::Customer.can(Permission::ViewTickets));
         assert!(Role::Admin.can(Permission::ReviewPayments));
         assert!(Role::Owner.can(Permission::ManageSubscriptions));
+    }
+
+    #[test]
+    fn only_owners_take_backups() {
+        assert!(Role::Owner.can(Permission::TakeBackups));
+        for role in [Role::Admin, Role::Support, Role::Customer] {
+            assert!(!role.can(Permission::TakeBackups), "{role}");
+        }
     }
 }

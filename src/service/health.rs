@@ -102,6 +102,20 @@ pub enum BreakerState {
     HalfOpen,
 }
 
+/// The breaker's state with the current failure streak, as [`CircuitBreaker::snapshot`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakerSnapshot {
+    /// Where the breaker stands.
+    pub state: BreakerState,
+    /// Consecutive failed checks so far (0 after a success).
+    pub failures: u32,
+    /// Wall-clock start of the outage (first failed check of the streak); `None` when closed.
+    pub outage_since: Option<jiff::Timestamp>,
+    /// The last failed check's reason while the streak lasts (also below the threshold);
+    /// `None` after a success.
+    pub last_error: Option<String>,
+}
+
 /// A panel call refused because the panel is in an outage. Safe to show to customers as
 /// "the VPN panel is unavailable right now".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,6 +178,8 @@ struct Core {
     streak_start: Option<Instant>,
     /// Wall-clock start of the current outage (set while not closed).
     outage_since: Option<jiff::Timestamp>,
+    /// The error of the last failed check of the current streak (cleared by a success).
+    last_error: Option<String>,
 }
 
 struct Shared {
@@ -198,6 +214,7 @@ impl CircuitBreaker {
             failures: 0,
             streak_start: None,
             outage_since: None,
+            last_error: None,
         };
         Self {
             shared: Arc::new(Shared {
@@ -246,6 +263,17 @@ impl CircuitBreaker {
         self.state() != BreakerState::Closed
     }
 
+    /// Everything the breaker knows right now, read under one lock (for a health report).
+    pub fn snapshot(&self) -> BreakerSnapshot {
+        let core = self.lock();
+        BreakerSnapshot {
+            state: core.state,
+            failures: core.failures,
+            outage_since: core.outage_since,
+            last_error: core.last_error.clone(),
+        }
+    }
+
     /// A receiver of every [`HealthEvent`] sent from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<HealthEvent> {
         self.shared.events.subscribe()
@@ -264,6 +292,7 @@ impl CircuitBreaker {
         let mut core = self.lock();
         let streak_start = core.streak_start.take();
         core.failures = 0;
+        core.last_error = None;
         if core.state == BreakerState::Closed {
             return None;
         }
@@ -279,6 +308,7 @@ impl CircuitBreaker {
         let now = Instant::now();
         let start = *core.streak_start.get_or_insert(now);
         core.failures = core.failures.saturating_add(1);
+        core.last_error = Some(error.to_owned());
         match core.state {
             BreakerState::HalfOpen => {
                 core.state = BreakerState::Open;

@@ -15,5 +15,6 @@ pub mod receipts;
 pub mod revenue;
 pub mod roles;
 pub mod scheduled;
+pub mod staff;
 pub mod state;
 pub mod subscriptions;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
 use crate::domain::delivery::{Delivery, ReviewState};
-use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus};
+use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
 use crate::error::{Error, Result, UserError};
 use crate::service::health::CircuitBreaker;
@@ -20,6 +20,19 @@ use crate::store::{self, Store, orders::Order};
 
 /// How many abandoned orders one [`OrderService::close_abandoned_once`] pass closes at most.
 const ABANDON_BATCH: u32 = 100;
+
+/// Why `/renew` refuses someone who never had a subscription.
+pub const NOTHING_TO_RENEW: &str =
+    "you have no VPN access to renew yet; use `/order` to buy a plan";
+
+/// A subscription that can be renewed, as [`OrderService::renewable`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renewable {
+    /// `active`, `expired` or `revoked`.
+    pub status: SubscriptionStatus,
+    /// Its expiry: Unix ms; negative = that many ms after the first connection; `None` unknown.
+    pub expiry_at: Option<i64>,
+}
 
 /// The order service. Cheap to clone.
 #[derive(Clone)]
@@ -105,6 +118,29 @@ impl OrderService {
                 Err(open.map_or(e, |o| UserError::OpenOrderExists { order: o.id }.into()))
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// The subscription `user` would renew (`/renew`): active, expired or revoked, with a panel
+    /// client. Only a check for the prompt: the order itself is opened by [`OrderService::open`],
+    /// which makes it a `renewal` (extending the same client) because the client exists.
+    ///
+    /// # Errors
+    /// [`UserError::InvalidState`] ("you have no VPN access to renew yet; use /order") for a
+    /// customer who never had a subscription; store errors.
+    pub async fn renewable(&self, user: UserId) -> Result<Renewable> {
+        let found = self.store.call(move |c| store::users::get(c, user)).await?;
+        match found {
+            Some(u) if u.panel_email.is_some() && u.status != SubscriptionStatus::None => {
+                Ok(Renewable {
+                    status: u.status,
+                    expiry_at: u.expiry_at,
+                })
+            }
+            _ => Err(UserError::InvalidState {
+                reason: NOTHING_TO_RENEW.to_owned(),
+            }
+            .into()),
         }
     }
 

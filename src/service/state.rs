@@ -86,6 +86,8 @@ pub enum Target {
     Order(OrderId),
     /// A customer (their subscription).
     User(UserId),
+    /// The database itself (backups).
+    Database,
 }
 
 /// Appends an audit entry: `actor` (`None` = the bot) did `action` to `target`.
@@ -105,6 +107,7 @@ pub fn audit(
         Target::Payment(p) => ("payment", p.to_string()),
         Target::Order(o) => ("order", o.to_string()),
         Target::User(u) => ("user", u.to_string()),
+        Target::Database => ("database", "bot.db".to_owned()),
     };
     store::audit::append(
         conn,

@@ -136,3 +136,62 @@ pub fn record_failure(
         .execute(params![id, error, retry_at])?;
     Ok(n == 1)
 }
+
+/// How much the outbox still has to do: a health figure for staff.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Deliveries still to be made (due now or waiting for a retry).
+    pub pending: u64,
+    /// Deliveries given up on (`failed`), kept for the record.
+    pub failed: u64,
+    /// `created_at` (Unix ms) of the oldest pending delivery.
+    pub oldest_pending_at: Option<i64>,
+}
+
+/// Counts pending and failed deliveries (read through the `outbox_due` index).
+///
+/// # Errors
+/// SQLite errors.
+pub fn backlog(conn: &Connection) -> Result<Backlog> {
+    let (pending, failed, oldest): (i64, i64, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(status = 'pending'), 0), coalesce(sum(status = 'failed'), 0),
+                    min(CASE WHEN status = 'pending' THEN created_at END)
+             FROM outbox WHERE status IN ('pending', 'failed')",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(Backlog {
+        pending: u64::try_from(pending).unwrap_or(0),
+        failed: u64::try_from(failed).unwrap_or(0),
+        oldest_pending_at: oldest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backlog_counts_pending_and_failed_only() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut conn).unwrap();
+        assert_eq!(backlog(&conn).unwrap(), Backlog::default());
+        let payload = serde_json::json!({});
+        let ids: Vec<i64> = [("a", 3_000), ("b", 2_000), ("c", 1_000), ("d", 500)]
+            .iter()
+            .map(|(key, at)| enqueue(&conn, key, "k", &payload, *at).unwrap().unwrap())
+            .collect();
+        assert!(mark_delivered(&conn, ids[2], 4_000).unwrap());
+        assert!(record_failure(&conn, ids[3], "gave up", None).unwrap());
+        assert!(record_failure(&conn, ids[1], "retry", Some(9_000)).unwrap());
+        let b = backlog(&conn).unwrap();
+        assert_eq!(
+            b,
+            Backlog {
+                pending: 2,
+                failed: 1,
+                oldest_pending_at: Some(2_000),
+            }
+        );
+    }
+}

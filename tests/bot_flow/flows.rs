@@ -399,7 +399,7 @@ async fn status_shows_the_subscription_only_to_the_customer() {
     let m = w.reply_to(&i, "Subscription: active").await;
     assert!(m.content.contains(&format!("`{email}`")), "{}", m.content);
     assert!(m.content.contains("No open order."), "{}", m.content);
-    let completed = [CommandOption::Str("status", "completed".into())];
+    let completed = [crate::admin::order_state(&w, "completed")];
     let i = w
         .emu
         .run_subcommand(w.alice, w.general, "admin", "orders", &completed);

@@ -4,8 +4,10 @@
 //!
 //! `main.rs`: the whole story (order → review → approve → link) and what follows it;
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
+//! `admin.rs`: `/admin health|revenue|backup` and `/renew`;
 //! `world.rs`: the harness.
 
+mod admin;
 #[path = "../common/mod.rs"]
 mod common;
 mod flows;

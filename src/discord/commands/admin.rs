@@ -1,17 +1,17 @@
-//! Staff commands on a customer's access: `/extend` and `/revoke`; the read-only look-ups
-//! `/admin user` and `/admin orders` (`Permission::ViewShop`). The role is checked by the
-//! core (`Permission::ManageSubscriptions`), never here; the customer is told by DM through the
-//! outbox.
+//! Staff commands on a customer's access: `/extend` and `/revoke`; the `/admin` group with the
+//! read-only look-ups `/admin user` and `/admin orders` (`Permission::ViewShop`) here and the
+//! shop-wide `/admin health|revenue|backup` in `shop`. Roles are checked by the core
+//! (`Permission::ManageSubscriptions` for extend and revoke), never here; the customer is told
+//! by DM through the outbox.
 
 use poise::serenity_prelude as serenity;
 
 use crate::discord::{Ctx, Failure, render};
 use crate::domain::UserId;
 use crate::domain::status::OrderStatus;
-use crate::error::UserError;
 use crate::service::roles::Actor;
 
-/// Admins: extend a customer's VPN access by some days (from their current expiry).
+/// Admins: add days to a customer's VPN access (counted from their current expiry).
 #[poise::command(slash_command, guild_only)]
 pub async fn extend(
     ctx: Ctx<'_>,
@@ -36,7 +36,7 @@ pub async fn extend(
     Ok(())
 }
 
-/// Admins: revoke a customer's VPN access (the client is disabled on the panel).
+/// Admins: end a customer's VPN access now (the customer is told why by DM).
 #[poise::command(slash_command, guild_only)]
 pub async fn revoke(
     ctx: Ctx<'_>,
@@ -56,11 +56,17 @@ pub async fn revoke(
     Ok(())
 }
 
-/// Staff look-ups: a customer, or the orders in a state.
+/// Staff: look up customers and orders; panel health, revenue and backups.
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("user", "orders"),
+    subcommands(
+        "user",
+        "orders",
+        "super::shop::health",
+        "super::shop::revenue",
+        "super::shop::backup"
+    ),
     subcommand_required
 )]
 #[allow(clippy::unused_async)] // poise needs an async parent; `subcommand_required` never runs it
@@ -68,7 +74,7 @@ pub async fn admin(_ctx: Ctx<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Staff: a customer's subscription and open order.
+/// Admins: a customer's subscription (expiry, traffic limit, panel client) and open order.
 #[poise::command(slash_command, guild_only)]
 pub async fn user(
     ctx: Ctx<'_>,
@@ -88,24 +94,15 @@ pub async fn user(
     Ok(())
 }
 
-/// Staff: the oldest orders in a state (e.g. under_review, awaiting_payment, completed).
+/// Admins: the oldest orders in a state (at most 15), with customer, plan and ticket.
 #[poise::command(slash_command, guild_only)]
 pub async fn orders(
     ctx: Ctx<'_>,
-    #[description = "Order state (under_review, awaiting_payment, completed...)"] status: String,
+    #[description = "Which orders to list"] status: OrderState,
 ) -> Result<(), Failure> {
     let who = actor(ctx).await;
     ctx.defer_ephemeral().await?;
-    let wanted: OrderStatus = status.trim().parse().map_err(|_| UserError::InvalidState {
-        reason: format!(
-            "unknown order state {status:?}; use one of: {}",
-            OrderStatus::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })?;
+    let wanted = status.status();
     let list = ctx
         .data()
         .app
@@ -117,6 +114,69 @@ pub async fn orders(
         .await?;
     Ok(())
 }
+
+/// The order states staff pick from in `/admin orders`. The names are the core's spelling
+/// (`OrderStatus::as_str`, checked by a test); [`OrderState::of`] matches every `OrderStatus`,
+/// so a new state does not compile until it is offered here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
+pub enum OrderState {
+    /// Ticket open, no receipt yet.
+    #[name = "pending_payment"]
+    PendingPayment,
+    /// A receipt waits for an admin.
+    #[name = "under_review"]
+    UnderReview,
+    /// Approved, the panel client is being made.
+    #[name = "provisioning"]
+    Provisioning,
+    /// Paid and delivered.
+    #[name = "completed"]
+    Completed,
+    /// Cancelled by the customer, an admin or a deleted ticket.
+    #[name = "cancelled"]
+    Cancelled,
+    /// No receipt in time.
+    #[name = "abandoned"]
+    Abandoned,
+}
+
+impl OrderState {
+    /// The core's status for this choice.
+    #[must_use]
+    pub const fn status(self) -> OrderStatus {
+        match self {
+            Self::PendingPayment => OrderStatus::PendingPayment,
+            Self::UnderReview => OrderStatus::UnderReview,
+            Self::Provisioning => OrderStatus::Provisioning,
+            Self::Completed => OrderStatus::Completed,
+            Self::Cancelled => OrderStatus::Cancelled,
+            Self::Abandoned => OrderStatus::Abandoned,
+        }
+    }
+
+    /// The choice offering `status` (exhaustive: every core state has one).
+    #[must_use]
+    pub const fn of(status: OrderStatus) -> Self {
+        match status {
+            OrderStatus::PendingPayment => Self::PendingPayment,
+            OrderStatus::UnderReview => Self::UnderReview,
+            OrderStatus::Provisioning => Self::Provisioning,
+            OrderStatus::Completed => Self::Completed,
+            OrderStatus::Cancelled => Self::Cancelled,
+            OrderStatus::Abandoned => Self::Abandoned,
+        }
+    }
+}
+
+// Checked at compile time: every core state maps to a choice and back to itself.
+const _: () = {
+    let mut i = 0;
+    while i < OrderStatus::ALL.len() {
+        let status = OrderStatus::ALL[i];
+        assert!(OrderState::of(status).status() as u8 == status as u8);
+        i += 1;
+    }
+};
 
 /// `/extend` with its `days` bounds sent as JSON integers: poise writes every integer option's
 /// bounds as floats (`1.0`), which Discord's API description refuses for INTEGER options.
@@ -135,7 +195,7 @@ pub fn extend_command() -> poise::Command<crate::discord::Data, Failure> {
 }
 
 /// The invoking member as the core sees them: user id and current guild role ids.
-async fn actor(ctx: Ctx<'_>) -> Actor {
+pub(super) async fn actor(ctx: Ctx<'_>) -> Actor {
     let roles = ctx
         .author_member()
         .await
@@ -144,5 +204,27 @@ async fn actor(ctx: Ctx<'_>) -> Actor {
     Actor {
         user: UserId(ctx.author().id.get()),
         role_ids: roles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poise::ChoiceParameter;
+
+    use super::*;
+
+    #[test]
+    fn every_order_state_is_offered_under_the_core_spelling() {
+        let offered = OrderState::list();
+        assert_eq!(offered.len(), OrderStatus::ALL.len());
+        for (i, &status) in OrderStatus::ALL.iter().enumerate() {
+            let choice = OrderState::of(status);
+            assert_eq!(choice.status(), status);
+            assert_eq!(choice.name(), status.as_str(), "the core's spelling");
+            assert_eq!(status.as_str().parse(), Ok(status), "the core parses it");
+            assert_eq!(OrderState::from_index(i), Some(choice), "listed in order");
+            assert_eq!(offered[i].name, status.as_str());
+        }
+        assert_eq!(OrderState::from_index(OrderStatus::ALL.len()), None);
     }
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod help;
 mod order;
+mod shop;
 mod status;
 
 use super::{Data, Failure};
@@ -13,6 +14,7 @@ use super::{Data, Failure};
 pub fn all() -> Vec<poise::Command<Data, Failure>> {
     vec![
         order::order(),
+        order::renew(),
         help::help(),
         status::status(),
         admin::extend_command(),

@@ -298,3 +298,32 @@ fn config_from_panel_section() {
         (Duration::from_secs(60), 3)
     );
 }
+
+#[test]
+fn snapshot_reports_the_streak_the_outage_and_the_last_error() {
+    let breaker = CircuitBreaker::new(2);
+    let healthy = breaker.snapshot();
+    assert_eq!(
+        (healthy.state, healthy.failures, healthy.outage_since),
+        (BreakerState::Closed, 0, None)
+    );
+    assert_eq!(healthy.last_error, None);
+
+    breaker.record_failure("timeout");
+    let failing = breaker.snapshot();
+    assert_eq!(failing.state, BreakerState::Closed, "below the threshold");
+    assert_eq!(failing.failures, 1);
+    assert_eq!(failing.last_error.as_deref(), Some("timeout"));
+    assert_eq!(failing.outage_since, None);
+
+    let Some(HealthEvent::Outage { since, .. }) = breaker.record_failure("refused") else {
+        panic!("expected the outage");
+    };
+    let down = breaker.snapshot();
+    assert_eq!(down.state, BreakerState::Open);
+    assert_eq!(down.outage_since, Some(since));
+    assert_eq!(down.last_error.as_deref(), Some("refused"));
+
+    breaker.record_success();
+    assert_eq!(breaker.snapshot(), healthy, "a success clears it all");
+}
