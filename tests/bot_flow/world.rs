@@ -74,8 +74,11 @@ impl World {
         }
     }
 
-    /// Stops the bot; no job may need aborting.
+    /// Stops the bot; no job may need aborting. Every test ends here, so every REST body the
+    /// bot sent in any test is checked against Discord's OpenAPI description and every payload
+    /// the emulator sent against serenity's types ([`assert_bodies_valid`]).
     pub async fn stop(self) {
+        assert_bodies_valid(&self.inner.emu);
         let aborted = self.inner.stop().await;
         assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
     }
@@ -143,7 +146,7 @@ pub fn click_id(m: &MessageRec, prefix: &str) -> String {
 
 /// Every REST body the bot sent passes the lenient check against Discord's OpenAPI description,
 /// and everything the emulator sent parses with serenity's model types.
-pub fn assert_bodies_valid(emu: &Emulator) {
+fn assert_bodies_valid(emu: &Emulator) {
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/discord-api-spec/openapi.json");
     let api = OpenApi::load(&spec).expect("openapi.json");
@@ -153,14 +156,14 @@ pub fn assert_bodies_valid(emu: &Emulator) {
         findings.is_empty(),
         "bodies the spec rejects: {findings:#?}"
     );
-    assert!(checked >= 10, "only {checked} bodies validated");
+    assert!(checked >= 3, "only {checked} bodies validated");
     let (failures, parsed) = selfcheck::check_log(&log);
     assert!(
         failures.is_empty(),
         "payloads serenity cannot parse:\n{}",
         failures.join("\n")
     );
-    assert!(parsed >= 20, "only {parsed} payloads checked");
+    assert!(parsed >= 10, "only {parsed} payloads checked");
 }
 
 pub fn order_status(app: &App, order: OrderId) -> OrderStatus {
