@@ -367,6 +367,18 @@ impl World {
     /// # Errors
     /// As [`World::start`].
     pub async fn restart(&mut self) -> Result<Vec<&'static str>, StepError> {
+        self.restart_with_clock(Clock::system()).await
+    }
+
+    /// [`World::restart`] with the new process reading time from `clock` (e.g. a clock some
+    /// minutes ahead: the bot comes back later than it went down).
+    ///
+    /// # Errors
+    /// As [`World::start`].
+    pub async fn restart_with_clock(
+        &mut self,
+        clock: Clock,
+    ) -> Result<Vec<&'static str>, StepError> {
         let aborted = self.stop_bot().await;
         let panel: Arc<dyn PanelApi> = Arc::new(
             XuiClient::new(&self.config.panel).map_err(|e| setup("the panel client", &e))?,
@@ -376,7 +388,7 @@ impl World {
             Store::open(&self.config.storage).map_err(|e| setup("the store", &e))?,
             panel,
             self.app.breaker.clone(),
-            Clock::system(),
+            clock,
         ));
         self.start_bot().await?;
         Ok(aborted)

@@ -14,6 +14,7 @@ mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
 mod operations;
+mod refusals;
 mod world;
 
 use std::time::Duration;

@@ -46,6 +46,11 @@ fn ok<T>(r: Result<T, world::StepError>) -> T {
 }
 
 impl World {
+    /// The library world, for its fallible helpers.
+    pub fn inner(&self) -> &world::World {
+        &self.inner
+    }
+
     pub async fn start() -> Self {
         Self::start_with(false).await
     }
@@ -87,6 +92,15 @@ impl World {
     /// aborting.
     pub async fn restart(&mut self) {
         let aborted = ok(self.inner.restart().await);
+        assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
+    }
+
+    /// Restarts the bot with its clock `ahead` of the real one (the process came back later).
+    pub async fn restart_later(&mut self, ahead: Duration) {
+        let now = vpn_ticket_bot::clock::Clock::system().now_ms();
+        let later = now + i64::try_from(ahead.as_millis()).expect("a sane duration");
+        let clock = vpn_ticket_bot::clock::Clock::starting_at(later);
+        let aborted = ok(self.inner.restart_with_clock(clock).await);
         assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
     }
 
