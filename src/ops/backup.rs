@@ -31,7 +31,8 @@ pub struct BackupReport {
     pub removed: Vec<PathBuf>,
 }
 
-/// Backs up `<data_dir>/bot.db` to `out`, or to `<data_dir>/backups/bot-<UTC>.db` and then
+/// Backs up `<data_dir>/bot.db` to `out`, or to `<data_dir>/backups/bot-<UTC>.db` (`-2`, `-3`...
+/// appended when one was taken in the same second) and then
 /// deletes backups in that folder older than `keep_days` (0 = keep all; the newest is always
 /// kept).
 ///
@@ -58,7 +59,7 @@ pub fn backup(
     } else {
         let dir = storage.backups_dir();
         std::fs::create_dir_all(&dir).map_err(Error::io("cannot create backup directory", &dir))?;
-        dir.join(format!("bot-{}.db", file_stamp(now)))
+        free_name(&dir, &file_stamp(now))
     };
     if dest.exists() {
         return Err(Error::io("refusing to overwrite", &dest)(
@@ -157,9 +158,27 @@ pub(crate) fn sync_dir(file: &Path) {
     }
 }
 
-/// Parses `bot-YYYYMMDDTHHMMSSZ.db` into its time stamp.
+/// `bot-<stamp>.db` in `dir`, or `bot-<stamp>-2.db`, `-3`... when a backup was already taken in
+/// the same second (the daily job and `/admin backup`, say).
+fn free_name(dir: &Path, stamp: &str) -> PathBuf {
+    let first = dir.join(format!("bot-{stamp}.db"));
+    if !first.exists() {
+        return first;
+    }
+    (2u32..=u32::MAX)
+        .map(|n| dir.join(format!("bot-{stamp}-{n}.db")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+/// Parses `bot-YYYYMMDDTHHMMSSZ.db` (or `bot-YYYYMMDDTHHMMSSZ-N.db`) into its time stamp.
 fn backup_time(name: &str) -> Option<jiff::Timestamp> {
     let stamp = name.strip_prefix("bot-")?.strip_suffix(".db")?;
+    let stamp = match stamp.split_once('-') {
+        Some((stamp, n)) if n.bytes().all(|b| b.is_ascii_digit()) => stamp,
+        Some(_) => return None,
+        None => stamp,
+    };
     jiff::civil::DateTime::strptime("%Y%m%dT%H%M%SZ", stamp)
         .ok()?
         .to_zoned(jiff::tz::TimeZone::UTC)
@@ -244,5 +263,20 @@ mod tests {
         let name = format!("bot-{}.db", file_stamp(now));
         assert_eq!(name, "bot-20261121T140811Z.db");
         assert_eq!(backup_time(&name), Some(now));
+        assert_eq!(backup_time("bot-20261121T140811Z-2.db"), Some(now));
+        assert_eq!(backup_time("bot-20261121T140811Z-x.db"), None);
+    }
+
+    #[test]
+    fn a_second_backup_in_the_same_second_gets_a_numbered_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = free_name(dir.path(), "20261121T140811Z");
+        assert_eq!(first, dir.path().join("bot-20261121T140811Z.db"));
+        std::fs::write(&first, b"x").unwrap();
+        let second = free_name(dir.path(), "20261121T140811Z");
+        assert_eq!(second, dir.path().join("bot-20261121T140811Z-2.db"));
+        std::fs::write(&second, b"x").unwrap();
+        let third = free_name(dir.path(), "20261121T140811Z");
+        assert_eq!(third, dir.path().join("bot-20261121T140811Z-3.db"));
     }
 }
