@@ -199,6 +199,19 @@ fn run_needs_a_token() {
     let out = env.run(&["--config", no_token.to_str().unwrap(), "run"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("discord.token"), "{}", text(&out));
+    let no_panel = env.dir.path().join("no-panel.toml");
+    let config = format!(
+        "[discord]\ntoken = \"x\"\n\n[storage]\ndata_dir = \"{}\"\n",
+        env.data().display()
+    );
+    std::fs::write(&no_panel, config).unwrap();
+    let out = env.run(&["--config", no_panel.to_str().unwrap(), "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("`panel.base_url`: not set"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// `demo` as a newcomer runs it: in a directory without any config file, every step of the
@@ -316,7 +329,12 @@ async fn run_serves_then_stops_gracefully_on_sigterm() {
     use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig};
     use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 
-    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let emu = Emulator::start(EmulatorConfig {
+        bot_token: Some(TOKEN.into()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     let (guild, _, owner) = emu.ids();
     let general = emu.read(|s| s.channel_by_name("general").unwrap().id);
     let admin_channel = emu.add_channel("admin-review", 0, None);
@@ -394,4 +412,43 @@ async fn run_serves_then_stops_gracefully_on_sigterm() {
         assert!(stderr.contains(line), "{line:?} not logged:\n{stderr}");
     }
     assert_no_secrets("run's stderr", &stderr);
+}
+
+/// `run` with a token Discord refuses: exit 1 and a message that says what to fix, the token
+/// itself never printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_refused_token_says_so_and_exits_1() {
+    use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig};
+
+    let emu = Emulator::start(EmulatorConfig {
+        bot_token: Some("the-real-token".into()),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let (guild, _, _) = emu.ids();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = {guild}\nrest_proxy_url = \"{}\"\n\n\
+         [panel]\nbase_url = \"http://127.0.0.1:9/\"\napi_token = \"{API_TOKEN}\"\n\n[storage]\ndata_dir = \"{}\"\n",
+        emu.base_url(),
+        dir.path().join("data").display()
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+        .current_dir(dir.path())
+        .arg("run")
+        .env_remove("VTB_CONFIG")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("run gives up on a refused token")
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("Discord refused the bot token"), "{said}");
+    assert!(said.contains("discord.token"), "{said}");
+    assert_no_secrets("run's output", &said);
 }

@@ -829,3 +829,42 @@ async fn guild_members_are_listed_in_pages() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], 50035, "{body}");
 }
+
+/// With a known bot token, Discord answers another token with HTTP 401 on REST and closes the
+/// gateway with 4004 "Authentication failed." on IDENTIFY; the right token works on both.
+#[tokio::test]
+async fn a_wrong_token_is_refused_on_rest_and_gateway() {
+    let emu = Emulator::start(EmulatorConfig {
+        tls: false,
+        bot_token: Some("right".into()),
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    let wrong = emu.http_proxy_mode("wrong");
+    let err = wrong.get_current_user().await.expect_err("401");
+    assert!(err.to_string().contains("401"), "{err}");
+    let right = emu.http_proxy_mode("right");
+    right.get_current_user().await.expect("the right token");
+
+    let url = format!("{}/?v=10", emu.ws_url());
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    send(
+        &mut ws,
+        json!({"op": 2, "d": {"token": "Bot wrong", "intents": 1, "properties": {}}}),
+    )
+    .await;
+    let close = loop {
+        match ws.next().await {
+            Some(Ok(WsMessage::Close(frame))) => break frame,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let frame = close.expect("a close code");
+    assert_eq!(u16::from(frame.code), 4004);
+    assert_eq!(frame.reason, "Authentication failed.");
+}

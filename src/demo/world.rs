@@ -261,6 +261,7 @@ impl World {
             tls: options.tls,
             ack_window: Duration::from_secs(10),
             owner_name: "olivia".into(),
+            bot_token: Some(TOKEN.into()),
             ..EmulatorConfig::default()
         })
         .await

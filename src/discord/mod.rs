@@ -95,7 +95,7 @@ pub struct Running {
     /// The REST client the bot uses.
     pub http: Arc<serenity::Http>,
     shards: Arc<serenity::ShardManager>,
-    client: Option<JoinHandle<()>>,
+    client: Option<JoinHandle<Result<(), serenity::Error>>>,
     jobs: Jobs,
     /// Owner alerts and the resume of approvals on panel recovery.
     watchers: (CancellationToken, Vec<JoinHandle<()>>),
@@ -108,13 +108,19 @@ impl std::fmt::Debug for Running {
 }
 
 impl Running {
-    /// Resolves when the Discord client stopped on its own (invalid token, fatal gateway
-    /// error...); pending forever after it was awaited once.
-    pub async fn client_stopped(&mut self) {
+    /// Resolves when the Discord client stopped on its own (invalid token, intents not enabled,
+    /// fatal gateway error...) with the reason, for the operator; pending forever after it
+    /// was awaited once.
+    pub async fn client_stopped(&mut self) -> String {
         match self.client.as_mut() {
             Some(task) => {
-                let _ = task.await;
+                let reason = match task.await {
+                    Ok(Ok(())) => "the connection closed".to_owned(),
+                    Ok(Err(e)) => why_stopped(&e),
+                    Err(e) => format!("the client task failed: {e}"),
+                };
                 self.client = None;
+                reason
             }
             None => std::future::pending().await,
         }
@@ -211,9 +217,11 @@ pub async fn start(
     let resume = tokio::spawn(async move { approval.resume_on_recovery(events, stop).await });
     let shards = client.shard_manager.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = client.start().await {
+        let result = client.start().await;
+        if let Err(e) = &result {
             tracing::error!(error = %e, "the Discord client stopped");
         }
+        result
     });
     Ok(Running {
         http,
@@ -223,6 +231,35 @@ pub async fn start(
         watchers: (watch_stop, vec![alerts, resume]),
     })
 }
+
+/// What an operator should read when the client stopped with `e`: the two set-up mistakes
+/// Discord reports (a wrong token, privileged intents not enabled) in plain words, else the
+/// error itself.
+fn why_stopped(e: &serenity::Error) -> String {
+    use serenity::GatewayError;
+    match e {
+        e if is_unauthorized(e) => BAD_TOKEN.to_owned(),
+        serenity::Error::Gateway(
+            GatewayError::DisallowedGatewayIntents | GatewayError::InvalidGatewayIntents,
+        ) => "Discord refused the gateway intents: enable the Server Members and Message \
+              Content intents for the bot in the Developer Portal (Bot → Privileged Gateway \
+              Intents)"
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Discord refused the token: gateway close 4004 or HTTP 401.
+fn is_unauthorized(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => true,
+        serenity::Error::Http(h) => h.status_code().map(|s| s.as_u16()) == Some(401),
+        _ => false,
+    }
+}
+
+const BAD_TOKEN: &str = "Discord refused the bot token: check `discord.token` (or \
+                         VTB_DISCORD_TOKEN) against the Developer Portal (Bot → Reset Token)";
 
 /// The one error handler: a user error becomes an ephemeral reply with its text; anything else
 /// is logged with the command and shown as [`GENERIC`].

@@ -32,6 +32,13 @@ pub async fn serve(config: Config) -> Result<()> {
         }
         .into());
     }
+    if config.panel.base_url.is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "panel.base_url".into(),
+            reason: "not set: `run` needs the 3x-ui panel's URL (with its webBasePath)".into(),
+        }
+        .into());
+    }
     let config = Arc::new(config);
     let store = Store::open(&config.storage)?;
     let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
@@ -57,6 +64,16 @@ pub async fn serve(config: Config) -> Result<()> {
             .ratelimiter_disabled(true);
     }
     let http = http.build();
+    // A refused token is the commonest set-up mistake; serenity would retry it forever.
+    match http.get_current_user().await {
+        Ok(me) => tracing::info!(bot = %me.name, id = %me.id, "logged in to Discord"),
+        Err(e) if super::is_unauthorized(&e) => {
+            return Err(Error::Command(super::why_stopped(&e)));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reach Discord yet; retrying in the background");
+        }
+    }
     let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
@@ -64,10 +81,10 @@ pub async fn serve(config: Config) -> Result<()> {
     let monitor_task = monitor.spawn(shutdown.clone());
     tracing::info!("bot started; waiting for SIGTERM or SIGINT");
     let client_died = tokio::select! {
-        () = wait_for_signal() => false,
-        () = running.client_stopped() => true,
+        () = wait_for_signal() => None,
+        reason = running.client_stopped() => Some(reason),
     };
-    tracing::info!(client_died, "shutting down");
+    tracing::info!(client_died = client_died.is_some(), "shutting down");
     shutdown.cancel();
     let aborted = running.stop(STOP_TIMEOUT).await;
     if !aborted.is_empty() {
@@ -75,10 +92,10 @@ pub async fn serve(config: Config) -> Result<()> {
     }
     let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
     tracing::info!("stopped");
-    if client_died {
-        return Err(Error::Command(
-            "the Discord connection stopped (see the log: invalid token, no network...)".into(),
-        ));
+    if let Some(reason) = client_died {
+        return Err(Error::Command(format!(
+            "the Discord connection stopped: {reason}"
+        )));
     }
     Ok(())
 }

@@ -159,6 +159,11 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
                 });
                 let ok = match frame["op"].as_u64() {
                     Some(1) => send(&inner, &mut tx, json!({"op": 11})).await,
+                    Some(2) if !inner.token_ok(frame["d"]["token"].as_str().unwrap_or_default()) => {
+                        let close = CloseFrame { code: CloseCode::Library(4004), reason: "Authentication failed.".into() };
+                        let _ = tx.send(Message::Close(Some(close))).await;
+                        return;
+                    }
                     Some(2) => {
                         session = Some(identify(&inner, &frame["d"]));
                         true

@@ -79,6 +79,10 @@ pub struct EmulatorConfig {
     pub ack_window: Duration,
     /// Keep the request/frame log (turn off for long benchmarks; memory grows with it).
     pub record_log: bool,
+    /// The bot token Discord knows. `Some`: REST calls with another `Bot` token get 401
+    /// `{"message": "401: Unauthorized", "code": 0}` and an IDENTIFY with another token is
+    /// closed with 4004 "Authentication failed." (as Discord). `None`: any token is accepted.
+    pub bot_token: Option<String>,
     /// Ports on 127.0.0.1 (0 = any free port; fixed ports suit a demo bot in another process).
     pub rest_port: u16,
     pub gateway_port: u16,
@@ -95,6 +99,7 @@ impl Default for EmulatorConfig {
             tls: true,
             ack_window: Duration::from_secs(3),
             record_log: true,
+            bot_token: None,
             rest_port: 0,
             gateway_port: 0,
             tls_port: 0,
@@ -125,6 +130,15 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// Whether `token` (with or without its `Bot ` prefix) is the bot's, per
+    /// [`EmulatorConfig::bot_token`].
+    pub(crate) fn token_ok(&self, token: &str) -> bool {
+        self.config
+            .bot_token
+            .as_deref()
+            .is_none_or(|known| token.strip_prefix("Bot ").unwrap_or(token) == known)
+    }
+
     /// Runs `f` on the state and wakes every `wait_for`.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         let r = {

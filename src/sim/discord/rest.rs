@@ -176,7 +176,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
                 let authorised = req
                     .headers
                     .get("authorization")
-                    .is_some_and(|a| a.starts_with("Bot "))
+                    .is_some_and(|a| a.starts_with("Bot ") && inner.token_ok(a))
                     || segs
                         .first()
                         .is_some_and(|s| *s == "webhooks" || *s == "interactions");
