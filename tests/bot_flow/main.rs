@@ -4,6 +4,7 @@
 //!
 //! `main.rs`: the whole story (order → review → approve → link) and what follows it;
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
+//! `polish.rs`: the dashboard chart;
 //! `world.rs`: the harness.
 
 #[path = "../common/mod.rs"]
@@ -11,6 +12,7 @@ mod common;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
+mod polish;
 mod world;
 
 use std::time::Duration;

@@ -334,7 +334,13 @@ impl World {
                 let cards: Vec<&MessageRec> = s
                     .messages_in(admin)
                     .into_iter()
-                    .filter(|m| !m.attachments.is_empty())
+                    // Review cards carry the receipt (`receipt.<ext>`); the dashboard's chart
+                    // is an attachment in the same channel.
+                    .filter(|m| {
+                        m.attachments
+                            .iter()
+                            .any(|a| a.filename.starts_with("receipt."))
+                    })
                     .collect();
                 cards.get(nth - 1).map(|m| (*m).clone())
             })

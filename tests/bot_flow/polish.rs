@@ -1,0 +1,90 @@
+//! Discord-layer polish: the dashboard's chart image.
+
+use vpn_ticket_bot::service::revenue::chart;
+use vpn_ticket_bot::sim::discord::log::LogEntry;
+use vpn_ticket_bot::sim::discord::state::MessageRec;
+
+use crate::world::{T, World};
+
+fn is_dashboard(m: &MessageRec) -> bool {
+    serde_json::to_string(&m.embeds).is_ok_and(|e| e.contains("Revenue"))
+}
+
+/// The dashboard's one attachment, decoded: (attachment id, RGB image).
+fn chart_of(w: &World, m: &MessageRec) -> (u64, image::RgbImage) {
+    assert_eq!(m.attachments.len(), 1, "one chart: {:?}", m.attachments);
+    let a = &m.attachments[0];
+    assert_eq!(a.filename, "revenue.png");
+    assert_eq!(a.content_type, "image/png");
+    let bytes = w
+        .emu
+        .read(|s| s.file(a.id).map(<[u8]>::to_vec))
+        .expect("stored file");
+    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+        .expect("the chart decodes as PNG")
+        .to_rgb8();
+    (a.id, img)
+}
+
+/// An approved sale: the dashboard message carries a PNG chart (referenced by its embed) with a
+/// bar; a second refresh edits the same message and replaces the chart instead of adding one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_chart_is_attached_and_replaced_on_refresh() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 11, 1).await;
+    w.approve(&card).await;
+
+    let admin = w.admin_channel;
+    let first = w
+        .message_in(admin, "dashboard with the sale", |m| {
+            is_dashboard(m)
+                && serde_json::to_string(&m.embeds).is_ok_and(|e| e.contains("5.00 USD (1 sale)"))
+                && !m.attachments.is_empty()
+        })
+        .await;
+    let (first_file, img) = chart_of(&w, &first);
+    assert_eq!(img.dimensions(), (chart::WIDTH, chart::HEIGHT));
+    let bar = img.pixels().filter(|p| p.0 == chart::BAR).count();
+    assert!(bar > 0, "today's sale is a bar");
+    assert_eq!(
+        first.embeds[0]["image"]["url"], "attachment://revenue.png",
+        "the embed shows the attachment"
+    );
+
+    // A second refresh: same message, a new chart instead of the old one.
+    w.app.wake_dashboard();
+    let second = w
+        .emu
+        .wait_for(T, |s| {
+            s.messages
+                .get(&first.id)
+                .filter(|m| m.attachments.iter().all(|a| a.id != first_file))
+                .cloned()
+        })
+        .await
+        .expect("the dashboard refreshed again");
+    let (_, img) = chart_of(&w, &second);
+    assert_eq!(img.dimensions(), (chart::WIDTH, chart::HEIGHT));
+    let dashboards = w.emu.read(|s| {
+        s.messages_in(admin)
+            .into_iter()
+            .filter(|m| is_dashboard(m))
+            .count()
+    });
+    assert_eq!(dashboards, 1, "still one dashboard message");
+    // The refresh was a multipart edit of that message, not a new post.
+    let edits_with_chart = w
+        .emu
+        .log()
+        .iter()
+        .filter(|e| {
+            matches!(e, LogEntry::Rest { method, path, files, status, .. }
+                if method == "PATCH" && path.ends_with(&format!("/messages/{}", first.id))
+                    && files.len() == 1 && *status == 200)
+        })
+        .count();
+    assert!(edits_with_chart >= 2, "{edits_with_chart} chart edits");
+    w.stop().await;
+}
