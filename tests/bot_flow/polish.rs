@@ -1,10 +1,11 @@
-//! Discord-layer polish: the dashboard's chart image.
+//! Discord-layer polish: the dashboard's chart image, the approval prompt closed after Confirm.
 
+use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::service::revenue::chart;
 use vpn_ticket_bot::sim::discord::log::LogEntry;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
 
-use crate::world::{T, World};
+use crate::world::{T, World, click_id, custom_ids, order_status};
 
 fn is_dashboard(m: &MessageRec) -> bool {
     serde_json::to_string(&m.embeds).is_ok_and(|e| e.contains("Revenue"))
@@ -86,5 +87,41 @@ async fn dashboard_chart_is_attached_and_replaced_on_refresh() {
         })
         .count();
     assert!(edits_with_chart >= 2, "{edits_with_chart} chart edits");
+    w.stop().await;
+}
+
+/// Confirm answers by updating the prompt: its buttons are gone and it shows the outcome; a
+/// stale second click is refused in its own message and leaves the prompt as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_closes_the_approval_prompt() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 12, 1).await;
+    let i = w
+        .emu
+        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let prompt = w.reply_to(&i, "Approve payment").await;
+    assert_eq!(custom_ids(&prompt).len(), 2, "Confirm and Cancel");
+    let confirm = click_id(&prompt, "vtb:confirm:");
+    let i = w.emu.click_button(w.alice, prompt.id, &confirm);
+    let answered = w.reply_to(&i, "approved: client").await;
+    assert_eq!(
+        answered.id, prompt.id,
+        "the prompt itself shows the outcome"
+    );
+    let closed = w.emu.read(|s| s.messages[&prompt.id].clone());
+    assert!(
+        custom_ids(&closed).is_empty(),
+        "no buttons left: {:?}",
+        closed.components
+    );
+
+    let again = w.emu.click_button(w.alice, prompt.id, &confirm);
+    let refusal = w.reply_to(&again, "Not approved").await;
+    assert_ne!(refusal.id, prompt.id, "answered apart");
+    let prompt_now = w.emu.read(|s| s.messages[&prompt.id].content.clone());
+    assert!(prompt_now.contains("approved: client"), "{prompt_now}");
+    assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     w.stop().await;
 }
