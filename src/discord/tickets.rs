@@ -1,5 +1,5 @@
-//! The customer's side of an order: the plan pick (opens the private ticket channel), the
-//! payment method, cancel, the receipt upload and "show my link".
+//! The customer's side of an order: the plan pick (opens the private ticket channel, or says the
+//! server is at capacity), the payment method, cancel, the receipt upload and "show my link".
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -44,13 +44,7 @@ pub async fn plan_selected(
     c.defer_ephemeral(ctx).await?;
     let text = match open_ticket(ctx, data, c.user.id, &order).await {
         Ok(channel) => format!("Your ticket is open: <#{channel}>. Continue there."),
-        Err(e) => {
-            tracing::error!(order = %order.id, error = %e, "could not open the ticket channel");
-            if let Err(e) = app.orders.cancel(user, order.id).await {
-                tracing::error!(order = %order.id, error = %e, "could not cancel the order");
-            }
-            e.shown()
-        }
+        Err(e) => ticket_failed(ctx, data, user, order.id, &e).await,
     };
     c.edit_response(
         ctx,
@@ -61,6 +55,64 @@ pub async fn plan_selected(
     .await?;
     Ok(())
 }
+
+/// The ticket channel of a just-opened order could not be created: the order is cancelled (no
+/// half-open order stays behind), the error logged, and the customer's answer returned. When the
+/// guild is at Discord's channel cap, the customer is told the shop is at capacity and staff are
+/// warned in the admin channel (once until a ticket opens again).
+async fn ticket_failed(
+    ctx: &serenity::Context,
+    data: &Data,
+    user: UserId,
+    order: OrderId,
+    e: &Failure,
+) -> String {
+    let full = e.discord_code() == Some(GUILD_CHANNELS_FULL);
+    let reason = if full {
+        "no ticket channel: the server has reached Discord's channel limit"
+    } else {
+        "no ticket channel: it could not be created"
+    };
+    tracing::error!(%order, error = %e, guild_full = full, "could not open the ticket channel");
+    match data
+        .app
+        .orders
+        .ticket_not_opened(user, order, reason, full)
+        .await
+    {
+        Ok(true) => warn_staff_guild_full(ctx, data).await,
+        Ok(false) => {}
+        Err(e) => tracing::error!(%order, error = %e, "could not cancel the order"),
+    }
+    if full {
+        "We are at capacity right now: the server cannot hold another ticket channel, so your \
+         order was not opened. Please try again later, or contact staff."
+            .to_owned()
+    } else {
+        e.shown()
+    }
+}
+
+/// Tells staff in the admin channel that tickets cannot be opened until channels are freed.
+async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
+    let admin = data.app.config.discord.admin_channel_id;
+    if admin == 0 {
+        return;
+    }
+    let text = "⚠ New tickets cannot be opened: the server has reached Discord's limit of 500 \
+                channels. Customers are told to try again later. Delete unused channels (old \
+                tickets, empty categories) to make room. This warning is not repeated until a \
+                ticket opens again.";
+    let posted = serenity::ChannelId::new(admin)
+        .send_message(ctx, CreateMessage::new().content(text))
+        .await;
+    if let Err(e) = posted {
+        tracing::error!(error = %e, "could not warn staff that the server is full");
+    }
+}
+
+/// Discord's "Maximum number of guild channels reached (500)".
+const GUILD_CHANNELS_FULL: isize = 30013;
 
 /// Creates the private ticket channel of `order`, records it and posts the method select.
 async fn open_ticket(

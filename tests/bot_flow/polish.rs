@@ -1,9 +1,12 @@
-//! Discord-layer polish: the dashboard's chart image, the approval prompt closed after Confirm.
+//! Discord-layer polish: the dashboard's chart image, the approval prompt closed after Confirm,
+//! a guild at Discord's 500-channel cap.
 
+use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::service::revenue::chart;
 use vpn_ticket_bot::sim::discord::log::LogEntry;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
+use vpn_ticket_bot::store;
 
 use crate::world::{T, World, click_id, custom_ids, order_status};
 
@@ -123,5 +126,78 @@ async fn confirm_closes_the_approval_prompt() {
     let prompt_now = w.emu.read(|s| s.messages[&prompt.id].content.clone());
     assert!(prompt_now.contains("approved: client"), "{prompt_now}");
     assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    w.stop().await;
+}
+
+/// Picks the plan in `/order` and returns the answer to the pick.
+async fn order_answer(w: &World, user: u64, expect: &str) -> String {
+    let i = w.emu.run_command(user, w.general, "order", &[]);
+    let menu = w
+        .emu
+        .wait_for(T, |s| {
+            s.original_response(i.id)
+                .filter(|m| !m.components.is_empty())
+                .cloned()
+        })
+        .await
+        .expect("plan select");
+    let pick = w.emu.select(user, menu.id, "vtb:plan", &["month"]);
+    w.reply_to(&pick, expect).await.content
+}
+
+/// At Discord's 500-channel cap the customer is told the shop is at capacity, the order is
+/// cancelled (not left open, no misleading DM), staff are warned once; a freed channel lets the
+/// next order through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_refuses_tickets_cleanly() {
+    let w = World::start().await;
+    let existing = w.emu.read(|s| s.guild_channels().len());
+    let fillers: Vec<u64> = (existing..500)
+        .map(|n| w.emu.add_channel(&format!("filler-{n}"), 0, None))
+        .collect();
+    assert_eq!(w.emu.read(|s| s.guild_channels().len()), 500);
+
+    let text = order_answer(&w, w.carol, "at capacity").await;
+    assert!(text.contains("try again later"), "{text}");
+    let open =
+        store::orders::find_open_for_user(&w.app.store.conn().unwrap(), UserId(w.carol)).unwrap();
+    assert!(open.is_none(), "no half-open order: {open:?}");
+    let cancelled = store::orders::list_by_status(
+        &w.app.store.conn().unwrap(),
+        OrderStatus::Cancelled,
+        i64::MAX,
+        10,
+    )
+    .unwrap();
+    assert!(
+        cancelled
+            .iter()
+            .any(|o| o.user_id == UserId(w.carol) && o.ticket_channel_id.is_none()),
+        "{cancelled:?}"
+    );
+    let warning = |m: &MessageRec| m.content.contains("limit of 500 channels");
+    w.message_in(w.admin_channel, "staff warning", warning)
+        .await;
+
+    // A second customer: the same answer, no second warning.
+    order_answer(&w, w.mallory, "at capacity").await;
+    let warnings = w.emu.read(|s| {
+        s.messages_in(w.admin_channel)
+            .into_iter()
+            .filter(|m| warning(m))
+            .count()
+    });
+    assert_eq!(warnings, 1, "warned once");
+    let dms = w
+        .emu
+        .read(|s| s.dms_of(w.carol).len() + s.dms_of(w.mallory).len());
+    assert_eq!(
+        dms, 0,
+        "no 'order closed' DM for an order that never had a ticket"
+    );
+
+    // Room again: the next order gets its ticket.
+    assert!(w.emu.delete_channel_by_hand(fillers[0]));
+    order_answer(&w, w.mallory, "ticket is open").await;
     w.stop().await;
 }
