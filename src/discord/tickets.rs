@@ -1,5 +1,7 @@
 //! The customer's side of an order: the plan pick (opens the private ticket channel, or says the
 //! server is at capacity), the payment method, cancel, the receipt upload and "show my link".
+//! A refused receipt's notice is transient: registered with the core's TTL ([`REFUSAL_TTL`]) so
+//! the `message_ttl` job deletes it.
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -12,7 +14,7 @@ use serenity::{
 use super::events::ephemeral;
 use super::{Data, Failure, render};
 use crate::domain::delivery::Delivery;
-use crate::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
+use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
 use crate::error::UserError;
 use crate::store;
 
@@ -299,24 +301,42 @@ pub async fn receipt_uploaded(
     if order.user_id != user {
         return Ok(()); // staff posting in the ticket
     }
-    let reply = match submit(data, order.id, user, &msg.attachments[0]).await {
+    let (reply, refused) = match submit(data, order.id, user, &msg.attachments[0]).await {
         Ok(payment) => {
             tracing::info!(order = %order.id, %payment, "receipt accepted");
             app.wake_outbox();
-            "Thanks! Your receipt was received and is waiting for an admin's review. You will \
-             get your link by DM once it is approved."
-                .to_owned()
+            let text = "Thanks! Your receipt was received and is waiting for an admin's review. \
+                        You will get your link by DM once it is approved.";
+            (text.to_owned(), false)
         }
         Err(e) => {
             if e.user_message().is_none() {
                 tracing::error!(order = %order.id, error = %e, "receipt upload failed");
             }
-            format!("Your receipt was not accepted: {}", e.shown())
+            let text = format!(
+                "Your receipt was not accepted: {} (this notice disappears in {} minutes)",
+                e.shown(),
+                REFUSAL_TTL.as_secs() / 60
+            );
+            (text, true)
         }
     };
-    msg.reply(ctx, reply).await?;
+    let posted = msg.reply(ctx, reply).await?;
+    if refused {
+        let (c, m) = (
+            ChannelId(posted.channel_id.get()),
+            MessageId(posted.id.get()),
+        );
+        app.transient
+            .expire_after(c, m, "receipt refusal", REFUSAL_TTL)
+            .await?;
+    }
     Ok(())
 }
+
+/// How long a receipt refusal stays in the ticket: long enough to read, then it is clutter (the
+/// refusal is in the audit log, and the customer can simply upload again).
+pub const REFUSAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 async fn submit(
     data: &Data,

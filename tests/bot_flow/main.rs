@@ -4,7 +4,7 @@
 //!
 //! `main.rs`: the whole story (order → review → approve → link) and what follows it;
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
-//! `polish.rs`: the dashboard chart, the closed approval prompt, a full server;
+//! `polish.rs`: the dashboard chart, the closed approval prompt, a full server, expiring notices;
 //! `world.rs`: the harness.
 
 #[path = "../common/mod.rs"]

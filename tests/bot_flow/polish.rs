@@ -1,8 +1,13 @@
 //! Discord-layer polish: the dashboard's chart image, the approval prompt closed after Confirm,
-//! a guild at Discord's 500-channel cap.
+//! a guild at Discord's 500-channel cap, and transient notices deleted by the TTL job.
 
-use vpn_ticket_bot::domain::UserId;
+use std::sync::Arc;
+
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::discord::DiscordDeliverer;
 use vpn_ticket_bot::domain::status::OrderStatus;
+use vpn_ticket_bot::domain::{MessageId, UserId};
+use vpn_ticket_bot::service::housekeeping::MessageTtlJob;
 use vpn_ticket_bot::service::revenue::chart;
 use vpn_ticket_bot::sim::discord::log::LogEntry;
 use vpn_ticket_bot::sim::discord::state::MessageRec;
@@ -199,5 +204,61 @@ async fn a_full_server_refuses_tickets_cleanly() {
     // Room again: the next order gets its ticket.
     assert!(w.emu.delete_channel_by_hand(fillers[0]));
     order_answer(&w, w.mallory, "ticket is open").await;
+    w.stop().await;
+}
+
+/// A refused receipt's notice is registered with a TTL; the `message_ttl` pass leaves it alone
+/// before its deadline and deletes it from the channel after (the job is run with a clock set to
+/// the deadline instead of waiting 15 minutes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_receipt_notice_expires() {
+    let w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let mut registered = w.app.transient.registrations();
+    w.emu
+        .user_message(
+            w.carol,
+            ticket,
+            "my receipt",
+            Some(("pay.png", b"not a picture at all".to_vec())),
+        )
+        .expect("upload allowed");
+    let notice = w
+        .message_in(ticket, "refusal", |m| m.content.contains("not accepted"))
+        .await;
+    tokio::time::timeout(T, registered.wait_for(|n| *n >= 1))
+        .await
+        .expect("a registration")
+        .expect("the registry is alive");
+    let now = w.app.clock.now_ms();
+    let tracked = store::bot_messages::due(&w.app.store.conn().unwrap(), i64::MAX, 100).unwrap();
+    let row = tracked
+        .iter()
+        .find(|r| r.message_id == MessageId(notice.id))
+        .expect("the notice is registered for deletion");
+    let deadline = row.delete_after.expect("a deadline");
+    assert!(
+        deadline > now && deadline <= now + 3_600_000,
+        "due in {} ms",
+        deadline - now
+    );
+
+    let http = w.running.as_ref().unwrap().http.clone();
+    let deleter = Arc::new(DiscordDeliverer::new(http, w.app.clone()));
+    let pass_at =
+        |at: i64| MessageTtlJob::new(w.app.store.clone(), Clock::starting_at(at), deleter.clone());
+    assert_eq!(
+        pass_at(deadline - 1_000).delete_due().await.unwrap(),
+        (0, 0)
+    );
+    assert!(w.emu.read(|s| s.messages.contains_key(&notice.id)));
+    assert_eq!(pass_at(deadline).delete_due().await.unwrap(), (1, 0));
+    assert!(
+        w.emu.read(|s| !s.messages.contains_key(&notice.id)),
+        "the notice is gone"
+    );
+    // The customer's own message and the ticket's other messages stay.
+    assert!(w.emu.read(|s| s.messages_in(ticket).len() >= 2));
     w.stop().await;
 }
