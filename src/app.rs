@@ -11,7 +11,9 @@ use crate::panel::PanelApi;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::{ApprovalDeps, ApprovalService};
 use crate::service::health::CircuitBreaker;
-use crate::service::housekeeping::{BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob};
+use crate::service::housekeeping::{
+    BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob, TransientMessages,
+};
 use crate::service::jobs::{
     AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
 };
@@ -58,6 +60,8 @@ pub struct App {
     pub subscriptions: SubscriptionService,
     /// Staff views of the whole shop: health, revenue report, backups on demand.
     pub staff: StaffService,
+    /// Transient bot messages, deleted after their TTL by the `message_ttl` job.
+    pub transient: TransientMessages,
     limits: Arc<RateLimits>,
     outbox_waker: std::sync::OnceLock<OutboxWaker>,
     dashboard_waker: Arc<tokio::sync::Notify>,
@@ -131,6 +135,7 @@ impl App {
             &config.storage,
             clock,
         );
+        let transient = TransientMessages::new(store.clone(), clock);
         Self {
             config,
             store,
@@ -144,6 +149,7 @@ impl App {
             receipts,
             subscriptions,
             staff,
+            transient,
             limits,
             outbox_waker: std::sync::OnceLock::new(),
             dashboard_waker: Arc::default(),

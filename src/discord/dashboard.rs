@@ -2,20 +2,31 @@
 //! today, this month, this quarter and this year (shop time zone, per currency). Its message id
 //! is kept in `bot_config` (`dashboard_message_id`) so a restart edits the same message; if it
 //! was deleted by hand, a new one is posted. A [`Job`] every 5 minutes, woken after approvals.
+//!
+//! The message carries the revenue chart of the last [`CHART_DAYS`] days as one attachment
+//! (`revenue.png`, shown as the embed's image); each edit replaces it (an edit that uploads a
+//! file and lists no existing attachment drops the old ones). When the chart cannot be drawn the
+//! totals are still updated, without an image.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use poise::serenity_prelude as serenity;
-use serenity::{CreateMessage, EditMessage, Http};
+use serenity::{CreateAttachment, CreateMessage, EditMessage, Http};
 use tokio::sync::Notify;
 
 use super::render;
 use crate::app::App;
 use crate::error::{Error, Result};
+use crate::service::revenue::RevenueChart;
 use crate::store::bot_config::{self, DASHBOARD_MESSAGE};
 use crate::tasks::Job;
+
+/// Days shown on the chart (today included).
+pub const CHART_DAYS: u16 = 30;
+/// The chart's file name on the message.
+const CHART_FILE: &str = "revenue.png";
 
 /// Keeps the dashboard message up to date.
 pub struct DashboardJob {
@@ -43,6 +54,25 @@ impl DashboardJob {
     }
 }
 
+impl DashboardJob {
+    /// The chart, or `None` (logged) when it cannot be drawn: the totals matter more.
+    async fn chart(&self, now: i64) -> Option<RevenueChart> {
+        let fallback = self
+            .app
+            .config
+            .plans
+            .first()
+            .map_or("USD", |p| p.currency.as_str());
+        match self.app.revenue.chart(now, CHART_DAYS, fallback).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "dashboard without its chart");
+                None
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Job for DashboardJob {
     fn name(&self) -> &'static str {
@@ -65,10 +95,25 @@ impl Job for DashboardJob {
         let channel = serenity::ChannelId::new(channel);
         let now = self.app.clock.now_ms();
         let totals = self.app.revenue.totals(now).await?;
-        let embed = render::revenue_embed(&totals, &self.app.config.shop.name);
+        let chart = self.chart(now).await;
+        let mut embed = render::revenue_embed(&totals, &self.app.config.shop.name);
+        if let Some(c) = &chart {
+            embed = embed.image(format!("attachment://{CHART_FILE}")).footer(
+                serenity::CreateEmbedFooter::new(format!(
+                    "Chart: revenue per day in {}, {} to {}",
+                    c.currency, c.first_day, c.last_day
+                )),
+            );
+        }
+        let file = chart.map(|c| CreateAttachment::bytes(c.png, CHART_FILE));
         let discord = |e: serenity::Error| Error::Command(format!("dashboard: {e}"));
         if let Some(message) = self.stored_message().await? {
-            let edit = EditMessage::new().embed(embed.clone());
+            let mut edit = EditMessage::new().embed(embed.clone());
+            // A new file and no kept ids: the previous chart is replaced, not added to.
+            edit = match file.clone() {
+                Some(f) => edit.new_attachment(f),
+                None => edit.remove_all_attachments(),
+            };
             match channel.edit_message(&*self.http, message, edit).await {
                 Ok(_) => return Ok(()),
                 Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)))
@@ -79,8 +124,12 @@ impl Job for DashboardJob {
                 Err(e) => return Err(discord(e)),
             }
         }
+        let mut create = CreateMessage::new().embed(embed);
+        if let Some(f) = file {
+            create = create.add_file(f);
+        }
         let posted = channel
-            .send_message(&*self.http, CreateMessage::new().embed(embed))
+            .send_message(&*self.http, create)
             .await
             .map_err(discord)?;
         let id = posted.id.get().to_string();

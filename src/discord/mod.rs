@@ -76,6 +76,21 @@ impl Failure {
         }
     }
 
+    /// Discord's JSON error code when this is a refused REST call (e.g. 30013: the guild has
+    /// 500 channels), else `None`.
+    #[must_use]
+    pub fn discord_code(&self) -> Option<isize> {
+        match self {
+            Self::Discord(e) => match &**e {
+                serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+                    Some(r.error.code)
+                }
+                _ => None,
+            },
+            Self::Core(_) => None,
+        }
+    }
+
     /// The user-safe text, or the generic one (the caller logs the internal error).
     #[must_use]
     pub fn shown(&self) -> String {

@@ -1,6 +1,7 @@
 //! The admin's side: Approve (issues the one-time token and shows Confirm / Cancel), Confirm
 //! (provisions through the approval service), Reject (reason modal → reject). Roles are checked
-//! by the core on every click, server side.
+//! by the core on every click, server side. Confirm and Cancel close the prompt (its buttons are
+//! removed) so it cannot be clicked again.
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -45,7 +46,11 @@ pub async fn approve(
     Ok(())
 }
 
-/// Confirm: consumes the token and provisions. Deferred first (the panel may take a while).
+/// Confirm: consumes the token and provisions. The prompt is answered at once with
+/// UPDATE_MESSAGE, which takes its buttons away (no second click) and says it is working (the
+/// panel may take a while); the outcome then replaces that text in the same prompt. A click on a
+/// prompt that is already closed (a stale client) is answered in a new ephemeral message, so it
+/// never overwrites the outcome shown there.
 pub async fn confirm(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
@@ -53,7 +58,15 @@ pub async fn confirm(
     token: &str,
 ) -> Result<(), Failure> {
     let who = actor(c.user.id, c.member.as_ref());
-    c.defer_ephemeral(ctx).await?;
+    if c.message.components.is_empty() {
+        c.defer_ephemeral(ctx).await?;
+    } else {
+        let working = CreateInteractionResponseMessage::new()
+            .content("⏳ Confirming: creating the customer's access on the panel…")
+            .components(vec![]);
+        c.create_response(ctx, CreateInteractionResponse::UpdateMessage(working))
+            .await?;
+    }
     let result = data.app.approval.confirm(&who, token).await;
     data.app.wake_outbox();
     if matches!(result, Ok(ApprovalOutcome::Approved(_))) {
@@ -85,7 +98,7 @@ pub async fn confirm(
     Ok(())
 }
 
-/// Cancel on the approval prompt: nothing happens; the token just expires.
+/// Cancel on the approval prompt: the prompt loses its buttons; the token just expires.
 pub async fn cancel_confirm(
     ctx: &serenity::Context,
     c: &ComponentInteraction,

@@ -1,5 +1,7 @@
-//! The customer's side of an order: the plan pick (opens the private ticket channel), the
-//! payment method, cancel, the receipt upload and "show my link".
+//! The customer's side of an order: the plan pick (opens the private ticket channel, or says the
+//! server is at capacity), the payment method, cancel, the receipt upload and "show my link".
+//! A refused receipt's notice is transient: registered with the core's TTL ([`REFUSAL_TTL`]) so
+//! the `message_ttl` job deletes it.
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -12,7 +14,7 @@ use serenity::{
 use super::events::ephemeral;
 use super::{Data, Failure, render};
 use crate::domain::delivery::Delivery;
-use crate::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
+use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
 use crate::error::UserError;
 use crate::store;
 
@@ -44,13 +46,7 @@ pub async fn plan_selected(
     c.defer_ephemeral(ctx).await?;
     let text = match open_ticket(ctx, data, c.user.id, &order).await {
         Ok(channel) => format!("Your ticket is open: <#{channel}>. Continue there."),
-        Err(e) => {
-            tracing::error!(order = %order.id, error = %e, "could not open the ticket channel");
-            if let Err(e) = app.orders.cancel(user, order.id).await {
-                tracing::error!(order = %order.id, error = %e, "could not cancel the order");
-            }
-            e.shown()
-        }
+        Err(e) => ticket_failed(ctx, data, user, order.id, &e).await,
     };
     c.edit_response(
         ctx,
@@ -61,6 +57,64 @@ pub async fn plan_selected(
     .await?;
     Ok(())
 }
+
+/// The ticket channel of a just-opened order could not be created: the order is cancelled (no
+/// half-open order stays behind), the error logged, and the customer's answer returned. When the
+/// guild is at Discord's channel cap, the customer is told the shop is at capacity and staff are
+/// warned in the admin channel (once until a ticket opens again).
+async fn ticket_failed(
+    ctx: &serenity::Context,
+    data: &Data,
+    user: UserId,
+    order: OrderId,
+    e: &Failure,
+) -> String {
+    let full = e.discord_code() == Some(GUILD_CHANNELS_FULL);
+    let reason = if full {
+        "no ticket channel: the server has reached Discord's channel limit"
+    } else {
+        "no ticket channel: it could not be created"
+    };
+    tracing::error!(%order, error = %e, guild_full = full, "could not open the ticket channel");
+    match data
+        .app
+        .orders
+        .ticket_not_opened(user, order, reason, full)
+        .await
+    {
+        Ok(true) => warn_staff_guild_full(ctx, data).await,
+        Ok(false) => {}
+        Err(e) => tracing::error!(%order, error = %e, "could not cancel the order"),
+    }
+    if full {
+        "We are at capacity right now: the server cannot hold another ticket channel, so your \
+         order was not opened. Please try again later, or contact staff."
+            .to_owned()
+    } else {
+        e.shown()
+    }
+}
+
+/// Tells staff in the admin channel that tickets cannot be opened until channels are freed.
+async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
+    let admin = data.app.config.discord.admin_channel_id;
+    if admin == 0 {
+        return;
+    }
+    let text = "⚠ New tickets cannot be opened: the server has reached Discord's limit of 500 \
+                channels. Customers are told to try again later. Delete unused channels (old \
+                tickets, empty categories) to make room. This warning is not repeated until a \
+                ticket opens again.";
+    let posted = serenity::ChannelId::new(admin)
+        .send_message(ctx, CreateMessage::new().content(text))
+        .await;
+    if let Err(e) = posted {
+        tracing::error!(error = %e, "could not warn staff that the server is full");
+    }
+}
+
+/// Discord's "Maximum number of guild channels reached (500)".
+const GUILD_CHANNELS_FULL: isize = 30013;
 
 /// Creates the private ticket channel of `order`, records it and posts the method select.
 async fn open_ticket(
@@ -247,24 +301,42 @@ pub async fn receipt_uploaded(
     if order.user_id != user {
         return Ok(()); // staff posting in the ticket
     }
-    let reply = match submit(data, order.id, user, &msg.attachments[0]).await {
+    let (reply, refused) = match submit(data, order.id, user, &msg.attachments[0]).await {
         Ok(payment) => {
             tracing::info!(order = %order.id, %payment, "receipt accepted");
             app.wake_outbox();
-            "Thanks! Your receipt was received and is waiting for an admin's review. You will \
-             get your link by DM once it is approved."
-                .to_owned()
+            let text = "Thanks! Your receipt was received and is waiting for an admin's review. \
+                        You will get your link by DM once it is approved.";
+            (text.to_owned(), false)
         }
         Err(e) => {
             if e.user_message().is_none() {
                 tracing::error!(order = %order.id, error = %e, "receipt upload failed");
             }
-            format!("Your receipt was not accepted: {}", e.shown())
+            let text = format!(
+                "Your receipt was not accepted: {} (this notice disappears in {} minutes)",
+                e.shown(),
+                REFUSAL_TTL.as_secs() / 60
+            );
+            (text, true)
         }
     };
-    msg.reply(ctx, reply).await?;
+    let posted = msg.reply(ctx, reply).await?;
+    if refused {
+        let (c, m) = (
+            ChannelId(posted.channel_id.get()),
+            MessageId(posted.id.get()),
+        );
+        app.transient
+            .expire_after(c, m, "receipt refusal", REFUSAL_TTL)
+            .await?;
+    }
     Ok(())
 }
+
+/// How long a receipt refusal stays in the ticket: long enough to read, then it is clutter (the
+/// refusal is in the audit log, and the customer can simply upload again).
+pub const REFUSAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 async fn submit(
     data: &Data,

@@ -6,7 +6,8 @@
 //!   `expires_at` has passed (the audit log keeps their ids);
 //! - [`MessageTtlJob`] (`message_ttl`, every 60 s) deletes bot messages whose `delete_after` has
 //!   passed through a [`MessageDeleter`] (the Discord layer) and then forgets them; a message
-//!   already gone counts as deleted; a failure moves the deadline [`MessageTtlJob::RETRY`] later;
+//!   already gone counts as deleted; a failure moves the deadline [`MessageTtlJob::RETRY`] later.
+//!   The Discord layer registers its transient messages through [`TransientMessages`];
 //! - [`BackupJob`] (`backup`, checks hourly or every `backup.every_hours` if shorter) runs
 //!   `ops::backup` (online, verified, with retention) on the blocking pool when the newest
 //!   `backups/bot-<UTC>.db` is `every_hours` old or more (or there is none), so restarts neither
@@ -88,6 +89,55 @@ pub trait MessageDeleter: Send + Sync + 'static {
     /// # Errors
     /// A short reason for the log; the deletion is tried again later.
     async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<Deleted, String>;
+}
+
+/// Registers transient bot messages (refusal notices and the like) for deletion after a TTL;
+/// [`MessageTtlJob`] deletes them when it is due. Registered in SQLite, so a restart keeps the
+/// deadline. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TransientMessages {
+    store: Store,
+    clock: Clock,
+    registered: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl TransientMessages {
+    /// Registrations on `store`, deadlines from `clock`.
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self {
+            store,
+            clock,
+            registered: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// The number of registrations stored since start, as a watch: lets an observer (a test)
+    /// await a registration instead of polling the table.
+    pub fn registrations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.registered.subscribe()
+    }
+
+    /// `message` in `channel` is to be deleted `ttl` from now; `purpose` is a short label for
+    /// the logs (`receipt refusal`). Registering a message again replaces its deadline.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn expire_after(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        purpose: &str,
+        ttl: Duration,
+    ) -> Result<()> {
+        let now = self.clock.now_ms();
+        let at = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        let purpose = purpose.to_owned();
+        self.store
+            .call(move |conn| bot_messages::track(conn, channel, message, &purpose, Some(at), now))
+            .await?;
+        self.registered.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(())
+    }
 }
 
 /// Deletes bot messages whose TTL passed, every 60 s.

@@ -157,9 +157,68 @@ impl OrderService {
         let now = self.clock.now_ms();
         let found = self
             .store
-            .call(move |c| store::orders::set_ticket_channel(c, order, guild, channel, now))
+            .call(move |c| {
+                // There is room for channels again: a later full guild is warned about anew.
+                store::bot_config::remove(c, store::bot_config::GUILD_FULL_WARNED)?;
+                store::orders::set_ticket_channel(c, order, guild, channel, now)
+            })
             .await?;
         found.then_some(()).ok_or_else(|| not_found(order))
+    }
+
+    /// The Discord layer could not create the ticket channel of `order` (just opened, no ticket
+    /// yet): the order is cancelled with `reason` in its history and the audit log, without a
+    /// customer notice (the customer was answered on the spot) and without a ticket to delete.
+    /// `guild_full`: the failure was the guild's channel cap. Returns whether staff should be
+    /// warned now: true for the first guild-full failure since a ticket channel was last created
+    /// (so a full guild is reported once, not once per customer).
+    ///
+    /// # Errors
+    /// [`UserError::NotFound`] when it is not the user's order, [`UserError::InvalidState`] when
+    /// it is no longer cancellable; store errors.
+    pub async fn ticket_not_opened(
+        &self,
+        user: UserId,
+        order: OrderId,
+        reason: &str,
+        guild_full: bool,
+    ) -> Result<bool> {
+        let now = self.clock.now_ms();
+        let reason = reason.to_owned();
+        self.store
+            .transaction(move |tx| {
+                let o = owned_order(tx, user, order)?;
+                if o.status != OrderStatus::PendingPayment || o.ticket_channel_id.is_some() {
+                    return Err(UserError::InvalidState {
+                        reason: format!("order #{order} already has its ticket"),
+                    }
+                    .into());
+                }
+                move_order(
+                    tx,
+                    o.id,
+                    (o.status, OrderStatus::Cancelled),
+                    Some(&reason),
+                    now,
+                )?;
+                let payload = serde_json::json!({ "reason": reason, "from": o.status.as_str() });
+                audit(
+                    tx,
+                    None,
+                    "order.close",
+                    Target::Order(o.id),
+                    None,
+                    payload,
+                    now,
+                )?;
+                let key = store::bot_config::GUILD_FULL_WARNED;
+                if !guild_full || store::bot_config::get(tx, key)?.is_some() {
+                    return Ok(false);
+                }
+                store::bot_config::set(tx, key, &now.to_string(), now)?;
+                Ok(true)
+            })
+            .await
     }
 
     /// The customer picks payment method `method` (an id from `[[payment_methods]]`).

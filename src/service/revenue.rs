@@ -14,8 +14,9 @@
 //! added after the replace, never lost — which also repairs a cache changed by hand or computed
 //! under another time zone. How the local days are found is in [`periods`]. The dashboard reads
 //! [`RevenueService::totals`] (today, this month, this quarter, this year, per currency) and
-//! [`RevenueService::last_days`] for a chart, both from the cache only.
+//! [`RevenueService::last_days`] for the chart ([`chart`] draws it), both from the cache only.
 
+pub mod chart;
 pub mod periods;
 
 use std::time::Duration;
@@ -280,6 +281,51 @@ impl RevenueService {
             .call(move |conn| last_days_at(conn, &tz, now_ms, days))
             .await
     }
+
+    /// The dashboard chart: the last `days` local days up to the day of `now_ms` (Unix ms), as
+    /// a PNG bar chart ([`chart::render_png`], [`chart::WIDTH`] × [`chart::HEIGHT`]) of the
+    /// currency with the most sales in that window, or `fallback_currency` when nothing was sold.
+    /// Drawn on the blocking pool.
+    ///
+    /// # Errors
+    /// Store errors; [`crate::Error::Internal`] when the chart cannot be drawn (the cause is
+    /// logged).
+    pub async fn chart(
+        &self,
+        now_ms: i64,
+        days: u16,
+        fallback_currency: &str,
+    ) -> Result<RevenueChart> {
+        let totals = self.last_days(now_ms, days).await?;
+        let fallback = fallback_currency.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let currency = chart::main_currency(&totals, &fallback);
+            let png = chart::render_png(&totals, &currency).map_err(|e| {
+                tracing::error!(error = %e, "revenue chart not drawn");
+                crate::Error::Internal("the revenue chart could not be drawn")
+            })?;
+            Ok(RevenueChart {
+                currency,
+                first_day: totals.first().map(|d| d.day.clone()).unwrap_or_default(),
+                last_day: totals.last().map(|d| d.day.clone()).unwrap_or_default(),
+                png,
+            })
+        })
+        .await?
+    }
+}
+
+/// A drawn revenue chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevenueChart {
+    /// The charted currency (ISO 4217).
+    pub currency: String,
+    /// The first day shown, `YYYY-MM-DD` (shop time zone); empty when no day is shown.
+    pub first_day: String,
+    /// The last day shown (today), `YYYY-MM-DD`.
+    pub last_day: String,
+    /// The PNG bytes.
+    pub png: Vec<u8>,
 }
 
 /// Refreshes the revenue cache every 5 minutes (`revenue_refresh`).

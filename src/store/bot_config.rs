@@ -8,6 +8,10 @@ use crate::error::Result;
 /// Key under which the dashboard message id is stored.
 pub const DASHBOARD_MESSAGE: &str = "dashboard_message_id";
 
+/// Key holding when (Unix ms) staff were last warned that the guild has no room for a ticket
+/// channel; removed when a ticket channel is created again.
+pub const GUILD_FULL_WARNED: &str = "guild_full_warned_at";
+
 /// The value stored under `key`.
 ///
 /// # Errors

@@ -5,6 +5,9 @@
 //! `main.rs`: the whole story (order → review → approve → link) and what follows it;
 //! `flows.rs`: reject, cancel, deleted tickets, closed DMs, overflow, outages, renewal;
 //! `admin.rs`: `/admin health|revenue|backup` and `/renew`;
+//! `polish.rs`: the dashboard chart, the closed approval prompt, a full server, expiring notices;
+//! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
+//! `refusals.rs`: near-duplicate flag, expired and support confirms;
 //! `world.rs`: the harness.
 
 mod admin;
@@ -14,6 +17,7 @@ mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
 mod operations;
+mod polish;
 mod refusals;
 mod world;
 

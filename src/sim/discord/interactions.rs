@@ -1,7 +1,8 @@
 //! The interaction lifecycle as Discord runs it: one acknowledgement (callback 4, 5, 6, 7 or 9)
 //! within 3 s (else 10062), a second one → 40060, the token valid 15 minutes for `@original`
 //! GET/PATCH/DELETE and followups, ephemeral flag 64, and after a defer the first followup edits
-//! the original instead of creating a message. Times use tokio's clock, so tests can pause it.
+//! the original instead of creating a message. After 6 (DEFERRED_UPDATE_MESSAGE) or 7
+//! (UPDATE_MESSAGE) on a component, `@original` is the component's message. Times use tokio's clock, so tests can pause it.
 
 use std::time::Duration;
 
@@ -95,12 +96,15 @@ fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
             loading = kind == 5;
             messages::insert(s, &ctx.base, m);
         }
-        6 => {}
+        // For a component (or a modal opened from one), `@original` is then the message the
+        // component is on: a later PATCH of `@original` edits it.
+        6 => original = rec.source_message,
         7 => {
             let src = rec
                 .source_message
                 .ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body"))?;
             messages::edit(s, &ctx.base, src, data, &ctx.files)?;
+            original = Some(src);
         }
         9 => {
             if rec.kind == 5 {

@@ -176,12 +176,20 @@ pub(crate) fn edit(
     if let Some(c) = body.get("components").filter(|c| !c.is_null()) {
         m.components = c.as_array().cloned().unwrap_or_default();
     }
+    // With an `attachments` array, Discord keeps exactly the existing attachments it lists (by
+    // id: a snowflake string, or a number); the other entries describe the new `files[N]`.
+    // Without one, every existing attachment stays.
     if let Some(keep) = body["attachments"].as_array() {
-        let kept: Vec<String> = keep
+        let kept: Vec<u64> = keep
             .iter()
-            .filter_map(|a| a["id"].as_str().map(str::to_owned))
+            .filter_map(|a| {
+                a["id"]
+                    .as_str()
+                    .and_then(|i| i.parse().ok())
+                    .or_else(|| a["id"].as_u64())
+            })
             .collect();
-        m.attachments.retain(|a| kept.contains(&a.id.to_string()));
+        m.attachments.retain(|a| kept.contains(&a.id));
     }
     m.attachments.extend(new);
     m.flags &= !128; // no longer "thinking"

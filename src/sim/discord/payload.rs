@@ -67,6 +67,26 @@ pub fn attachment_url(base: &str, id: u64, filename: &str) -> String {
     format!("{base}/attachments/{id}/{filename}")
 }
 
+/// The message's embeds with `attachment://<filename>` image and thumbnail URLs resolved to the
+/// message's attachment of that name, as Discord returns them (unmatched references stay).
+fn embeds(base: &str, m: &MessageRec) -> Vec<Value> {
+    let mut out = m.embeds.clone();
+    for e in &mut out {
+        for key in ["image", "thumbnail"] {
+            let name = e[key]["url"]
+                .as_str()
+                .and_then(|u| u.strip_prefix("attachment://"))
+                .map(str::to_owned);
+            let Some(a) = name.and_then(|n| m.attachments.iter().find(|a| a.filename == n)) else {
+                continue;
+            };
+            let url = attachment_url(base, a.id, &a.filename);
+            e[key] = json!({"url": url, "proxy_url": url, "width": a.width, "height": a.height});
+        }
+    }
+    out
+}
+
 /// A message as REST returns it (`with_member` adds the partial member gateway events carry).
 pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Value {
     let guild = s
@@ -86,7 +106,7 @@ pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Valu
         "id": m.id.to_string(), "channel_id": m.channel_id.to_string(), "author": user(s, m.author_id),
         "content": m.content, "timestamp": m.timestamp, "edited_timestamp": m.edited_timestamp,
         "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
-        "attachments": atts, "embeds": m.embeds, "components": m.components, "pinned": false,
+        "attachments": atts, "embeds": embeds(base, m), "components": m.components, "pinned": false,
         "type": m.kind, "flags": m.flags,
     });
     if guild {
