@@ -449,7 +449,13 @@ impl World {
         } else {
             format!(" {place}")
         };
-        println!("  what {who} sees{place}:");
+        // "carol sees", "the admins see".
+        let verb = if who.starts_with("the ") {
+            "see"
+        } else {
+            "sees"
+        };
+        println!("  what {who} {verb}{place}:");
         for line in lines {
             println!("    │ {line}");
         }
