@@ -377,16 +377,7 @@ impl Story<'_> {
         let down = w.dm(w.owner, "panel is down").await.map_err(&fail)?;
         w.show(&w.name(w.owner), "in their DMs", &down);
         println!("  carol runs /order to renew and picks \"1 month\"");
-        let i = w.emu.run_command(carol, w.general, "order", &[]);
-        let menu = w
-            .wait("the plan select", |s| {
-                s.original_response(i.id)
-                    .filter(|m| !m.components.is_empty())
-                    .cloned()
-            })
-            .await
-            .map_err(&fail)?;
-        let pick = w.emu.select(carol, menu.id, "vtb:plan", &["month"]);
+        let pick = w.pick_plan(carol).await.map_err(&fail)?;
         let refused = w
             .reply_to(&pick, "temporarily unavailable")
             .await

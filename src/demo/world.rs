@@ -520,20 +520,7 @@ impl World {
     /// # Errors
     /// A step that did not happen, or a ticket that does not match the open order.
     pub async fn open_ticket(&self, user: u64) -> Result<(u64, OrderId), StepError> {
-        let i = self.emu.run_command(user, self.general, "order", &[]);
-        let menu = self
-            .wait("the plan select", |s| {
-                s.original_response(i.id)
-                    .filter(|m| !m.components.is_empty())
-                    .cloned()
-            })
-            .await?;
-        if !menu.is_ephemeral() {
-            return Err(StepError::Unexpected(
-                "the plan select is visible to everyone".into(),
-            ));
-        }
-        let pick = self.emu.select(user, menu.id, "vtb:plan", &["month"]);
+        let pick = self.pick_plan(user).await?;
         let answer = self.reply_to(&pick, "ticket is open").await?;
         let ticket: u64 = answer
             .content
@@ -558,6 +545,28 @@ impl World {
             )));
         }
         Ok((ticket, order.id))
+    }
+
+    /// `/order` → waits for the plan select (it must be ephemeral) → picks the "month" plan;
+    /// returns the pick's interaction, whose answer is the ticket or a refusal.
+    ///
+    /// # Errors
+    /// No plan select, or one everybody sees.
+    pub async fn pick_plan(&self, user: u64) -> Result<InteractionRef, StepError> {
+        let i = self.emu.run_command(user, self.general, "order", &[]);
+        let menu = self
+            .wait("the plan select", |s| {
+                s.original_response(i.id)
+                    .filter(|m| !m.components.is_empty())
+                    .cloned()
+            })
+            .await?;
+        if !menu.is_ephemeral() {
+            return Err(StepError::Unexpected(
+                "the plan select is visible to everyone".into(),
+            ));
+        }
+        Ok(self.emu.select(user, menu.id, "vtb:plan", &["month"]))
     }
 
     /// Picks the bank transfer in the ticket; returns the instructions message.

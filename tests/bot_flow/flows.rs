@@ -182,17 +182,7 @@ async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
     );
 
     // /order is refused with the outage's reason.
-    let i = w.emu.run_command(w.carol, w.general, "order", &[]);
-    let menu = w
-        .emu
-        .wait_for(T, |s| {
-            s.original_response(i.id)
-                .filter(|m| !m.components.is_empty())
-                .cloned()
-        })
-        .await
-        .expect("plan select");
-    let i = w.emu.select(w.carol, menu.id, "vtb:plan", &["month"]);
+    let i = w.pick_plan(w.carol).await;
     w.reply_to(&i, "temporarily unavailable").await;
 
     w.healthy.store(true, Ordering::SeqCst);

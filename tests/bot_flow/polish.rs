@@ -136,17 +136,7 @@ async fn confirm_closes_the_approval_prompt() {
 
 /// Picks the plan in `/order` and returns the answer to the pick.
 async fn order_answer(w: &World, user: u64, expect: &str) -> String {
-    let i = w.emu.run_command(user, w.general, "order", &[]);
-    let menu = w
-        .emu
-        .wait_for(T, |s| {
-            s.original_response(i.id)
-                .filter(|m| !m.components.is_empty())
-                .cloned()
-        })
-        .await
-        .expect("plan select");
-    let pick = w.emu.select(user, menu.id, "vtb:plan", &["month"]);
+    let pick = w.pick_plan(user).await;
     w.reply_to(&pick, expect).await.content
 }
 

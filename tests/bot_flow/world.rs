@@ -124,6 +124,12 @@ impl World {
         ok(self.inner.open_ticket(user).await)
     }
 
+    /// `/order` → the plan select → "month"; returns the pick (answered by the ticket or a
+    /// refusal).
+    pub async fn pick_plan(&self, user: u64) -> InteractionRef {
+        ok(self.inner.pick_plan(user).await)
+    }
+
     /// Picks the bank transfer in the ticket and waits for the instructions.
     pub async fn pick_method(&self, user: u64, ticket: u64, order: OrderId) {
         ok(self.inner.pick_method(user, ticket, order).await);
