@@ -7,8 +7,8 @@
 //! connects. Component clicks, modal submits, receipt uploads and channel deletions are handled
 //! in the global event handler (`events`), so buttons keep working after a restart.
 //!
-//! Files: `commands/` (one per group: `/order` + `/renew`, `/help`, `/status`, `/extend` +
-//! `/revoke` + `/admin user|orders`, `/admin health|revenue|backup`), `events` (the
+//! Files: `commands/` (one per group: `/order` + `/renew`, `/help`, `/status`, `/admin
+//! extend|revoke|user|orders` and `/admin health|revenue|backup`), `events` (the
 //! router), `tickets` (customer side), `review` (admin side), `deliver` (outbox deliveries,
 //! channel and message deletion), `dashboard` (revenue message), `owner_alerts` (panel health
 //! DMs), `render` (what things look like), `run` (`serve`: the process around `start`).

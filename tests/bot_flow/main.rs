@@ -40,14 +40,18 @@ async fn order_review_approve_and_deliver_the_link() {
     w.stop().await;
 }
 
-/// `/extend` and `/revoke` on the customer of the full story: refused for others, the customer
+/// `/admin extend` and `/admin revoke` on the customer of the full story: refused for others, the customer
 /// told by DM, the panel changed.
 async fn staff_commands(w: &World) {
     let carol = CommandOption::User("customer", w.carol);
     let extend = [carol.clone(), CommandOption::Int("days", 10)];
-    let i = w.emu.run_command(w.sam, w.general, "extend", &extend);
+    let i = w
+        .emu
+        .run_subcommand(w.sam, w.general, "admin", "extend", &extend);
     w.reply_to(&i, "not allowed").await;
-    let i = w.emu.run_command(w.alice, w.general, "extend", &extend);
+    let i = w
+        .emu
+        .run_subcommand(w.alice, w.general, "admin", "extend", &extend);
     w.reply_to(&i, "Extended").await;
     w.emu
         .wait_for(T, |s| {
@@ -60,7 +64,9 @@ async fn staff_commands(w: &World) {
         .expect("extension DM");
 
     let revoke = [carol, CommandOption::Str("reason", "chargeback".into())];
-    let i = w.emu.run_command(w.alice, w.general, "revoke", &revoke);
+    let i = w
+        .emu
+        .run_subcommand(w.alice, w.general, "admin", "revoke", &revoke);
     w.reply_to(&i, "Revoked").await;
     w.emu
         .wait_for(T, |s| {

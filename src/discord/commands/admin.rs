@@ -1,4 +1,4 @@
-//! Staff commands on a customer's access: `/extend` and `/revoke`; the `/admin` group with the
+//! The `/admin` group: a customer's access (`/admin extend`, `/admin revoke`), the
 //! read-only look-ups `/admin user` and `/admin orders` (`Permission::ViewShop`) here and the
 //! shop-wide `/admin health|revenue|backup` in `shop`. Roles are checked by the core
 //! (`Permission::ManageSubscriptions` for extend and revoke), never here; the customer is told
@@ -56,11 +56,13 @@ pub async fn revoke(
     Ok(())
 }
 
-/// Staff: look up customers and orders; panel health, revenue and backups.
+/// Staff: extend or revoke access, look up customers and orders; panel health, revenue, backups.
 #[poise::command(
     slash_command,
     guild_only,
     subcommands(
+        "extend",
+        "revoke",
         "user",
         "orders",
         "super::shop::health",
@@ -178,18 +180,23 @@ const _: () = {
     }
 };
 
-/// `/extend` with its `days` bounds sent as JSON integers: poise writes every integer option's
-/// bounds as floats (`1.0`), which Discord's API description refuses for INTEGER options.
-pub fn extend_command() -> poise::Command<crate::discord::Data, Failure> {
-    let mut command = extend();
-    for p in &mut command.parameters {
-        if p.name == "days" {
-            p.type_setter = Some(|b| {
-                b.kind(serenity::CommandOptionType::Integer)
-                    .min_int_value(1)
-                    .max_int_value(3650)
-            });
-        }
+/// `/admin` with `/admin extend`'s `days` bounds sent as JSON integers: poise writes every
+/// integer option's bounds as floats (`1.0`), which Discord's API description refuses for
+/// INTEGER options.
+pub fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
+    let mut command = admin();
+    let days = command
+        .subcommands
+        .iter_mut()
+        .filter(|c| c.name == "extend")
+        .flat_map(|c| c.parameters.iter_mut())
+        .filter(|p| p.name == "days");
+    for p in days {
+        p.type_setter = Some(|b| {
+            b.kind(serenity::CommandOptionType::Integer)
+                .min_int_value(1)
+                .max_int_value(3650)
+        });
     }
     command
 }

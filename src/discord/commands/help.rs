@@ -17,7 +17,7 @@ pub async fn help(ctx: Ctx<'_>) -> Result<(), Failure> {
          `/status` shows your expiry, traffic and link again · `/help` shows this.\n\
          **Support:** sees every ticket and talks to customers there (cannot approve, reject, \
          extend or revoke).\n\
-         **Admins:** Approve / Reject on the review cards · `/extend` and `/revoke` a customer's \
+         **Admins:** Approve / Reject on the review cards · `/admin extend` and `/admin revoke` a customer's \
          access · `/admin user` and `/admin orders` look-ups · `/admin revenue` sales totals · \
          `/admin health` the panel's state.\n\
          **Owners:** everything admins can do · `/admin backup` backs the database up now · a DM \

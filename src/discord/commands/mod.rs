@@ -17,8 +17,6 @@ pub fn all() -> Vec<poise::Command<Data, Failure>> {
         order::renew(),
         help::help(),
         status::status(),
-        admin::extend_command(),
-        admin::revoke(),
-        admin::admin(),
+        admin::admin_command(),
     ]
 }
