@@ -163,11 +163,18 @@ async fn open_ticket(
         .kind(ChannelType::Text)
         .topic(format!("Order #{} of {}", order.id, customer))
         .permissions(overwrites);
-    if cfg.discord.tickets_category_id != 0 {
-        let base = serenity::ChannelId::new(cfg.discord.tickets_category_id);
-        builder = builder.category(ticket_category(ctx, guild, base).await?);
-    }
-    let channel = guild.create_channel(ctx, builder).await?;
+    // Choosing the category and creating the channel is one step for this process: two
+    // tickets opened at once would otherwise both pick the category with one place left (and
+    // the second fail with "maximum number of channels in category"), or both create the same
+    // overflow category.
+    let channel = {
+        let _one_at_a_time = TICKET_CHANNEL_CREATION.lock().await;
+        if cfg.discord.tickets_category_id != 0 {
+            let base = serenity::ChannelId::new(cfg.discord.tickets_category_id);
+            builder = builder.category(ticket_category(ctx, guild, base).await?);
+        }
+        guild.create_channel(ctx, builder).await?
+    };
     data.app
         .orders
         .attach_ticket(order.id, GuildId(guild.get()), ChannelId(channel.id.get()))
@@ -179,6 +186,9 @@ async fn open_ticket(
     channel.id.send_message(ctx, welcome).await?;
     Ok(channel.id)
 }
+
+/// Held while a ticket channel's category is chosen and the channel created.
+static TICKET_CHANNEL_CREATION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Discord's limit of channels in one category.
 const CATEGORY_LIMIT: usize = 50;

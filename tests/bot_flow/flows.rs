@@ -156,6 +156,48 @@ async fn a_full_tickets_category_overflows_into_a_new_one() {
     w.stop().await;
 }
 
+/// Tickets opened at the same moment with one place left in the category: one takes it, the
+/// others go to a single new overflow category; none fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_opened_at_once_share_the_last_place_and_one_overflow_category() {
+    let w = World::start().await;
+    for i in 0..49 {
+        w.emu.add_channel(&format!("old-{i}"), 0, Some(w.tickets));
+    }
+    let people: Vec<u64> = (0..6)
+        .map(|i| w.emu.add_user(&format!("buyer{i}"), &[]))
+        .collect();
+    let picks: Vec<_> =
+        futures_util::future::join_all(people.iter().map(|&u| w.pick_plan(u))).await;
+    for pick in &picks {
+        w.reply_to(pick, "ticket is open").await;
+    }
+    let (in_base, overflow) = w.emu.read(|s| {
+        let in_base = s
+            .channels
+            .values()
+            .filter(|c| c.parent_id == Some(w.tickets))
+            .count();
+        let overflow: Vec<u64> = s
+            .channels
+            .values()
+            .filter(|c| c.kind == 4 && c.name.starts_with("Tickets "))
+            .map(|c| c.id)
+            .collect();
+        (in_base, overflow)
+    });
+    assert_eq!(in_base, 50, "the last place is taken");
+    assert_eq!(overflow.len(), 1, "one overflow category: {overflow:?}");
+    let in_overflow = w.emu.read(|s| {
+        s.channels
+            .values()
+            .filter(|c| c.parent_id == Some(overflow[0]))
+            .count()
+    });
+    assert_eq!(in_overflow, 5);
+    w.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_hear_of_an_outage_and_the_recovery_and_orders_wait_for_it() {
     let w = World::start().await;
