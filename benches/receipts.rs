@@ -10,8 +10,12 @@
 
 #[path = "../tests/support/receipt_images.rs"]
 mod images;
+#[path = "support/proc_status.rs"]
+mod proc_status;
 
 use std::time::{Duration, Instant};
+
+use proc_status::{kib_to_mib, status_kib};
 
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::{Plan, ReceiptsConfig, StorageConfig};
@@ -138,20 +142,7 @@ fn seed(store: &Store) -> OrderId {
     order
 }
 
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 #[allow(clippy::cast_precision_loss)]
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1 << 20)
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn kib_to_mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
