@@ -397,8 +397,9 @@ async fn run_serves_then_stops_gracefully_on_sigterm() {
     assert!(said.contains("running"), "{said}");
 
     let pid = child.id().expect("pid").to_string();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    // The shell's own `kill`: no procps needed on the machine.
+    let kill = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .unwrap();
     assert!(kill.success());
