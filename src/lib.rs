@@ -7,6 +7,7 @@
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
+//! - [`net`]: network helpers (loopback hosts bypass environment proxies).
 //! - [`discord`]: the Discord layer: poise commands, the global event handler (typed
 //!   custom_ids), outbox delivery, and `start`/`serve` used by `run` and the tests.
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
@@ -35,6 +36,7 @@ pub mod discord;
 pub mod domain;
 pub mod error;
 pub mod logging;
+pub mod net;
 pub mod ops;
 pub mod panel;
 pub mod service;

@@ -214,18 +214,27 @@ fn run_needs_a_token() {
     );
 }
 
-/// `demo` as a newcomer runs it: in a directory without any config file, every step of the
+/// `demo` as a newcomer runs it: in a directory without any config file (and behind a proxy
+/// set in the environment), every step of the
 /// story printed and checked, exit 0, the emulator's log written as JSON lines, the temporary
 /// data directory gone afterwards.
 #[test]
 fn demo_plays_the_whole_story_from_an_empty_directory() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("demo.jsonl");
+    // A machine behind an HTTP proxy that cannot reach loopback: the demo talks to its own
+    // emulators directly all the same.
+    let dead_proxy = "http://127.0.0.1:9";
     let out = Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
         .current_dir(dir.path())
         .args(["demo", "--record", "demo.jsonl"])
         .env_remove("RUST_LOG")
         .env_remove("VTB_CONFIG")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("HTTP_PROXY", dead_proxy)
+        .env("HTTPS_PROXY", dead_proxy)
+        .env("ALL_PROXY", dead_proxy)
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -37,10 +37,59 @@ use crate::tasks::Jobs;
 pub use deliver::DiscordDeliverer;
 pub use run::serve;
 
-/// The poise user data: the application, nothing else.
+/// The poise user data: the application and the HTTP client for attachments.
 pub struct Data {
     /// Every service.
     pub app: Arc<App>,
+    /// Downloads receipt attachments.
+    pub downloads: Downloads,
+}
+
+/// The HTTP clients that fetch attachments (receipts) from the URL Discord gives: through the
+/// environment's proxy settings, except for loopback hosts (see [`crate::net::is_loopback`]).
+pub struct Downloads {
+    proxied: reqwest::Client,
+    direct: reqwest::Client,
+}
+
+impl Downloads {
+    /// How long one download may take.
+    const TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Builds both clients.
+    ///
+    /// # Errors
+    /// When reqwest cannot build a client (no TLS backend).
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let build = |direct: bool| {
+            let b = reqwest::Client::builder().timeout(Self::TIMEOUT);
+            if direct { b.no_proxy() } else { b }.build()
+        };
+        Ok(Self {
+            proxied: build(false)?,
+            direct: build(true)?,
+        })
+    }
+
+    /// The bytes at `url` (an attachment's URL).
+    ///
+    /// # Errors
+    /// A bad URL, a failed request or a non-success status.
+    pub async fn get(&self, url: &str) -> Result<Vec<u8>, reqwest::Error> {
+        let parsed = reqwest::Url::parse(url);
+        let client = match &parsed {
+            Ok(u) if crate::net::is_loopback(u) => &self.direct,
+            _ => &self.proxied,
+        };
+        let bytes = client
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        Ok(bytes.to_vec())
+    }
 }
 
 /// What a handler can fail with: a core error (maybe safe to show) or a Discord call.
@@ -196,7 +245,12 @@ pub async fn start(
             Box::pin(async move {
                 poise::builtins::register_in_guild(ctx, &fw.options().commands, guild).await?;
                 tracing::info!(guild = %guild, "commands registered");
-                Ok(Data { app: data_app })
+                let downloads = Downloads::new()
+                    .map_err(|e| crate::Error::Command(format!("HTTP client: {e}")))?;
+                Ok(Data {
+                    app: data_app,
+                    downloads,
+                })
             })
         })
         .build();

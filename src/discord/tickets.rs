@@ -356,7 +356,10 @@ async fn submit(
 ) -> Result<PaymentId, Failure> {
     let app = &data.app;
     app.receipts.check_declared_size(u64::from(file.size))?;
-    let bytes = file.download().await?;
+    let bytes =
+        data.downloads.get(&file.url).await.map_err(|e| {
+            crate::Error::Command(format!("downloading the receipt attachment: {e}"))
+        })?;
     let accepted = app
         .receipts
         .process(

@@ -63,7 +63,10 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// Builds the transport from the panel config (no request is sent).
+    /// Builds the transport from the panel config (no request is sent). A panel on a loopback
+    /// address (`127.0.0.0/8`, `::1`, `localhost`: the bot on the panel's host) is always
+    /// reached directly, whatever `HTTP(S)_PROXY` says; other hosts follow the environment's
+    /// proxy settings.
     ///
     /// # Errors
     /// [`PanelError::Config`] for a bad base URL, CA file or TOTP secret, or missing credentials.
@@ -99,6 +102,9 @@ impl Transport {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("vpn-ticket-bot/", env!("CARGO_PKG_VERSION")));
+        if crate::net::is_loopback(&base) {
+            builder = builder.no_proxy();
+        }
         if cfg.accept_invalid_certs {
             tracing::warn!(
                 "panel.accept_invalid_certs is on: the panel's TLS certificate is not verified"
