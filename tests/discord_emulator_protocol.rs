@@ -377,17 +377,23 @@ async fn send(ws: &mut Ws, v: Value) {
     ws.send(WsMessage::Text(v.to_string())).await.expect("send");
 }
 
+/// Opens a gateway connection and checks that the first frame is HELLO (op 10).
+async fn hello(emu: &Emulator) -> Ws {
+    let url = format!("{}/?v=10", emu.ws_url());
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    assert_eq!(recv(&mut ws).await["op"], 10);
+    ws
+}
+
 #[tokio::test]
 async fn gateway_sequence_intents_and_resume() {
     let (emu, http, _, general) = setup().await;
     let bot_gateway = http.get_bot_gateway().await.expect("GET /gateway/bot");
     assert_eq!(bot_gateway.url, emu.ws_url());
     assert_eq!(bot_gateway.session_start_limit.max_concurrency, 1);
-    let url = format!("{}/?v=10", emu.ws_url());
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("connect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(&mut ws, json!({"op": 1, "d": null})).await;
     assert_eq!(recv(&mut ws).await["op"], 11);
     // GUILDS | GUILD_MESSAGES, no MESSAGE_CONTENT.
@@ -430,10 +436,7 @@ async fn gateway_sequence_intents_and_resume() {
     // Events while away are replayed on resume, then RESUMED.
     emu.user_message(alice, general, "while away", None)
         .expect("message");
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("reconnect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(
         &mut ws,
         json!({"op": 6, "d": {"token": "t", "session_id": "nope", "seq": 4}}),
@@ -565,10 +568,7 @@ async fn rest_writes(
 #[tokio::test]
 async fn every_event_kind_parses_with_serenity() {
     let (emu, http, guild, general) = setup().await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/?v=10", emu.ws_url()))
-        .await
-        .expect("connect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(
         &mut ws,
         json!({"op": 2, "d": {"token": "t", "intents": 0xFFFF_FFFFu64, "properties": {}}}),
@@ -729,11 +729,7 @@ async fn image_uploads_report_type_and_size_like_discord() {
 async fn resume_from_before_the_replay_buffer_is_refused() {
     use vpn_ticket_bot::sim::discord::gateway::REPLAY_BUFFER;
     let (emu, _http, _, _) = setup().await;
-    let url = format!("{}/?v=10", emu.ws_url());
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("connect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(
         &mut ws,
         json!({"op": 2, "d": {"token": "t", "intents": 1, "properties": {}}}),
@@ -750,10 +746,7 @@ async fn resume_from_before_the_replay_buffer_is_refused() {
     for _ in 0..=REPLAY_BUFFER {
         emu.set_role_permissions(role, perms::ADMINISTRATOR);
     }
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("reconnect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(
         &mut ws,
         json!({"op": 6, "d": {"token": "t", "session_id": session, "seq": 2}}),
@@ -847,11 +840,7 @@ async fn a_wrong_token_is_refused_on_rest_and_gateway() {
     let right = emu.http_proxy_mode("right");
     right.get_current_user().await.expect("the right token");
 
-    let url = format!("{}/?v=10", emu.ws_url());
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("connect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
+    let mut ws = hello(&emu).await;
     send(
         &mut ws,
         json!({"op": 2, "d": {"token": "Bot wrong", "intents": 1, "properties": {}}}),
