@@ -364,7 +364,7 @@ fn last_in(s: &State, channel: u64, pred: impl Fn(&MessageRec) -> bool) -> Optio
 /// Every REST body the bot sent passes the lenient check against Discord's OpenAPI description.
 fn assert_openapi_valid(emu: &Emulator) {
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/discord-api-spec/openapi.json");
+        .join("tests/fixtures/discord-api-spec/openapi.json");
     let api = OpenApi::load(&spec).expect("openapi.json");
     let (findings, checked) = api.validate_log(&emu.log());
     assert!(

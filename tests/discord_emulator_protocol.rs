@@ -466,7 +466,7 @@ async fn gateway_sequence_intents_and_resume() {
 fn openapi_validator_normalises_known_mismatches_and_rejects_bad_bodies() {
     use vpn_ticket_bot::sim::discord::openapi::OpenApi;
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/discord-api-spec/openapi.json");
+        .join("tests/fixtures/discord-api-spec/openapi.json");
     let api = OpenApi::load(&spec).expect("openapi.json");
     let ow = "/channels/{channel_id}/permissions/{overwrite_id}";
     // serenity sends permission bits as strings: accepted after normalisation.

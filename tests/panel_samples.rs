@@ -1,4 +1,4 @@
-//! Every JSON sample in `shared/3xui-repo-samples/` parses with the panel client's types (the
+//! Every JSON sample in `tests/fixtures/3xui-repo-samples/` parses with the panel client's types (the
 //! README's known-wrong samples say why they are read differently), and the emulator's answers
 //! have the samples' shapes.
 
@@ -14,7 +14,7 @@ use vpn_ticket_bot::panel::{
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 
 fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/3xui-repo-samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/3xui-repo-samples")
 }
 
 fn load(name: &str) -> Value {
@@ -230,7 +230,7 @@ fn gen_a_form(nested: &Value) -> Inbound {
 #[test]
 fn every_sample_parses_with_the_client_types() {
     let mut names: Vec<String> = std::fs::read_dir(samples_dir())
-        .expect("../shared/3xui-repo-samples next to the project")
+        .expect("tests/fixtures/3xui-repo-samples")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| {
             std::path::Path::new(n)

@@ -3,7 +3,7 @@
 //!
 //! Units follow the panel: byte counts are bytes (even `totalGB`), times are Unix **milliseconds**,
 //! and a negative `expiryTime` means "this many milliseconds counted from the first connection".
-//! Source: `xui-api.md` §7 and the samples in `shared/3xui-repo-samples/`.
+//! Source: `xui-api.md` §7 and the samples in `tests/fixtures/3xui-repo-samples/`.
 
 use std::collections::BTreeMap;
 

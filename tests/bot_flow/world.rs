@@ -168,7 +168,7 @@ pub fn click_id(m: &MessageRec, prefix: &str) -> String {
 /// and everything the emulator sent parses with serenity's model types.
 fn assert_bodies_valid(emu: &Emulator) {
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/discord-api-spec/openapi.json");
+        .join("tests/fixtures/discord-api-spec/openapi.json");
     let api = OpenApi::load(&spec).expect("openapi.json");
     let log = emu.log();
     let (findings, checked) = api.validate_log(&log);

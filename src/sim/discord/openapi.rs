@@ -1,5 +1,5 @@
 //! Lenient validation of request bodies against Discord's OpenAPI description
-//! (`shared/discord-api-spec/openapi.json`). A small JSON-Schema subset is checked (`$ref`,
+//! (vendored in `tests/fixtures/discord-api-spec/openapi.json`). A small JSON-Schema subset is checked (`$ref`,
 //! `type`, `properties`, `required`, `items`, `oneOf`/`anyOf` as "at least one", `allOf`, `enum`,
 //! `const`, length and item bounds); patterns and formats are not. Before validating, the two
 //! known spec/Discord mismatches are normalised: permission bit sets sent as integer strings
