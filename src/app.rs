@@ -18,7 +18,8 @@ use crate::service::jobs::{
     AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
 };
 use crate::service::orders::OrderService;
-use crate::service::outbox::{Deliverer, OutboxJob, OutboxWaker};
+use crate::service::intake::ReceiptIntake;
+use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
@@ -28,6 +29,7 @@ use crate::service::staff::{StaffDeps, StaffService};
 use crate::service::subscriptions::{
     ExpiryJob, ReconcileJob, RemindersJob, SubscriptionDeps, SubscriptionService,
 };
+use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
 use crate::store::Store;
 use crate::tasks::Job;
 
@@ -56,6 +58,8 @@ pub struct App {
     pub revenue: RevenueService,
     /// The receipt image pipeline (validation, hashes, storage).
     pub receipts: ReceiptService,
+    /// Receipt intake: a ticket message (live or caught up) → pipeline → submitted receipt.
+    pub intake: ReceiptIntake,
     /// Subscriptions: reminders, expiry, reconciliation, admin extend/revoke.
     pub subscriptions: SubscriptionService,
     /// Staff views of the whole shop: health, revenue report, backups on demand.
@@ -63,7 +67,6 @@ pub struct App {
     /// Transient bot messages, deleted after their TTL by the `message_ttl` job.
     pub transient: TransientMessages,
     limits: Arc<RateLimits>,
-    outbox_waker: std::sync::OnceLock<OutboxWaker>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
 
@@ -81,6 +84,8 @@ pub struct DiscordPorts {
     pub channel_deleter: Arc<dyn ScheduledHandler>,
     /// Deletes bot messages whose TTL passed.
     pub message_deleter: Arc<dyn MessageDeleter>,
+    /// Looks at tickets and review cards for the sweep.
+    pub inspector: Arc<dyn ViewInspector>,
 }
 
 impl App {
@@ -136,6 +141,7 @@ impl App {
             clock,
         );
         let transient = TransientMessages::new(store.clone(), clock);
+        let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
         Self {
             config,
             store,
@@ -147,19 +153,12 @@ impl App {
             approval,
             revenue,
             receipts,
+            intake,
             subscriptions,
             staff,
             transient,
             limits,
-            outbox_waker: std::sync::OnceLock::new(),
             dashboard_waker: Arc::default(),
-        }
-    }
-
-    /// Wakes the outbox worker (after a service queued deliveries); nothing before the jobs run.
-    pub fn wake_outbox(&self) {
-        if let Some(w) = self.outbox_waker.get() {
-            w.wake();
         }
     }
 
@@ -177,10 +176,17 @@ impl App {
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
     /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
     /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
-    /// expiry and reconciliation, message TTL cleanup and (when configured) backups. Call once.
+    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views and (when
+    /// configured) backups. Call once. This is the one list of the bot's jobs (the Discord
+    /// layer adds only the dashboard).
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
         let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
-        let _ = self.outbox_waker.set(outbox.waker());
+        let sweep = Sweep::new(
+            self.store.clone(),
+            self.orders.clone(),
+            self.clock,
+            ports.inspector,
+        );
         let scheduled = ScheduledJobsRunner::new(self.store.clone(), self.clock)
             .handle(DELETE_CHANNEL, ports.channel_deleter);
         let mut jobs: Vec<Arc<dyn Job>> = vec![
@@ -200,6 +206,7 @@ impl App {
                 self.clock,
                 ports.message_deleter,
             )),
+            Arc::new(SweepJob(sweep)),
         ];
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)

@@ -619,7 +619,7 @@ fn outbox_is_idempotent_and_retries() {
     );
     assert_eq!(outbox::due(&conn, 1_000, 10).unwrap()[0].payload, payload);
 
-    assert!(outbox::record_failure(&conn, id, "DMs closed", Some(5_000)).unwrap());
+    assert!(outbox::record_failure(&conn, id, 0, "DMs closed", Some(5_000)).unwrap());
     assert!(
         outbox::due(&conn, 4_999, 10).unwrap().is_empty(),
         "waits for the retry time"
@@ -629,9 +629,9 @@ fn outbox_is_idempotent_and_retries() {
         (item.attempts, item.last_error.as_deref()),
         (1, Some("DMs closed"))
     );
-    assert!(outbox::mark_delivered(&conn, id, 5_100).unwrap());
+    assert!(outbox::mark_delivered(&conn, id, 0, 5_100).unwrap());
     assert!(
-        !outbox::mark_delivered(&conn, id, 5_200).unwrap(),
+        !outbox::mark_delivered(&conn, id, 0, 5_200).unwrap(),
         "delivered once"
     );
     let item = outbox::find_by_key(&conn, "dm_link:payment:1")
@@ -645,7 +645,7 @@ fn outbox_is_idempotent_and_retries() {
     let other = outbox::enqueue(&conn, "card:1", "card_update", &json!({}), 1_000)
         .unwrap()
         .unwrap();
-    assert!(outbox::record_failure(&conn, other, "gave up", None).unwrap());
+    assert!(outbox::record_failure(&conn, other, 0, "gave up", None).unwrap());
     assert_eq!(
         outbox::find_by_key(&conn, "card:1")
             .unwrap()

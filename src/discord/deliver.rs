@@ -1,6 +1,13 @@
 //! Delivers what the core queued: every [`Delivery`] of the outbox, the `delete_channel`
-//! scheduled job and TTL'd message deletion, over serenity's REST client. Discord answers are
-//! sorted into retry (network, 429, 5xx) or permanent (unknown channel, missing access...).
+//! scheduled job and TTL'd message deletion, over serenity's REST client.
+//!
+//! Views are rendered from the database as it is when they are delivered: the review card is
+//! posted if the payment has none (or its card was deleted: Discord 10008) and edited otherwise;
+//! the ticket gets the customer's permissions its order's state implies (a ticket found deleted,
+//! 10003, is handled as a deletion). Discord's answers are sorted by class ([`classify`]):
+//! network, 429 and 5xx retry; 403 Missing Access / Missing Permissions retry for hours and tell
+//! the owners what to grant; 50007 (DMs closed) falls back to the ticket; the rest is permanent.
+//! The same module looks at tickets and cards for the core's sweep ([`ViewInspector`]).
 
 use std::sync::Arc;
 
@@ -12,21 +19,38 @@ use serenity::{
 };
 
 use super::custom_id::CustomId;
-use super::{render, tickets};
+use super::{owner_alerts, render, tickets};
 use crate::app::App;
-use crate::domain::delivery::{AccessChange, Delivery, ReviewState};
+use crate::domain::delivery::{Delivery, OwnerAlert};
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
 use crate::service::housekeeping::{Deleted, MessageDeleter};
+use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, DeliveryError};
 use crate::service::scheduled::{HandlerError, ScheduledHandler};
-use crate::store::{self, outbox::OutboxItem, scheduled_jobs::ScheduledJob};
+use crate::service::sweep::{Observed, ViewInspector};
+use crate::store::{self, orders::Order, outbox::OutboxItem, scheduled_jobs::ScheduledJob};
 
 /// Discord's "Cannot send messages to this user" (DMs closed).
 const CANNOT_DM: isize = 50007;
-/// Unknown channel / unknown message.
-const UNKNOWN: [isize; 2] = [10003, 10008];
+/// Unknown channel.
+const UNKNOWN_CHANNEL: isize = 10003;
+/// Unknown message.
+const UNKNOWN_MESSAGE: isize = 10008;
+/// Missing Access / Missing Permissions (HTTP 403).
+const MISSING_ACCESS: [isize; 2] = [50001, 50013];
 
-/// The outbox deliverer, channel deleter and message deleter of the bot.
+/// Where a REST call acts, for [`classify`]: the channel, the permission it needs there and what
+/// the bot was doing, in the owners' words.
+struct Place {
+    channel: ChannelId,
+    permission: &'static str,
+    action: String,
+}
+
+/// What the bot needs in the admin channel to post and edit review cards.
+const CARD_PERMISSIONS: &str = "View Channel, Send Messages, Embed Links and Attach Files";
+
+/// The outbox deliverer, channel deleter, message deleter and view inspector of the bot.
 pub struct DiscordDeliverer {
     http: Arc<Http>,
     app: Arc<App>,
@@ -39,36 +63,71 @@ impl DiscordDeliverer {
         Self { http, app }
     }
 
-    async fn review_card(&self, payment: PaymentId, order: OrderId) -> Result<(), DeliveryError> {
-        let (p, o) = self.load(payment, order).await?;
+    /// The review card of `payment` as the database says now: posted, or edited in place.
+    async fn review_card(&self, payment: PaymentId) -> Result<(), DeliveryError> {
+        let Some((p, o)) = self.app.approval.card_of(payment).await.map_err(retry)? else {
+            return Err(DeliveryError::Permanent(format!("payment #{payment} is gone")));
+        };
+        let (text, buttons) = render::review_card_view(&p, &o);
         if let Some((channel, message)) = p.review_message {
-            tracing::debug!(%payment, %channel, %message, "review card already posted");
-            return Ok(());
+            let edit = EditMessage::new()
+                .content(text.clone())
+                .components(buttons.clone());
+            let place = Place {
+                channel,
+                permission: CARD_PERMISSIONS,
+                action: format!("update the review card of payment #{payment}"),
+            };
+            match serenity::ChannelId::new(channel.0)
+                .edit_message(&*self.http, serenity::MessageId::new(message.0), edit)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if is_gone(&e) => {
+                    tracing::info!(%payment, "review card deleted in Discord: posting it again");
+                    self.app
+                        .approval
+                        .card_gone(payment, o.id, message)
+                        .await
+                        .map_err(retry)?;
+                }
+                Err(e) => return Err(classify(&e, &place)),
+            }
         }
-        let admin = serenity::ChannelId::new(self.app.config.discord.admin_channel_id.max(1));
-        let mut msg = CreateMessage::new()
-            .content(render::review_status(ReviewState::Pending, None, None))
-            .components(render::review_buttons(payment));
-        let image = self.receipt_bytes(&p).await;
+        self.post_card(&p, &o, text, buttons).await
+    }
+
+    async fn post_card(
+        &self,
+        p: &store::payments::Payment,
+        o: &Order,
+        text: String,
+        buttons: Vec<CreateActionRow>,
+    ) -> Result<(), DeliveryError> {
+        let admin = ChannelId(self.app.config.discord.admin_channel_id);
+        let mut msg = CreateMessage::new().content(text).components(buttons);
+        let image = self.receipt_bytes(p).await;
         let name = image
             .as_ref()
             .map(|_| receipt_name(&p.receipt.content_type));
-        msg = msg.embed(render::review_embed(&p, &o, name.as_deref()));
+        msg = msg.embed(render::review_embed(p, o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
         }
-        let posted = admin
+        let place = Place {
+            channel: admin,
+            permission: CARD_PERMISSIONS,
+            action: format!("post the review card of payment #{}", p.id),
+        };
+        let posted = serenity::ChannelId::new(admin.0.max(1))
             .send_message(&*self.http, msg)
             .await
-            .map_err(classify)?;
-        let now = self.app.clock.now_ms();
-        let (channel, message) = (ChannelId(admin.get()), MessageId(posted.id.get()));
+            .map_err(|e| classify(&e, &place))?;
         self.app
-            .store
-            .call(move |c| store::payments::set_review_message(c, payment, channel, message, now))
+            .approval
+            .card_posted(p.id, admin, MessageId(posted.id.get()))
             .await
-            .map_err(retry)?;
-        Ok(())
+            .map_err(retry)
     }
 
     async fn receipt_bytes(&self, p: &store::payments::Payment) -> Option<Vec<u8>> {
@@ -81,144 +140,167 @@ impl DiscordDeliverer {
         }
     }
 
-    async fn load(
-        &self,
-        payment: PaymentId,
-        order: OrderId,
-    ) -> Result<(store::payments::Payment, store::orders::Order), DeliveryError> {
-        let found = self
-            .app
-            .store
-            .call(move |c| Ok(store::payments::get(c, payment)?.zip(store::orders::get(c, order)?)))
-            .await
-            .map_err(retry)?;
-        found.ok_or_else(|| DeliveryError::Permanent(format!("payment #{payment} is gone")))
-    }
-
-    async fn card_update(
-        &self,
-        payment: PaymentId,
-        state: ReviewState,
-        admin: Option<UserId>,
-        note: Option<&str>,
-    ) -> Result<(), DeliveryError> {
-        let p = self
-            .app
-            .store
-            .call(move |c| store::payments::get(c, payment))
-            .await
-            .map_err(retry)?
-            .ok_or_else(|| DeliveryError::Permanent(format!("payment #{payment} is gone")))?;
-        let Some((channel, message)) = p.review_message else {
-            // The card was never posted (it is queued before this update): try again later.
-            return Err(DeliveryError::Retry(format!(
-                "payment #{payment} has no review card yet"
-            )));
+    /// The ticket of `order` as its state implies: the customer may post only while it waits
+    /// for a receipt. A ticket found deleted is handled as a deletion.
+    async fn ticket_view(&self, order: OrderId) -> Result<(), DeliveryError> {
+        let Some(o) = self.app.orders.get(order).await.map_err(retry)? else {
+            return Err(DeliveryError::Permanent(format!("order #{order} is gone")));
         };
-        let components = if state == ReviewState::Pending {
-            render::review_buttons(payment)
-        } else {
-            Vec::new()
+        let Some(channel) = o.ticket_channel_id else {
+            return Ok(()); // no ticket (any more): nothing to show
         };
-        let edit = EditMessage::new()
-            .content(render::review_status(state, admin, note))
-            .components(components);
-        serenity::ChannelId::new(channel.0)
-            .edit_message(&*self.http, serenity::MessageId::new(message.0), edit)
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn lock(
-        &self,
-        channel: ChannelId,
-        user: UserId,
-        locked: bool,
-    ) -> Result<(), DeliveryError> {
-        let allow = tickets::customer_allow(locked);
-        let deny = tickets::customer_allow(false) - allow;
-        let ow = PermissionOverwrite {
-            allow,
-            deny,
-            kind: PermissionOverwriteType::Member(serenity::UserId::new(user.0)),
+        let ow = customer_overwrite(&o);
+        let place = Place {
+            channel,
+            permission: "Manage Roles (permission overwrites)",
+            action: format!("set the customer's permissions in the ticket of order #{order}"),
         };
-        serenity::ChannelId::new(channel.0)
+        match serenity::ChannelId::new(channel.0)
             .create_permission(&*self.http, ow)
             .await
-            .map_err(classify)
+        {
+            Ok(()) => Ok(()),
+            Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => self.ticket_gone(channel).await,
+            Err(e) => Err(classify(&e, &place)),
+        }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    async fn ticket_gone(&self, channel: ChannelId) -> Result<(), DeliveryError> {
+        tracing::info!(%channel, "ticket channel found deleted");
+        self.app
+            .orders
+            .ticket_channel_deleted(channel)
+            .await
+            .map(drop)
+            .map_err(retry)
+    }
+
+    /// The link DM; with DMs closed, a "Show my link" button in the ticket.
     async fn link(
         &self,
         user: UserId,
-        order: OrderId,
         payment: PaymentId,
         ticket: Option<ChannelId>,
+        text: String,
         link: &str,
-        subscription_url: Option<&str>,
-        renewal: bool,
     ) -> Result<(), DeliveryError> {
-        let text = render::link_text(order, link, subscription_url, renewal);
         let mut dm = CreateMessage::new().content(text);
         match crate::panel::qr::qr_png(link) {
             Ok(png) => dm = dm.add_file(CreateAttachment::bytes(png, "vpn-qr.png")),
             Err(e) => tracing::warn!(%payment, error = %e, "no QR code for the link"),
         }
         let to = serenity::UserId::new(user.0);
-        match to.direct_message(&*self.http, dm).await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some(CANNOT_DM) => {
-                let Some(ticket) = ticket else {
-                    return Err(DeliveryError::Permanent(format!(
-                        "DMs of {user} are closed and there is no ticket"
-                    )));
-                };
-                let button = CreateButton::new(CustomId::RevealLink(payment).to_string())
-                    .label("Show my link");
-                let msg = CreateMessage::new()
-                    .content(format!(
-                        "<@{user}>, your access is ready, but your DMs are closed. Click the \
-                         button: only you will see the link."
-                    ))
-                    .components(vec![CreateActionRow::Buttons(vec![button])]);
-                self.say(ticket, msg).await
-            }
-            Err(e) => Err(classify(e)),
+        let e = match to.direct_message(&*self.http, dm).await {
+            Ok(_) => return Ok(()),
+            Err(e) if code(&e) == Some(CANNOT_DM) => e,
+            Err(e) => return Err(classify_dm(&e)),
+        };
+        let closed = || {
+            DeliveryError::Permanent(format!(
+                "DMs of {user} are closed ({e}) and there is no ticket to offer the link in"
+            ))
+        };
+        let Some(ticket) = ticket else {
+            return Err(closed());
+        };
+        let button =
+            CreateButton::new(CustomId::RevealLink(payment).to_string()).label("Show my link");
+        let msg = CreateMessage::new()
+            .content(render::reveal_offer(user))
+            .components(vec![CreateActionRow::Buttons(vec![button])]);
+        match self.say(ticket, msg, "offer the customer's link").await {
+            Err(_) if self.ticket_deleted(ticket).await => Err(closed()),
+            other => other,
         }
     }
 
-    /// Posts in the ticket if there is one, else DMs the customer.
+    /// Whether `channel` was found deleted by the last call (then handled as a deletion).
+    async fn ticket_deleted(&self, channel: ChannelId) -> bool {
+        match serenity::ChannelId::new(channel.0).to_channel(&*self.http).await {
+            Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => {
+                let _ = self.ticket_gone(channel).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Posts in the ticket if there is one (or DMs when the ticket is gone), else DMs the
+    /// customer; a notice to closed DMs is dropped.
     async fn tell(
         &self,
         user: UserId,
         ticket: Option<ChannelId>,
         text: String,
     ) -> Result<(), DeliveryError> {
+        if let Some(t) = ticket {
+            let msg = CreateMessage::new().content(text.clone());
+            match self.say(t, msg, "tell the customer in the ticket").await {
+                Err(_) if self.ticket_deleted(t).await => {}
+                other => return other,
+            }
+        }
         let msg = CreateMessage::new().content(text);
-        match ticket {
-            Some(t) => self.say(t, msg).await,
-            None => match serenity::UserId::new(user.0)
-                .direct_message(&*self.http, msg)
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if code(&e) == Some(CANNOT_DM) => {
-                    tracing::info!(%user, "DMs closed; notice dropped");
-                    Ok(())
-                }
-                Err(e) => Err(classify(e)),
-            },
+        match serenity::UserId::new(user.0)
+            .direct_message(&*self.http, msg)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some(CANNOT_DM) => {
+                tracing::info!(%user, "DMs closed; notice dropped");
+                Ok(())
+            }
+            Err(e) => Err(classify_dm(&e)),
         }
     }
 
-    async fn say(&self, channel: ChannelId, msg: CreateMessage) -> Result<(), DeliveryError> {
+    async fn say(
+        &self,
+        channel: ChannelId,
+        msg: CreateMessage,
+        action: &str,
+    ) -> Result<(), DeliveryError> {
+        let place = Place {
+            channel,
+            permission: "View Channel and Send Messages",
+            action: action.to_owned(),
+        };
         serenity::ChannelId::new(channel.0)
             .send_message(&*self.http, msg)
             .await
             .map(drop)
-            .map_err(classify)
+            .map_err(|e| classify(&e, &place))
+    }
+
+    /// DMs every owner; owners with closed DMs are skipped (logged).
+    async fn alert_owners(&self, alert: &OwnerAlert) -> Result<(), DeliveryError> {
+        let guild = serenity::GuildId::new(self.app.config.discord.guild_id.max(1));
+        let owners = owner_alerts::recipients(&self.http, &self.app.config.roles, guild).await;
+        let text = render::owner_alert(alert);
+        for owner in owners {
+            let msg = CreateMessage::new().content(text.clone());
+            match serenity::UserId::new(owner)
+                .direct_message(&*self.http, msg)
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if code(&e) == Some(CANNOT_DM) => {
+                    tracing::warn!(owner, "an owner's DMs are closed: alert not delivered to them");
+                }
+                Err(e) => return Err(classify_dm(&e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The customer's permission overwrite in the ticket of `o`, from its state.
+fn customer_overwrite(o: &Order) -> PermissionOverwrite {
+    let allow = tickets::customer_allow(!OrderService::ticket_open_for_customer(o.status));
+    PermissionOverwrite {
+        allow,
+        deny: tickets::customer_allow(false) - allow,
+        kind: PermissionOverwriteType::Member(serenity::UserId::new(o.user_id.0)),
     }
 }
 
@@ -229,113 +311,95 @@ impl Deliverer for DiscordDeliverer {
         let delivery = Delivery::from_payload(&item.payload)
             .map_err(|e| DeliveryError::Permanent(format!("unknown delivery: {e}")))?;
         match delivery {
-            Delivery::ReviewCard {
-                payment_id,
-                order_id,
-                ..
-            } => self.review_card(payment_id, order_id).await,
-            Delivery::ReviewCardUpdate {
-                payment_id,
-                state,
-                admin_id,
-                note,
-            } => {
-                self.card_update(payment_id, state, admin_id, note.as_deref())
-                    .await
-            }
-            Delivery::TicketLock {
-                channel_id,
-                user_id,
-                locked,
-            } => self.lock(channel_id, user_id, locked).await,
+            Delivery::ReviewCard { payment_id } => self.review_card(payment_id).await,
+            Delivery::TicketView { order_id } => self.ticket_view(order_id).await,
             Delivery::DeliverLink {
                 user_id,
                 order_id,
                 payment_id,
                 ticket_channel_id,
-                link,
-                subscription_url,
+                ref link,
+                ref subscription_url,
                 renewal,
                 ..
             } => {
-                self.link(
-                    user_id,
-                    order_id,
-                    payment_id,
-                    ticket_channel_id,
-                    &link,
-                    subscription_url.as_deref(),
-                    renewal,
-                )
-                .await
+                let text =
+                    render::link_text(order_id, link, subscription_url.as_deref(), renewal);
+                self.link(user_id, payment_id, ticket_channel_id, text, link)
+                    .await
             }
-            Delivery::ProvisioningDelayed {
-                user_id,
-                order_id,
-                ticket_channel_id,
-                ..
-            } => {
-                let text = format!(
-                    "<@{user_id}>, your payment for order #{order_id} is approved. The VPN panel \
-                     is briefly unavailable; your access is created automatically as soon as it \
-                     is back, and you will get your link by DM."
-                );
-                self.tell(user_id, ticket_channel_id, text).await
-            }
-            Delivery::ReceiptRejected {
-                user_id,
-                order_id,
-                ticket_channel_id,
-                reason,
-                ..
-            } => {
-                let text = format!(
-                    "<@{user_id}>, your receipt for order #{order_id} was rejected: {reason}\n\
-                     You can upload a new screenshot in this channel."
-                );
-                self.tell(user_id, ticket_channel_id, text).await
-            }
-            Delivery::OrderClosed {
-                user_id,
-                order_id,
-                ticket_channel_id,
-                reason,
-            } => {
-                let text = format!("<@{user_id}>, order #{order_id} is closed: {reason}.");
-                self.tell(user_id, ticket_channel_id, text).await
-            }
-            Delivery::ExpiryReminder {
-                user_id, expiry_at, ..
-            } => {
-                let text = format!(
-                    "Your VPN access ends {}. Run `/order` to renew: the days and traffic you \
-                     have left are kept.",
-                    render::when(expiry_at)
-                );
-                self.tell(user_id, None, text).await
-            }
-            Delivery::SubscriptionExpired { user_id, expiry_at } => {
-                let text = format!(
-                    "Your VPN access expired {} and was disabled. Run `/order` to renew.",
-                    render::when(expiry_at)
-                );
-                self.tell(user_id, None, text).await
-            }
-            Delivery::AccessChanged {
-                user_id, change, ..
-            } => {
-                let text = match change {
-                    AccessChange::Extended { days, expiry_at } => format!(
-                        "An admin extended your VPN access by {days} days; it now ends {}.",
-                        render::when(expiry_at)
-                    ),
-                    AccessChange::Revoked { reason } => {
-                        format!("An admin revoked your VPN access: {reason}")
-                    }
-                };
-                self.tell(user_id, None, text).await
-            }
+            Delivery::OwnerAlert { ref alert } => self.alert_owners(alert).await,
+            ref notice => match render::notice(notice) {
+                Some((user, ticket, text)) => self.tell(user, ticket, text).await,
+                None => Err(DeliveryError::Permanent(format!(
+                    "no rendering for {}",
+                    notice.kind()
+                ))),
+            },
         }
+    }
+}
+
+#[async_trait]
+impl ViewInspector for DiscordDeliverer {
+    async fn ticket(&self, order: &Order) -> Result<Observed, String> {
+        let Some(channel) = order.ticket_channel_id else {
+            return Ok(Observed::Matches);
+        };
+        let found = match serenity::ChannelId::new(channel.0)
+            .to_channel(&*self.http)
+            .await
+        {
+            Ok(serenity::Channel::Guild(c)) => c,
+            Ok(_) => return Ok(Observed::Differs("not a guild channel".into())),
+            Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => return Ok(Observed::Gone),
+            Err(e) => return Err(e.to_string()),
+        };
+        let want = customer_overwrite(order);
+        let have = found.permission_overwrites.iter().find(|o| o.kind == want.kind);
+        Ok(match have {
+            Some(h) if h.allow == want.allow && h.deny & want.deny == want.deny => {
+                Observed::Matches
+            }
+            Some(h) => Observed::Differs(format!(
+                "customer allowed {:?}, denied {:?}; expected allowed {:?}",
+                h.allow, h.deny, want.allow
+            )),
+            None => Observed::Differs("no overwrite for the customer".into()),
+        })
+    }
+
+    async fn card(&self, payment: &store::payments::Payment) -> Result<Observed, String> {
+        let Some((channel, message)) = payment.review_message else {
+            return Ok(Observed::Gone);
+        };
+        let Some((p, o)) = self
+            .app
+            .approval
+            .card_of(payment.id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(Observed::Matches);
+        };
+        let found = match serenity::ChannelId::new(channel.0)
+            .message(&*self.http, serenity::MessageId::new(message.0))
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if is_gone(&e) => return Ok(Observed::Gone),
+            Err(e) => return Err(e.to_string()),
+        };
+        let (text, buttons) = render::review_card_view(&p, &o);
+        let live = found.components.iter().any(|r| !r.components.is_empty());
+        Ok(if found.content == text && live == !buttons.is_empty() {
+            Observed::Matches
+        } else {
+            Observed::Differs(format!(
+                "card shows {:?} (buttons {live}); expected {text:?}",
+                found.content
+            ))
+        })
     }
 }
 
@@ -345,12 +409,17 @@ impl ScheduledHandler for DiscordDeliverer {
         let Some(id) = job.payload["channel_id"].as_u64().filter(|&c| c != 0) else {
             return Err(HandlerError::GiveUp(format!("bad payload {}", job.payload)));
         };
+        let place = Place {
+            channel: ChannelId(id),
+            permission: "Manage Channels",
+            action: "delete a closed ticket".to_owned(),
+        };
         match serenity::ChannelId::new(id).delete(&*self.http).await {
             Ok(_) => Ok(()),
-            Err(e) if code(&e).is_some_and(|c| UNKNOWN.contains(&c)) => Ok(()),
-            Err(e) => match classify(e) {
-                DeliveryError::Retry(r) => Err(HandlerError::Retry(r)),
+            Err(e) if is_gone(&e) => Ok(()),
+            Err(e) => match classify(&e, &place) {
                 DeliveryError::Permanent(r) => Err(HandlerError::GiveUp(r)),
+                other => Err(HandlerError::Retry(other.to_string())),
             },
         }
     }
@@ -364,7 +433,7 @@ impl MessageDeleter for DiscordDeliverer {
             .await
         {
             Ok(()) => Ok(Deleted::Now),
-            Err(e) if code(&e).is_some_and(|c| UNKNOWN.contains(&c)) => Ok(Deleted::AlreadyGone),
+            Err(e) if is_gone(&e) => Ok(Deleted::AlreadyGone),
             Err(e) => Err(e.to_string()),
         }
     }
@@ -381,17 +450,44 @@ fn receipt_name(content_type: &str) -> String {
 }
 
 /// Discord's JSON error code of a failed REST call.
-fn code(e: &serenity::Error) -> Option<isize> {
+pub(super) fn code(e: &serenity::Error) -> Option<isize> {
     match e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
         _ => None,
     }
 }
 
-/// Retry for network errors, rate limits and 5xx; permanent for other refusals.
-#[allow(clippy::needless_pass_by_value)] // used as `map_err(classify)`
-fn classify(e: serenity::Error) -> DeliveryError {
-    match &e {
+/// Unknown channel or unknown message: the object is gone.
+fn is_gone(e: &serenity::Error) -> bool {
+    code(e).is_some_and(|c| c == UNKNOWN_CHANNEL || c == UNKNOWN_MESSAGE)
+}
+
+/// Sorts a failed call in `place`: network, 429 and 5xx retry; 403 Missing Access / Missing
+/// Permissions is [`DeliveryError::MissingAccess`]; any other refusal is permanent.
+fn classify(e: &serenity::Error, place: &Place) -> DeliveryError {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() == 403 && MISSING_ACCESS.contains(&r.error.code) =>
+        {
+            DeliveryError::MissingAccess {
+                channel: place.channel,
+                permission: place.permission.to_owned(),
+                action: place.action.clone(),
+                detail: e.to_string(),
+            }
+        }
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() != 429 && !r.status_code.is_server_error() =>
+        {
+            DeliveryError::Permanent(e.to_string())
+        }
+        _ => DeliveryError::Retry(e.to_string()),
+    }
+}
+
+/// A failed DM (other than closed DMs): retry for network, 429 and 5xx, else permanent.
+fn classify_dm(e: &serenity::Error) -> DeliveryError {
+    match e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
             if r.status_code.as_u16() != 429 && !r.status_code.is_server_error() =>
         {

@@ -1,6 +1,7 @@
 //! The global event handler: component clicks and modal submits routed by their typed
-//! [`CustomId`] (never collectors, so buttons outlive restarts), receipt uploads in tickets, and
-//! ticket channels deleted by hand.
+//! [`CustomId`] (never collectors, so buttons outlive restarts), receipt uploads in tickets,
+//! ticket channels deleted by hand, members leaving, and a catch-up on every new session
+//! (`Ready`: at start and after a resume that failed).
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -10,7 +11,7 @@ use serenity::{
 use tracing::Instrument;
 
 use super::custom_id::CustomId;
-use super::{Data, Failure, review, tickets};
+use super::{Data, Failure, catch_up, review, tickets};
 use crate::domain::{ChannelId, UserId};
 use crate::service::roles::Actor;
 
@@ -36,14 +37,24 @@ pub async fn handle(
         FullEvent::Message { new_message: msg }
             if !msg.author.bot && msg.guild_id.is_some() && !msg.attachments.is_empty() =>
         {
-            tickets::receipt_uploaded(ctx, msg, data).await
+            tickets::receipt_message(&ctx.http, &data.app, &data.downloads, msg).await
         }
         FullEvent::ChannelDelete { channel, .. } => {
             let id = ChannelId(channel.id.get());
             if let Some(order) = data.app.orders.ticket_channel_deleted(id).await? {
-                tracing::info!(%order, channel = %id, "ticket channel deleted: order cancelled");
-                data.app.wake_outbox();
+                tracing::info!(%order, channel = %id, "ticket channel deleted");
             }
+            Ok(())
+        }
+        FullEvent::GuildMemberRemoval { user, .. } => {
+            if let Some(order) = data.app.orders.member_left(UserId(user.id.get())).await? {
+                tracing::info!(%order, user = %user.id, "customer left: unpaid order closed");
+            }
+            Ok(())
+        }
+        FullEvent::Ready { .. } => {
+            // A new session (start, or a resume that failed): catch up on what was missed.
+            catch_up::spawn(ctx.http.clone(), data);
             Ok(())
         }
         _ => Ok(()),

@@ -10,9 +10,12 @@
 //! Files: `commands/` (one per group: `/order` + `/renew`, `/help`, `/status`, `/admin
 //! extend|revoke|user|orders` and `/admin health|revenue|backup`), `events` (the
 //! router), `tickets` (customer side), `review` (admin side), `deliver` (outbox deliveries,
-//! channel and message deletion), `dashboard` (revenue message), `owner_alerts` (panel health
-//! DMs), `render` (what things look like), `run` (`serve`: the process around `start`).
+//! views rendered from the database, Discord errors by class, channel and message deletion, the
+//! sweep's look at tickets and cards), `catch_up` (what was missed while the bot was away),
+//! `dashboard` (revenue message), `owner_alerts` (panel health DMs), `render` (what things look
+//! like), `run` (`serve`: the process around `start`).
 
+mod catch_up;
 pub mod commands;
 pub mod custom_id;
 mod dashboard;
@@ -43,10 +46,14 @@ pub struct Data {
     pub app: Arc<App>,
     /// Downloads receipt attachments.
     pub downloads: Downloads,
+    /// Held while a catch-up runs (one at a time).
+    pub catch_up: catch_up::Guard,
 }
 
 /// The HTTP clients that fetch attachments (receipts) from the URL Discord gives: through the
 /// environment's proxy settings, except for loopback hosts (see [`crate::net::is_loopback`]).
+/// Cheap to clone.
+#[derive(Clone)]
 pub struct Downloads {
     proxied: reqwest::Client,
     direct: reqwest::Client,
@@ -89,6 +96,16 @@ impl Downloads {
             .bytes()
             .await?;
         Ok(bytes.to_vec())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::service::intake::AttachmentSource for Downloads {
+    async fn fetch(
+        &self,
+        attachment: &crate::service::intake::Attachment,
+    ) -> Result<Vec<u8>, String> {
+        self.get(&attachment.url).await.map_err(|e| e.to_string())
     }
 }
 
@@ -250,6 +267,7 @@ pub async fn start(
                 Ok(Data {
                     app: data_app,
                     downloads,
+                    catch_up: catch_up::Guard::default(),
                 })
             })
         })
@@ -265,7 +283,8 @@ pub async fn start(
     let mut jobs = app.jobs(DiscordPorts {
         deliverer: deliverer.clone(),
         channel_deleter: deliverer.clone(),
-        message_deleter: deliverer,
+        message_deleter: deliverer.clone(),
+        inspector: deliverer,
     });
     jobs.push(Arc::new(dashboard::DashboardJob::new(
         http.clone(),

@@ -1,8 +1,10 @@
 //! How things look in Discord: select menus, buttons, embeds and texts built from core values.
 //! No service calls here. The shop-wide staff views (revenue, health, backup) are in `staff`.
 
+mod notices;
 mod staff;
 
+pub use notices::{notice, owner_alert, reveal_offer};
 pub use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;
@@ -143,6 +145,31 @@ pub fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow>
     ])]
 }
 
+/// The state of the review card of `payment` (of `order`) as the database says now. A rejection
+/// decided in the same moment the order closed is the order's cancellation.
+#[must_use]
+pub fn review_card_state(payment: &Payment, order: &Order) -> ReviewState {
+    let cancelled = order.closed_at.is_some() && payment.decided_at == order.closed_at;
+    ReviewState::of(payment.status, !cancelled)
+}
+
+/// The status line and buttons of the review card of `payment` as they are now: Approve /
+/// Reject only while it is pending.
+#[must_use]
+pub fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec<CreateActionRow>) {
+    let state = review_card_state(payment, order);
+    let admin = (state != ReviewState::Cancelled)
+        .then_some(payment.reviewer_id)
+        .flatten();
+    let text = review_status(state, admin, payment.reason.as_deref());
+    let buttons = if state.buttons_enabled() {
+        review_buttons(payment.id)
+    } else {
+        Vec::new()
+    };
+    (text, buttons)
+}
+
 /// The status line of a review card in `state`.
 #[must_use]
 pub fn review_status(
@@ -153,6 +180,7 @@ pub fn review_status(
     let by = admin.map(|a| format!(" by <@{a}>")).unwrap_or_default();
     let head = match state {
         ReviewState::Pending => "⏳ Waiting for review".to_owned(),
+        ReviewState::Approving => format!("⚙ Approved{by}; creating the access"),
         ReviewState::WaitingForPanel => format!("⏸ Approved{by}; waiting for the panel"),
         ReviewState::Approved => format!("✅ Approved{by}"),
         ReviewState::Rejected => format!("❌ Rejected{by}"),
@@ -162,6 +190,20 @@ pub fn review_status(
         Some(n) if !n.is_empty() => format!("{head} — {n}"),
         _ => head,
     }
+}
+
+/// The customer's answer to an accepted receipt.
+pub const RECEIPT_ACCEPTED: &str = "Thanks! Your receipt was received and is waiting for an \
+                                    admin's review. You will get your link by DM once it is \
+                                    approved.";
+
+/// The customer's answer to a refused receipt (`why`), deleted after `ttl`.
+#[must_use]
+pub fn receipt_refused(why: &str, ttl: std::time::Duration) -> String {
+    format!(
+        "Your receipt was not accepted: {why} (this notice disappears in {} minutes)",
+        ttl.as_secs() / 60
+    )
 }
 
 /// The Confirm / Cancel buttons of the ephemeral approval prompt.

@@ -68,7 +68,6 @@ pub async fn confirm(
             .await?;
     }
     let result = data.app.approval.confirm(&who, token).await;
-    data.app.wake_outbox();
     if matches!(result, Ok(ApprovalOutcome::Approved(_))) {
         data.app.wake_dashboard();
     }
@@ -157,7 +156,6 @@ pub async fn reject_submitted(
     let who = actor(m.user.id, m.member.as_ref());
     let text = match data.app.approval.reject(&who, payment, reason.trim()).await {
         Ok(()) => {
-            data.app.wake_outbox();
             format!("Payment #{payment} rejected; the customer was told why.")
         }
         Err(e) => {

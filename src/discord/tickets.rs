@@ -7,15 +7,15 @@ use poise::serenity_prelude as serenity;
 use serenity::{
     ChannelType, ComponentInteraction, ComponentInteractionDataKind, CreateAttachment,
     CreateChannel, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    EditInteractionResponse, Message, PermissionOverwrite, PermissionOverwriteType, Permissions,
+    EditInteractionResponse, Http, Message, PermissionOverwrite, PermissionOverwriteType, Permissions,
     RoleId,
 };
 
 use super::events::ephemeral;
-use super::{Data, Failure, render};
-use crate::domain::delivery::Delivery;
+use super::{Data, Downloads, Failure, render};
+use crate::app::App;
 use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
-use crate::error::UserError;
+use crate::service::intake::{Attachment, Intake, TicketMessage};
 use crate::store;
 
 /// What the customer may do in their own ticket (SEND is taken away while a receipt is reviewed).
@@ -286,52 +286,48 @@ pub async fn cancel(
         .orders
         .cancel(UserId(c.user.id.get()), order)
         .await?;
-    data.app.wake_outbox();
     ephemeral(ctx, c, &format!("Order #{order} is cancelled.")).await
 }
 
-/// A message with attachments in a guild channel: if it is the customer's ticket, the first
-/// attachment is the receipt: size-checked (declared size) before the download, run through the
-/// receipt pipeline, and submitted. The customer is answered in the ticket.
-pub async fn receipt_uploaded(
-    ctx: &serenity::Context,
+/// A message with attachments in a guild channel (live, or found by catch-up after downtime):
+/// handed to the core's receipt intake; the customer is answered in the ticket (a refusal is
+/// transient, [`REFUSAL_TTL`]).
+pub async fn receipt_message(
+    http: &Http,
+    app: &App,
+    downloads: &Downloads,
     msg: &Message,
-    data: &Data,
 ) -> Result<(), Failure> {
-    let app = &data.app;
-    let channel = ChannelId(msg.channel_id.get());
-    let Some(order) = app
-        .store
-        .call(move |c| store::orders::find_by_ticket_channel(c, channel))
-        .await?
-    else {
-        return Ok(());
+    let ticket_message = TicketMessage {
+        channel: ChannelId(msg.channel_id.get()),
+        message: msg.id.get(),
+        author: UserId(msg.author.id.get()),
+        attachments: msg
+            .attachments
+            .iter()
+            .map(|a| Attachment {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: u64::from(a.size),
+                url: a.url.clone(),
+            })
+            .collect(),
     };
-    let user = UserId(msg.author.id.get());
-    if order.user_id != user {
-        return Ok(()); // staff posting in the ticket
-    }
-    let (reply, refused) = match submit(data, order.id, user, &msg.attachments[0]).await {
-        Ok(payment) => {
-            tracing::info!(order = %order.id, %payment, "receipt accepted");
-            app.wake_outbox();
-            let text = "Thanks! Your receipt was received and is waiting for an admin's review. \
-                        You will get your link by DM once it is approved.";
-            (text.to_owned(), false)
+    let (reply, refused) = match app.intake.handle(&ticket_message, downloads).await? {
+        Intake::Ignored => return Ok(()),
+        Intake::Accepted { order, payment } => {
+            tracing::info!(%order, %payment, "receipt accepted");
+            (render::RECEIPT_ACCEPTED.to_owned(), false)
         }
-        Err(e) => {
-            if e.user_message().is_none() {
-                tracing::error!(order = %order.id, error = %e, "receipt upload failed");
+        Intake::Refused { order, error } => {
+            if error.user_message().is_none() {
+                tracing::error!(%order, %error, "receipt upload failed");
             }
-            let text = format!(
-                "Your receipt was not accepted: {} (this notice disappears in {} minutes)",
-                e.shown(),
-                REFUSAL_TTL.as_secs() / 60
-            );
-            (text, true)
+            let shown = Failure::from(error).shown();
+            (render::receipt_refused(&shown, REFUSAL_TTL), true)
         }
     };
-    let posted = msg.reply(ctx, reply).await?;
+    let posted = msg.reply(http, reply).await?;
     if refused {
         let (c, m) = (
             ChannelId(posted.channel_id.get()),
@@ -348,44 +344,6 @@ pub async fn receipt_uploaded(
 /// refusal is in the audit log, and the customer can simply upload again).
 pub const REFUSAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-async fn submit(
-    data: &Data,
-    order: OrderId,
-    user: UserId,
-    file: &serenity::Attachment,
-) -> Result<PaymentId, Failure> {
-    let app = &data.app;
-    app.receipts.check_declared_size(u64::from(file.size))?;
-    let bytes =
-        data.downloads.get(&file.url).await.map_err(|e| {
-            crate::Error::Command(format!("downloading the receipt attachment: {e}"))
-        })?;
-    let accepted = app
-        .receipts
-        .process(
-            user,
-            order,
-            &file.filename,
-            file.content_type.as_deref(),
-            bytes,
-        )
-        .await?;
-    let near = accepted.near_duplicate.map(|d| (d.payment, d.distance));
-    match app
-        .orders
-        .submit_receipt(user, order, accepted.receipt.clone(), near)
-        .await
-    {
-        Ok(p) => Ok(p),
-        Err(e) => {
-            if let Err(d) = app.receipts.discard(&accepted.receipt).await {
-                tracing::warn!(error = %d, "could not discard an unused receipt file");
-            }
-            Err(e.into())
-        }
-    }
-}
-
 /// "Show my link" (DMs closed): only the customer of that payment gets the link, ephemerally.
 pub async fn reveal_link(
     ctx: &serenity::Context,
@@ -393,42 +351,20 @@ pub async fn reveal_link(
     data: &Data,
     payment: PaymentId,
 ) -> Result<(), Failure> {
-    let key = format!("deliver_link:payment:{payment}");
-    let item = data
+    let access = data
         .app
-        .store
-        .call(move |conn| store::outbox::find_by_key(conn, &key))
+        .subscriptions
+        .payment_link(UserId(c.user.id.get()), payment)
         .await?;
-    let delivery = item.and_then(|i| Delivery::from_payload(&i.payload).ok());
-    let Some(Delivery::DeliverLink {
-        user_id,
-        order_id,
-        link,
-        subscription_url,
-        renewal,
-        ..
-    }) = delivery
-    else {
-        return Err(UserError::NotFound {
-            what: format!("the link of payment #{payment}"),
-        }
-        .into());
-    };
-    if user_id.0 != c.user.id.get() {
-        return Err(UserError::Forbidden {
-            action: "see another customer's link".into(),
-        }
-        .into());
-    }
     let mut msg = CreateInteractionResponseMessage::new()
         .content(render::link_text(
-            order_id,
-            &link,
-            subscription_url.as_deref(),
-            renewal,
+            access.order,
+            &access.link,
+            access.subscription_url.as_deref(),
+            access.renewal,
         ))
         .ephemeral(true);
-    if let Ok(png) = crate::panel::qr::qr_png(&link) {
+    if let Ok(png) = crate::panel::qr::qr_png(&access.link) {
         msg = msg.add_file(CreateAttachment::bytes(png, "vpn-qr.png"));
     }
     c.create_response(ctx, CreateInteractionResponse::Message(msg))

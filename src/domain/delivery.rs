@@ -9,14 +9,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::status::PaymentStatus;
 use crate::domain::{ChannelId, OrderId, PaymentId, UserId};
 
-/// How a review card should look after a decision.
+/// How a review card looks, derived from its payment's status ([`ReviewState::of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// Waiting for an admin (again, after a failed provisioning): buttons enabled.
     Pending,
+    /// Confirmed by an admin, the client is being created: buttons disabled.
+    Approving,
     /// Approved while the panel is down: waiting for the panel; buttons disabled.
     WaitingForPanel,
     /// Approved and delivered; buttons disabled.
@@ -27,41 +30,50 @@ pub enum ReviewState {
     Cancelled,
 }
 
-/// One delivery for the Discord layer.
+impl ReviewState {
+    /// The card of a payment in `status`; `decided_by_admin`: false when a rejection is the
+    /// order's cancellation rather than an admin's decision.
+    #[must_use]
+    pub const fn of(status: PaymentStatus, decided_by_admin: bool) -> Self {
+        match status {
+            PaymentStatus::Pending => Self::Pending,
+            PaymentStatus::Approving => Self::Approving,
+            PaymentStatus::ProvisioningPending => Self::WaitingForPanel,
+            PaymentStatus::Approved => Self::Approved,
+            PaymentStatus::Rejected if decided_by_admin => Self::Rejected,
+            PaymentStatus::Rejected => Self::Cancelled,
+        }
+    }
+
+    /// Whether Approve / Reject are live on the card.
+    #[must_use]
+    pub const fn buttons_enabled(self) -> bool {
+        matches!(self, Self::Pending)
+    }
+}
+
+/// One delivery for the Discord layer. Two kinds exist:
+/// - **views** ([`Delivery::is_view`]): what a Discord object the bot owns must look like, named
+///   by the entity only and rendered from the database's *current* state when delivered. One row
+///   per view, re-armed on every change (`store::outbox::enqueue_view`), so a retry of an old
+///   attempt can never show an older state;
+/// - **one-shot messages** (the link DM, notices, owner alerts), delivered at least once, keyed
+///   so the same notice is queued once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Delivery {
-    /// Post the review card (receipt image, plan, price, customer, flags, Approve / Reject) in the
-    /// admin review channel, then store its message id with `store::payments::set_review_message`.
+    /// View: the review card of a payment in the admin review channel (receipt image, plan, price,
+    /// customer, flags, state, Approve / Reject while pending). Posted when the payment has no
+    /// card (or its card was deleted), edited otherwise.
     ReviewCard {
-        /// The payment to review.
-        payment_id: PaymentId,
-        /// Its order.
-        order_id: OrderId,
-        /// The customer.
-        user_id: UserId,
-        /// An earlier payment whose receipt looks alike, and the Hamming distance.
-        near_duplicate: Option<(PaymentId, u32)>,
-    },
-    /// Update the review card of `payment_id` (edit the message stored on the payment).
-    ReviewCardUpdate {
         /// The payment.
         payment_id: PaymentId,
-        /// New state of the card.
-        state: ReviewState,
-        /// The admin who decided, if any.
-        admin_id: Option<UserId>,
-        /// Why (reject reason, provisioning failure...), if any.
-        note: Option<String>,
     },
-    /// Lock (customer can no longer send) or unlock the ticket channel.
-    TicketLock {
-        /// The ticket channel.
-        channel_id: ChannelId,
-        /// The customer whose send permission changes.
-        user_id: UserId,
-        /// True to lock, false to unlock.
-        locked: bool,
+    /// View: the ticket channel of an order: the customer may send and attach files only while
+    /// the order waits for a receipt. A ticket found deleted is handled as a deletion.
+    TicketView {
+        /// The order.
+        order_id: OrderId,
     },
     /// DM the customer their connection: `vless://` link, subscription URL and a QR code of the
     /// link. If DMs are closed, offer it in `ticket_channel_id` behind a customer-only button.
@@ -148,6 +160,11 @@ pub enum Delivery {
         /// When (Unix ms).
         at: i64,
     },
+    /// DM the owners something only they can fix.
+    OwnerAlert {
+        /// What happened.
+        alert: OwnerAlert,
+    },
 }
 
 /// An admin's change to a customer's access ([`Delivery::AccessChanged`]).
@@ -169,6 +186,33 @@ pub enum AccessChange {
     },
 }
 
+/// Something the owners must hear about ([`Delivery::OwnerAlert`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OwnerAlert {
+    /// Discord refused the bot (403: 50001 Missing Access / 50013 Missing Permissions) in a
+    /// channel; the delivery keeps retrying on a long backoff until the permission is given.
+    MissingAccess {
+        /// The channel.
+        channel_id: ChannelId,
+        /// The permission the bot needs there, in Discord's words (e.g. `Manage Roles`).
+        permission: String,
+        /// What the bot was doing (e.g. `lock the ticket of order #12`).
+        action: String,
+    },
+    /// A delivery the customer paid for was given up.
+    DeliveryFailed {
+        /// The outbox row (shown by `/admin health`).
+        outbox_id: i64,
+        /// The customer.
+        user_id: UserId,
+        /// What could not be delivered (e.g. `the link of payment #7`).
+        what: String,
+        /// The last error.
+        error: String,
+    },
+}
+
 impl AccessChange {
     /// `extended` or `revoked`.
     #[must_use]
@@ -186,8 +230,7 @@ impl Delivery {
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::ReviewCard { .. } => "review_card",
-            Self::ReviewCardUpdate { .. } => "review_card_update",
-            Self::TicketLock { .. } => "ticket_lock",
+            Self::TicketView { .. } => "ticket_view",
             Self::DeliverLink { .. } => "deliver_link",
             Self::ProvisioningDelayed { .. } => "provisioning_delayed",
             Self::ReceiptRejected { .. } => "receipt_rejected",
@@ -195,34 +238,37 @@ impl Delivery {
             Self::ExpiryReminder { .. } => "expiry_reminder",
             Self::SubscriptionExpired { .. } => "subscription_expired",
             Self::AccessChanged { .. } => "access_changed",
+            Self::OwnerAlert { .. } => "owner_alert",
         }
+    }
+
+    /// Whether this is a view (rendered from the current state, re-armed on each change) rather
+    /// than a one-shot message.
+    #[must_use]
+    pub const fn is_view(&self) -> bool {
+        matches!(self, Self::ReviewCard { .. } | Self::TicketView { .. })
     }
 
     /// The idempotency key: one per (kind, subject) so a repeated step queues nothing new
     /// (`deliver_link:payment:42`: one link per payment, however often finalization is reached).
-    /// Ticket locks and non-final card updates repeat over an order's life, so each gets a random
-    /// suffix; final card states (approved, rejected, cancelled) are keyed by payment and state.
-    /// Subscription notices are keyed by user and the expiry they are about
-    /// (`expiry_reminder:user:7:1700000000000:3`: one reminder per user, expiry and offset, so a
-    /// renewal's new expiry gets fresh ones; `subscription_expired:user:7:1700000000000`), admin
-    /// changes by user, change and time (`access_changed:user:7:revoked:1700000000000`).
+    /// Views are keyed by their entity (`review_card:payment:42`, `ticket_view:order:12`): one row
+    /// each, re-armed on every change. Subscription notices are keyed by user and the expiry they
+    /// are about (`expiry_reminder:user:7:1700000000000:3`: one reminder per user, expiry and
+    /// offset, so a renewal's new expiry gets fresh ones; `subscription_expired:user:7:1700000000000`),
+    /// admin changes by user, change and time (`access_changed:user:7:revoked:1700000000000`),
+    /// order closings by order, owner alerts by what they are about (one per channel and missing
+    /// permission; one per failed delivery).
     #[must_use]
     pub fn idempotency_key(&self) -> String {
         match self {
-            Self::ReviewCard { payment_id, .. }
+            Self::ReviewCard { payment_id }
             | Self::DeliverLink { payment_id, .. }
             | Self::ProvisioningDelayed { payment_id, .. }
             | Self::ReceiptRejected { payment_id, .. } => {
                 format!("{}:payment:{payment_id}", self.kind())
             }
-            Self::ReviewCardUpdate {
-                payment_id,
-                state:
-                    state @ (ReviewState::Approved | ReviewState::Rejected | ReviewState::Cancelled),
-                ..
-            } => format!("{}:payment:{payment_id}:{state:?}", self.kind()),
-            Self::ReviewCardUpdate { .. } | Self::TicketLock { .. } | Self::OrderClosed { .. } => {
-                format!("{}:{}", self.kind(), self.unique_suffix())
+            Self::TicketView { order_id } | Self::OrderClosed { order_id, .. } => {
+                format!("{}:order:{order_id}", self.kind())
             }
             Self::ExpiryReminder {
                 user_id,
@@ -238,29 +284,17 @@ impl Delivery {
                 at,
                 ..
             } => format!("{}:user:{user_id}:{}:{at}", self.kind(), change.as_str()),
-        }
-    }
-
-    fn unique_suffix(&self) -> String {
-        match self {
-            Self::TicketLock {
-                channel_id, locked, ..
-            } => {
-                // Lock/unlock repeat over an order's life; a random suffix keeps each one.
-                let mut bytes = [0u8; 8];
-                getrandom::fill(&mut bytes).unwrap_or_default();
-                format!("{channel_id}:{locked}:{}", hex::encode(bytes))
-            }
-            Self::OrderClosed { order_id, .. } => format!("order:{order_id}"),
-            Self::ReviewCardUpdate {
-                payment_id, state, ..
-            } => {
-                // A card can go back to pending (or waiting) more than once.
-                let mut bytes = [0u8; 8];
-                getrandom::fill(&mut bytes).unwrap_or_default();
-                format!("payment:{payment_id}:{state:?}:{}", hex::encode(bytes))
-            }
-            _ => String::new(),
+            Self::OwnerAlert {
+                alert:
+                    OwnerAlert::MissingAccess {
+                        channel_id,
+                        permission,
+                        ..
+                    },
+            } => format!("{}:missing_access:{channel_id}:{permission}", self.kind()),
+            Self::OwnerAlert {
+                alert: OwnerAlert::DeliveryFailed { outbox_id, .. },
+            } => format!("{}:delivery_failed:{outbox_id}", self.kind()),
         }
     }
 

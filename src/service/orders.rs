@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
-use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::delivery::Delivery;
 use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
 use crate::error::{Error, Result, UserError};
@@ -17,6 +17,12 @@ use crate::service::health::CircuitBreaker;
 use crate::service::rate_limit::{Command, RateLimits};
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
 use crate::store::{self, Store, orders::Order};
+
+/// Why an order whose ticket channel was deleted is closed.
+pub(crate) const TICKET_DELETED: &str = "ticket channel deleted";
+
+/// Why an unpaid order of a customer who left the guild is closed.
+pub(crate) const CUSTOMER_LEFT: &str = "the customer left the server";
 
 /// How many abandoned orders one [`OrderService::close_abandoned_once`] pass closes at most.
 const ABANDON_BATCH: u32 = 100;
@@ -142,6 +148,29 @@ impl OrderService {
             }
             .into()),
         }
+    }
+
+    /// The order as it is now (for rendering its ticket), `None` when unknown.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn get(&self, order: OrderId) -> Result<Option<Order>> {
+        self.store.call(move |c| store::orders::get(c, order)).await
+    }
+
+    /// Open orders that have a ticket channel, oldest first: what catch-up reads after downtime.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn open_tickets(&self) -> Result<Vec<Order>> {
+        self.store.call(|c| store::orders::list_open_with_ticket(c)).await
+    }
+
+    /// Whether the customer may post in the ticket of an order in `status`: only while it waits
+    /// for a receipt (locked under review, while provisioning and once closed).
+    #[must_use]
+    pub fn ticket_open_for_customer(status: OrderStatus) -> bool {
+        status == OrderStatus::PendingPayment
     }
 
     /// Records the ticket channel the Discord layer created for `order`.
@@ -271,10 +300,12 @@ impl OrderService {
             .await
     }
 
-    /// The ticket channel `channel` was deleted (by hand): cancels its order if still open and
-    /// cancellable. Returns the order cancelled, `None` when there was nothing to cancel (unknown
-    /// channel, closed order, or an order already provisioning: that one completes and is
-    /// delivered by DM).
+    /// The ticket channel `channel` was deleted (by hand, live or while the bot was away, or
+    /// found gone when the bot tried to use it). An order waiting for a receipt or under review
+    /// is cancelled (a payment in review is cancelled on its card). An order provisioning keeps
+    /// going without its ticket: it completes and is delivered by DM, or, if provisioning fails,
+    /// is closed then. Returns the order affected, `None` when there was nothing to do (unknown
+    /// channel, closed order, or already handled).
     ///
     /// # Errors
     /// Store errors.
@@ -285,22 +316,59 @@ impl OrderService {
                 let Some(mut o) = store::orders::find_by_ticket_channel(tx, channel)? else {
                     return Ok(None);
                 };
-                if !matches!(
-                    o.status,
-                    OrderStatus::PendingPayment | OrderStatus::UnderReview
-                ) {
+                match o.status {
+                    OrderStatus::PendingPayment | OrderStatus::UnderReview => {
+                        store::orders::detach_ticket(tx, o.id, now)?;
+                        o.ticket_channel_id = None; // gone: nothing to post there
+                        close_order(tx, &o, None, TICKET_DELETED, now)?;
+                    }
+                    OrderStatus::Provisioning => {
+                        store::orders::detach_ticket(tx, o.id, now)?;
+                        let payload = serde_json::json!({ "channel": channel });
+                        audit(
+                            tx,
+                            None,
+                            "order.ticket_deleted",
+                            Target::Order(o.id),
+                            None,
+                            payload,
+                            now,
+                        )?;
+                    }
+                    _ => return Ok(None),
+                }
+                Ok(Some(o.id))
+            })
+            .await
+    }
+
+    /// Member `user` left the guild (seen live, or found gone when the bot came back). An order
+    /// still waiting for a receipt is closed (nobody will pay it); a payment under review stays
+    /// for the admins (it was paid) and provisioning goes on (the link is sent by DM). Returns the
+    /// order closed, if any.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn member_left(&self, user: UserId) -> Result<Option<OrderId>> {
+        let now = self.clock.now_ms();
+        self.store
+            .transaction(move |tx| {
+                let Some(o) = store::orders::find_open_for_user(tx, user)? else {
+                    return Ok(None);
+                };
+                if o.status != OrderStatus::PendingPayment {
                     return Ok(None);
                 }
-                o.ticket_channel_id = None; // gone: nothing to post there
-                close_order(tx, &o, None, "ticket channel deleted", now)?;
+                close_order(tx, &o, None, CUSTOMER_LEFT, now)?;
                 Ok(Some(o.id))
             })
             .await
     }
 
     /// Closes (`abandoned`) orders still waiting for a receipt `orders.abandon_after_hours` after
-    /// they were opened, telling the customer and scheduling the ticket's deletion now. Returns how
-    /// many were closed. Run periodically by the jobs framework.
+    /// they last started waiting (opened, or reopened by a rejected receipt: see
+    /// `Order::waiting_since`), telling the customer and scheduling the ticket's deletion now.
+    /// Returns how many were closed. Run periodically by the jobs framework.
     ///
     /// # Errors
     /// Store errors.
@@ -310,12 +378,7 @@ impl OrderService {
         let before = now - hours * 3_600_000;
         self.store
             .transaction(move |tx| {
-                let stale = store::orders::list_by_status(
-                    tx,
-                    OrderStatus::PendingPayment,
-                    before,
-                    ABANDON_BATCH,
-                )?;
+                let stale = store::orders::list_waiting_since(tx, before, ABANDON_BATCH)?;
                 let reason = format!("abandoned: no receipt within {hours} h");
                 for o in &stale {
                     move_order(
@@ -355,8 +418,9 @@ fn owned_order(conn: &rusqlite::Connection, user: UserId, order: OrderId) -> Res
     }
 }
 
-/// Cancels `o` (pending payment or under review), rejecting a payment in review.
-fn close_order(
+/// Cancels `o` (pending payment or under review), rejecting a payment in review (its card then
+/// shows the cancellation).
+pub(crate) fn close_order(
     tx: &rusqlite::Connection,
     o: &Order,
     actor: Option<UserId>,
@@ -376,13 +440,7 @@ fn close_order(
                 Some(reason),
                 now,
             )?;
-            let update = Delivery::ReviewCardUpdate {
-                payment_id: p.id,
-                state: ReviewState::Cancelled,
-                admin_id: None,
-                note: Some(reason.to_owned()),
-            };
-            enqueue(tx, &update, now)?;
+            enqueue(tx, &Delivery::ReviewCard { payment_id: p.id }, now)?;
         }
     }
     move_order(

@@ -6,17 +6,28 @@
 //! due items (oldest first, at most [`OutboxJob::batch`]), hands each to the [`Deliverer`] (the
 //! Discord layer implements it) and then:
 //! - success → `mark_delivered` (a guarded update: a delivered item is never due again, so an
-//!   idempotency key is delivered at most once after a success);
-//! - [`DeliveryError::Retry`] (or no answer within [`OutboxJob::timeout`]) → `record_failure`
-//!   with the next attempt at `now + backoff.delay(attempts)` ([`DEFAULT_BACKOFF`]: 5 s, 10 s,
-//!   20 s... capped at 1 h), or `failed` once `max_attempts` (10) attempts have failed;
-//! - [`DeliveryError::Permanent`] → `failed` at once (unknown channel, DMs closed for good...).
+//!   idempotency key is delivered at most once after a success; a view re-armed while it was
+//!   being delivered stays pending and renders the newer state next);
+//! - [`DeliveryError::Retry`] (network, 429, 5xx, or no answer within [`OutboxJob::timeout`]) →
+//!   `record_failure` with the next attempt at `now + backoff.delay(attempts)`
+//!   ([`DEFAULT_BACKOFF`]: 5 s, 10 s, 20 s... capped at 1 h), or `failed` once `max_attempts`
+//!   (10) attempts have failed;
+//! - [`DeliveryError::MissingAccess`] (Discord 403: 50001 Missing Access, 50013 Missing
+//!   Permissions) → retried for as long as it takes on [`ACCESS_BACKOFF`] (30 min doubling to
+//!   6 h), and the owners are told once per channel and permission
+//!   ([`OwnerAlert::MissingAccess`]) what to grant where;
+//! - [`DeliveryError::Permanent`] → `failed` at once (malformed payload, nowhere left to post...).
+//!
+//! A delivery the customer paid for (the link, [`Delivery::DeliverLink`]) never ends `failed` silently: the
+//! owners get an [`OwnerAlert::DeliveryFailed`] and `/admin health` lists it.
 //!
 //! At least once, not exactly once: a crash between a successful send and `mark_delivered`
 //! delivers that item again after the restart, so deliverers should make repeats harmless where
 //! they can (edit rather than post, Discord's message `nonce` with `enforce_nonce`, keyed by
 //! [`OutboxItem::idempotency_key`]). One worker per database: the data-directory lock keeps a
-//! second bot away. [`OutboxWaker::wake`] after committing an enqueue runs a pass right away.
+//! second bot away. The worker wakes after every committed store transaction
+//! (`Store::committed`), so a fresh enqueue is delivered at once without its service doing
+//! anything; [`OutboxWaker::wake`] asks for a pass by hand.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +36,10 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::domain::ChannelId;
+use crate::domain::delivery::{Delivery, OwnerAlert};
 use crate::error::Result;
+use crate::service::state::enqueue;
 use crate::store::Store;
 use crate::store::outbox::{self, OutboxItem};
 use crate::tasks::{Backoff, Job};
@@ -38,12 +52,33 @@ pub const DEFAULT_BACKOFF: Backoff = Backoff {
     max_attempts: 10,
 };
 
+/// Retries of a delivery Discord refused for missing access: 30 min, doubling, capped at 6 h,
+/// never given up (the owners are told what to fix).
+pub const ACCESS_BACKOFF: Backoff = Backoff {
+    base: Duration::from_secs(30 * 60),
+    cap: Duration::from_secs(6 * 3600),
+    max_attempts: u32::MAX,
+};
+
 /// Why a delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
     /// Worth trying again later (network error, rate limit, Discord 5xx...).
     #[error("retryable: {0}")]
     Retry(String),
+    /// Discord refused the bot in `channel` (403: 50001 Missing Access, 50013 Missing
+    /// Permissions): retried on [`ACCESS_BACKOFF`] until an owner grants `permission`.
+    #[error("missing access in channel {channel} ({permission}) to {action}: {detail}")]
+    MissingAccess {
+        /// The channel.
+        channel: ChannelId,
+        /// The permission needed, in Discord's words (`Manage Roles`, `Send Messages`...).
+        permission: String,
+        /// What the bot was doing, for the owners (`lock the ticket of order #12`).
+        action: String,
+        /// Discord's answer.
+        detail: String,
+    },
     /// Will never succeed (unknown channel, malformed payload...): the item becomes `failed`.
     #[error("permanent: {0}")]
     Permanent(String),
@@ -76,6 +111,12 @@ pub struct OutboxPass {
 #[derive(Debug, Clone, Default)]
 pub struct OutboxWaker(Arc<Notify>);
 
+impl From<Arc<Notify>> for OutboxWaker {
+    fn from(notify: Arc<Notify>) -> Self {
+        Self(notify)
+    }
+}
+
 impl OutboxWaker {
     /// Asks for a pass now (or right after the current one). Call it after the enqueueing
     /// transaction committed.
@@ -98,9 +139,10 @@ pub struct OutboxJob {
 
 impl OutboxJob {
     /// A worker with [`DEFAULT_BACKOFF`], a 10 s period, a 30 s delivery timeout and batches
-    /// of 50.
+    /// of 50, woken after every transaction `store` commits.
     pub fn new(store: Store, deliverer: Arc<dyn Deliverer>, clock: Clock) -> Self {
         Self {
+            waker: OutboxWaker(store.committed()),
             store,
             deliverer,
             clock,
@@ -108,7 +150,6 @@ impl OutboxJob {
             period: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             batch: 50,
-            waker: OutboxWaker::default(),
         }
     }
 
@@ -181,24 +222,48 @@ impl OutboxJob {
         outcome: Result<(), DeliveryError>,
         pass: &mut OutboxPass,
     ) -> Result<()> {
-        let id = item.id;
+        let (id, revision) = (item.id, item.revision);
         let now = self.clock.now_ms();
-        let (error, retry_at) = match outcome {
+        let failures = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
+        let (error, retry_at, alert) = match outcome {
             Ok(()) => {
                 self.store
-                    .call(move |conn| outbox::mark_delivered(conn, id, now))
+                    .call(move |conn| outbox::mark_delivered(conn, id, revision, now))
                     .await?;
                 pass.delivered += 1;
                 return Ok(());
             }
-            Err(DeliveryError::Permanent(e)) => (e, None),
+            Err(DeliveryError::Permanent(e)) => (e, None, None),
             Err(DeliveryError::Retry(e)) => {
-                let failures = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
                 let retry_at = (failures < self.backoff.max_attempts)
                     .then(|| now.saturating_add(self.backoff.delay_ms(failures)));
-                (e, retry_at)
+                (e, retry_at, None)
+            }
+            Err(e @ DeliveryError::MissingAccess { .. }) => {
+                let retry_at = now.saturating_add(ACCESS_BACKOFF.delay_ms(failures));
+                let error = e.to_string();
+                let alert = match e {
+                    DeliveryError::MissingAccess {
+                        channel,
+                        permission,
+                        action,
+                        ..
+                    } => Some(OwnerAlert::MissingAccess {
+                        channel_id: channel,
+                        permission,
+                        action,
+                    }),
+                    _ => None,
+                };
+                (error, Some(retry_at), alert)
             }
         };
+        let alert = alert.or_else(|| {
+            retry_at
+                .is_none()
+                .then(|| paid_delivery_failed(item, &error))
+                .flatten()
+        });
         if retry_at.is_some() {
             pass.retried += 1;
             tracing::info!(outbox = id, key = %item.idempotency_key, %error, "delivery will be retried");
@@ -207,9 +272,32 @@ impl OutboxJob {
             tracing::warn!(outbox = id, key = %item.idempotency_key, %error, "delivery failed; giving up");
         }
         self.store
-            .call(move |conn| outbox::record_failure(conn, id, &error, retry_at))
+            .transaction(move |tx| {
+                outbox::record_failure(tx, id, revision, &error, retry_at)?;
+                if let Some(alert) = alert {
+                    enqueue(tx, &Delivery::OwnerAlert { alert }, now)?;
+                }
+                Ok(())
+            })
             .await?;
         Ok(())
+    }
+}
+
+/// The owners' alert for `item` given up with `error`, when the customer paid for it.
+fn paid_delivery_failed(item: &OutboxItem, error: &str) -> Option<OwnerAlert> {
+    match Delivery::from_payload(&item.payload).ok()? {
+        Delivery::DeliverLink {
+            user_id,
+            payment_id,
+            ..
+        } => Some(OwnerAlert::DeliveryFailed {
+            outbox_id: item.id,
+            user_id,
+            what: format!("the link of payment #{payment_id}"),
+            error: error.to_owned(),
+        }),
+        _ => None,
     }
 }
 

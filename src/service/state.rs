@@ -62,18 +62,42 @@ pub fn move_payment(
     }
 }
 
-/// Queues `delivery` (a no-op when its idempotency key was already queued).
+/// Queues `delivery`: a one-shot message once per idempotency key (a no-op when it was already
+/// queued), a view ([`Delivery::is_view`]) re-armed so it renders the state this transaction
+/// commits.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn enqueue(conn: &Connection, delivery: &Delivery, now: i64) -> Result<()> {
-    store::outbox::enqueue(
-        conn,
-        &delivery.idempotency_key(),
+    let (key, kind, payload) = (
+        delivery.idempotency_key(),
         delivery.kind(),
-        &delivery.payload(),
-        now,
-    )?;
+        delivery.payload(),
+    );
+    if delivery.is_view() {
+        store::outbox::enqueue_view(conn, &key, kind, &payload, now)
+    } else {
+        store::outbox::enqueue(conn, &key, kind, &payload, now).map(drop)
+    }
+}
+
+/// Queues the views that show order `o` and, if given, its payment: the ticket (when it has
+/// one) and the review card. Call it in every transaction that changes what they show.
+///
+/// # Errors
+/// SQLite errors.
+pub fn refresh_views(
+    conn: &Connection,
+    o: &store::orders::Order,
+    payment: Option<PaymentId>,
+    now: i64,
+) -> Result<()> {
+    if o.ticket_channel_id.is_some() {
+        enqueue(conn, &Delivery::TicketView { order_id: o.id }, now)?;
+    }
+    if let Some(payment_id) = payment {
+        enqueue(conn, &Delivery::ReviewCard { payment_id }, now)?;
+    }
     Ok(())
 }
 

@@ -11,7 +11,10 @@ use crate::error::{Error, Result};
 /// `PRAGMA application_id` of our databases: the ASCII bytes `VTB1`.
 pub const APPLICATION_ID: i32 = 0x5654_4231;
 
-const LIST: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const LIST: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_converge.sql")),
+];
 
 /// Every migration, in order. The schema version is the number applied.
 pub static MIGRATIONS: Migrations<'static> = Migrations::from_slice(LIST);

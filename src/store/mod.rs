@@ -4,7 +4,9 @@
 //! in r2d2_sqlite's `with_init`. Table modules expose plain functions that take a
 //! `&rusqlite::Connection` (so services compose them inside one transaction); async code reaches
 //! them through [`Store::call`], which runs the closure on the blocking pool and never holds a
-//! connection across an `.await`.
+//! connection across an `.await`. Every committed [`Store::transaction`] signals
+//! [`Store::committed`]: the outbox worker waits on it, so a delivery queued by any service is
+//! delivered right after its transaction commits, with no call to remember.
 
 pub mod admin_sessions;
 pub mod audit;
@@ -21,7 +23,10 @@ pub mod scheduled_jobs;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -43,6 +48,7 @@ pub struct Store {
     pool: Pool,
     path: PathBuf,
     migrated: (i64, i64),
+    committed: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -120,7 +126,15 @@ impl Store {
             pool,
             path: path.to_owned(),
             migrated,
+            committed: Arc::default(),
         })
+    }
+
+    /// Notified (`notify_one`: one stored permit) after every transaction committed through
+    /// [`Store::transaction`]; the outbox worker's wake-up.
+    #[must_use]
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
     }
 
     /// Schema versions (before, after) of the migration run when this store was opened.
@@ -161,7 +175,10 @@ impl Store {
     }
 
     /// Runs `f` inside an IMMEDIATE transaction on the blocking pool; commits when `f` returns
-    /// `Ok`, rolls back otherwise.
+    /// `Ok` (then signals [`Store::committed`]), rolls back otherwise.
+    ///
+    /// Services use `Ok(Err(refusal))` (a `Result<Result<T, UserError>>`) for a refusal that must
+    /// commit together with its audit entry; an outer `Err` rolls everything back.
     ///
     /// # Errors
     /// As [`Store::call`].
@@ -170,12 +187,16 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        let out = self
+            .call(move |conn| {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })
+            .await?;
+        self.committed.notify_one();
+        Ok(out)
     }
 }

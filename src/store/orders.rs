@@ -35,11 +35,20 @@ pub struct Order {
     pub closed_at: Option<i64>,
     /// Why it was closed.
     pub close_reason: Option<String>,
+    /// When the order last started waiting for a receipt (Unix ms): its creation, or the
+    /// rejection that reopened it. Abandonment counts from here.
+    pub waiting_since: i64,
+    /// The newest message of the ticket channel the bot has handled (a Discord snowflake);
+    /// catch-up after downtime reads the messages posted after it.
+    pub last_message_id: Option<u64>,
+    /// When the ticket channel was deleted while the order was provisioning (Unix ms).
+    pub ticket_deleted_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, user_id, kind, status, plan_id, plan_name, plan_days, plan_traffic_gib, \
     plan_device_limit, plan_price_minor, plan_currency, plan_start_on_first_use, payment_method, \
-    guild_id, ticket_channel_id, created_at, updated_at, closed_at, close_reason";
+    guild_id, ticket_channel_id, created_at, updated_at, closed_at, close_reason, \
+    coalesce(waiting_since, created_at), last_message_id, ticket_deleted_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     Ok(Order {
@@ -64,6 +73,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         updated_at: r.get(16)?,
         closed_at: r.get(17)?,
         close_reason: r.get(18)?,
+        waiting_since: r.get(19)?,
+        last_message_id: r
+            .get::<_, Option<i64>>(20)?
+            .map(|m| u64::from_ne_bytes(m.to_ne_bytes())),
+        ticket_deleted_at: r.get(21)?,
     })
 }
 
@@ -83,8 +97,8 @@ pub fn insert(
     conn.prepare_cached(
         "INSERT INTO orders (user_id, kind, plan_id, plan_name, plan_days, plan_traffic_gib,
             plan_device_limit, plan_price_minor, plan_currency, plan_start_on_first_use,
-            guild_id, ticket_channel_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+            guild_id, ticket_channel_id, created_at, updated_at, waiting_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)",
     )?
     .execute(params![
         user_id,
@@ -173,7 +187,8 @@ pub fn set_payment_method(conn: &Connection, id: OrderId, method: &str, now: i64
 }
 
 /// Moves the order from `from` to `to` if it is still in `from` (guarded update). Terminal states
-/// (completed, cancelled, abandoned) also set `closed_at` and `close_reason`. Returns whether the
+/// (completed, cancelled, abandoned) also set `closed_at` and `close_reason`; a move to
+/// `pending_payment` restarts `waiting_since`. Returns whether the
 /// row changed. Whether `from → to` is allowed is the domain's call, not this function's.
 ///
 /// # Errors
@@ -194,10 +209,19 @@ pub fn transition(
         .prepare_cached(
             "UPDATE orders SET status = ?3, updated_at = ?4,
                 closed_at = CASE WHEN ?5 THEN ?4 ELSE closed_at END,
-                close_reason = CASE WHEN ?5 THEN ?6 ELSE close_reason END
+                close_reason = CASE WHEN ?5 THEN ?6 ELSE close_reason END,
+                waiting_since = CASE WHEN ?7 THEN ?4 ELSE waiting_since END
              WHERE id = ?1 AND status = ?2",
         )?
-        .execute(params![id, from, to, now, closes, reason])?;
+        .execute(params![
+            id,
+            from,
+            to,
+            now,
+            closes,
+            reason,
+            to == OrderStatus::PendingPayment
+        ])?;
     Ok(n == 1)
 }
 
@@ -220,4 +244,73 @@ pub fn list_by_status(
         params![status, before, limit],
         from_row,
     )
+}
+
+/// Orders waiting for a receipt since before `before` (Unix ms; see [`Order::waiting_since`]),
+/// longest-waiting first, at most `limit`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list_waiting_since(conn: &Connection, before: i64, limit: u32) -> Result<Vec<Order>> {
+    super::query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM orders
+             WHERE status = 'pending_payment' AND coalesce(waiting_since, created_at) < ?1
+             ORDER BY coalesce(waiting_since, created_at) LIMIT ?2"
+        ),
+        params![before, limit],
+        from_row,
+    )
+}
+
+/// Open orders (pending payment, under review, provisioning) that have a ticket channel, oldest
+/// first: what catch-up and the sweep look at.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list_open_with_ticket(conn: &Connection) -> Result<Vec<Order>> {
+    super::query_all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM orders
+             WHERE status IN ('pending_payment', 'under_review', 'provisioning')
+               AND ticket_channel_id IS NOT NULL
+             ORDER BY id"
+        ),
+        [],
+        from_row,
+    )
+}
+
+/// Records that the bot handled message `message` (a snowflake) of the ticket of `id`, if it is
+/// newer than the one recorded. Returns false when a newer or the same message was already
+/// recorded (the message was handled before: skip it).
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_last_message(conn: &Connection, id: OrderId, message: u64) -> Result<bool> {
+    let m = i64::from_ne_bytes(message.to_ne_bytes());
+    let n = conn
+        .prepare_cached(
+            "UPDATE orders SET last_message_id = ?2
+             WHERE id = ?1 AND (last_message_id IS NULL OR last_message_id < ?2)",
+        )?
+        .execute(params![id, m])?;
+    Ok(n == 1)
+}
+
+/// Forgets the ticket channel of `id` (it was deleted) and records when. Returns whether the row
+/// changed.
+///
+/// # Errors
+/// SQLite errors.
+pub fn detach_ticket(conn: &Connection, id: OrderId, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE orders SET ticket_channel_id = NULL, ticket_deleted_at = ?2, updated_at = ?2
+             WHERE id = ?1 AND ticket_channel_id IS NOT NULL",
+        )?
+        .execute(params![id, now])?;
+    Ok(n == 1)
 }

@@ -237,6 +237,27 @@ pub fn set_review_message(
     Ok(n == 1)
 }
 
+/// Forgets the review card `message` of payment `id` (it was deleted in Discord), so the next
+/// delivery posts a new one. Guarded: a card posted since then is kept. Returns whether the row
+/// changed.
+///
+/// # Errors
+/// SQLite errors.
+pub fn clear_review_message(
+    conn: &Connection,
+    id: PaymentId,
+    message: MessageId,
+    now: i64,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE payments SET review_channel_id = NULL, review_message_id = NULL,
+             updated_at = ?3 WHERE id = ?1 AND review_message_id = ?2",
+        )?
+        .execute(params![id, message, now])?;
+    Ok(n == 1)
+}
+
 /// Moves the payment from `from` to `to` if still in `from` (guarded update). `Approved` and
 /// `Rejected` also record the reviewer and `decided_at`. Returns whether the row changed.
 ///

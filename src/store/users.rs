@@ -35,6 +35,10 @@ pub struct User {
     pub created_at: i64,
     /// Unix ms.
     pub updated_at: i64,
+    /// The `vless://` link the customer was last sent (kept for `/status` during an outage).
+    pub access_link: Option<String>,
+    /// The subscription URL sent with it, if any.
+    pub access_subscription_url: Option<String>,
 }
 
 /// The panel identity chosen for a customer's client (stored before the panel is called).
@@ -64,7 +68,8 @@ pub struct Subscription {
 }
 
 const COLUMNS: &str = "discord_id, panel_client_uuid, panel_email, panel_sub_id, inbound_id, \
-    expiry_at, traffic_limit_bytes, device_limit, status, banned, ban_reason, created_at, updated_at";
+    expiry_at, traffic_limit_bytes, device_limit, status, banned, ban_reason, created_at, updated_at, \
+    access_link, access_subscription_url";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -81,6 +86,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         ban_reason: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        access_link: r.get(13)?,
+        access_subscription_url: r.get(14)?,
     })
 }
 
@@ -125,6 +132,27 @@ pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>> {
         ))?
         .query_row([email], from_row)
         .optional()?)
+}
+
+/// Records the connection the customer is sent (`vless://` link and subscription URL), so it
+/// can be shown again without the panel. Returns false when the user does not exist.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_access_link(
+    conn: &Connection,
+    id: UserId,
+    link: &str,
+    subscription_url: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE users SET access_link = ?2, access_subscription_url = ?3, updated_at = ?4
+             WHERE discord_id = ?1",
+        )?
+        .execute(params![id, link, subscription_url, now])?;
+    Ok(n == 1)
 }
 
 /// Records the panel client identity of a user. Returns false when the user does not exist.

@@ -25,7 +25,6 @@ pub async fn extend(
         .subscriptions
         .extend(&who, UserId(customer.id.get()), days)
         .await?;
-    app.wake_outbox();
     let text = format!(
         "Extended <@{}> by {days} days: access now ends {}.",
         customer.id,
@@ -49,7 +48,6 @@ pub async fn revoke(
     app.subscriptions
         .revoke(&who, UserId(customer.id.get()), reason.trim())
         .await?;
-    app.wake_outbox();
     let text = format!("Revoked the access of <@{}>.", customer.id);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;

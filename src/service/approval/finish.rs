@@ -1,17 +1,18 @@
 //! The three ways a provisioning attempt ends: finalized (one transaction: payment approved,
 //! order completed, subscription, ledger sale, audit, link delivery, card update, ticket deletion
 //! job), failed (compensation: delete a client this attempt created or put a renewal's previous
-//! expiry and limit back; payment back to `pending`, order back to `under_review`, ticket
-//! unlocked, admin told why on the review card and in the returned reason) or delayed by an outage
-//! (`provisioning_pending`, customer told).
+//! expiry and limit back; payment back to `pending`, order back to `under_review`, the card live
+//! again with why, the reason returned; an order whose ticket was deleted meanwhile is closed
+//! instead) or delayed by an outage (`provisioning_pending`, customer told).
 
-use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::ChannelId;
+use crate::domain::delivery::Delivery;
 use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::error::{Error, Result};
 use crate::panel::Inbound;
 use crate::panel::link::{customer_link, subscription_url};
-use crate::service::orders::schedule_channel_deletion;
-use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::service::orders::{TICKET_DELETED, close_order, schedule_channel_deletion};
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment, refresh_views};
 use crate::store::{
     self, orders::Order, payments::Payment, users::ClientIdentity, users::Subscription,
 };
@@ -78,23 +79,27 @@ impl ApprovalService {
         let delete_at = now + hours * 3_600_000;
         let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
         let tz = self.deps.config.shop_time_zone();
-        let delivery = Delivery::DeliverLink {
-            user_id: o.user_id,
-            order_id: o.id,
-            payment_id: p.id,
-            ticket_channel_id: o.ticket_channel_id,
-            link: link.clone(),
-            subscription_url: sub_url,
-            expiry_at: terms.expiry_ms,
-            traffic_limit_bytes: terms.total_bytes,
-            renewal: terms.extend,
-        };
+        let sent = link.clone();
         let result = self
             .deps
             .store
             .transaction(move |tx| {
                 record(tx, &p, &o, &id, terms, &tz, now)?;
-                queue_approved(tx, &p, &o, &delivery, delete_at, now)?;
+                store::users::set_access_link(tx, o.user_id, &sent, sub_url.as_deref(), now)?;
+                // The ticket as it is now: it may have been deleted while the panel was called.
+                let ticket = store::orders::get(tx, o.id)?.and_then(|o| o.ticket_channel_id);
+                let delivery = Delivery::DeliverLink {
+                    user_id: o.user_id,
+                    order_id: o.id,
+                    payment_id: p.id,
+                    ticket_channel_id: ticket,
+                    link: sent,
+                    subscription_url: sub_url,
+                    expiry_at: terms.expiry_ms,
+                    traffic_limit_bytes: terms.total_bytes,
+                    renewal: terms.extend,
+                };
+                queue_approved(tx, &p, ticket, &delivery, delete_at, now)?;
                 save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)
             })
             .await;
@@ -115,8 +120,10 @@ impl ApprovalService {
     }
 
     /// Rolls back: deletes a client this attempt created (or puts a renewal's previous expiry
-    /// and limit back), payment → `pending`, order → `under_review`, ticket unlocked, admin told
-    /// `why` on the review card.
+    /// and limit back), payment → `pending`, order → `under_review`, admin told `why` on the
+    /// review card (the ticket stays locked: the payment is still under review). When the ticket
+    /// was deleted while the panel was called, the order is closed instead (payment cancelled),
+    /// so the customer can order again.
     pub(super) async fn fail(
         &self,
         ctx: &Context,
@@ -150,22 +157,16 @@ impl ApprovalService {
                     payload,
                     now,
                 )?;
-                let card = Delivery::ReviewCardUpdate {
-                    payment_id: p.id,
-                    state: ReviewState::Pending,
-                    admin_id: p.reviewer_id,
-                    note: Some(reason.clone()),
-                };
-                enqueue(tx, &card, now)?;
-                if let Some(channel) = o.ticket_channel_id {
-                    let unlock = Delivery::TicketLock {
-                        channel_id: channel,
-                        user_id: o.user_id,
-                        locked: false,
-                    };
-                    enqueue(tx, &unlock, now)?;
+                let o = store::orders::get(tx, o.id)?
+                    .ok_or(Error::Internal("an order vanished during provisioning"))?;
+                if o.ticket_deleted_at.is_some() {
+                    // Its ticket was deleted while the panel was called: nowhere to pay or talk
+                    // any more, so it is closed like any order whose ticket is deleted (the
+                    // payment cancelled on its card) and the customer can order again.
+                    return close_order(tx, &o, None, TICKET_DELETED, now);
                 }
-                Ok(())
+                // The card is live again with the reason; the ticket stays locked (under review).
+                refresh_views(tx, &o, Some(p.id), now)
             })
             .await?;
         Ok(ApprovalOutcome::Failed(ctx.payment.id, why))
@@ -220,37 +221,25 @@ impl ApprovalService {
                     ticket_channel_id: o.ticket_channel_id,
                 };
                 enqueue(tx, &notice, now)?;
-                let card = Delivery::ReviewCardUpdate {
-                    payment_id: p.id,
-                    state: ReviewState::WaitingForPanel,
-                    admin_id: p.reviewer_id,
-                    note: Some(reason.clone()),
-                };
-                enqueue(tx, &card, now)
+                enqueue(tx, &Delivery::ReviewCard { payment_id: p.id }, now)
             })
             .await?;
         Ok(ApprovalOutcome::Delayed(ctx.payment.id))
     }
 }
 
-/// The link delivery, the review card update and the ticket's deletion job at `delete_at`.
+/// The link delivery, the review card and the ticket's deletion job at `delete_at`.
 fn queue_approved(
     tx: &rusqlite::Connection,
     p: &Payment,
-    o: &Order,
+    ticket: Option<ChannelId>,
     delivery: &Delivery,
     delete_at: i64,
     now: i64,
 ) -> Result<()> {
     enqueue(tx, delivery, now)?;
-    let card = Delivery::ReviewCardUpdate {
-        payment_id: p.id,
-        state: ReviewState::Approved,
-        admin_id: p.reviewer_id,
-        note: None,
-    };
-    enqueue(tx, &card, now)?;
-    if let Some(channel) = o.ticket_channel_id {
+    enqueue(tx, &Delivery::ReviewCard { payment_id: p.id }, now)?;
+    if let Some(channel) = ticket {
         schedule_channel_deletion(tx, channel, delete_at, now)?;
     }
     Ok(())

@@ -21,6 +21,7 @@
 //! finishes it. [`ApprovalService::reconcile_once`] finishes anything left in `approving` by a
 //! crash. Every admin action and refusal is audited.
 
+mod card;
 mod drive;
 mod finish;
 mod reconcile;

@@ -3,13 +3,13 @@
 //! the card updated, an audit entry. Admins and owners only, checked on every click.
 
 use crate::domain::PaymentId;
-use crate::domain::delivery::{Delivery, ReviewState};
+use crate::domain::delivery::Delivery;
 use crate::domain::role::Permission;
 use crate::domain::status::{OrderStatus, PaymentStatus};
 use crate::error::{Error, Result, UserError};
 use crate::service::admin_sessions::refuse_audit;
 use crate::service::roles::Actor;
-use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::service::state::{Target, audit, enqueue, move_order, move_payment, refresh_views};
 use crate::store;
 
 use super::ApprovalService;
@@ -63,7 +63,7 @@ impl ApprovalService {
                     payload,
                     now,
                 )?;
-                notify(tx, &o, payment, admin, &reason, now)?;
+                notify(tx, &o, payment, &reason, now)?;
                 Ok(Ok(()))
             })
             .await?
@@ -75,7 +75,6 @@ fn notify(
     tx: &rusqlite::Connection,
     o: &store::orders::Order,
     payment: PaymentId,
-    admin: crate::domain::UserId,
     reason: &str,
     now: i64,
 ) -> Result<()> {
@@ -87,20 +86,6 @@ fn notify(
         reason: reason.to_owned(),
     };
     enqueue(tx, &told, now)?;
-    let card = Delivery::ReviewCardUpdate {
-        payment_id: payment,
-        state: ReviewState::Rejected,
-        admin_id: Some(admin),
-        note: Some(reason.to_owned()),
-    };
-    enqueue(tx, &card, now)?;
-    if let Some(channel) = o.ticket_channel_id {
-        let unlock = Delivery::TicketLock {
-            channel_id: channel,
-            user_id: o.user_id,
-            locked: false,
-        };
-        enqueue(tx, &unlock, now)?;
-    }
-    Ok(())
+    // The card shows the rejection; the ticket unlocks for a new receipt.
+    refresh_views(tx, o, Some(payment), now)
 }

@@ -4,11 +4,10 @@
 //! or an identical one racing this one): the violation rolls the transaction back and becomes a
 //! [`UserError::DuplicateReceipt`] naming the earlier order, audited as `receipt.duplicate`.
 
-use crate::domain::delivery::Delivery;
 use crate::domain::status::OrderStatus;
 use crate::domain::{OrderId, PaymentId, UserId};
 use crate::error::{Error, Result, UserError};
-use crate::service::state::{Target, audit, enqueue, move_order};
+use crate::service::state::{Target, audit, move_order, refresh_views};
 use crate::store::{self, payments::NewPayment, payments::Receipt};
 
 use super::{OrderService, owned_order};
@@ -28,11 +27,35 @@ impl OrderService {
         receipt: Receipt,
         near_duplicate: Option<(PaymentId, u32)>,
     ) -> Result<PaymentId> {
+        self.submit_receipt_from(user, order, receipt, near_duplicate, None)
+            .await
+    }
+
+    /// [`OrderService::submit_receipt`] for the ticket message `message` (a snowflake), recorded
+    /// as the ticket's last handled message in the same transaction as the payment, so catch-up
+    /// never submits it again.
+    ///
+    /// # Errors
+    /// As [`OrderService::submit_receipt`].
+    pub async fn submit_receipt_from(
+        &self,
+        user: UserId,
+        order: OrderId,
+        receipt: Receipt,
+        near_duplicate: Option<(PaymentId, u32)>,
+        message: Option<u64>,
+    ) -> Result<PaymentId> {
         let now = self.clock.now_ms();
         let sha = receipt.sha256.clone();
         let result = self
             .store
-            .transaction(move |tx| insert_receipt(tx, user, order, receipt, near_duplicate, now))
+            .transaction(move |tx| {
+                let submitted = insert_receipt(tx, user, order, receipt, near_duplicate, now)?;
+                if let (Ok(_), Some(m)) = (&submitted, message) {
+                    store::orders::set_last_message(tx, order, m)?;
+                }
+                Ok(submitted)
+            })
             .await;
         match result {
             Ok(inner) => inner.map_err(Error::from),
@@ -108,7 +131,8 @@ fn insert_receipt(
         payload,
         now,
     )?;
-    queue_review(tx, &o, payment, near_duplicate, now)?;
+    // The ticket locks (the order is under review now) and the review card is posted.
+    refresh_views(tx, &o, Some(payment), now)?;
     Ok(Ok(payment))
 }
 
@@ -131,26 +155,4 @@ fn audit_duplicate(
     )
 }
 
-fn queue_review(
-    tx: &rusqlite::Connection,
-    o: &store::orders::Order,
-    payment: PaymentId,
-    near_duplicate: Option<(PaymentId, u32)>,
-    now: i64,
-) -> Result<()> {
-    if let Some(channel) = o.ticket_channel_id {
-        let lock = Delivery::TicketLock {
-            channel_id: channel,
-            user_id: o.user_id,
-            locked: true,
-        };
-        enqueue(tx, &lock, now)?;
-    }
-    let card = Delivery::ReviewCard {
-        payment_id: payment,
-        order_id: o.id,
-        user_id: o.user_id,
-        near_duplicate,
-    };
-    enqueue(tx, &card, now)
-}
+

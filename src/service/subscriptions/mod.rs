@@ -35,7 +35,7 @@ pub use admin::Extended;
 pub use jobs::{ExpiryJob, ReconcileJob, RemindersJob};
 pub use lookup::{ORDERS_SHOWN, UserLookup};
 pub use reconcile::ReconcileReport;
-pub use status::StatusView;
+pub use status::{PaymentLink, StatusView};
 
 use std::sync::Arc;
 

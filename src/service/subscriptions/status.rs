@@ -1,10 +1,12 @@
 //! The customer's own view of their subscription (`/status`): the database row, refreshed from
 //! the panel (expiry, traffic) and with the `vless://` link rebuilt from the inbound the way the
 //! approval built it. When the panel cannot be asked (outage, error) the database view is
-//! returned with [`StatusView::live`] false instead of failing.
+//! returned with [`StatusView::live`] false instead of failing, with the link last sent to the
+//! customer. [`SubscriptionService::payment_link`] is "Show my link" (DMs closed): the link of an
+//! approved payment, for its customer only.
 
-use crate::domain::UserId;
-use crate::domain::status::SubscriptionStatus;
+use crate::domain::status::{OrderKind, PaymentStatus, SubscriptionStatus};
+use crate::domain::{OrderId, PaymentId, UserId};
 use crate::error::{Result, UserError};
 use crate::panel::link::{customer_link, subscription_url};
 use crate::store;
@@ -24,7 +26,8 @@ pub struct StatusView {
     pub limit_bytes: i64,
     /// Whether the panel reports the client enabled (`None` when not asked).
     pub enabled: Option<bool>,
-    /// The `vless://` link, `None` when the panel could not be asked for the inbound.
+    /// The `vless://` link: rebuilt from the panel's inbound when live, else the one last sent
+    /// to the customer; `None` when neither is known.
     pub link: Option<String>,
     /// The subscription URL, when `panel.subscription_base_url` is set.
     pub subscription_url: Option<String>,
@@ -64,8 +67,8 @@ impl SubscriptionService {
             used_bytes: None,
             limit_bytes: u.traffic_limit_bytes,
             enabled: None,
-            link: None,
-            subscription_url,
+            link: u.access_link.clone(),
+            subscription_url: subscription_url.or_else(|| u.access_subscription_url.clone()),
             live: false,
         };
         if self.deps.breaker.is_outage() {
@@ -89,9 +92,11 @@ impl SubscriptionService {
                 return Ok(view);
             }
         };
-        view.link = customer_link(&inbound, &uuid, &email, &sub_id, &panel.public_host)
+        if let Ok(link) = customer_link(&inbound, &uuid, &email, &sub_id, &panel.public_host)
             .inspect_err(|e| tracing::warn!(user = %user, error = %e, "status: link not built"))
-            .ok();
+        {
+            view.link = Some(link);
+        }
         view.used_bytes = Some(traffic.up.saturating_add(traffic.down));
         view.limit_bytes = traffic.total;
         view.expiry_at = traffic.expiry_time;
@@ -99,4 +104,59 @@ impl SubscriptionService {
         view.live = true;
         Ok(view)
     }
+
+    /// "Show my link": the connection delivered for `payment`, for its customer `clicker` only
+    /// (the link last sent to them, so it works during a panel outage too).
+    ///
+    /// # Errors
+    /// [`UserError::Forbidden`] for anyone but the payment's customer; [`UserError::NotFound`]
+    /// for an unknown or not yet approved payment; store errors.
+    pub async fn payment_link(&self, clicker: UserId, payment: PaymentId) -> Result<PaymentLink> {
+        let found = self
+            .deps
+            .store
+            .call(move |c| {
+                let Some(p) = store::payments::get(c, payment)? else {
+                    return Ok(None);
+                };
+                let order = store::orders::get(c, p.order_id)?;
+                Ok(Some((p, order, store::users::get(c, clicker)?)))
+            })
+            .await?;
+        let not_found = || UserError::NotFound {
+            what: format!("the link of payment #{payment}"),
+        };
+        let Some((p, order, user)) = found else {
+            return Err(not_found().into());
+        };
+        if p.user_id != clicker {
+            return Err(UserError::Forbidden {
+                action: "see another customer's link".into(),
+            }
+            .into());
+        }
+        let link = user.and_then(|u| u.access_link.map(|l| (l, u.access_subscription_url)));
+        match (p.status, link, order) {
+            (PaymentStatus::Approved, Some((link, subscription_url)), Some(o)) => Ok(PaymentLink {
+                order: o.id,
+                link,
+                subscription_url,
+                renewal: o.kind == OrderKind::Renewal,
+            }),
+            _ => Err(not_found().into()),
+        }
+    }
+}
+
+/// The connection of an approved payment ([`SubscriptionService::payment_link`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLink {
+    /// The order it completed.
+    pub order: OrderId,
+    /// The `vless://` link.
+    pub link: String,
+    /// The subscription URL, if one was sent.
+    pub subscription_url: Option<String>,
+    /// Whether the order extended an existing subscription.
+    pub renewal: bool,
 }
