@@ -287,8 +287,9 @@ async fn reject_tells_the_customer_and_reopens_the_ticket_for_a_new_receipt() {
     assert_eq!(told.len(), 1);
     assert_eq!(told[0]["reason"], "amount does not match");
     assert_eq!(told[0]["user_id"], 1009);
-    let unlocks = shop.outbox("ticket_lock", "user_id", 1009);
-    assert_eq!(unlocks.iter().filter(|u| u["locked"] == false).count(), 1);
+    // The ticket is a view of the order, now waiting for a receipt again: queued to re-render
+    // (unlocked), one row however often it changes.
+    assert_eq!(shop.outbox("ticket_view", "order_id", order.0).len(), 1);
 
     // The same receipt stays a duplicate; a new one is accepted for the same order.
     let dup = shop

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use vpn_ticket_bot::store;
+
 const TOKEN: &str = "discord-token-SHOULD-NOT-LEAK-1234";
 const PASSWORD: &str = "panel-password-SHOULD-NOT-LEAK-5678";
 const API_TOKEN: &str = "panel-api-token-SHOULD-NOT-LEAK-9012";
@@ -79,13 +81,13 @@ fn migrate_backup_restore_as_the_readme_describes() {
     let out = env.run(&["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("from schema version 0 to 1"),
+        text(&out).contains(&format!("from schema version 0 to {}", store::schema_version())),
         "{}",
         text(&out)
     );
     let out = env.run(&["migrate"]);
     assert!(
-        text(&out).contains("up to date (schema version 1)"),
+        text(&out).contains(&format!("up to date (schema version {})", store::schema_version())),
         "{}",
         text(&out)
     );

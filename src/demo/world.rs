@@ -30,7 +30,8 @@ use crate::store::{self, Store};
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The Discord token the bot and the emulator share (a made-up one).
-const TOKEN: &str = "demo-token";
+/// The bot token the emulated guild accepts.
+pub const TOKEN: &str = "demo-token";
 
 /// A step of a story that did not happen.
 #[derive(Debug, thiserror::Error)]

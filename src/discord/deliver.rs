@@ -392,7 +392,7 @@ impl ViewInspector for DiscordDeliverer {
         };
         let (text, buttons) = render::review_card_view(&p, &o);
         let live = found.components.iter().any(|r| !r.components.is_empty());
-        Ok(if found.content == text && live == !buttons.is_empty() {
+        Ok(if found.content == text && live != buttons.is_empty() {
             Observed::Matches
         } else {
             Observed::Differs(format!(

@@ -82,7 +82,13 @@ pub struct HealthReport {
     pub outbox: Backlog,
     /// The newest `backups/bot-<UTC>.db`, `None` when there is none.
     pub last_backup: Option<jiff::Timestamp>,
+    /// Link deliveries given up (the customer paid and did not get the link): customer and
+    /// payment, newest first, at most [`FAILED_SHOWN`].
+    pub failed_links: Vec<(crate::domain::UserId, crate::domain::PaymentId)>,
 }
+
+/// How many given-up link deliveries `/admin health` lists.
+pub const FAILED_SHOWN: u32 = 10;
 
 /// Revenue totals for staff: the current periods and a run of recent days.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +126,27 @@ impl StaffService {
         } else {
             PanelCheck::Skipped
         };
-        let outbox = self.deps.store.call(|c| outbox::backlog(c)).await?;
+        let (outbox, failed) = self
+            .deps
+            .store
+            .call(|c| {
+                Ok((
+                    outbox::backlog(c)?,
+                    outbox::list_failed(c, "deliver_link", FAILED_SHOWN)?,
+                ))
+            })
+            .await?;
+        let failed_links = failed
+            .iter()
+            .filter_map(|i| match crate::domain::delivery::Delivery::from_payload(&i.payload) {
+                Ok(crate::domain::delivery::Delivery::DeliverLink {
+                    user_id,
+                    payment_id,
+                    ..
+                }) => Some((user_id, payment_id)),
+                _ => None,
+            })
+            .collect();
         let dir = self.deps.config.storage.backups_dir();
         let last_backup =
             tokio::task::spawn_blocking(move || ops::backup::newest_backup(&dir)).await?;
@@ -129,6 +155,7 @@ impl StaffService {
             panel,
             outbox,
             last_backup,
+            failed_links,
         })
     }
 

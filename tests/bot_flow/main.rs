@@ -8,9 +8,11 @@
 //! `polish.rs`: the dashboard chart, the closed approval prompt, a full server, expiring notices;
 //! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
+//! `converge.rs`: retried views after newer states, Discord errors by class, the sweep;
 //! `world.rs`: the harness.
 
 mod admin;
+mod converge;
 #[path = "../common/mod.rs"]
 mod common;
 mod flows;

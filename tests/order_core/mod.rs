@@ -166,6 +166,19 @@ impl Shop {
         .with_fail_point(fail_point)
     }
 
+    /// The subscription service of this shop (`/status`, "Show my link", extend, revoke).
+    pub fn subscriptions(&self) -> vpn_ticket_bot::service::subscriptions::SubscriptionService {
+        use vpn_ticket_bot::service::subscriptions::{SubscriptionDeps, SubscriptionService};
+        SubscriptionService::new(SubscriptionDeps {
+            store: self.store.clone(),
+            panel: self.panel.clone(),
+            breaker: self.breaker.clone(),
+            roles: Roles::new(self.config.roles.clone()),
+            config: self.config.clone(),
+            clock: self.clock,
+        })
+    }
+
     /// Opens the breaker (outage) or closes it (recovery) through one health check.
     pub async fn set_outage(&self, outage: bool) {
         self.healthy.store(!outage, Ordering::SeqCst);

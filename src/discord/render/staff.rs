@@ -106,7 +106,26 @@ pub fn health_text(r: &HealthReport) -> String {
         format!("**Outbox:** {}", outbox_line(&r.outbox)),
         format!("**Last backup:** {backup}"),
     ]
+    .into_iter()
+    .chain(failed_links_line(r))
+    .collect::<Vec<_>>()
     .join("\n")
+}
+
+/// Paid links never delivered, if any.
+fn failed_links_line(r: &HealthReport) -> Option<String> {
+    if r.failed_links.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = r
+        .failed_links
+        .iter()
+        .map(|(user, payment)| format!("<@{user}> (payment #{payment})"))
+        .collect();
+    Some(format!(
+        "**⚠ Links not delivered** (send them by hand): {}",
+        list.join(", ")
+    ))
 }
 
 fn breaker_line(b: &BreakerSnapshot) -> String {

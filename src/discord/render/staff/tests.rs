@@ -19,6 +19,7 @@ fn report(breaker: BreakerSnapshot, panel: PanelCheck) -> HealthReport {
         panel,
         outbox: Backlog::default(),
         last_backup: None,
+        failed_links: Vec::new(),
     }
 }
 
@@ -183,4 +184,17 @@ fn uptime_and_clip_edges() {
     assert_eq!(clip("short"), "short");
     let multibyte = "é".repeat(ERROR_CHARS + 1);
     assert_eq!(clip(&multibyte), format!("{}…", "é".repeat(ERROR_CHARS)));
+}
+
+#[test]
+fn health_lists_the_links_never_delivered() {
+    let mut r = report(closed(), PanelCheck::Skipped);
+    assert!(!health_text(&r).contains("Links not delivered"));
+    r.failed_links = vec![(
+        crate::domain::UserId(7),
+        crate::domain::PaymentId(3),
+    )];
+    let text = health_text(&r);
+    assert!(text.contains("Links not delivered"), "{text}");
+    assert!(text.contains("<@7> (payment #3)"), "{text}");
 }
