@@ -150,7 +150,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let (delay, failure, limited) = inner.with(|s| {
         let now = tokio::time::Instant::now();
         let delay = s.faults.delay(&req.method, &route);
-        let failure = s.faults.take_failure(&req.method, &route);
+        let failure = s.faults.take_failure(&req.method, &route, &major);
         let limited = if failure.is_some() {
             Ok(Vec::new())
         } else {
@@ -161,8 +161,8 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
-    let response = if let Some(status) = failure {
-        ApiError::new(status, 0, "Emulated server error").into_response()
+    let response = if let Some(e) = failure {
+        e.into_response()
     } else {
         match limited {
             Err(r) => r,
