@@ -1,4 +1,4 @@
-//! The test driver: what people do in the guild (join with roles, run a slash command, click a
+//! The test driver: what people do in the guild (run a slash command, click a
 //! button, pick select options, submit a modal, upload a file, create or delete a channel by
 //! hand, change roles and overwrites, close their DMs). Every action goes through the same state
 //! and gateway as REST writes. Faults and rate limits are set from `faults`.
@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::http::Part;
 use super::limits::ApiError;
-use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, UserRec, perms};
+use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, perms};
 use super::{Emulator, channels, gateway::intents, messages, payload};
 
 /// `wait_for` ran out of time.
@@ -72,27 +72,6 @@ impl Emulator {
         });
     }
 
-    /// A user joins the guild with roles; emits GUILD_MEMBER_ADD.
-    pub fn add_user(&self, name: &str, roles: &[u64]) -> u64 {
-        self.inner.with(|s| {
-            let id = s.id();
-            s.users.insert(
-                id,
-                UserRec {
-                    id,
-                    name: name.into(),
-                    bot: false,
-                    dms_closed: false,
-                },
-            );
-            s.members.insert(id, roles.to_vec());
-            let mut ev = payload::member(s, id);
-            ev["guild_id"] = json!(s.guild_id.to_string());
-            s.dispatch("GUILD_MEMBER_ADD", &ev, intents::GUILD_MEMBERS);
-            id
-        })
-    }
-
     /// Someone edits a channel's overwrite for a role (`kind` 0) or member (`kind` 1) by hand;
     /// CHANNEL_UPDATE follows.
     pub fn set_overwrite(&self, channel: u64, target: u64, kind: u8, allow: u64, deny: u64) {
@@ -133,28 +112,6 @@ impl Emulator {
             s.dispatch("CHANNEL_CREATE", &v, intents::GUILDS);
             id
         })
-    }
-
-    /// An admin sets a member's roles by hand; GUILD_MEMBER_UPDATE follows.
-    pub fn set_member_roles(&self, user: u64, roles: &[u64]) {
-        self.inner.with(|s| {
-            if let Some(r) = s.members.get_mut(&user) {
-                *r = roles.to_vec();
-                let mut v = payload::member(s, user);
-                v["guild_id"] = json!(s.guild_id.to_string());
-                s.dispatch("GUILD_MEMBER_UPDATE", &v, intents::GUILD_MEMBERS);
-            }
-        });
-    }
-
-    /// A member leaves the guild (the user still exists for DMs); GUILD_MEMBER_REMOVE follows.
-    pub fn remove_member(&self, user: u64) {
-        self.inner.with(|s| {
-            if s.members.remove(&user).is_some() {
-                let v = json!({"guild_id": s.guild_id.to_string(), "user": payload::user(s, user)});
-                s.dispatch("GUILD_MEMBER_REMOVE", &v, intents::GUILD_MEMBERS);
-            }
-        });
     }
 
     /// Closes (or opens) a user's DMs: the bot's DM sends then answer 50007.
@@ -353,11 +310,11 @@ impl Emulator {
         Err(WaitTimeout)
     }
 
-    /// A user posts a message (optionally with one file) in a channel; MESSAGE_CREATE follows.
+    /// A user posts a message (optionally with one file) in a channel; see
+    /// [`Emulator::user_message_files`].
     ///
     /// # Errors
-    /// The error Discord would give the user (unknown channel, 50013 when the user may not send
-    /// or attach files there, file too large).
+    /// As [`Emulator::user_message_files`].
     pub fn user_message(
         &self,
         user: u64,
@@ -365,28 +322,49 @@ impl Emulator {
         content: &str,
         file: Option<(&str, Vec<u8>)>,
     ) -> Result<u64, ApiError> {
+        self.user_message_files(user, channel, content, file.into_iter().collect())
+    }
+
+    /// A user posts a message with any number of files (`(filename, bytes)`, uploaded as
+    /// `files[0]`, `files[1]`, ... in this order) in a channel; returns the message id. The
+    /// message is stored whether or not a gateway session is connected (a bot that is away
+    /// sees it only through `GET /channels/{id}/messages`); MESSAGE_CREATE goes to the
+    /// sessions that exist now, with one attachment object per file (`id`, `filename`, `size`,
+    /// `url`, `proxy_url`, `content_type`, `width`/`height` for images), as Discord sends it.
+    ///
+    /// # Errors
+    /// The error Discord would give the user (unknown channel, 50013 when the user may not send
+    /// or attach files there, a file over 10 MiB, an empty message).
+    pub fn user_message_files(
+        &self,
+        user: u64,
+        channel: u64,
+        content: &str,
+        files: Vec<(&str, Vec<u8>)>,
+    ) -> Result<u64, ApiError> {
         let base = self.base_url();
         self.inner.with(|s| {
             if !s.channels.contains_key(&channel) {
                 return Err(ApiError::unknown_channel());
             }
             let mut need = perms::VIEW_CHANNEL | perms::SEND_MESSAGES;
-            if file.is_some() {
+            if !files.is_empty() {
                 need |= perms::ATTACH_FILES;
             }
             if s.permissions_in(user, channel) & need != need {
                 return Err(ApiError::missing_permissions());
             }
-            let files: Vec<Part> = file
+            let parts: Vec<Part> = files
                 .into_iter()
-                .map(|(name, data)| Part {
-                    name: "files[0]".into(),
+                .enumerate()
+                .map(|(n, (name, data))| Part {
+                    name: format!("files[{n}]"),
                     filename: Some(name.into()),
                     content_type: None,
                     data,
                 })
                 .collect();
-            let m = messages::build(s, channel, user, &json!({"content": content}), &files)?;
+            let m = messages::build(s, channel, user, &json!({"content": content}), &parts)?;
             let id = m.id;
             messages::insert(s, &base, m);
             Ok(id)

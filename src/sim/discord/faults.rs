@@ -1,6 +1,6 @@
-//! Fault injection and the rate-limit mode: answer a route with 5xx a number of times, delay a
-//! route, and per-route request budgets that answer 429 with `Retry-After`, `X-RateLimit-*` and a
-//! Discord-shaped body. Routes are `(METHOD, template)` pairs such as
+//! Fault injection and the rate-limit mode: answer a route with an error (a 5xx, or a Discord
+//! status + JSON error code such as 403/50013) a number of times, delay a route, and per-route
+//! request budgets that answer 429 with `Retry-After`, `X-RateLimit-*` and a Discord-shaped body. Routes are `(METHOD, template)` pairs such as
 //! `("POST", "/channels/{channel_id}/messages")`; budgets are counted per major id like Discord.
 //! Also the gateway faults: drop every connection (serenity resumes) and refuse the next resume.
 
@@ -11,13 +11,48 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::http::Response;
+use super::limits::ApiError;
 
+/// A configured error answer for a route.
 #[derive(Debug, Clone)]
 pub(crate) struct RouteFault {
     pub method: String,
     pub route: String,
+    /// Only requests whose major id (the first channel, guild or webhook id in the path) is this.
+    pub major: Option<String>,
     pub status: u16,
+    /// Discord's JSON error code (0 for a plain HTTP error).
+    pub code: u32,
     pub remaining: u32,
+}
+
+/// The `message` Discord sends with a JSON error `code` (the API's exact wording, e.g.
+/// `{"message": "Missing Permissions", "code": 50013}`); for code 0 and codes not listed, the
+/// HTTP status line Discord uses for plain errors (`"500: Internal Server Error"`).
+pub fn error_message(status: u16, code: u32) -> String {
+    let known = match code {
+        10003 => "Unknown Channel",
+        10004 => "Unknown Guild",
+        10007 => "Unknown Member",
+        10008 => "Unknown Message",
+        10011 => "Unknown Role",
+        10013 => "Unknown User",
+        10015 => "Unknown Webhook",
+        10062 => "Unknown interaction",
+        40060 => "Interaction has already been acknowledged.",
+        50001 => "Missing Access",
+        50007 => "Cannot send messages to this user",
+        50013 => "Missing Permissions",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
+    }
+    let reason = hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!("{status}: {reason}")
 }
 
 /// A per-route budget: `limit` requests per `window`.
@@ -41,14 +76,21 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
-    /// A configured failure for this route, consuming one.
-    pub fn take_failure(&mut self, method: &str, route: &str) -> Option<u16> {
-        let f = self
-            .failures
-            .iter_mut()
-            .find(|f| f.method == method && f.route == route && f.remaining > 0)?;
+    /// A configured failure for this request (route and major id), consuming one: the error
+    /// to answer with.
+    pub fn take_failure(&mut self, method: &str, route: &str, major: &str) -> Option<ApiError> {
+        let f = self.failures.iter_mut().find(|f| {
+            f.method == method
+                && f.route == route
+                && f.major.as_deref().is_none_or(|m| m == major)
+                && f.remaining > 0
+        })?;
         f.remaining -= 1;
-        Some(f.status)
+        Some(ApiError::new(
+            f.status,
+            f.code,
+            &error_message(f.status, f.code),
+        ))
     }
 
     pub fn delay(&self, method: &str, route: &str) -> Option<Duration> {
@@ -149,13 +191,55 @@ impl super::Emulator {
         self.inner.with(|s| s.fail_next_resume = true);
     }
 
-    /// Answers the next `times` requests to a route with `status`.
+    /// Answers the next `times` requests to a route with `status` and code 0
+    /// (`{"message": "502: Bad Gateway", "code": 0}`). `route` is a template as logged, e.g.
+    /// `"/channels/{channel_id}/messages"`.
     pub fn fail_route(&self, method: &str, route: &str, status: u16, times: u32) {
+        self.fail_route_with(method, route, status, 0, times);
+    }
+
+    /// Answers the next `times` requests to a route with `status` and Discord's JSON error
+    /// `code`, with the message Discord sends for it ([`error_message`]): e.g. 403/50013
+    /// `{"message": "Missing Permissions", "code": 50013}`, 404/10003 "Unknown Channel",
+    /// 404/10008 "Unknown Message", 403/50001 "Missing Access", 403/50007 "Cannot send messages
+    /// to this user", 500/0 "500: Internal Server Error". Nothing in the state changes for a
+    /// failed request, as when Discord refuses it; later requests are answered normally.
+    pub fn fail_route_with(&self, method: &str, route: &str, status: u16, code: u32, times: u32) {
+        self.push_failure(method, route, None, status, code, times);
+    }
+
+    /// Like [`Emulator::fail_route_with`], but only for requests whose major id is `major`
+    /// (the first channel, guild or webhook id in the path: `fail_route_in("PUT",
+    /// "/channels/{channel_id}/permissions/{overwrite_id}", ticket, 404, 10003, 1)` fails only
+    /// that channel's overwrite edits).
+    pub fn fail_route_in(
+        &self,
+        method: &str,
+        route: &str,
+        major: u64,
+        status: u16,
+        code: u32,
+        times: u32,
+    ) {
+        self.push_failure(method, route, Some(major.to_string()), status, code, times);
+    }
+
+    fn push_failure(
+        &self,
+        method: &str,
+        route: &str,
+        major: Option<String>,
+        status: u16,
+        code: u32,
+        times: u32,
+    ) {
         self.inner.with(|s| {
             s.faults.failures.push(RouteFault {
                 method: method.into(),
                 route: route.into(),
+                major,
                 status,
+                code,
                 remaining: times,
             });
         });

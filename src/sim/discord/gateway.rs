@@ -1,7 +1,11 @@
 //! The gateway websocket: HELLO, heartbeat ACK, IDENTIFY → READY + GUILD_CREATE, RESUME →
 //! replay + RESUMED (or op 9 when the session is unknown), per-session increasing sequence
 //! numbers and intent filtering. Dispatches are queued per session, so events emitted while the
-//! bot is disconnected are replayed on resume exactly as Discord does.
+//! bot is disconnected are replayed on resume exactly as Discord does. A client that closes with
+//! 1000 or 1001 (serenity's `ShardManager::shutdown_all`) ends its session, as Discord does
+//! ("your session will be invalidated"): what happens afterwards is dispatched to nobody, and a
+//! bot started later (a new IDENTIFY) sees it only through REST. READY and GUILD_CREATE are two
+//! frames (READY lists the guild as unavailable, GUILD_CREATE follows with `s` one higher).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -40,6 +44,8 @@ pub struct Session {
     pub frames: VecDeque<Value>,
     pub first_seq: usize,
     pub notify: Arc<Notify>,
+    /// The websocket connection currently serving the session (`None` while the bot is away).
+    pub connection: Option<u64>,
 }
 
 impl Session {
@@ -49,6 +55,7 @@ impl Session {
             frames: VecDeque::new(),
             first_seq: 1,
             notify,
+            connection: None,
         }
     }
 
@@ -80,6 +87,22 @@ impl Session {
 }
 
 impl State {
+    /// How many gateway sessions exist (connected, or resumable after a disconnect). 0 after the
+    /// bot closed with 1000/1001 or before it ever identified: events then reach nobody.
+    pub fn gateway_sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// How many gateway sessions have a live websocket connection right now (the bot is
+    /// "online"). Await `wait_for(|s| (s.gateway_connected() == 0).then_some(()))` after
+    /// stopping a bot to be sure it no longer listens.
+    pub fn gateway_connected(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|x| x.connection.is_some())
+            .count()
+    }
+
     /// Queues a dispatch for every session whose intents allow it (`intent == 0`: always sent).
     /// Without MESSAGE_CONTENT, message content, embeds, attachments and components are emptied,
     /// except in DMs, in messages that mention the bot and in the bot's own messages (Discord's
@@ -123,19 +146,42 @@ async fn send(inner: &Inner, tx: &mut (impl SinkExt<Message> + Unpin), frame: Va
     tx.send(Message::Text(frame.to_string())).await.is_ok()
 }
 
-/// Serves one websocket connection.
+/// (session id, its notify, frames already sent)
+type Attached = Option<(String, Arc<Notify>, usize)>;
+
+/// Serves one websocket connection; when it ends, its session is detached (kept for RESUME), or
+/// removed when the client closed with 1000/1001.
 pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
+    let conn = inner.with(State::id);
+    let mut session: Attached = None;
+    let invalidate = run(&inner, stream, conn, &mut session).await;
+    if let Some((id, _, _)) = session {
+        inner.with(|s| {
+            if invalidate {
+                s.sessions.remove(&id);
+            } else if let Some(x) = s
+                .sessions
+                .get_mut(&id)
+                .filter(|x| x.connection == Some(conn))
+            {
+                x.connection = None;
+            }
+        });
+    }
+}
+
+/// The connection's loop; true when the client closed with 1000/1001 (Discord then invalidates
+/// the session).
+async fn run(inner: &Arc<Inner>, stream: TcpStream, conn: u64, session: &mut Attached) -> bool {
     let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-        return;
+        return false;
     };
     let (mut tx, mut rx) = ws.split();
     let mut kill = inner.kill_gateway.subscribe();
     let hello = json!({"op": 10, "d": {"heartbeat_interval": inner.config.heartbeat_interval_ms}, "s": null, "t": null});
-    if !send(&inner, &mut tx, hello).await {
-        return;
+    if !send(inner, &mut tx, hello).await {
+        return false;
     }
-    // (session id, its notify, frames already sent)
-    let mut session: Option<(String, Arc<Notify>, usize)> = None;
     loop {
         let waker = session.as_ref().map(|(_, n, _)| n.clone());
         let notified = async move {
@@ -146,10 +192,12 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
         };
         tokio::select! {
             msg = rx.next() => {
-                let Some(Ok(msg)) = msg else { return };
+                let Some(Ok(msg)) = msg else { return false };
                 let text = match msg {
                     Message::Text(t) => t,
-                    Message::Close(_) => return,
+                    Message::Close(frame) => {
+                        return frame.is_some_and(|f| matches!(f.code, CloseCode::Normal | CloseCode::Away));
+                    }
                     _ => continue,
                 };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
@@ -158,38 +206,38 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
                     s.record(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
                 });
                 let ok = match frame["op"].as_u64() {
-                    Some(1) => send(&inner, &mut tx, json!({"op": 11})).await,
+                    Some(1) => send(inner, &mut tx, json!({"op": 11})).await,
                     Some(2) if !inner.token_ok(frame["d"]["token"].as_str().unwrap_or_default()) => {
                         let close = CloseFrame { code: CloseCode::Library(4004), reason: "Authentication failed.".into() };
                         let _ = tx.send(Message::Close(Some(close))).await;
-                        return;
+                        return false;
                     }
                     Some(2) => {
-                        session = Some(identify(&inner, &frame["d"]));
+                        *session = Some(identify(inner, &frame["d"], conn));
                         true
                     }
-                    Some(6) => match resume(&inner, &frame["d"]) {
+                    Some(6) => match resume(inner, &frame["d"], conn) {
                         Some(s) => {
-                            session = Some(s);
+                            *session = Some(s);
                             true
                         }
-                        None => send(&inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await,
+                        None => send(inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await,
                     },
                     _ => true,
                 };
                 if !ok {
-                    return;
+                    return false;
                 }
             }
             () = notified => {}
             _ = kill.changed() => {
                 let close = CloseFrame { code: CloseCode::Library(4000), reason: "emulator dropped the connection".into() };
                 let _ = tx.send(Message::Close(Some(close))).await;
-                return;
+                return false;
             }
         }
         // Deliver whatever is queued for this connection's session.
-        if let Some((id, _, sent)) = &mut session {
+        if let Some((id, _, sent)) = session {
             let pending: Vec<Value> = inner.with(|s| {
                 s.sessions
                     .get(id)
@@ -201,8 +249,8 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
                     .as_u64()
                     .and_then(|x| usize::try_from(x).ok())
                     .unwrap_or(*sent + 1);
-                if !send(&inner, &mut tx, f).await {
-                    return;
+                if !send(inner, &mut tx, f).await {
+                    return false;
                 }
                 *sent = seq;
             }
@@ -210,16 +258,17 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
     }
 }
 
-fn identify(inner: &Inner, d: &Value) -> (String, Arc<Notify>, usize) {
+fn identify(inner: &Inner, d: &Value, conn: u64) -> (String, Arc<Notify>, usize) {
     let intents = d["intents"].as_u64().unwrap_or(0);
     inner.with(|s| {
         let id = format!("session-{}", s.id());
         let notify = Arc::new(Notify::new());
         s.sessions.clear();
-        s.sessions
-            .insert(id.clone(), Session::new(intents, notify.clone()));
+        let mut session = Session::new(intents, notify.clone());
+        session.connection = Some(conn);
+        s.sessions.insert(id.clone(), session);
         let ready = payload::ready(s, &id, &inner.ws_url());
-        // Only this session exists, so these go to it alone.
+        // Only this session exists, so these go to it alone; each dispatch is its own frame.
         s.dispatch("READY", &ready, 0);
         let guild = payload::guild(s, true);
         s.dispatch("GUILD_CREATE", &guild, intents::GUILDS);
@@ -228,7 +277,7 @@ fn identify(inner: &Inner, d: &Value) -> (String, Arc<Notify>, usize) {
     })
 }
 
-fn resume(inner: &Inner, d: &Value) -> Option<(String, Arc<Notify>, usize)> {
+fn resume(inner: &Inner, d: &Value, conn: u64) -> Option<(String, Arc<Notify>, usize)> {
     let id = d["session_id"].as_str()?.to_owned();
     let seq = usize::try_from(d["seq"].as_u64().unwrap_or(0)).unwrap_or(0);
     inner.with(|s| {
@@ -242,6 +291,7 @@ fn resume(inner: &Inner, d: &Value) -> Option<(String, Arc<Notify>, usize)> {
             return None; // older than the replay buffer
         }
         let seq = seq.min(sess.last_seq());
+        sess.connection = Some(conn);
         sess.push("RESUMED", json!({}));
         Some((id, sess.notify.clone(), seq))
     })

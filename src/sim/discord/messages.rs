@@ -106,6 +106,7 @@ pub(crate) fn build(
     if empty {
         return Err(ApiError::new(400, 50006, "Cannot send an empty message"));
     }
+    let reply_to = reply_target(s, channel_id, &body["message_reference"])?;
     Ok(MessageRec {
         id: s.id(),
         channel_id,
@@ -115,12 +116,49 @@ pub(crate) fn build(
         components: body["components"].as_array().cloned().unwrap_or_default(),
         attachments,
         flags: body["flags"].as_u64().unwrap_or(0) & (64 | 4 | 4096),
-        kind: 0,
+        kind: if reply_to.is_some() { 19 } else { 0 },
+        reply_to,
         timestamp: now(),
         edited_timestamp: None,
         interaction_id: None,
         visible_to: None,
     })
+}
+
+/// The message a create body replies to. Discord: a `message_reference` (type 0 = DEFAULT, the
+/// default) with a `message_id` makes the message a REPLY (type 19) to that message in the same
+/// channel; when it does not exist, `fail_if_not_exists` (default true) decides between 400
+/// `{"code": 50035, "errors": {"message_reference": {"_errors": [{"code":
+/// "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "message": "Unknown message"}]}}}` and sending a plain
+/// message. Forwards (type 1) are not modelled and are sent as plain messages.
+fn reply_target(s: &State, channel_id: u64, r: &Value) -> Result<Option<u64>, ApiError> {
+    if r.is_null() || r["type"].as_u64().unwrap_or(0) != 0 {
+        return Ok(None);
+    }
+    let id = |v: &Value| {
+        v.as_str()
+            .and_then(|x| x.parse::<u64>().ok())
+            .or_else(|| v.as_u64())
+    };
+    let Some(target) = id(&r["message_id"]) else {
+        return Ok(None);
+    };
+    let same_channel = id(&r["channel_id"]).is_none_or(|c| c == channel_id);
+    let exists = same_channel
+        && s.messages
+            .get(&target)
+            .is_some_and(|m| m.channel_id == channel_id && !m.is_ephemeral());
+    if exists {
+        Ok(Some(target))
+    } else if r["fail_if_not_exists"].as_bool().unwrap_or(true) {
+        Err(ApiError::invalid_form(
+            "message_reference",
+            "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+            "Unknown message",
+        ))
+    } else {
+        Ok(None)
+    }
 }
 
 fn embeds(v: &Value) -> Vec<Value> {
@@ -243,6 +281,9 @@ fn post(s: &mut State, c: u64, ctx: &Ctx) -> Reply {
         if !ctx.files.is_empty() {
             need |= perms::ATTACH_FILES;
         }
+        if !ctx.body["message_reference"].is_null() {
+            need |= perms::READ_MESSAGE_HISTORY; // Discord: replying needs it
+        }
         require(s, c, need)?;
     }
     let m = build(s, c, s.bot_id, &ctx.body, &ctx.files)?;
@@ -255,21 +296,7 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
         return Err(ApiError::unknown_channel());
     }
     match (method, &segs[2..]) {
-        ("GET", ["messages"]) => {
-            let limit = form_urlencoded::parse(ctx.query.as_bytes())
-                .find_map(|(k, v)| (k == "limit").then(|| v.parse::<usize>().ok()))
-                .flatten()
-                .unwrap_or(50);
-            require(s, c, perms::VIEW_CHANNEL | perms::READ_MESSAGE_HISTORY)?;
-            let list: Vec<Value> = s
-                .messages_in(c)
-                .into_iter()
-                .rev()
-                .take(limit)
-                .map(|m| payload::message(s, &ctx.base, m, false))
-                .collect();
-            Ok((200, Value::Array(list)))
-        }
+        ("GET", ["messages"]) => super::history::list(s, c, ctx.query, &ctx.base),
         ("POST", ["messages"]) => post(s, c, ctx),
         ("POST", ["messages", "bulk-delete"]) => {
             require(s, c, perms::MANAGE_MESSAGES)?;
@@ -292,6 +319,7 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
             Ok((204, Value::Null))
         }
         ("GET", ["messages", m]) => {
+            require(s, c, perms::VIEW_CHANNEL | perms::READ_MESSAGE_HISTORY)?;
             let m = s
                 .messages
                 .get(&msg_id(m)?)

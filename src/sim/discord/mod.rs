@@ -25,10 +25,17 @@
 //!   `permissions_in`, `messages_in`, `dms_of`, `ephemeral_for`, `interaction`,
 //!   `original_response`, `file`, `log`), read with [`Emulator::read`] or awaited with
 //!   [`Emulator::wait_for`].
-//! * People: `add_user`, `add_role`, `set_role_permissions`, `set_overwrite`, `run_command`,
-//!   `click_button`, `select`, `submit_modal(_until_acked)`, `user_message` (with a file),
-//!   `delete_channel_by_hand`, `set_dms_closed`.
-//! * Faults: `drop_gateway`, `fail_next_resume`, `fail_route`, `slow_route`, `set_rate_limit`.
+//! * People: `add_user`, `add_member` (re-join), `remove_member`, `add_role`,
+//!   `set_role_permissions`, `set_overwrite`, `run_command`, `click_button`, `select`,
+//!   `submit_modal(_until_acked)`, `user_message` / `user_message_files` (any number of files),
+//!   `delete_channel_by_hand`, `set_dms_closed`. They work with no bot connected: the state
+//!   changes, nothing is dispatched, and a bot that identifies later catches up through REST
+//!   (`GET /channels/{id}/messages` with `before`/`after`/`around`, `GET /users/{id}`, `GET
+//!   /guilds/{id}/members/{id}`); `State::gateway_connected` / `gateway_sessions` tell whether
+//!   a bot listens.
+//! * Faults: `drop_gateway`, `fail_next_resume`, `fail_route` (5xx), `fail_route_with` /
+//!   `fail_route_in` (a Discord status + error code, e.g. 403/50013, optionally for one
+//!   channel), `slow_route`, `set_rate_limit`.
 //! * Checks: [`selfcheck`] (serenity parses every payload), [`openapi`] (request bodies against
 //!   Discord's spec), [`LogEntry`] and [`Emulator::write_log`] (JSON lines).
 //! * A bot in another process: fixed ports in [`EmulatorConfig`], then [`http_proxy_mode`] or
@@ -38,11 +45,12 @@ mod channels;
 mod driver;
 pub mod faults;
 pub mod gateway;
+mod history;
 mod http;
 mod interactions;
 pub mod limits;
 pub mod log;
-
+mod members;
 mod messages;
 pub mod openapi;
 pub mod payload;

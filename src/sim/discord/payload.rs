@@ -88,7 +88,21 @@ fn embeds(base: &str, m: &MessageRec) -> Vec<Value> {
 }
 
 /// A message as REST returns it (`with_member` adds the partial member gateway events carry).
+/// A reply (type 19) also carries `message_reference` `{"type": 0, "message_id",
+/// "channel_id", "guild_id"?}` and `referenced_message`: the replied-to message (itself without
+/// a nested `referenced_message`), or `null` once it was deleted, as Discord returns it.
 pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Value {
+    let mut v = message_only(s, base, m, with_member);
+    if let Some(r) = m.reply_to {
+        v["referenced_message"] = s
+            .messages
+            .get(&r)
+            .map_or(Value::Null, |r| message_only(s, base, r, false));
+    }
+    v
+}
+
+fn message_only(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Value {
     let guild = s
         .channels
         .get(&m.channel_id)
@@ -114,6 +128,13 @@ pub fn message(s: &State, base: &str, m: &MessageRec, with_member: bool) -> Valu
         if with_member {
             v["member"] = json!({"roles": member(s, m.author_id)["roles"], "deaf": false, "mute": false,
                                   "joined_at": JOINED_AT, "flags": 0});
+        }
+    }
+    if let Some(r) = m.reply_to {
+        v["message_reference"] =
+            json!({"type": 0, "message_id": r.to_string(), "channel_id": m.channel_id.to_string()});
+        if guild {
+            v["message_reference"]["guild_id"] = json!(s.guild_id.to_string());
         }
     }
     if m.interaction_id.is_some() {

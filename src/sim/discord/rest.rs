@@ -13,7 +13,7 @@ use super::http::{Part, Request, Response, multipart};
 use super::limits::ApiError;
 use super::log::LogEntry;
 use super::state::{State, perms};
-use super::{gateway::intents, interactions, messages, payload};
+use super::{interactions, members, messages, payload};
 
 /// What a route handler answers: a status and a JSON body (`Null` → empty 204).
 pub(crate) type Reply = Result<(u16, Value), ApiError>;
@@ -26,7 +26,7 @@ pub(crate) struct Ctx<'a> {
     pub query: &'a str,
 }
 
-fn id(seg: &str) -> Result<u64, ApiError> {
+pub(crate) fn id(seg: &str) -> Result<u64, ApiError> {
     seg.parse()
         .map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
 }
@@ -39,6 +39,7 @@ fn route_of(segs: &[&str]) -> (String, String) {
         let prev = if i > 0 { segs[i - 1] } else { "" };
         let name = match prev {
             "channels" => Some("channel_id"),
+            "users" if *seg != "@me" => Some("user_id"),
             "guilds" => Some("guild_id"),
             "messages" if *seg != "bulk-delete" && *seg != "@original" => Some("message_id"),
             "applications" if *seg != "@me" => Some("application_id"),
@@ -150,7 +151,7 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let (delay, failure, limited) = inner.with(|s| {
         let now = tokio::time::Instant::now();
         let delay = s.faults.delay(&req.method, &route);
-        let failure = s.faults.take_failure(&req.method, &route);
+        let failure = s.faults.take_failure(&req.method, &route, &major);
         let limited = if failure.is_some() {
             Ok(Vec::new())
         } else {
@@ -161,8 +162,8 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
-    let response = if let Some(status) = failure {
-        ApiError::new(status, 0, "Emulated server error").into_response()
+    let response = if let Some(e) = failure {
+        e.into_response()
     } else {
         match limited {
             Err(r) => r,
@@ -221,6 +222,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}}),
         )),
         ("GET", ["users", "@me"]) => Ok((200, payload::user(s, s.bot_id))),
+        ("GET", ["users", u]) => members::get_user(s, u),
         ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => {
             Ok((200, payload::application(s)))
         }
@@ -250,17 +252,10 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
             200,
             Value::Array(s.roles.values().map(payload::role).collect()),
         )),
-        ("GET", ["guilds", _, "members"]) => list_members(s, ctx.query),
-        ("GET", ["guilds", _, "members", u]) => {
-            let u = id(u)?;
-            if s.members.contains_key(&u) {
-                Ok((200, payload::member(s, u)))
-            } else {
-                Err(ApiError::new(404, 10007, "Unknown Member"))
-            }
-        }
+        ("GET", ["guilds", _, "members"]) => members::list_members(s, ctx.query),
+        ("GET", ["guilds", _, "members", u]) => members::get_member(s, u),
         ("PUT" | "DELETE", ["guilds", _, "members", u, "roles", r]) => {
-            member_role(s, method == "PUT", id(u)?, id(r)?)
+            members::member_role(s, method == "PUT", id(u)?, id(r)?)
         }
         ("GET", ["channels", c]) => {
             let c = s
@@ -344,58 +339,4 @@ fn put_commands(s: &mut State, ctx: &Ctx, global: bool) -> (u16, Value) {
         s.commands.clone_from(&out);
     }
     (200, Value::Array(out))
-}
-
-fn member_role(s: &mut State, add: bool, user: u64, role: u64) -> Reply {
-    if s.base_permissions(s.bot_id) & perms::MANAGE_ROLES == 0 {
-        return Err(ApiError::missing_permissions());
-    }
-    if !s.roles.contains_key(&role) {
-        return Err(ApiError::new(404, 10011, "Unknown Role"));
-    }
-    let roles = s
-        .members
-        .get_mut(&user)
-        .ok_or_else(|| ApiError::new(404, 10007, "Unknown Member"))?;
-    roles.retain(|r| *r != role);
-    if add {
-        roles.push(role);
-    }
-    let mut v = payload::member(s, user);
-    v["guild_id"] = json!(s.guild_id.to_string());
-    s.dispatch("GUILD_MEMBER_UPDATE", &v, intents::GUILD_MEMBERS);
-    Ok((204, Value::Null))
-}
-
-/// `GET /guilds/{guild.id}/members?limit=&after=`: members sorted by user id, those above
-/// `after`; `limit` 1..=1000, default 1 (as Discord: a bad value is a 400 form error).
-fn list_members(s: &State, query: &str) -> Result<(u16, Value), ApiError> {
-    let mut limit = 1usize;
-    let mut after = 0u64;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match &*k {
-            "limit" => {
-                limit = v
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=1000).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::invalid_form(
-                            "limit",
-                            "NUMBER_TYPE_MAX",
-                            "int value should be less than or equal to 1000.",
-                        )
-                    })?;
-            }
-            "after" => after = id(&v)?,
-            _ => {}
-        }
-    }
-    let list = s
-        .members
-        .range(after.saturating_add(1)..)
-        .take(limit)
-        .map(|(&u, _)| payload::member(s, u))
-        .collect();
-    Ok((200, Value::Array(list)))
 }

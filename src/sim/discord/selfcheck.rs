@@ -59,6 +59,7 @@ pub fn check_response(
         ("GET", "/gateway") => parse::<serenity::model::gateway::Gateway>(body, &what)?,
         ("GET", "/gateway/bot") => parse::<BotGateway>(body, &what)?,
         ("GET", "/users/@me") => parse::<CurrentUser>(body, &what)?,
+        ("GET", "/users/{user_id}") => parse::<User>(body, &what)?,
         ("GET", "/oauth2/applications/@me") => parse::<CurrentApplicationInfo>(body, &what)?,
         ("POST", "/users/@me/channels") => parse::<PrivateChannel>(body, &what)?,
         (

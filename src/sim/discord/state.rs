@@ -98,7 +98,10 @@ pub struct MessageRec {
     pub components: Vec<Value>,
     pub attachments: Vec<AttachmentRec>,
     pub flags: u64,
+    /// Discord's message type: 0 DEFAULT, 19 REPLY.
     pub kind: u8,
+    /// For a reply (type 19): the message replied to, in the same channel.
+    pub reply_to: Option<u64>,
     pub timestamp: String,
     pub edited_timestamp: Option<String>,
     /// Set on messages created through an interaction (the webhook id is the application id).
