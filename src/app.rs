@@ -14,11 +14,11 @@ use crate::service::health::CircuitBreaker;
 use crate::service::housekeeping::{
     BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob, TransientMessages,
 };
+use crate::service::intake::ReceiptIntake;
 use crate::service::jobs::{
     AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
 };
 use crate::service::orders::OrderService;
-use crate::service::intake::ReceiptIntake;
 use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;

@@ -81,13 +81,19 @@ fn migrate_backup_restore_as_the_readme_describes() {
     let out = env.run(&["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains(&format!("from schema version 0 to {}", store::schema_version())),
+        text(&out).contains(&format!(
+            "from schema version 0 to {}",
+            store::schema_version()
+        )),
         "{}",
         text(&out)
     );
     let out = env.run(&["migrate"]);
     assert!(
-        text(&out).contains(&format!("up to date (schema version {})", store::schema_version())),
+        text(&out).contains(&format!(
+            "up to date (schema version {})",
+            store::schema_version()
+        )),
         "{}",
         text(&out)
     );

@@ -61,7 +61,11 @@ async fn provisioning_without_ticket(
     let channel = shop.order(order).ticket_channel_id.unwrap();
     let affected = shop.orders.ticket_channel_deleted(channel).await.unwrap();
     assert_eq!(affected, Some(order));
-    assert_eq!(shop.order(order).status, OrderStatus::Provisioning, "keeps going");
+    assert_eq!(
+        shop.order(order).status,
+        OrderStatus::Provisioning,
+        "keeps going"
+    );
     assert_eq!(shop.order(order).ticket_channel_id, None);
     (order, payment, channel)
 }
@@ -85,8 +89,7 @@ async fn a_ticket_deleted_while_provisioning_still_delivers_by_dm() {
 }
 
 #[tokio::test]
-async fn a_ticket_deleted_while_provisioning_then_a_panel_failure_lets_the_customer_order_again()
-{
+async fn a_ticket_deleted_while_provisioning_then_a_panel_failure_lets_the_customer_order_again() {
     let shop = Shop::start().await;
     let (order, payment, _) = provisioning_without_ticket(&shop, 5300).await;
     shop.sim.set_fault(Fault::Refusing).await;

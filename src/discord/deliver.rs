@@ -66,7 +66,9 @@ impl DiscordDeliverer {
     /// The review card of `payment` as the database says now: posted, or edited in place.
     async fn review_card(&self, payment: PaymentId) -> Result<(), DeliveryError> {
         let Some((p, o)) = self.app.approval.card_of(payment).await.map_err(retry)? else {
-            return Err(DeliveryError::Permanent(format!("payment #{payment} is gone")));
+            return Err(DeliveryError::Permanent(format!(
+                "payment #{payment} is gone"
+            )));
         };
         let (text, buttons) = render::review_card_view(&p, &o);
         if let Some((channel, message)) = p.review_message {
@@ -216,7 +218,10 @@ impl DiscordDeliverer {
 
     /// Whether `channel` was found deleted by the last call (then handled as a deletion).
     async fn ticket_deleted(&self, channel: ChannelId) -> bool {
-        match serenity::ChannelId::new(channel.0).to_channel(&*self.http).await {
+        match serenity::ChannelId::new(channel.0)
+            .to_channel(&*self.http)
+            .await
+        {
             Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => {
                 let _ = self.ticket_gone(channel).await;
                 true
@@ -285,7 +290,10 @@ impl DiscordDeliverer {
             {
                 Ok(_) => {}
                 Err(e) if code(&e) == Some(CANNOT_DM) => {
-                    tracing::warn!(owner, "an owner's DMs are closed: alert not delivered to them");
+                    tracing::warn!(
+                        owner,
+                        "an owner's DMs are closed: alert not delivered to them"
+                    );
                 }
                 Err(e) => return Err(classify_dm(&e)),
             }
@@ -323,8 +331,7 @@ impl Deliverer for DiscordDeliverer {
                 renewal,
                 ..
             } => {
-                let text =
-                    render::link_text(order_id, link, subscription_url.as_deref(), renewal);
+                let text = render::link_text(order_id, link, subscription_url.as_deref(), renewal);
                 self.link(user_id, payment_id, ticket_channel_id, text, link)
                     .await
             }
@@ -356,7 +363,10 @@ impl ViewInspector for DiscordDeliverer {
             Err(e) => return Err(e.to_string()),
         };
         let want = customer_overwrite(order);
-        let have = found.permission_overwrites.iter().find(|o| o.kind == want.kind);
+        let have = found
+            .permission_overwrites
+            .iter()
+            .find(|o| o.kind == want.kind);
         Ok(match have {
             Some(h) if h.allow == want.allow && h.deny & want.deny == want.deny => {
                 Observed::Matches

@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, DiscordPorts};
 use crate::tasks::Jobs;
 
+pub use catch_up::{CatchUp, run as catch_up};
 pub use deliver::DiscordDeliverer;
 pub use run::serve;
 

@@ -49,7 +49,11 @@ pub fn spawn(
 
 /// The owners by id, plus the members holding an owner role (all pages of the member list; a
 /// failed listing is logged and the owners by id are still told).
-pub(super) async fn recipients(http: &Http, roles: &RolesConfig, guild: serenity::GuildId) -> BTreeSet<u64> {
+pub(super) async fn recipients(
+    http: &Http,
+    roles: &RolesConfig,
+    guild: serenity::GuildId,
+) -> BTreeSet<u64> {
     let mut out: BTreeSet<u64> = roles
         .owner_user_ids
         .iter()

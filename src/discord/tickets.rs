@@ -7,8 +7,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{
     ChannelType, ComponentInteraction, ComponentInteractionDataKind, CreateAttachment,
     CreateChannel, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    EditInteractionResponse, Http, Message, PermissionOverwrite, PermissionOverwriteType, Permissions,
-    RoleId,
+    EditInteractionResponse, Http, Message, PermissionOverwrite, PermissionOverwriteType,
+    Permissions, RoleId,
 };
 
 use super::events::ephemeral;

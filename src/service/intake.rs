@@ -107,7 +107,11 @@ impl ReceiptIntake {
     /// # Errors
     /// Store errors finding the order; everything about the receipt itself is an
     /// [`Intake::Refused`].
-    pub async fn handle(&self, msg: &TicketMessage, files: &dyn AttachmentSource) -> Result<Intake> {
+    pub async fn handle(
+        &self,
+        msg: &TicketMessage,
+        files: &dyn AttachmentSource,
+    ) -> Result<Intake> {
         let Some(file) = receipt_file(&msg.attachments) else {
             return Ok(Intake::Ignored);
         };
@@ -203,9 +207,10 @@ impl ReceiptIntake {
 /// else the first file (the pipeline then says why it is not a receipt).
 fn receipt_file(files: &[Attachment]) -> Option<&Attachment> {
     let image = |a: &&Attachment| {
-        a.content_type
-            .as_deref()
-            .map_or_else(|| looks_like_image(&a.filename), |t| t.starts_with("image/"))
+        a.content_type.as_deref().map_or_else(
+            || looks_like_image(&a.filename),
+            |t| t.starts_with("image/"),
+        )
     };
     files.iter().find(image).or_else(|| files.first())
 }

@@ -163,7 +163,9 @@ impl OrderService {
     /// # Errors
     /// Store errors.
     pub async fn open_tickets(&self) -> Result<Vec<Order>> {
-        self.store.call(|c| store::orders::list_open_with_ticket(c)).await
+        self.store
+            .call(|c| store::orders::list_open_with_ticket(c))
+            .await
     }
 
     /// Whether the customer may post in the ticket of an order in `status`: only while it waits

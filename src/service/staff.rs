@@ -138,14 +138,16 @@ impl StaffService {
             .await?;
         let failed_links = failed
             .iter()
-            .filter_map(|i| match crate::domain::delivery::Delivery::from_payload(&i.payload) {
-                Ok(crate::domain::delivery::Delivery::DeliverLink {
-                    user_id,
-                    payment_id,
-                    ..
-                }) => Some((user_id, payment_id)),
-                _ => None,
-            })
+            .filter_map(
+                |i| match crate::domain::delivery::Delivery::from_payload(&i.payload) {
+                    Ok(crate::domain::delivery::Delivery::DeliverLink {
+                        user_id,
+                        payment_id,
+                        ..
+                    }) => Some((user_id, payment_id)),
+                    _ => None,
+                },
+            )
             .collect();
         let dir = self.deps.config.storage.backups_dir();
         let last_backup =

@@ -113,7 +113,10 @@ impl Sweep {
     }
 
     async fn tickets(&self, report: &mut SweepReport) -> Result<()> {
-        let open = self.store.call(|c| store::orders::list_open_with_ticket(c)).await?;
+        let open = self
+            .store
+            .call(|c| store::orders::list_open_with_ticket(c))
+            .await?;
         for o in open {
             report.tickets += 1;
             let Some(channel) = o.ticket_channel_id else {
@@ -185,7 +188,8 @@ impl Sweep {
             .store
             .call(move |c| store::outbox::find_by_key(c, &key))
             .await?;
-        let pending = queued.is_some_and(|i| i.status == crate::domain::status::OutboxStatus::Pending);
+        let pending =
+            queued.is_some_and(|i| i.status == crate::domain::status::OutboxStatus::Pending);
         Ok((!pending).then(|| "no card posted".to_owned()))
     }
 
@@ -284,7 +288,15 @@ fn repair_link(
     };
     enqueue(tx, &delivery, now)?;
     let payload = serde_json::json!({ "view": "link", "found": "link delivery missing" });
-    audit(tx, None, "sweep.repair", Target::Payment(p.id), None, payload, now)?;
+    audit(
+        tx,
+        None,
+        "sweep.repair",
+        Target::Payment(p.id),
+        None,
+        payload,
+        now,
+    )?;
     Ok(true)
 }
 

@@ -41,12 +41,13 @@ async fn stage() -> Stage {
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 2, 1).await;
     w.emu
-        .wait_for(crate::world::T, |s| (!s.can_send(w.carol, ticket)).then_some(()))
+        .wait_for(crate::world::T, |s| {
+            (!s.can_send(w.carol, ticket)).then_some(())
+        })
         .await
         .expect("ticket locked under review");
-    let payment = store::payments::list_for_order(&w.app.store.conn().unwrap(), order)
-        .unwrap()[0]
-        .id;
+    let payment =
+        store::payments::list_for_order(&w.app.store.conn().unwrap(), order).unwrap()[0].id;
     w.stop_bot().await;
     Stage {
         w,
@@ -120,7 +121,10 @@ async fn a_retried_ticket_update_never_undoes_a_newer_state() {
         .await
         .unwrap();
     now.deliver_due().await.unwrap();
-    worker(w, Duration::from_secs(3600)).deliver_due().await.unwrap();
+    worker(w, Duration::from_secs(3600))
+        .deliver_due()
+        .await
+        .unwrap();
     assert!(
         w.emu.read(|s| s.can_send(w.carol, ticket)),
         "the customer can post in the ticket she is asked to post in"
@@ -169,10 +173,16 @@ async fn a_retried_card_update_never_shows_an_older_state() {
         .token;
     w.app.approval.confirm(&admin(w), &token).await.unwrap();
     now.deliver_due().await.unwrap();
-    worker(w, Duration::from_secs(3600)).deliver_due().await.unwrap();
+    worker(w, Duration::from_secs(3600))
+        .deliver_due()
+        .await
+        .unwrap();
     let card = card_now(w, st.card.id);
     assert!(card.content.contains("Approved"), "{}", card.content);
-    assert!(card.components.is_empty(), "no live buttons on a delivered payment");
+    assert!(
+        card.components.is_empty(),
+        "no live buttons on a delivered payment"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,7 +197,8 @@ async fn missing_permissions_retry_for_hours_and_tell_the_owners_once() {
         .unwrap();
     now.deliver_due().await.unwrap();
     // The next receipt's card is refused: the bot lost Send Messages in the admin channel.
-    w.emu.fail_route_with("POST", MESSAGES, 403, 50013, 2);
+    w.emu
+        .fail_route_in("POST", MESSAGES, w.admin_channel, 403, 50013, 2);
     let second = w
         .app
         .orders
@@ -211,19 +222,30 @@ async fn missing_permissions_retry_for_hours_and_tell_the_owners_once() {
             .collect::<Vec<_>>()
     });
     assert_eq!(alert.len(), 1, "told once: {alert:?}");
-    assert!(alert[0].contains(&format!("<#{}>", w.admin_channel)), "{}", alert[0]);
+    assert!(
+        alert[0].contains(&format!("<#{}>", w.admin_channel)),
+        "{}",
+        alert[0]
+    );
     assert!(alert[0].contains("Send Messages"), "{}", alert[0]);
     // Hours later the permission is back (the fault's second refusal, then normal answers):
     // retried on the long backoff until the card is there.
     let later = worker(w, Duration::from_secs(2 * 3600));
     later.deliver_due().await.unwrap();
-    worker(w, Duration::from_secs(4 * 3600)).deliver_due().await.unwrap();
+    worker(w, Duration::from_secs(4 * 3600))
+        .deliver_due()
+        .await
+        .unwrap();
     assert_eq!(outbox_row(w, &key).status, OutboxStatus::Delivered);
     let p = store::payments::get(&w.app.store.conn().unwrap(), second)
         .unwrap()
         .unwrap();
     let (_, message) = p.review_message.expect("card posted");
-    assert!(card_now(w, message.0).content.contains("Waiting for review"));
+    assert!(
+        card_now(w, message.0)
+            .content
+            .contains("Waiting for review")
+    );
     let alerts = w.emu.read(|s| {
         s.dms_of(w.owner)
             .into_iter()
@@ -296,20 +318,27 @@ async fn the_sweep_repairs_a_missing_card_and_a_wrong_lock() {
     let report = sweep.run_once().await.unwrap();
     assert_eq!(report.repaired_views, 2, "{report:?}");
     worker(w, Duration::ZERO).deliver_due().await.unwrap();
-    assert!(!w.emu.read(|s| s.can_send(w.carol, st.ticket)), "locked again");
+    assert!(
+        !w.emu.read(|s| s.can_send(w.carol, st.ticket)),
+        "locked again"
+    );
     let p = store::payments::get(&w.app.store.conn().unwrap(), st.payment)
         .unwrap()
         .unwrap();
     let (_, message) = p.review_message.expect("card posted again");
     assert_ne!(message.0, st.card.id);
-    assert!(card_now(w, message.0).content.contains("Waiting for review"));
-    let audit = store::audit::for_target(
-        &w.app.store.conn().unwrap(),
-        "order",
-        &st.order.to_string(),
-    )
-    .unwrap();
-    assert!(audit.iter().any(|e| e.action == "sweep.repair"), "{audit:?}");
+    assert!(
+        card_now(w, message.0)
+            .content
+            .contains("Waiting for review")
+    );
+    let audit =
+        store::audit::for_target(&w.app.store.conn().unwrap(), "order", &st.order.to_string())
+            .unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "sweep.repair"),
+        "{audit:?}"
+    );
     // Nothing left to repair: a second sweep changes nothing.
     let again = sweep.run_once().await.unwrap();
     assert_eq!(again.repaired_views, 0, "{again:?}");
@@ -329,4 +358,68 @@ fn shop_receipt() -> store::payments::Receipt {
         content_type: "image/png".into(),
         size: 1000,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_downtime_the_bot_catches_up_on_receipts_deletions_and_leavers() {
+    let mut w = World::start().await;
+    let dave = w.emu.add_user("dave", &[]);
+    let (carol_ticket, carol_order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, carol_ticket, carol_order).await;
+    let (mallory_ticket, mallory_order) = w.open_ticket(w.mallory).await;
+    let (dave_ticket, dave_order) = w.open_ticket(dave).await;
+    w.stop_bot().await;
+    // While the bot is away (a deploy): carol pays and posts her receipt, mallory's ticket is
+    // deleted, dave leaves the server. Discord keeps the message; no event reaches the bot.
+    let png = crate::images::png(&crate::images::receipt(7, 480, 800));
+    w.emu
+        .user_message_files(
+            w.carol,
+            carol_ticket,
+            "paid, two screenshots",
+            vec![("notes.txt", b"ref 12".to_vec()), ("pay.png", png)],
+        )
+        .expect("carol may post");
+    assert!(w.emu.delete_channel_by_hand(mallory_ticket));
+    w.emu.remove_member(dave);
+    w.restart().await;
+
+    let card = w.review_card(1).await.expect("carol's receipt reviewed");
+    assert!(
+        card.embeds[0]
+            .to_string()
+            .contains(&format!("order #{carol_order}"))
+    );
+    w.message_in(carol_ticket, "carol answered", |m| {
+        m.content.contains("waiting for an admin's review")
+    })
+    .await;
+    w.emu
+        .wait_for(crate::world::T, |s| {
+            s.dms_of(w.mallory)
+                .into_iter()
+                .any(|m| m.content.contains("ticket channel deleted"))
+                .then_some(())
+        })
+        .await
+        .expect("mallory told her order closed");
+    w.message_in(dave_ticket, "dave's order closed", |m| {
+        m.content.contains("left the server")
+    })
+    .await;
+    assert_eq!(
+        crate::world::order_status(&w.app, carol_order),
+        OrderStatus::UnderReview
+    );
+    assert_eq!(
+        crate::world::order_status(&w.app, mallory_order),
+        OrderStatus::Cancelled
+    );
+    assert_eq!(
+        crate::world::order_status(&w.app, dave_order),
+        OrderStatus::Cancelled
+    );
+    // mallory can order again at once.
+    w.open_ticket(w.mallory).await;
+    w.stop().await;
 }

@@ -12,9 +12,9 @@
 //! `world.rs`: the harness.
 
 mod admin;
-mod converge;
 #[path = "../common/mod.rs"]
 mod common;
+mod converge;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;

@@ -141,10 +141,12 @@ mod tests {
         let (user, ticket, text) = notice(&d).unwrap();
         assert_eq!((user, ticket), (UserId(7), Some(ChannelId(9))));
         assert_eq!(text, "<@7>, order #3 is closed: cancelled by customer.");
-        assert!(notice(&Delivery::ReviewCard {
-            payment_id: PaymentId(1)
-        })
-        .is_none());
+        assert!(
+            notice(&Delivery::ReviewCard {
+                payment_id: PaymentId(1)
+            })
+            .is_none()
+        );
     }
 
     #[test]
@@ -154,6 +156,9 @@ mod tests {
             permission: "Manage Roles".into(),
             action: "lock a ticket".into(),
         });
-        assert!(text.contains("<#42>") && text.contains("**Manage Roles**"), "{text}");
+        assert!(
+            text.contains("<#42>") && text.contains("**Manage Roles**"),
+            "{text}"
+        );
     }
 }

@@ -154,5 +154,3 @@ fn audit_duplicate(
         now,
     )
 }
-
-

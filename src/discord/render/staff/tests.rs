@@ -190,10 +190,7 @@ fn uptime_and_clip_edges() {
 fn health_lists_the_links_never_delivered() {
     let mut r = report(closed(), PanelCheck::Skipped);
     assert!(!health_text(&r).contains("Links not delivered"));
-    r.failed_links = vec![(
-        crate::domain::UserId(7),
-        crate::domain::PaymentId(3),
-    )];
+    r.failed_links = vec![(crate::domain::UserId(7), crate::domain::PaymentId(3))];
     let text = health_text(&r);
     assert!(text.contains("Links not delivered"), "{text}");
     assert!(text.contains("<@7> (payment #3)"), "{text}");
