@@ -58,6 +58,11 @@ async fn stage() -> Stage {
     }
 }
 
+/// "Now" for a test's worker: a second ahead of the app's clock, so that whatever was just queued
+/// is due (two clocks read a millisecond apart would otherwise disagree), while backoffs of
+/// seconds or more are not.
+const NOW: Duration = Duration::from_secs(1);
+
 /// An outbox worker delivering through the real Discord layer, its clock `ahead` of now.
 fn worker(w: &World, ahead: Duration) -> OutboxJob {
     let http = Arc::new(w.emu.http_proxy_mode(TOKEN));
@@ -72,6 +77,18 @@ fn admin(w: &World) -> Actor {
         user: UserId(w.alice),
         role_ids: vec![w.admin_role],
     }
+}
+
+/// alice approves `payment` and confirms (whatever the outcome: the views show it).
+async fn approve_and_confirm(w: &World, payment: PaymentId) {
+    let token = w
+        .app
+        .sessions
+        .issue(&admin(w), AdminAction::Approve, payment)
+        .await
+        .unwrap()
+        .token;
+    w.app.approval.confirm(&admin(w), &token).await.unwrap();
 }
 
 fn outbox_row(w: &World, key: &str) -> store::outbox::OutboxItem {
@@ -90,7 +107,7 @@ fn card_now(w: &World, id: u64) -> MessageRec {
 async fn a_retried_ticket_update_never_undoes_a_newer_state() {
     let st = stage().await;
     let (w, ticket) = (&st.w, st.ticket);
-    let now = worker(w, Duration::ZERO);
+    let now = worker(w, NOW);
     // Rejected: the ticket reopens.
     w.app
         .approval
@@ -137,20 +154,13 @@ async fn a_retried_ticket_update_never_undoes_a_newer_state() {
 async fn a_retried_card_update_never_shows_an_older_state() {
     let st = stage().await;
     let w = &st.w;
-    let now = worker(w, Duration::ZERO);
+    let now = worker(w, NOW);
     // The panel refuses the first approval: the card goes back to "waiting" with live buttons,
     // but Discord answers that edit with a 502.
     w.sim
         .set_fault(vpn_ticket_bot::sim::panel::Fault::Refusing)
         .await;
-    let token = w
-        .app
-        .sessions
-        .issue(&admin(w), AdminAction::Approve, st.payment)
-        .await
-        .unwrap()
-        .token;
-    w.app.approval.confirm(&admin(w), &token).await.unwrap();
+    approve_and_confirm(w, st.payment).await;
     assert_eq!(
         store::payments::get(&w.app.store.conn().unwrap(), st.payment)
             .unwrap()
@@ -164,14 +174,7 @@ async fn a_retried_card_update_never_shows_an_older_state() {
     w.sim
         .set_fault(vpn_ticket_bot::sim::panel::Fault::None)
         .await;
-    let token = w
-        .app
-        .sessions
-        .issue(&admin(w), AdminAction::Approve, st.payment)
-        .await
-        .unwrap()
-        .token;
-    w.app.approval.confirm(&admin(w), &token).await.unwrap();
+    approve_and_confirm(w, st.payment).await;
     now.deliver_due().await.unwrap();
     worker(w, Duration::from_secs(3600))
         .deliver_due()
@@ -189,7 +192,7 @@ async fn a_retried_card_update_never_shows_an_older_state() {
 async fn missing_permissions_retry_for_hours_and_tell_the_owners_once() {
     let st = stage().await;
     let w = &st.w;
-    let now = worker(w, Duration::ZERO);
+    let now = worker(w, NOW);
     w.app
         .approval
         .reject(&admin(w), st.payment, "unreadable")
@@ -259,7 +262,7 @@ async fn missing_permissions_retry_for_hours_and_tell_the_owners_once() {
 async fn a_deleted_card_is_posted_again_and_a_deleted_ticket_is_a_deletion() {
     let st = stage().await;
     let w = &st.w;
-    let now = worker(w, Duration::ZERO);
+    let now = worker(w, NOW);
     // Someone deleted the card in Discord; the next update finds it gone (10008).
     let http = w.emu.http_proxy_mode(TOKEN);
     http.delete_message(
@@ -317,7 +320,7 @@ async fn the_sweep_repairs_a_missing_card_and_a_wrong_lock() {
     );
     let report = sweep.run_once().await.unwrap();
     assert_eq!(report.repaired_views, 2, "{report:?}");
-    worker(w, Duration::ZERO).deliver_due().await.unwrap();
+    worker(w, NOW).deliver_due().await.unwrap();
     assert!(
         !w.emu.read(|s| s.can_send(w.carol, st.ticket)),
         "locked again"
