@@ -8,11 +8,13 @@
 //! `polish.rs`: the dashboard chart, the closed approval prompt, a full server, expiring notices;
 //! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
-//! `converge.rs`: retried views after newer states, Discord errors by class, the sweep;
+//! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
+//! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
 
 mod admin;
-#[path = "../common/mod.rs"]
+mod cli;
+#[path = "../support/common.rs"]
 mod common;
 mod converge;
 mod flows;

@@ -4,50 +4,13 @@
 //! and route faults with Discord's status, code and message. Everything goes through serenity's
 //! `Http` (plus a raw client where serenity cannot send the request, e.g. `limit=101`).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use serenity::all::{
-    ChannelId, CreateAttachment, GuildId, Http, MessageId, MessageType, TargetId, UserId,
+    ChannelId, CreateAttachment, GuildId, MessageId, MessageType, TargetId, UserId,
 };
-use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, LogEntry, selfcheck};
+use vpn_ticket_bot::sim::discord::{LogEntry, selfcheck};
 
-async fn setup() -> (Emulator, Http, u64, u64) {
-    let emu = Emulator::start(EmulatorConfig {
-        tls: false,
-        ..Default::default()
-    })
-    .await
-    .expect("start");
-    let http = emu.http_proxy_mode("t");
-    let (guild, bot, _) = emu.ids();
-    http.set_application_id(serenity::all::ApplicationId::new(bot));
-    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
-    (emu, http, guild, general)
-}
-
-/// (HTTP status, Discord code, message) of a failed call.
-fn failure<T: std::fmt::Debug>(r: serenity::Result<T>) -> (u16, isize, String) {
-    match r {
-        Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e))) => {
-            (e.status_code.as_u16(), e.error.code, e.error.message)
-        }
-        other => panic!("expected a Discord error, got {other:?}"),
-    }
-}
-
-/// A raw GET with the bot token, for queries serenity cannot produce.
-async fn raw_get(emu: &Emulator, path: &str) -> (u16, Value) {
-    let r = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
-        .get(format!("{}/api/v10{path}", emu.base_url()))
-        .header("authorization", "Bot t")
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use super::support::{failure, raw_get, setup};
 
 #[tokio::test]
 async fn several_attachments_in_one_message() {

@@ -4,9 +4,7 @@
 //! by building the service with a later `Clock::starting_at`, never by sleeping. Reconciliation
 //! and the admin operations run against both panel API generations (v3.6.0 and v2.9.4).
 
-mod order_core;
-
-use order_core::{ADMIN_A, OWNER, SUPPORT, Shop, actor};
+use crate::order_core::{ADMIN_A, OWNER, SUPPORT, Shop, actor};
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::SubscriptionStatus;

@@ -4,12 +4,10 @@
 //! kept for `/status` and "Show my link" during an outage; views are one coalesced row per entity
 //! that a newer state re-arms.
 
-mod order_core;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use order_core::{ADMIN_A, Shop, actor};
+use crate::order_core::{ADMIN_A, Shop, actor};
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::status::{OrderStatus, OutboxStatus, PaymentStatus};
 use vpn_ticket_bot::domain::{ChannelId, UserId};

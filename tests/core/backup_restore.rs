@@ -1,7 +1,7 @@
 //! Online backup under concurrent writes, restore round trip, and every refusal of `restore`
 //! leaving the live database unchanged.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,36 +4,14 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use serenity::all::{ChannelId, CreateAttachment, GuildId, Http, InteractionId};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use vpn_ticket_bot::sim::discord::state::perms;
 use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, InteractionRef, LogEntry, selfcheck};
 
-async fn setup() -> (Emulator, Http, u64, u64) {
-    let emu = Emulator::start(EmulatorConfig {
-        tls: false,
-        ..Default::default()
-    })
-    .await
-    .expect("start");
-    let http = emu.http_proxy_mode("t");
-    let (guild, bot, _) = emu.ids();
-    http.set_application_id(serenity::all::ApplicationId::new(bot));
-    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
-    (emu, http, guild, general)
-}
-
-/// The Discord error code of a failed call.
-fn code<T: std::fmt::Debug>(r: serenity::Result<T>) -> isize {
-    match r {
-        Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e))) => {
-            e.error.code
-        }
-        other => panic!("expected a Discord error, got {other:?}"),
-    }
-}
+use super::support::{code, hello, recv, send, setup};
 
 async fn callback(http: &Http, i: &InteractionRef, body: &Value) -> serenity::Result<()> {
     http.create_interaction_response(InteractionId::new(i.id), &i.token, body, vec![])
@@ -355,36 +333,6 @@ async fn faults_5xx_and_slow_routes() {
         .filter_map(LogEntry::status)
         .collect();
     assert_eq!(statuses, vec![502, 200]);
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("frame in time")
-            .expect("open")
-            .expect("ok");
-        if let WsMessage::Text(t) = m {
-            return serde_json::from_str(&t).expect("json");
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(WsMessage::Text(v.to_string())).await.expect("send");
-}
-
-/// Opens a gateway connection and checks that the first frame is HELLO (op 10).
-async fn hello(emu: &Emulator) -> Ws {
-    let url = format!("{}/?v=10", emu.ws_url());
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("connect");
-    assert_eq!(recv(&mut ws).await["op"], 10);
-    ws
 }
 
 #[tokio::test]

@@ -3,8 +3,6 @@
 //! sale. Panel failures roll back to `pending` with no client left; a client created before the
 //! approval could be recorded is deleted again (compensation).
 
-mod order_core;
-
 use async_trait::async_trait;
 use vpn_ticket_bot::panel::{
     ClientSpec, ClientTraffic, DeleteOutcome, EnsureOutcome, ErrorContext, Inbound, LastOnline,
@@ -13,7 +11,7 @@ use vpn_ticket_bot::panel::{
 
 use std::sync::Arc;
 
-use order_core::{ADMIN_A, Shop, actor};
+use crate::order_core::{ADMIN_A, Shop, actor};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;

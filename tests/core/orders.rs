@@ -2,12 +2,10 @@
 //! duplicate receipts (also when two identical uploads race), cancel, ticket channel deleted,
 //! abandoned tickets closed after the configured time on tokio's paused clock.
 
-mod order_core;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use order_core::{Shop, receipt_with_sha};
+use crate::order_core::{Shop, receipt_with_sha};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::status::{OrderKind, OrderStatus, PaymentStatus};

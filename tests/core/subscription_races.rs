@@ -3,12 +3,10 @@
 //! compare-and-set, so the customer stays `active`, no expiry notice or audit is written, and
 //! the client is enabled again.
 
-mod order_core;
-
 use std::sync::{Arc, Mutex};
 
+use crate::order_core::{ADMIN_A, Shop, actor};
 use async_trait::async_trait;
-use order_core::{ADMIN_A, Shop, actor};
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::SubscriptionStatus;
 use vpn_ticket_bot::panel::{

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use serenity::all::{ChannelId, GetMessages, GuildId, MessageId, UserId};
 use serenity::model::event::{Event, GatewayEvent};
@@ -13,39 +13,15 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, LogEntry, State, selfcheck};
+use vpn_ticket_bot::sim::discord::{Emulator, LogEntry, State, selfcheck};
+
+use super::support::{Ws, emulator, recv};
 
 const T: Duration = Duration::from_secs(20);
 const GUILDS: u64 = 1;
 const GUILD_MEMBERS: u64 = 1 << 1;
 const GUILD_MESSAGES: u64 = 1 << 9;
 const MESSAGE_CONTENT: u64 = 1 << 15;
-
-async fn emulator() -> Emulator {
-    Emulator::start(EmulatorConfig {
-        tls: false,
-        ..Default::default()
-    })
-    .await
-    .expect("start")
-}
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// The next text frame (each websocket message is one frame).
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let m = tokio::time::timeout(T, ws.next())
-            .await
-            .expect("frame in time")
-            .expect("open")
-            .expect("ok");
-        if let WsMessage::Text(t) = m {
-            return serde_json::from_str(&t).expect("json");
-        }
-    }
-}
 
 /// Connects, reads HELLO and identifies with `intents`.
 async fn identify(emu: &Emulator, intents: u64) -> Ws {

@@ -22,7 +22,8 @@ use vpn_ticket_bot::store::scheduled_jobs::{self, ScheduledJob};
 use vpn_ticket_bot::store::{Store, admin_sessions, bot_messages};
 use vpn_ticket_bot::tasks::Job;
 
-use crate::{T0, clock, common};
+use super::{T0, clock};
+use crate::common;
 
 const HOUR_MS: i64 = 3_600_000;
 

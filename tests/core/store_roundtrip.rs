@@ -1,7 +1,7 @@
 //! Every table's store functions round-trip, and the database itself enforces the rules the
 //! services rely on (append-only audit log and ledger, one open order per user, unique receipts).
 
-mod common;
+use crate::common;
 
 use rusqlite::Connection;
 use serde_json::json;

@@ -11,7 +11,8 @@ use vpn_ticket_bot::domain::PaymentId;
 use vpn_ticket_bot::service::revenue::{self, CurrencyTotal, PeriodKeys, RevenueService, periods};
 use vpn_ticket_bot::store::revenue::{CacheRow, cache_rows};
 
-use crate::{clock, common};
+use super::clock;
+use crate::common;
 
 fn ms(rfc3339: &str) -> i64 {
     rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()

@@ -3,52 +3,15 @@
 //! that was away can catch up by REST. Through serenity's `Http` (plus a raw client for queries
 //! serenity cannot send, e.g. `limit=101`).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use serenity::all::{ChannelId, GetMessages, Http, MessageId};
+use vpn_ticket_bot::sim::discord::selfcheck;
 use vpn_ticket_bot::sim::discord::state::perms;
-use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig, selfcheck};
 
-async fn setup() -> (Emulator, Http, u64, u64) {
-    let emu = Emulator::start(EmulatorConfig {
-        tls: false,
-        ..Default::default()
-    })
-    .await
-    .expect("start");
-    let http = emu.http_proxy_mode("t");
-    let (guild, bot, _) = emu.ids();
-    http.set_application_id(serenity::all::ApplicationId::new(bot));
-    let general = emu.read(|s| s.channel_by_name("general").expect("general").id);
-    (emu, http, guild, general)
-}
-
-/// (HTTP status, Discord code, message) of a failed call.
-fn failure<T: std::fmt::Debug>(r: serenity::Result<T>) -> (u16, isize, String) {
-    match r {
-        Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e))) => {
-            (e.status_code.as_u16(), e.error.code, e.error.message)
-        }
-        other => panic!("expected a Discord error, got {other:?}"),
-    }
-}
+use super::support::{failure, raw_get, setup};
 
 fn ids(list: &[serenity::all::Message]) -> Vec<u64> {
     list.iter().map(|m| m.id.get()).collect()
-}
-
-/// A raw GET with the bot token, for queries serenity cannot produce.
-async fn raw_get(emu: &Emulator, path: &str) -> (u16, Value) {
-    let r = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
-        .get(format!("{}/api/v10{path}", emu.base_url()))
-        .header("authorization", "Bot t")
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn page(http: &Http, channel: u64, q: GetMessages) -> Vec<u64> {

@@ -19,7 +19,8 @@ use vpn_ticket_bot::store::Store;
 use vpn_ticket_bot::store::outbox::{self, OutboxItem};
 use vpn_ticket_bot::tasks::{Backoff, Job, Jobs};
 
-use crate::{clock, common};
+use super::clock;
+use crate::common;
 
 /// A deliverer that answers from a script per key (then succeeds) and records every call.
 #[derive(Default)]

@@ -2,9 +2,6 @@
 //! worker, revenue totals and the cache, and the housekeeping jobs. Time only moves through
 //! `tokio::time::advance` / `sleep` on the virtual clock; nothing sleeps for real.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod housekeeping;
 mod outbox;
 mod revenue;

@@ -3,8 +3,7 @@
 //! controls, and the order, admin-session and approval services on top.
 #![allow(dead_code)]
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

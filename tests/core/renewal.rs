@@ -2,9 +2,7 @@
 //! leftover days and traffic; start-on-first-use plans get 3x-ui's negative expiry; the link
 //! delivery carries the `vless://` link and the subscription URL.
 
-mod order_core;
-
-use order_core::{ADMIN_A, ADMIN_B, Shop, actor};
+use crate::order_core::{ADMIN_A, ADMIN_B, Shop, actor};
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
 

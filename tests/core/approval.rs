@@ -2,12 +2,10 @@
 //! paused clock, panel outage → provisioning_pending → resume on recovery, reject → customer told
 //! → a new receipt. Renewals are in `renewal.rs`.
 
-mod order_core;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use order_core::{ADMIN_A, ADMIN_B, OWNER, SUPPORT, Shop, actor};
+use crate::order_core::{ADMIN_A, ADMIN_B, OWNER, SUPPORT, Shop, actor};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::status::{AdminAction, OrderStatus, PaymentStatus, SubscriptionStatus};

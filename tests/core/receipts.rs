@@ -3,9 +3,7 @@
 //! store nothing (damaged, not an image, decompression bomb, unsupported format, over size), and
 //! retention that deletes images but keeps hashes.
 
-mod common;
-#[path = "support/receipt_images.rs"]
-mod images;
+use crate::{common, images};
 
 use std::path::Path;
 
@@ -189,7 +187,7 @@ async fn exact_duplicate_across_users_is_refused_with_the_earlier_order_and_audi
     assert_eq!(env.stored_files().len(), 1, "only Alice's file");
 
     // The race (two identical uploads past this check) is refused by the UNIQUE index:
-    // `OrderService::submit_receipt` maps it (tests/orders.rs).
+    // `OrderService::submit_receipt` maps it (tests/core/orders.rs).
     assert!(payments::insert(&conn, &new_payment(BOB, bob_order, &first), NOW).is_err());
     // Bob's copy of the file is Alice's file: discarding Bob's receipt keeps it.
     assert!(!env.service.discard(&first.receipt).await.unwrap());
