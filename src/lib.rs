@@ -9,16 +9,22 @@
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
 //! - [`net`]: network helpers (loopback hosts bypass environment proxies).
 //! - [`discord`]: the Discord layer: poise commands, the global event handler (typed
-//!   custom_ids), outbox delivery, and `start`/`serve` used by `run` and the tests.
+//!   custom_ids), outbox delivery (views rendered from the database), catch-up after downtime,
+//!   and `start`/`serve` used by `run` and the tests.
 //! - [`domain`]: plain types (ids, statuses) shared by every layer.
-//! - [`store`]: the SQLite pool, migrations and all SQL.
+//! - [`store`]: the SQLite pool, migrations and all SQL, one module per table (the entities
+//!   `Order`, `Payment`, `User` live with their table).
 //! - [`ops`]: operator commands: backup, restore, the data-directory lock, `check`.
 //! - [`panel`]: the 3x-ui panel: the `PanelApi` trait, the HTTP client for both API
 //!   generations, types, share links and QR codes.
-//! - [`service`]: the core services (panel health monitor and circuit breaker, outbox
-//!   worker, revenue totals, housekeeping...).
+//! - [`service`]: the core services. The shop: orders, receipt intake and the receipt
+//!   pipeline, admin confirmation tokens, approval and provisioning, subscriptions (`/status`,
+//!   reminders, expiry, extend/revoke), revenue, staff views. The machinery: status moves and
+//!   audit (`state`), the outbox, scheduled jobs, the sweep of Discord views, the panel health
+//!   monitor, housekeeping, roles and rate limits. `service/mod.rs` has one line per module.
 //! - [`tasks`]: background jobs: the `Job` shape (name, period, one pass), the runner that
-//!   logs errors and stops on shutdown, and the `Jobs` set started once from `main`.
+//!   logs errors and stops on shutdown, and the `Jobs` set; the one list of jobs is
+//!   [`app::App::jobs`].
 //! - [`sim`]: emulators used by tests, the demo and benches (the 3x-ui panel and Discord).
 //! - [`demo`]: a staged shop on both emulators with the real bot (`demo::world`, also the
 //!   end-to-end tests' harness) and the `demo` command's story.

@@ -3,20 +3,50 @@
 //! layer, which plugs in through the traits defined here (`outbox::Deliverer`,
 //! `scheduled::ScheduledHandler`, `housekeeping::MessageDeleter`).
 
+//!
+//! Reading order: a customer's order (`orders`, `intake`, `receipts`), the admin's decision
+//! (`admin_sessions`, `approval`), what the customer then has (`subscriptions`), the shop's books
+//! and staff views (`revenue`, `staff`), then the machinery (`state`, `outbox`, `scheduled`,
+//! `sweep`, `health`, `housekeeping`, `jobs`, `roles`, `rate_limit`).
+
+// The shop.
+/// One-time admin confirmation tokens (5 minutes, one admin, one action, one payment).
 pub mod admin_sessions;
+/// Approval, rejection and provisioning: the persisted state machine that creates or extends
+/// the panel client exactly once, its crash reconciler and the review card's place.
 pub mod approval;
-pub mod health;
-pub mod housekeeping;
+/// Receipt intake: a ticket message (live or caught up) → download → pipeline → submitted receipt.
 pub mod intake;
-pub mod jobs;
+/// Orders: open (plan snapshot), ticket, payment method, receipt submission, cancel,
+/// abandonment, deleted tickets and customers who left.
 pub mod orders;
-pub mod outbox;
-pub mod rate_limit;
+/// The receipt image pipeline: size and format checks, SHA-256 and perceptual hash, storage.
 pub mod receipts;
+/// Revenue: the ledger's totals per period and currency, the cache, the dashboard chart.
 pub mod revenue;
-pub mod roles;
-pub mod scheduled;
+/// Staff views of the whole shop: health, revenue report, backups on demand.
 pub mod staff;
-pub mod state;
+/// Subscriptions: `/status`, "Show my link", reminders, expiry, panel reconciliation, admin
+/// extend/revoke.
 pub mod subscriptions;
+
+// The machinery.
+/// The panel health monitor and circuit breaker.
+pub mod health;
+/// Housekeeping jobs: admin session purge, transient message deletion, scheduled backups.
+pub mod housekeeping;
+/// The small jobs that drive services: approval reconcile, abandoned orders, receipt retention,
+/// rate-limit purge.
+pub mod jobs;
+/// The outbox worker: deliveries at least once, views re-rendered, errors by class.
+pub mod outbox;
+/// Per-user rate limits (`/order`, wrong codes...).
+pub mod rate_limit;
+/// Who may do what: the role table from `[roles]`.
+pub mod roles;
+/// Durable delayed jobs (a ticket channel's deletion at a time).
+pub mod scheduled;
+/// The only way to move an order's or payment's status, queue a delivery or write an audit entry.
+pub mod state;
+/// The sweep: Discord's views compared with the database and repaired.
 pub mod sweep;

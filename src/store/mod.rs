@@ -8,18 +8,31 @@
 //! [`Store::committed`]: the outbox worker waits on it, so a delivery queued by any service is
 //! delivered right after its transaction commits, with no call to remember.
 
+/// `admin_sessions`: one-time confirmation tokens.
 pub mod admin_sessions;
+/// `audit_logs`: append-only record of admin actions, refusals and repairs.
 pub mod audit;
+/// `bot_config`: small persistent settings (dashboard message, warnings sent).
 pub mod bot_config;
+/// `bot_messages`: bot messages to delete after a TTL.
 pub mod bot_messages;
+/// Recognising SQLite constraint violations by constraint.
 pub mod constraint;
+/// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
+/// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
+/// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.
 pub mod orders;
+/// `outbox`: deliveries and views for Discord, with idempotency keys and revisions.
 pub mod outbox;
+/// `payments`: a receipt and its review, with the provisioning progress.
 pub mod payments;
+/// `revenue_ledger` and `revenue_cache`: money in and out, and the period totals.
 pub mod revenue;
+/// `scheduled_jobs`: delayed work that survives a restart.
 pub mod scheduled_jobs;
+/// `users`: customers, their ban flag, their panel client and the link last sent.
 pub mod users;
 
 use std::path::{Path, PathBuf};

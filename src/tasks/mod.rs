@@ -17,16 +17,10 @@
 //! Discord-TTS/Bot's `Looper`. Delays that must survive a restart live in SQLite
 //! (`scheduled_jobs`, `outbox`), never in a sleeping task: jobs only poll them.
 //!
-//! The jobs of the core, all in `service`: `outbox::OutboxJob` (`outbox`, 10 s + wake-up),
-//! `revenue::RevenueRefreshJob` (`revenue_refresh`, 5 min), `scheduled::ScheduledJobsRunner`
-//! (`scheduled_jobs`, 30 s), `housekeeping::SessionPurgeJob` (`session_purge`, 10 min),
-//! `housekeeping::MessageTtlJob` (`message_ttl`, 60 s), `housekeeping::BackupJob` (`backup`,
-//! hourly check; only when `backup.every_hours > 0`), `subscriptions::RemindersJob`
-//! (`subscription_reminders`, 10 min), `subscriptions::ExpiryJob` (`subscription_expiry`, 60 s)
-//! and `subscriptions::ReconcileJob` (`subscription_reconcile`, 15 min). `main` builds them once
-//! with the Discord layer's `Deliverer`, `ScheduledHandler`s and `MessageDeleter`, calls
-//! [`Jobs::start`] with its shutdown token, and on SIGTERM awaits [`Jobs::shutdown`] (e.g. 10 s)
-//! before stopping the shards.
+//! The one list of the bot's jobs is [`crate::app::App::jobs`] (the Discord layer adds only the
+//! dashboard, in `discord::start`, which starts them with [`Jobs::start`] and stops them with
+//! [`Jobs::shutdown`] on a graceful stop). Each job's name, period and what it does are
+//! documented where it is defined; `App::jobs` names every one.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,15 +9,15 @@ use super::*;
 mod networks;
 
 const EXPECTED: &str =
-    include_str!("../../../tests/fixtures/3xui-repo-samples/v3_expected_vless_links.json");
+    include_str!("../../../../tests/fixtures/3xui-repo-samples/v3_expected_vless_links.json");
 const TCP_REALITY: &str = include_str!(
-    "../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_inbound_vless_tcp_reality.json"
+    "../../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_inbound_vless_tcp_reality.json"
 );
 const WS_TLS: &str = include_str!(
-    "../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_inbound_vless_ws_tls.json"
+    "../../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_inbound_vless_ws_tls.json"
 );
 const XHTTP: &str = include_str!(
-    "../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_stream_xhttp_basic.json"
+    "../../../../tests/fixtures/3xui-repo-samples/v3_test_fixture_stream_xhttp_basic.json"
 );
 
 /// A link split into the parts that must match exactly and the query as a multimap.
