@@ -7,10 +7,15 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::Result;
 use crate::panel::PanelApi;
+use crate::panel::XuiClient;
+use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
-use crate::service::approval::{ApprovalDeps, ApprovalService};
-use crate::service::health::CircuitBreaker;
+use crate::service::approval::ApprovalService;
+use crate::service::health::{
+    CircuitBreaker, HealthConfig, HealthMonitor, HealthProbe, PanelProbe,
+};
 use crate::service::housekeeping::{
     BackupJob, MessageDeleter, MessageTtlJob, SessionPurgeJob, TransientMessages,
 };
@@ -25,10 +30,8 @@ use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
 use crate::service::roles::Roles;
 use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
-use crate::service::staff::{StaffDeps, StaffService};
-use crate::service::subscriptions::{
-    ExpiryJob, ReconcileJob, RemindersJob, SubscriptionDeps, SubscriptionService,
-};
+use crate::service::staff::StaffService;
+use crate::service::subscriptions::{ExpiryJob, ReconcileJob, RemindersJob, SubscriptionService};
 use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
 use crate::store::Store;
 use crate::tasks::Job;
@@ -89,51 +92,71 @@ pub struct DiscordPorts {
 }
 
 impl App {
-    /// Builds every service. `breaker` is the health monitor's.
-    #[must_use]
-    pub fn new(
+    /// The one way to put the application together, used by `run`, `demo`, the end-to-end
+    /// harness and the benches: opens the store (migrating it), builds the 3x-ui client and the
+    /// health monitor (probing the panel with `probe`, or with `status()` when `None`), then
+    /// every service. The monitor is returned unspawned: spawn it after `discord::start`, so
+    /// the owner alerts are subscribed before its first check.
+    ///
+    /// # Errors
+    /// The store's (unreadable or foreign database, newer schema) and the panel client's (bad
+    /// URL, certificate) errors.
+    pub fn assemble(
         config: Arc<Config>,
-        store: Store,
-        panel: Arc<dyn PanelApi>,
-        breaker: CircuitBreaker,
         clock: Clock,
-    ) -> Self {
-        let roles = Roles::new(config.roles.clone());
-        let limits = Arc::new(RateLimits::new(&config.orders));
-        let orders = OrderService::new(
-            store.clone(),
-            config.clone(),
-            breaker.clone(),
-            limits.clone(),
-            clock,
-        );
-        let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
-        let subscriptions = SubscriptionService::new(SubscriptionDeps {
-            store: store.clone(),
-            panel: panel.clone(),
-            breaker: breaker.clone(),
-            roles: roles.clone(),
-            config: config.clone(),
-            clock,
-        });
-        let approval = Arc::new(ApprovalService::new(ApprovalDeps {
-            store: store.clone(),
-            panel: panel.clone(),
-            breaker: breaker.clone(),
-            roles: roles.clone(),
-            config: config.clone(),
-            clock,
-        }));
-        let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
-        let staff = StaffService::new(StaffDeps {
-            store: store.clone(),
+        probe: Option<Arc<dyn HealthProbe>>,
+    ) -> Result<(Arc<Self>, HealthMonitor)> {
+        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
+        let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
+        let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+        let store = Store::open(&config.storage)?;
+        let app = Self::new(Deps {
+            store,
             panel,
-            breaker: breaker.clone(),
-            roles: roles.clone(),
-            revenue: revenue.clone(),
-            config: config.clone(),
+            breaker: monitor.breaker(),
+            roles: Roles::new(config.roles.clone()),
+            config,
             clock,
         });
+        Ok((Arc::new(app), monitor))
+    }
+
+    /// The same application as a new process would build it on the same data directory and
+    /// configuration (a new store pool and panel client, time from `clock`), keeping this one's
+    /// circuit breaker: a restart in tests and the demo.
+    ///
+    /// # Errors
+    /// As [`App::assemble`].
+    pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
+        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&self.config.panel)?);
+        Ok(Arc::new(Self::new(Deps {
+            store: Store::open(&self.config.storage)?,
+            panel,
+            breaker: self.breaker.clone(),
+            roles: self.roles.clone(),
+            config: self.config.clone(),
+            clock,
+        })))
+    }
+
+    /// Builds every service from `deps` (its breaker is the health monitor's).
+    #[must_use]
+    pub fn new(deps: Deps) -> Self {
+        let Deps {
+            store,
+            config,
+            clock,
+            breaker,
+            roles,
+            ..
+        } = deps.clone();
+        let limits = Arc::new(RateLimits::new(&config.orders));
+        let orders = OrderService::new(&deps, limits.clone());
+        let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
+        let subscriptions = SubscriptionService::new(deps.clone());
+        let approval = Arc::new(ApprovalService::new(deps.clone()));
+        let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
+        let staff = StaffService::new(deps, revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
             config.receipts.clone(),

@@ -138,14 +138,7 @@ fn check(config: &Config) -> Result<(), Error> {
         config.plans.len(),
         config.payment_methods.len()
     );
-    if config.panel.base_url.is_empty() {
-        return Err(Error::Config(
-            vpn_ticket_bot::config::ConfigError::Invalid {
-                key: "panel.base_url".into(),
-                reason: "not set: `check` needs the panel's URL (with its webBasePath)".into(),
-            },
-        ));
-    }
+    config.require_panel()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

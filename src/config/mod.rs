@@ -693,5 +693,6 @@ impl Config {
     }
 }
 
+mod require;
 #[cfg(test)]
 mod tests;

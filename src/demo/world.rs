@@ -19,12 +19,11 @@ use crate::config::Config;
 use crate::discord::{self, Running};
 use crate::domain::status::OrderStatus;
 use crate::domain::{OrderId, UserId};
-use crate::panel::{PanelApi, XuiClient};
-use crate::service::health::{HealthConfig, HealthMonitor, HealthProbe, PanelProbe};
+use crate::service::health::{HealthMonitor, HealthProbe};
 use crate::sim::discord::state::{MessageRec, State};
 use crate::sim::discord::{Emulator, EmulatorConfig, InteractionRef};
 use crate::sim::panel::{PanelSim, Profile};
-use crate::store::{self, Store};
+use crate::store::{self};
 
 /// How long a helper waits for the bot to do something.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -277,19 +276,8 @@ impl World {
         let config = Arc::new(
             Config::from_toml_with_env(&text, |_| None).map_err(|e| setup("the config", &e))?,
         );
-        let panel: Arc<dyn PanelApi> =
-            Arc::new(XuiClient::new(&config.panel).map_err(|e| setup("the panel client", &e))?);
-        let probe = options
-            .probe
-            .unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
-        let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
-        let app = Arc::new(App::new(
-            config.clone(),
-            Store::open(&config.storage).map_err(|e| setup("the store", &e))?,
-            panel,
-            monitor.breaker(),
-            Clock::system(),
-        ));
+        let (app, monitor) = App::assemble(config.clone(), Clock::system(), options.probe)
+            .map_err(|e| setup("the application", &e))?;
         let mut world = Self {
             emu,
             sim,
@@ -382,16 +370,10 @@ impl World {
         clock: Clock,
     ) -> Result<Vec<&'static str>, StepError> {
         let aborted = self.stop_bot().await;
-        let panel: Arc<dyn PanelApi> = Arc::new(
-            XuiClient::new(&self.config.panel).map_err(|e| setup("the panel client", &e))?,
-        );
-        self.app = Arc::new(App::new(
-            self.config.clone(),
-            Store::open(&self.config.storage).map_err(|e| setup("the store", &e))?,
-            panel,
-            self.app.breaker.clone(),
-            clock,
-        ));
+        self.app = self
+            .app
+            .restart(clock)
+            .map_err(|e| setup("the application", &e))?;
         self.start_bot().await?;
         Ok(aborted)
     }

@@ -68,7 +68,7 @@ pub type Guard = Arc<Mutex<()>>;
 /// is read.
 pub async fn run(http: &Http, app: &App, downloads: &Downloads) -> crate::Result<CatchUp> {
     let mut done = CatchUp::default();
-    let guild = serenity::GuildId::new(app.config.discord.guild_id.max(1));
+    let guild = serenity::GuildId::from(app.config.guild_id()?);
     for order in app.orders.open_tickets().await? {
         done.tickets += 1;
         if let Err(e) = ticket(http, app, downloads, guild, &order, &mut done).await {

@@ -106,7 +106,12 @@ impl DiscordDeliverer {
         text: String,
         buttons: Vec<CreateActionRow>,
     ) -> Result<(), DeliveryError> {
-        let admin = ChannelId(self.app.config.discord.admin_channel_id);
+        let admin = self
+            .app
+            .config
+            .admin_channel_id()
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let admin = ChannelId(admin.get());
         let mut msg = CreateMessage::new().content(text).components(buttons);
         let image = self.receipt_bytes(p).await;
         let name = image
@@ -121,7 +126,7 @@ impl DiscordDeliverer {
             permission: CARD_PERMISSIONS,
             action: format!("post the review card of payment #{}", p.id),
         };
-        let posted = serenity::ChannelId::new(admin.0.max(1))
+        let posted = serenity::ChannelId::new(admin.0)
             .send_message(&*self.http, msg)
             .await
             .map_err(|e| classify(&e, &place))?;
@@ -279,7 +284,12 @@ impl DiscordDeliverer {
 
     /// DMs every owner; owners with closed DMs are skipped (logged).
     async fn alert_owners(&self, alert: &OwnerAlert) -> Result<(), DeliveryError> {
-        let guild = serenity::GuildId::new(self.app.config.discord.guild_id.max(1));
+        let guild = self
+            .app
+            .config
+            .guild_id()
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let guild = serenity::GuildId::from(guild);
         let owners = owner_alerts::recipients(&self.http, &self.app.config.roles, guild).await;
         let text = render::owner_alert(alert);
         for owner in owners {

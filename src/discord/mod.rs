@@ -232,13 +232,15 @@ impl Running {
 /// registered in `discord.guild_id` when the bot is ready.
 ///
 /// # Errors
-/// When the client cannot be built.
+/// A missing required key ([`Config::require_for_run`](crate::config::Config::require_for_run)),
+/// or when the client cannot be built.
 pub async fn start(
     app: Arc<App>,
     http: serenity::Http,
     shutdown: &CancellationToken,
 ) -> Result<Running, Failure> {
-    let guild = serenity::GuildId::new(app.config.discord.guild_id.max(1));
+    app.config.require_for_run().map_err(crate::Error::from)?;
+    let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
     let data_app = app.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {

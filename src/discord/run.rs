@@ -10,11 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::panel::{PanelApi, XuiClient};
-use crate::service::health::{HealthConfig, HealthMonitor, PanelProbe};
-use crate::store::Store;
 
 /// How long jobs may take to finish their pass at shutdown.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -22,45 +19,19 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Serves until SIGTERM or SIGINT. The caller holds the data-directory lock.
 ///
 /// # Errors
-/// A missing `discord.token`, store, panel-client or Discord client errors.
+/// A missing required key ([`Config::require_for_run`]), store, panel-client or Discord client
+/// errors.
 pub async fn serve(config: Config) -> Result<()> {
-    if config.discord.token.is_empty() {
-        return Err(ConfigError::Invalid {
-            key: "discord.token".into(),
-            reason: "not set: `run` needs the bot token (in the config or VTB_DISCORD_TOKEN)"
-                .into(),
-        }
-        .into());
-    }
-    if config.panel.base_url.is_empty() {
-        return Err(ConfigError::Invalid {
-            key: "panel.base_url".into(),
-            reason: "not set: `run` needs the 3x-ui panel's URL (with its webBasePath)".into(),
-        }
-        .into());
-    }
-    let config = Arc::new(config);
-    let store = Store::open(&config.storage)?;
-    let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
-    let monitor = HealthMonitor::new(
-        Arc::new(PanelProbe(panel.clone())),
-        HealthConfig::from_panel(&config.panel),
-    );
-    let breaker = monitor.breaker();
+    config.require_for_run()?;
+    let (app, monitor) = App::assemble(Arc::new(config), Clock::system(), None)?;
     let shutdown = CancellationToken::new();
-    let app = Arc::new(App::new(
-        config.clone(),
-        store,
-        panel,
-        breaker,
-        Clock::system(),
-    ));
-    let mut http = serenity::HttpBuilder::new(config.discord.token.expose());
-    if !config.discord.rest_proxy_url.is_empty() {
+    let mut http = serenity::HttpBuilder::new(app.config.discord.token.expose());
+    let proxy = &app.config.discord.rest_proxy_url;
+    if !proxy.is_empty() {
         // serenity 0.12.5 applies the proxy only to requests that bypass its rate limiter, so
         // the limiter is off: rate limiting is the proxy's job (twilight-http-proxy does it).
         http = http
-            .proxy(config.discord.rest_proxy_url.trim_end_matches('/'))
+            .proxy(proxy.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
     let http = http.build();

@@ -31,6 +31,8 @@ pub mod staff;
 pub mod subscriptions;
 
 // The machinery.
+/// The one bundle of handles (store, panel, breaker, roles, config, clock) services are built from.
+pub mod deps;
 /// The panel health monitor and circuit breaker.
 pub mod health;
 /// Housekeeping jobs: admin session purge, transient message deletion, scheduled backups.
@@ -42,6 +44,8 @@ pub mod jobs;
 pub mod outbox;
 /// Per-user rate limits (`/order`, wrong codes...).
 pub mod rate_limit;
+
+pub use deps::Deps;
 /// Who may do what: the role table from `[roles]`.
 pub mod roles;
 /// Durable delayed jobs (a ticket channel's deletion at a time).

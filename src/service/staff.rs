@@ -14,42 +14,22 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result, UserError};
 use crate::ops::{self, BackupReport};
-use crate::panel::{PanelApi, PanelStatus};
-use crate::service::health::{BreakerSnapshot, BreakerState, CircuitBreaker};
+use crate::panel::PanelStatus;
+use crate::service::Deps;
+use crate::service::health::{BreakerSnapshot, BreakerState};
 use crate::service::revenue::{DayTotal, RevenueService, RevenueTotals};
-use crate::service::roles::{Actor, Roles};
+use crate::service::roles::Actor;
 use crate::service::state::{Target, audit};
-use crate::store::Store;
 use crate::store::outbox::{self, Backlog};
-
-/// What the staff service needs.
-#[derive(Clone)]
-pub struct StaffDeps {
-    /// The database.
-    pub store: Store,
-    /// The panel (the live `status()` call of the health report).
-    pub panel: Arc<dyn PanelApi>,
-    /// The health monitor's breaker.
-    pub breaker: CircuitBreaker,
-    /// The role table.
-    pub roles: Roles,
-    /// Revenue totals.
-    pub revenue: RevenueService,
-    /// `panel.timeout_secs`, `storage`, `backup.keep_days`.
-    pub config: Arc<Config>,
-    /// Time.
-    pub clock: Clock,
-}
 
 /// Staff views and actions on the whole shop. Cheap to clone (clones share the backup slot).
 #[derive(Clone)]
 pub struct StaffService {
-    deps: StaffDeps,
+    deps: Deps,
+    revenue: RevenueService,
     /// Held while a backup runs: a second request is refused instead of queued.
     backup_slot: Arc<tokio::sync::Mutex<()>>,
 }
@@ -102,11 +82,13 @@ pub struct RevenueReport {
 }
 
 impl StaffService {
-    /// A staff service over `deps`.
+    /// A staff service over `deps` (uses `panel.timeout_secs`, `storage`, `backup.keep_days`)
+    /// and the shop's `revenue` totals.
     #[must_use]
-    pub fn new(deps: StaffDeps) -> Self {
+    pub fn new(deps: Deps, revenue: RevenueService) -> Self {
         Self {
             deps,
+            revenue,
             backup_slot: Arc::default(),
         }
     }
@@ -181,7 +163,7 @@ impl StaffService {
     pub async fn revenue(&self, actor: &Actor, days: u16) -> Result<RevenueReport> {
         self.deps.roles.require(actor, Permission::ViewShop)?;
         let now = self.deps.clock.now_ms();
-        let revenue = &self.deps.revenue;
+        let revenue = &self.revenue;
         Ok(RevenueReport {
             totals: revenue.totals(now).await?,
             last_days: revenue.last_days(now, days).await?,

@@ -220,6 +220,21 @@ fn run_needs_a_token() {
         "{}",
         text(&out)
     );
+    // A guild id of 0 is refused, not guessed.
+    let no_guild = env.dir.path().join("no-guild.toml");
+    let config = format!(
+        "[discord]\ntoken = \"x\"\n\n[panel]\nbase_url = \"http://127.0.0.1:9/\"\n\
+         api_token = \"t\"\n\n[storage]\ndata_dir = \"{}\"\n",
+        env.data().display()
+    );
+    std::fs::write(&no_guild, config).unwrap();
+    let out = env.run(&["--config", no_guild.to_str().unwrap(), "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("`discord.guild_id`: not set"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// `demo` as a newcomer runs it: in a directory without any config file (and behind a proxy
@@ -447,7 +462,8 @@ async fn run_with_a_refused_token_says_so_and_exits_1() {
     let (guild, _, _) = emu.ids();
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
-        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = {guild}\nrest_proxy_url = \"{}\"\n\n\
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = {guild}\nadmin_channel_id = 1\n\
+         rest_proxy_url = \"{}\"\n\n\
          [panel]\nbase_url = \"http://127.0.0.1:9/\"\napi_token = \"{API_TOKEN}\"\n\n[storage]\ndata_dir = \"{}\"\n",
         emu.base_url(),
         dir.path().join("data").display()

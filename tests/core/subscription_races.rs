@@ -14,8 +14,7 @@ use vpn_ticket_bot::panel::{
     PanelResult, PanelStatus,
 };
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
-use vpn_ticket_bot::service::roles::Roles;
-use vpn_ticket_bot::service::subscriptions::{SubscriptionDeps, SubscriptionService};
+use vpn_ticket_bot::service::subscriptions::SubscriptionService;
 use vpn_ticket_bot::store::{self, Store, users::Subscription};
 
 const DAY_MS: i64 = 86_400_000;
@@ -94,14 +93,7 @@ async fn a_renewal_during_the_expiry_pass_wins() {
         inner: shop.panel.clone(),
         before_disable: Mutex::new(Some(Box::new(move || renew_in_db(&store, user, renewed)))),
     });
-    let service = SubscriptionService::new(SubscriptionDeps {
-        store: shop.store.clone(),
-        panel,
-        breaker: shop.breaker.clone(),
-        roles: Roles::new(shop.config.roles.clone()),
-        config: shop.config.clone(),
-        clock: shop.clock,
-    });
+    let service = SubscriptionService::new(shop.deps.with_panel(panel));
     let pass = service.expire_once().await.unwrap();
     assert_eq!(pass.raced, [user]);
     assert!(pass.expired.is_empty());

@@ -11,8 +11,7 @@ use vpn_ticket_bot::domain::status::SubscriptionStatus;
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::panel::ClientSpec;
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
-use vpn_ticket_bot::service::roles::Roles;
-use vpn_ticket_bot::service::subscriptions::{SubscriptionDeps, SubscriptionService};
+use vpn_ticket_bot::service::subscriptions::SubscriptionService;
 use vpn_ticket_bot::sim::panel::{Fault, Profile};
 use vpn_ticket_bot::store::{self, users::Subscription};
 
@@ -20,14 +19,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// The subscription service of `shop`, reading time from `clock`.
 fn subs(shop: &Shop, clock: Clock) -> SubscriptionService {
-    SubscriptionService::new(SubscriptionDeps {
-        store: shop.store.clone(),
-        panel: shop.panel.clone(),
-        breaker: shop.breaker.clone(),
-        roles: Roles::new(shop.config.roles.clone()),
-        config: shop.config.clone(),
-        clock,
-    })
+    SubscriptionService::new(shop.deps.with_clock(clock))
 }
 
 /// Orders `plan` for `user` and approves it (new client or renewal).

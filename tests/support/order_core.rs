@@ -10,16 +10,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tempfile::TempDir;
+use vpn_ticket_bot::app::App;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::Config;
 use vpn_ticket_bot::domain::status::AdminAction;
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
+use vpn_ticket_bot::service::Deps;
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
-use vpn_ticket_bot::service::approval::{ApprovalDeps, ApprovalService, FailPoint};
+use vpn_ticket_bot::service::approval::{ApprovalService, FailPoint};
 use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
-use vpn_ticket_bot::service::rate_limit::RateLimits;
 use vpn_ticket_bot::service::roles::{Actor, Roles};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 use vpn_ticket_bot::store::payments::Receipt;
@@ -96,6 +97,8 @@ pub struct Shop {
     healthy: Arc<AtomicBool>,
     pub orders: OrderService,
     pub sessions: AdminSessions,
+    /// The handles the services are built from (as `App::new` builds them).
+    pub deps: Deps,
     receipts: std::sync::atomic::AtomicU64,
 }
 
@@ -117,16 +120,16 @@ impl Shop {
         // The panel's health is the test's to decide (one failed check = outage).
         let (monitor, healthy) = common::switchable_monitor();
         let breaker = monitor.breaker();
-        let limits = Arc::new(RateLimits::new(&config.orders));
-        let roles = Roles::new(config.roles.clone());
-        let orders = OrderService::new(
-            store.clone(),
-            config.clone(),
-            breaker.clone(),
-            limits,
+        let deps = Deps {
+            store: store.clone(),
+            panel: panel.clone(),
+            breaker: breaker.clone(),
+            roles: Roles::new(config.roles.clone()),
+            config: config.clone(),
             clock,
-        );
-        let sessions = AdminSessions::new(store.clone(), roles, clock);
+        };
+        let app = App::new(deps.clone());
+        let (orders, sessions) = (app.orders.clone(), app.sessions.clone());
         Self {
             dir,
             store,
@@ -139,6 +142,7 @@ impl Shop {
             healthy,
             orders,
             sessions,
+            deps,
             receipts: 0.into(),
         }
     }
@@ -154,28 +158,12 @@ impl Shop {
         panel: Arc<dyn PanelApi>,
         fail_point: Option<FailPoint>,
     ) -> ApprovalService {
-        ApprovalService::new(ApprovalDeps {
-            store: self.store.clone(),
-            panel,
-            breaker: self.breaker.clone(),
-            roles: Roles::new(self.config.roles.clone()),
-            config: self.config.clone(),
-            clock: self.clock,
-        })
-        .with_fail_point(fail_point)
+        ApprovalService::new(self.deps.with_panel(panel)).with_fail_point(fail_point)
     }
 
     /// The subscription service of this shop (`/status`, "Show my link", extend, revoke).
     pub fn subscriptions(&self) -> vpn_ticket_bot::service::subscriptions::SubscriptionService {
-        use vpn_ticket_bot::service::subscriptions::{SubscriptionDeps, SubscriptionService};
-        SubscriptionService::new(SubscriptionDeps {
-            store: self.store.clone(),
-            panel: self.panel.clone(),
-            breaker: self.breaker.clone(),
-            roles: Roles::new(self.config.roles.clone()),
-            config: self.config.clone(),
-            clock: self.clock,
-        })
+        vpn_ticket_bot::service::subscriptions::SubscriptionService::new(self.deps.clone())
     }
 
     /// Opens the breaker (outage) or closes it (recovery) through one health check.

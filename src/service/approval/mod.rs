@@ -35,18 +35,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::domain::role::Permission;
 use crate::domain::status::{AdminAction, OrderStatus, PaymentStatus};
 use crate::domain::{OrderId, PaymentId, UserId};
 use crate::error::{Error, Result, UserError};
-use crate::panel::PanelApi;
+use crate::service::Deps;
 use crate::service::admin_sessions::{consume_in, refuse_audit};
-use crate::service::health::CircuitBreaker;
-use crate::service::roles::{Actor, Roles};
+use crate::service::roles::Actor;
 use crate::service::state::{Target, audit, move_order, move_payment};
-use crate::store::{self, Store};
+use crate::store::{self};
 
 /// A step of the provisioning state machine, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -135,27 +132,9 @@ pub enum ApprovalOutcome {
     Failed(PaymentId, ProvisionFailure),
 }
 
-/// What the approval service needs.
-#[derive(Clone)]
-pub struct ApprovalDeps {
-    /// The database.
-    pub store: Store,
-    /// The panel.
-    pub panel: Arc<dyn PanelApi>,
-    /// The panel's circuit breaker.
-    pub breaker: CircuitBreaker,
-    /// Role table.
-    pub roles: Roles,
-    /// The configuration (`panel.inbound_id`, `public_host`, `subscription_base_url`,
-    /// `orders.delete_ticket_after_hours`).
-    pub config: Arc<Config>,
-    /// Time.
-    pub clock: Clock,
-}
-
 /// The approval service.
 pub struct ApprovalService {
-    deps: ApprovalDeps,
+    deps: Deps,
     fail_point: Option<FailPoint>,
     in_flight: Arc<Mutex<HashSet<PaymentId>>>,
 }
@@ -193,7 +172,7 @@ impl Drop for InFlight {
 impl ApprovalService {
     /// An approval service without crash injection.
     #[must_use]
-    pub fn new(deps: ApprovalDeps) -> Self {
+    pub fn new(deps: Deps) -> Self {
         Self {
             deps,
             fail_point: None,

@@ -13,6 +13,7 @@ use crate::domain::delivery::Delivery;
 use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
 use crate::error::{Error, Result, UserError};
+use crate::service::Deps;
 use crate::service::health::CircuitBreaker;
 use crate::service::rate_limit::{Command, RateLimits};
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
@@ -57,21 +58,16 @@ impl std::fmt::Debug for OrderService {
 }
 
 impl OrderService {
-    /// An order service on `store`, refusing new orders while `breaker` is open.
+    /// An order service on `deps` (refusing new orders while its breaker is open), counting
+    /// `/order` attempts in `limits`.
     #[must_use]
-    pub fn new(
-        store: Store,
-        config: Arc<Config>,
-        breaker: CircuitBreaker,
-        limits: Arc<RateLimits>,
-        clock: Clock,
-    ) -> Self {
+    pub fn new(deps: &Deps, limits: Arc<RateLimits>) -> Self {
         Self {
-            store,
-            config,
-            breaker,
+            store: deps.store.clone(),
+            config: deps.config.clone(),
+            breaker: deps.breaker.clone(),
             limits,
-            clock,
+            clock: deps.clock,
         }
     }
 

@@ -37,45 +37,23 @@ pub use lookup::{ORDERS_SHOWN, UserLookup};
 pub use reconcile::ReconcileReport;
 pub use status::{PaymentLink, StatusView};
 
-use std::sync::Arc;
-
 use serde_json::json;
 
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::domain::UserId;
 use crate::domain::delivery::Delivery;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
-use crate::panel::{PanelApi, PanelError};
+use crate::panel::PanelError;
+use crate::service::Deps;
 use crate::service::approval::terms::DAY_MS;
-use crate::service::health::CircuitBreaker;
-use crate::service::roles::Roles;
 use crate::service::state::{Target, audit, enqueue};
 use crate::store::users::User;
-use crate::store::{self, Store};
-
-/// What the subscription service needs.
-#[derive(Clone)]
-pub struct SubscriptionDeps {
-    /// The database.
-    pub store: Store,
-    /// The panel.
-    pub panel: Arc<dyn PanelApi>,
-    /// The panel's circuit breaker (panel work is skipped during an outage).
-    pub breaker: CircuitBreaker,
-    /// Role table (extend and revoke).
-    pub roles: Roles,
-    /// The configuration (`orders.reminder_days`, `panel.inbound_id`).
-    pub config: Arc<Config>,
-    /// Time.
-    pub clock: Clock,
-}
+use crate::store::{self};
 
 /// The subscription service. Cheap to clone.
 #[derive(Clone)]
 pub struct SubscriptionService {
-    deps: SubscriptionDeps,
+    deps: Deps,
 }
 
 impl std::fmt::Debug for SubscriptionService {
@@ -121,7 +99,7 @@ fn is_down(e: &PanelError) -> bool {
 impl SubscriptionService {
     /// A service on `deps`.
     #[must_use]
-    pub fn new(deps: SubscriptionDeps) -> Self {
+    pub fn new(deps: Deps) -> Self {
         Self { deps }
     }
 
