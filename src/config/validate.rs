@@ -1,0 +1,183 @@
+//! Validation of values that parse but make no sense: each refusal is a
+//! [`ConfigError::Invalid`] naming the key (`plans[1].price_minor`) and why.
+
+use super::{Config, ConfigError};
+
+/// A plan or payment-method id: 1-32 characters of a-z, 0-9, `_` or `-`.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl Config {
+    /// Checks values that parse but make no sense.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the first bad key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_panel()?;
+        self.validate_catalogue()?;
+        if jiff::tz::TimeZone::get(&self.shop.time_zone).is_err() {
+            return Err(ConfigError::invalid(
+                "shop.time_zone",
+                format!(
+                    "unknown time zone {:?} (use an IANA name such as \"Europe/Berlin\" or \"UTC\")",
+                    self.shop.time_zone
+                ),
+            ));
+        }
+        if self.storage.pool_size == 0 {
+            return Err(ConfigError::invalid(
+                "storage.pool_size",
+                "must be at least 1",
+            ));
+        }
+        if self.receipts.max_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "receipts.max_bytes",
+                "must be above 0",
+            ));
+        }
+        if self.receipts.max_dimension == 0 {
+            return Err(ConfigError::invalid(
+                "receipts.max_dimension",
+                "must be above 0",
+            ));
+        }
+        if self.receipts.near_duplicate_distance > 64 {
+            return Err(ConfigError::invalid(
+                "receipts.near_duplicate_distance",
+                "a 64-bit perceptual hash differs in at most 64 bits",
+            ));
+        }
+        if !self.discord.rest_proxy_url.is_empty() {
+            let url = reqwest::Url::parse(&self.discord.rest_proxy_url).map_err(|e| {
+                ConfigError::invalid("discord.rest_proxy_url", format!("not a URL ({e})"))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || url.path().len() > 1 {
+                return Err(ConfigError::invalid(
+                    "discord.rest_proxy_url",
+                    "must be http(s)://host:port without a path",
+                ));
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.logging.level).is_err() {
+            return Err(ConfigError::invalid(
+                "logging.level",
+                format!("not a valid filter: {:?}", self.logging.level),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_panel(&self) -> Result<(), ConfigError> {
+        let p = &self.panel;
+        if !p.base_url.is_empty() {
+            let url = reqwest::Url::parse(&p.base_url)
+                .map_err(|e| ConfigError::invalid("panel.base_url", format!("not a URL ({e})")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::invalid(
+                    "panel.base_url",
+                    "must start with http:// or https://",
+                ));
+            }
+            if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
+                return Err(ConfigError::invalid(
+                    "panel.api_token",
+                    "set an API token, or panel.username and panel.password",
+                ));
+            }
+        }
+        if p.timeout_secs == 0 || p.timeout_secs > 120 {
+            return Err(ConfigError::invalid(
+                "panel.timeout_secs",
+                "must be between 1 and 120",
+            ));
+        }
+        if p.health_interval_secs == 0 {
+            return Err(ConfigError::invalid(
+                "panel.health_interval_secs",
+                "must be at least 1",
+            ));
+        }
+        if p.health_failure_threshold == 0 {
+            return Err(ConfigError::invalid(
+                "panel.health_failure_threshold",
+                "must be at least 1",
+            ));
+        }
+        if let Some(sub) = &p.subscription_base_url {
+            reqwest::Url::parse(sub).map_err(|e| {
+                ConfigError::invalid("panel.subscription_base_url", format!("not a URL ({e})"))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn validate_catalogue(&self) -> Result<(), ConfigError> {
+        self.validate_plans()?;
+        self.validate_payment_methods()
+    }
+
+    fn validate_plans(&self) -> Result<(), ConfigError> {
+        for (i, plan) in self.plans.iter().enumerate() {
+            let key = |field: &str| format!("plans[{i}].{field}");
+            if !valid_id(&plan.id) {
+                return Err(ConfigError::invalid(
+                    key("id"),
+                    "use 1-32 characters of a-z, 0-9, '_' or '-'",
+                ));
+            }
+            if self.plans[..i].iter().any(|p| p.id == plan.id) {
+                return Err(ConfigError::invalid(
+                    key("id"),
+                    format!("{:?} is used twice", plan.id),
+                ));
+            }
+            if plan.name.trim().is_empty() {
+                return Err(ConfigError::invalid(key("name"), "must not be empty"));
+            }
+            if plan.days == 0 {
+                return Err(ConfigError::invalid(key("days"), "must be at least 1"));
+            }
+            if plan.price_minor <= 0 {
+                return Err(ConfigError::invalid(key("price_minor"), "must be above 0"));
+            }
+            if plan.currency.len() != 3 || !plan.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(ConfigError::invalid(
+                    key("currency"),
+                    "use a three-letter ISO 4217 code such as \"USD\"",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_payment_methods(&self) -> Result<(), ConfigError> {
+        for (i, method) in self.payment_methods.iter().enumerate() {
+            let key = |field: &str| format!("payment_methods[{i}].{field}");
+            if !valid_id(&method.id) {
+                return Err(ConfigError::invalid(
+                    key("id"),
+                    "use 1-32 characters of a-z, 0-9, '_' or '-'",
+                ));
+            }
+            if self.payment_methods[..i].iter().any(|m| m.id == method.id) {
+                return Err(ConfigError::invalid(
+                    key("id"),
+                    format!("{:?} is used twice", method.id),
+                ));
+            }
+            if method.instructions.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    key("instructions"),
+                    "must not be empty",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
