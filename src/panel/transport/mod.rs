@@ -8,7 +8,6 @@
 //! per call; a failed login is not retried for [`LOGIN_COOLDOWN`] (v3 blocks an IP after 5
 //! failures). Redirects are never followed. Secrets only go into bodies and headers.
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -21,8 +20,12 @@ use super::error::{ErrorContext, PanelError, PanelResult};
 use super::types::Envelope;
 use crate::config::PanelConfig;
 
+mod answer;
 mod session;
 
+use answer::{Step, bearer_refused, interpret};
+use answer::{parse_envelope, snippet};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use session::{Auth, LoginGate, Session, totp_from_base32};
 pub use session::{LOGIN_COOLDOWN, unix_now_secs};
 
@@ -43,13 +46,6 @@ pub struct Raw {
     location: Option<String>,
     /// The body.
     pub body: Vec<u8>,
-}
-
-/// What one answer means.
-enum Step {
-    Done(Envelope<Value>),
-    AuthLost(String),
-    Fail(PanelError),
 }
 
 /// The HTTP side of [`super::XuiClient`].
@@ -265,7 +261,7 @@ impl Transport {
         loop {
             let (epoch, fresh) = self.ensure_login(op).await?;
             let raw = self.send_raw(&ctx, method.clone(), route, &body).await?;
-            match self.interpret(&ctx, &raw) {
+            match interpret(&ctx, &raw, self.is_bearer()) {
                 Step::Done(env) => return Ok(env),
                 Step::Fail(e) => return Err(e),
                 Step::AuthLost(signal) => {
@@ -310,7 +306,7 @@ impl Transport {
                 .send_raw(&ctx, Method::GET, route, &Body::Empty)
                 .await?;
             if raw.status != StatusCode::NOT_FOUND {
-                return match self.interpret(&ctx, &raw) {
+                return match interpret(&ctx, &raw, self.is_bearer()) {
                     Step::Done(_) => Ok(true),
                     Step::Fail(e) => Err(e),
                     Step::AuthLost(signal) => Err(PanelError::Auth {
@@ -326,96 +322,17 @@ impl Transport {
             relogged = true;
         }
     }
-
-    fn interpret(&self, ctx: &ErrorContext, raw: &Raw) -> Step {
-        let status = raw.status;
-        if status.is_redirection() {
-            let to = raw.location.as_deref().unwrap_or("?");
-            return Step::AuthLost(format!("HTTP {} redirect to {to}", status.as_u16()));
-        }
-        if matches!(status.as_u16(), 401 | 403 | 404) {
-            return Step::AuthLost(format!("HTTP {}", status.as_u16()));
-        }
-        if status.is_server_error() {
-            return Step::Fail(PanelError::Unavailable {
-                ctx: ctx.clone(),
-                reason: format!("HTTP {}{}", status.as_u16(), snippet(&raw.body)),
-                http_status: Some(status.as_u16()),
-            });
-        }
-        if !status.is_success() {
-            return Step::Fail(PanelError::Protocol {
-                ctx: ctx.clone(),
-                detail: format!("HTTP {}{}", status.as_u16(), snippet(&raw.body)),
-            });
-        }
-        match parse_envelope(raw) {
-            Ok(env) if !env.success && !self.is_bearer() && is_session_text(&env.msg) => {
-                Step::AuthLost(format!("session expired ({})", env.msg))
-            }
-            Ok(env) => Step::Done(env),
-            Err(detail) => Step::Fail(PanelError::Protocol {
-                ctx: ctx.clone(),
-                detail,
-            }),
-        }
-    }
 }
 
-fn bearer_refused(ctx: ErrorContext, status: StatusCode, signal: &str) -> PanelError {
-    if status == StatusCode::NOT_FOUND {
-        PanelError::Protocol {
-            ctx,
-            detail: "HTTP 404: the route does not exist on this panel, or the API token is not \
-                     accepted (v3.0.0-3.0.1 answer 404 to bad tokens)"
-                .into(),
-        }
-    } else {
-        PanelError::Auth {
-            ctx,
-            reason: format!("API token refused ({signal})"),
-        }
-    }
-}
+/// What a path segment may hold unencoded: RFC 3986's unreserved characters and `@`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
 
-pub(super) fn parse_envelope(raw: &Raw) -> Result<Envelope<Value>, String> {
-    if raw.body.iter().all(u8::is_ascii_whitespace) {
-        return Err(format!("HTTP {} with an empty body", raw.status.as_u16()));
-    }
-    if raw.content_type.contains("html") || raw.body.trim_ascii_start().starts_with(b"<") {
-        return Err(format!("HTML instead of JSON{}", snippet(&raw.body)));
-    }
-    serde_json::from_slice(&raw.body)
-        .map_err(|e| format!("not a JSON envelope ({e}){}", snippet(&raw.body)))
-}
-
-/// The v2.0–2.2.1 "please log in again" `msg` (English; other languages are caught by the
-/// HTTP signals of later versions).
-fn is_session_text(msg: &str) -> bool {
-    let m = msg.to_ascii_lowercase();
-    m.contains("log in again") || m.contains("login again") || m.contains("session has expired")
-}
-
-pub(super) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        " with an empty body".into()
-    } else {
-        let cut: String = text.chars().take(80).collect();
-        format!(": {cut:?}")
-    }
-}
-
-/// Percent-encodes one path segment (emails may hold `@`, `+`...).
+/// Percent-encodes one path segment (emails may hold `@`, `+`...): `a+b@x` → `a%2Bb@x`.
 pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(s, SEGMENT).to_string()
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio::sync::broadcast::error::TryRecvError;
+use tokio::time::Instant;
 
 use super::*;
 
