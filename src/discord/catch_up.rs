@@ -16,7 +16,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{GetMessages, Http, Message};
 use tokio::sync::Mutex;
 
-use super::deliver::code;
+use super::interact::code;
+use super::interact::codes::{UNKNOWN_CHANNEL, UNKNOWN_MEMBER};
 use super::{Data, Downloads, tickets};
 use crate::app::App;
 use crate::domain::UserId;
@@ -24,10 +25,6 @@ use crate::store::orders::Order;
 
 /// Messages per page (Discord's maximum).
 const PAGE: u8 = 100;
-/// Discord's "Unknown Channel".
-const UNKNOWN_CHANNEL: isize = 10003;
-/// Discord's "Unknown Member".
-const UNKNOWN_MEMBER: isize = 10007;
 
 /// What one catch-up did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

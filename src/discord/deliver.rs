@@ -19,6 +19,8 @@ use serenity::{
 };
 
 use super::custom_id::CustomId;
+use super::interact::code;
+use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE};
 use super::{owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
@@ -29,15 +31,6 @@ use crate::service::outbox::{Deliverer, DeliveryError};
 use crate::service::scheduled::{HandlerError, ScheduledHandler};
 use crate::service::sweep::{Observed, ViewInspector};
 use crate::store::{self, orders::Order, outbox::OutboxItem, scheduled_jobs::ScheduledJob};
-
-/// Discord's "Cannot send messages to this user" (DMs closed).
-const CANNOT_DM: isize = 50007;
-/// Unknown channel.
-const UNKNOWN_CHANNEL: isize = 10003;
-/// Unknown message.
-const UNKNOWN_MESSAGE: isize = 10008;
-/// Missing Access / Missing Permissions (HTTP 403).
-const MISSING_ACCESS: [isize; 2] = [50001, 50013];
 
 /// Where a REST call acts, for [`classify`]: the channel, the permission it needs there and what
 /// the bot was doing, in the owners' words.
@@ -467,14 +460,6 @@ fn receipt_name(content_type: &str) -> String {
         _ => "png",
     };
     format!("receipt.{ext}")
-}
-
-/// Discord's JSON error code of a failed REST call.
-pub(super) fn code(e: &serenity::Error) -> Option<isize> {
-    match e {
-        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
-        _ => None,
-    }
 }
 
 /// Unknown channel or unknown message: the object is gone.

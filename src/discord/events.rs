@@ -4,16 +4,13 @@
 //! (`Ready`: at start and after a resume that failed).
 
 use poise::serenity_prelude as serenity;
-use serenity::{
-    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
-    Interaction,
-};
+use serenity::{ComponentInteraction, FullEvent, Interaction};
 use tracing::Instrument;
 
 use super::custom_id::CustomId;
+use super::interact::ephemeral;
 use super::{Data, Failure, catch_up, review, tickets};
 use crate::domain::{ChannelId, UserId};
-use crate::service::roles::Actor;
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
 /// for events that are not the bot's.
@@ -87,35 +84,9 @@ async fn component(
     .instrument(span)
     .await;
     if let Err(e) = result {
-        if e.user_message().is_none() {
-            tracing::error!(custom_id = %c.data.custom_id, user = %c.user.id, error = %e, "click failed");
-        }
         // The handler had not answered yet (handlers that answer first report their own errors).
-        ephemeral(ctx, c, &e.shown()).await?;
+        let text = e.report(&format!("click {} by {}", c.data.custom_id, c.user.id));
+        ephemeral(ctx, c, &text).await?;
     }
     Ok(())
-}
-
-/// Answers a click with a message only the clicker sees.
-pub async fn ephemeral(
-    ctx: &serenity::Context,
-    c: &ComponentInteraction,
-    text: &str,
-) -> Result<(), Failure> {
-    let msg = CreateInteractionResponseMessage::new()
-        .content(text)
-        .ephemeral(true);
-    c.create_response(ctx, CreateInteractionResponse::Message(msg))
-        .await?;
-    Ok(())
-}
-
-/// The clicker as the core sees them: user id and current guild role ids.
-pub fn actor(user: serenity::UserId, member: Option<&serenity::Member>) -> Actor {
-    Actor {
-        user: UserId(user.get()),
-        role_ids: member
-            .map(|m| m.roles.iter().map(|r| r.get()).collect())
-            .unwrap_or_default(),
-    }
 }

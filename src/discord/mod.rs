@@ -21,6 +21,7 @@ pub mod custom_id;
 mod dashboard;
 mod deliver;
 mod events;
+mod interact;
 mod owner_alerts;
 mod render;
 mod review;
@@ -39,6 +40,7 @@ use crate::tasks::Jobs;
 
 pub use catch_up::{CatchUp, run as catch_up};
 pub use deliver::DiscordDeliverer;
+pub use interact::{Failure, GENERIC};
 pub use run::serve;
 
 /// The poise user data: the application and the HTTP client for attachments.
@@ -109,65 +111,6 @@ impl crate::service::intake::AttachmentSource for Downloads {
         self.get(&attachment.url).await.map_err(|e| e.to_string())
     }
 }
-
-/// What a handler can fail with: a core error (maybe safe to show) or a Discord call.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// From a service.
-    #[error(transparent)]
-    Core(#[from] crate::Error),
-    /// From serenity (REST or gateway).
-    #[error("discord: {0}")]
-    Discord(Box<serenity::Error>),
-}
-
-impl From<serenity::Error> for Failure {
-    fn from(e: serenity::Error) -> Self {
-        Self::Discord(Box::new(e))
-    }
-}
-
-impl From<crate::error::UserError> for Failure {
-    fn from(e: crate::error::UserError) -> Self {
-        Self::Core(e.into())
-    }
-}
-
-impl Failure {
-    /// The text for the user: the refusal for a user error, `None` for anything internal.
-    #[must_use]
-    pub fn user_message(&self) -> Option<String> {
-        match self {
-            Self::Core(e) => e.user_message(),
-            Self::Discord(_) => None,
-        }
-    }
-
-    /// Discord's JSON error code when this is a refused REST call (e.g. 30013: the guild has
-    /// 500 channels), else `None`.
-    #[must_use]
-    pub fn discord_code(&self) -> Option<isize> {
-        match self {
-            Self::Discord(e) => match &**e {
-                serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
-                    Some(r.error.code)
-                }
-                _ => None,
-            },
-            Self::Core(_) => None,
-        }
-    }
-
-    /// The user-safe text, or the generic one (the caller logs the internal error).
-    #[must_use]
-    pub fn shown(&self) -> String {
-        self.user_message().unwrap_or_else(|| GENERIC.to_owned())
-    }
-}
-
-/// What users see when something internal failed (the details are in the log).
-pub const GENERIC: &str = "Something went wrong on our side. Please try again in a minute; if it \
-                           keeps happening, contact support.";
 
 /// The poise context of this bot.
 pub type Ctx<'a> = poise::Context<'a, Data, Failure>;

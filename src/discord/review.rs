@@ -11,7 +11,7 @@ use serenity::{
 };
 
 use super::custom_id::CustomId;
-use super::events::actor;
+use super::interact::actor_of_member as actor;
 use super::{Data, Failure, render};
 use crate::domain::PaymentId;
 use crate::domain::role::Permission;
@@ -85,11 +85,8 @@ pub async fn confirm(
              pending again."
         ),
         Err(e) => {
-            let e = Failure::from(e);
-            if e.user_message().is_none() {
-                tracing::error!(user = %c.user.id, error = %e, "confirm failed");
-            }
-            format!("Not approved: {}", e.shown())
+            let shown = Failure::from(e).report(&format!("confirm by {}", c.user.id));
+            format!("Not approved: {shown}")
         }
     };
     c.edit_response(ctx, EditInteractionResponse::new().content(text))
@@ -159,11 +156,8 @@ pub async fn reject_submitted(
             format!("Payment #{payment} rejected; the customer was told why.")
         }
         Err(e) => {
-            let e = Failure::from(e);
-            if e.user_message().is_none() {
-                tracing::error!(user = %m.user.id, error = %e, "reject failed");
-            }
-            format!("Not rejected: {}", e.shown())
+            let shown = Failure::from(e).report(&format!("reject by {}", m.user.id));
+            format!("Not rejected: {shown}")
         }
     };
     let msg = CreateInteractionResponseMessage::new()

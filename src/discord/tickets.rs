@@ -11,7 +11,8 @@ use serenity::{
     Permissions, RoleId,
 };
 
-use super::events::ephemeral;
+use super::interact::codes::GUILD_CHANNELS_FULL;
+use super::interact::ephemeral;
 use super::{Data, Downloads, Failure, render};
 use crate::app::App;
 use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
@@ -112,9 +113,6 @@ async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
         tracing::error!(error = %e, "could not warn staff that the server is full");
     }
 }
-
-/// Discord's "Maximum number of guild channels reached (500)".
-const GUILD_CHANNELS_FULL: isize = 30013;
 
 /// Creates the private ticket channel of `order`, records it and posts the method select.
 async fn open_ticket(
@@ -320,10 +318,7 @@ pub async fn receipt_message(
             (render::RECEIPT_ACCEPTED.to_owned(), false)
         }
         Intake::Refused { order, error } => {
-            if error.user_message().is_none() {
-                tracing::error!(%order, %error, "receipt upload failed");
-            }
-            let shown = Failure::from(error).shown();
+            let shown = Failure::from(error).report(&format!("the receipt of order #{order}"));
             (render::receipt_refused(&shown, REFUSAL_TTL), true)
         }
     };

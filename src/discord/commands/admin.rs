@@ -6,10 +6,10 @@
 
 use poise::serenity_prelude as serenity;
 
+use crate::discord::interact::actor_of_command;
 use crate::discord::{Ctx, Failure, render};
 use crate::domain::UserId;
 use crate::domain::status::OrderStatus;
-use crate::service::roles::Actor;
 
 /// Admins: add days to a customer's VPN access (counted from their current expiry).
 #[poise::command(slash_command, guild_only)]
@@ -18,7 +18,7 @@ pub async fn extend(
     #[description = "The customer"] customer: serenity::User,
     #[description = "Days to add (1 to 3650)"] days: u32,
 ) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
     let done = app
@@ -42,7 +42,7 @@ pub async fn revoke(
     #[description = "The customer"] customer: serenity::User,
     #[description = "Why (the customer sees it)"] reason: String,
 ) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
     app.subscriptions
@@ -80,7 +80,7 @@ pub async fn user(
     ctx: Ctx<'_>,
     #[description = "The customer"] member: serenity::User,
 ) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let found = ctx
         .data()
@@ -100,7 +100,7 @@ pub async fn orders(
     ctx: Ctx<'_>,
     #[description = "Which orders to list"] status: OrderState,
 ) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let wanted = status.status();
     let list = ctx
@@ -197,19 +197,6 @@ pub fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
         });
     }
     command
-}
-
-/// The invoking member as the core sees them: user id and current guild role ids.
-pub(super) async fn actor(ctx: Ctx<'_>) -> Actor {
-    let roles = ctx
-        .author_member()
-        .await
-        .map(|m| m.roles.iter().map(|r| r.get()).collect())
-        .unwrap_or_default();
-    Actor {
-        user: UserId(ctx.author().id.get()),
-        role_ids: roles,
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use crate::discord::{Ctx, Failure, render};
 
-use super::admin::actor;
+use crate::discord::interact::actor_of_command;
 
 /// Days of the `/admin revenue` day-by-day list.
 const REVENUE_DAYS: u16 = 7;
@@ -12,7 +12,7 @@ const REVENUE_DAYS: u16 = 7;
 /// Admins: panel health: outage state, panel and Xray version, pending deliveries, last backup.
 #[poise::command(slash_command, guild_only)]
 pub async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.health(&who).await?;
     let text = render::health_text(&report);
@@ -24,7 +24,7 @@ pub async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
 /// Admins: sales today, this month, quarter and year per currency, and the last 7 days.
 #[poise::command(slash_command, guild_only)]
 pub async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
     let report = app.staff.revenue(&who, REVENUE_DAYS).await?;
@@ -39,7 +39,7 @@ pub async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
 /// Owners: back up the database now (verified copy in the backups folder, taken while running).
 #[poise::command(slash_command, guild_only)]
 pub async fn backup(ctx: Ctx<'_>) -> Result<(), Failure> {
-    let who = actor(ctx).await;
+    let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.backup(&who).await?;
     let text = render::backup_text(&report);

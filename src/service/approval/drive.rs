@@ -3,44 +3,14 @@
 //! confirm, by `resume_pending` and by the reconciler alike, so a retry after a crash runs the
 //! very same code as the first attempt.
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::PaymentId;
 use crate::error::{Error, Result};
 use crate::panel::{ClientSpec, EnsureOutcome, PanelError};
-use crate::store::{self, orders::Order, payments::Payment, users::ClientIdentity};
+use crate::store::{self, orders::Order, users::ClientIdentity};
 
-use super::finish::Context;
+use super::progress::{Context, progress_of, save_progress};
 use super::terms::{self, Terms};
 use super::{ApprovalOutcome, ApprovalService, ProvisionFailure, ProvisionStep};
-
-/// What `payments.provision_step` holds (JSON).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub(super) struct Progress {
-    pub step: ProvisionStep,
-    pub terms: Option<Terms>,
-}
-
-/// Reads the stored progress (`None` before the first step or for unknown text).
-pub(super) fn progress_of(p: &Payment) -> Option<Progress> {
-    p.provision_step
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-}
-
-/// Stores the step reached, the terms and the `client_created` flag.
-pub(super) fn save_progress(
-    conn: &rusqlite::Connection,
-    payment: PaymentId,
-    step: ProvisionStep,
-    terms: Option<Terms>,
-    client_created: bool,
-    now: i64,
-) -> Result<()> {
-    let text = serde_json::to_string(&Progress { step, terms }).unwrap_or_default();
-    store::payments::set_provision_step(conn, payment, &text, client_created, now)?;
-    Ok(())
-}
 
 /// A panel error that means "the panel is down" (wait), as opposed to "the panel failed this
 /// request" (roll back): no connection, no answer in time, or the breaker is open. An HTTP 5xx

@@ -17,31 +17,9 @@ use crate::store::{
     self, orders::Order, payments::Payment, users::ClientIdentity, users::Subscription,
 };
 
-use super::drive::save_progress;
+use super::progress::{Context, save_progress};
 use super::terms::Terms;
 use super::{ApprovalOutcome, ApprovalService, Approved, ProvisionFailure, ProvisionStep};
-
-/// Everything known about the payment being provisioned.
-pub(super) struct Context {
-    /// The payment as loaded.
-    pub payment: Payment,
-    /// Its order (plan snapshot, ticket channel).
-    pub order: Order,
-    /// The client identity in use (stored on the payment from step 2 on).
-    pub identity: ClientIdentity,
-    /// The last step reached (updated as this attempt progresses).
-    pub step: ProvisionStep,
-    /// Target terms, once chosen.
-    pub terms: Option<Terms>,
-    /// The panel client was created by this payment's provisioning (compensation may delete it).
-    pub client_created: bool,
-    /// This attempt sent a create/extend to the panel (it may have applied even if it failed).
-    pub wrote_panel: bool,
-    /// The customer already had a panel client (renewal).
-    pub had_client: bool,
-    /// The `vless://` link, built once the inbound was read.
-    pub link: Option<String>,
-}
 
 impl ApprovalService {
     /// Builds the customer's `vless://` link on `inbound` at `panel.public_host`.

@@ -24,6 +24,7 @@
 mod card;
 mod drive;
 mod finish;
+mod progress;
 mod reconcile;
 mod reject;
 pub mod terms;
@@ -263,8 +264,8 @@ fn start(
     let order_moves = (OrderStatus::UnderReview, OrderStatus::Provisioning);
     move_order(tx, p.order_id, order_moves, None, now)?;
     // Terms kept by a failed renewal that reached the panel survive a new confirm.
-    let kept = drive::progress_of(&p).and_then(|g| g.terms);
-    drive::save_progress(tx, payment, ProvisionStep::Confirmed, kept, false, now)?;
+    let kept = progress::progress_of(&p).and_then(|g| g.terms);
+    progress::save_progress(tx, payment, ProvisionStep::Confirmed, kept, false, now)?;
     let payload = serde_json::json!({ "order": p.order_id, "amount_minor": p.amount_minor });
     audit(
         tx,
