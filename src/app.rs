@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::scheduled::ScheduledTask;
 use crate::panel::PanelApi;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::{ApprovalDeps, ApprovalService};
@@ -32,9 +33,6 @@ use crate::service::subscriptions::{
 use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
 use crate::store::Store;
 use crate::tasks::Job;
-
-/// The `scheduled_jobs.kind` of a ticket channel's deletion.
-pub const DELETE_CHANNEL: &str = "delete_channel";
 
 /// The shop's services, built once.
 pub struct App {
@@ -80,7 +78,7 @@ impl std::fmt::Debug for App {
 pub struct DiscordPorts {
     /// Delivers outbox items.
     pub deliverer: Arc<dyn Deliverer>,
-    /// Deletes ticket channels (`delete_channel` jobs).
+    /// Deletes ticket channels ([`ScheduledTask::DeleteChannel`] jobs).
     pub channel_deleter: Arc<dyn ScheduledHandler>,
     /// Deletes bot messages whose TTL passed.
     pub message_deleter: Arc<dyn MessageDeleter>,
@@ -188,7 +186,7 @@ impl App {
             ports.inspector,
         );
         let scheduled = ScheduledJobsRunner::new(self.store.clone(), self.clock)
-            .handle(DELETE_CHANNEL, ports.channel_deleter);
+            .handle(ScheduledTask::DELETE_CHANNEL, ports.channel_deleter);
         let mut jobs: Vec<Arc<dyn Job>> = vec![
             Arc::new(outbox),
             Arc::new(scheduled),

@@ -1,9 +1,10 @@
-//! Plain types shared by every layer: ids, statuses, the allowed status moves, roles and the
-//! typed outbox deliveries. No I/O, no Discord, no SQL.
+//! Plain types shared by every layer: ids, statuses, the allowed status moves, roles, the typed
+//! outbox deliveries and scheduled jobs. No I/O, no Discord, no SQL.
 
 pub mod delivery;
 pub mod ids;
 pub mod role;
+pub mod scheduled;
 pub mod status;
 pub mod transitions;
 

@@ -28,6 +28,7 @@ mod world;
 use std::time::Duration;
 
 use vpn_ticket_bot::discord;
+use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::service::scheduled::ScheduledHandler;
 use vpn_ticket_bot::sim::discord::{Budget, CommandOption, State};
@@ -244,7 +245,10 @@ async fn dashboard_shows_the_sale(w: &World) {
 /// bot's `delete_channel` handler deletes it (run here directly instead of waiting a day), and
 /// the resulting CHANNEL_DELETE leaves the completed order alone.
 async fn ticket_deleted_a_day_later(w: &World, ticket: u64) {
-    let key = format!("delete_channel:{ticket}");
+    let key = ScheduledTask::DeleteChannel {
+        channel_id: vpn_ticket_bot::domain::ChannelId(ticket),
+    }
+    .dedupe_key();
     let job = store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
         .unwrap()
         .expect("deletion scheduled");

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::order_core::{ADMIN_A, ADMIN_B, OWNER, SUPPORT, Shop, actor};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::{AdminAction, OrderStatus, PaymentStatus, SubscriptionStatus};
 use vpn_ticket_bot::domain::{PaymentId, UserId};
 use vpn_ticket_bot::error::{TokenRefusal, UserError};
@@ -72,9 +73,12 @@ async fn fifty_concurrent_confirms_of_one_token_approve_once() {
     assert_eq!(refused, 49, "every refusal is audited");
     let channel = shop.order(order).ticket_channel_id.unwrap();
     let jobs = store_jobs(&shop);
+    let deletion = ScheduledTask::DeleteChannel {
+        channel_id: channel,
+    };
     let job = jobs
         .iter()
-        .find(|j| j.dedupe_key == format!("delete_channel:{channel}"))
+        .find(|j| j.dedupe_key == deletion.dedupe_key())
         .expect("ticket deletion scheduled");
     let in_24h = job.run_at - shop.clock.now_ms();
     assert!(
