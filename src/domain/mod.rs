@@ -1,6 +1,7 @@
 //! Plain types shared by every layer: ids, statuses, the allowed status moves, roles, the typed
-//! outbox deliveries and scheduled jobs. No I/O, no Discord, no SQL.
+//! outbox deliveries, scheduled jobs and audit actions. No I/O, no Discord, no SQL.
 
+pub mod audit;
 pub mod delivery;
 pub mod ids;
 pub mod role;

@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::OrderKind;
 use vpn_ticket_bot::ops;
 use vpn_ticket_bot::sim::discord::CommandOption;
@@ -172,17 +173,17 @@ async fn owners_back_up_on_demand_and_the_file_verifies() {
 
     // Audited: the refusals and the backup, with its file.
     let log = store::audit::for_target(&w.app.store.conn().unwrap(), "database", "bot.db").unwrap();
-    let actions: Vec<(Option<u64>, &str)> = log
+    let actions: Vec<(Option<u64>, AuditAction)> = log
         .iter()
-        .map(|e| (e.actor.map(|a| a.0), e.action.as_str()))
+        .map(|e| (e.actor.map(|a| a.0), e.action.parse().unwrap()))
         .collect();
     assert_eq!(
         actions,
         [
-            (Some(w.alice), "backup.refused"),
-            (Some(w.sam), "backup.refused"),
-            (Some(w.mallory), "backup.refused"),
-            (Some(w.owner), "backup.create"),
+            (Some(w.alice), AuditAction::BackupRefused),
+            (Some(w.sam), AuditAction::BackupRefused),
+            (Some(w.mallory), AuditAction::BackupRefused),
+            (Some(w.owner), AuditAction::BackupCreate),
         ]
     );
     assert_eq!(log[3].payload["file"], name);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::order_core::{Shop, receipt_with_sha};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::{OrderKind, OrderStatus, PaymentStatus};
 use vpn_ticket_bot::domain::{ChannelId, UserId};
@@ -109,7 +110,11 @@ async fn duplicate_receipts_are_refused_even_when_racing() {
         &loser_order.to_string(),
     )
     .unwrap();
-    assert!(audit.iter().any(|e| e.action == "receipt.duplicate"));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == AuditAction::ReceiptDuplicate.as_str())
+    );
     assert_eq!(shop.outbox("review_card", "payment_id", ok[0].0).len(), 1);
 }
 

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::status::{AdminAction, OrderStatus, PaymentStatus};
 use crate::domain::{OrderId, PaymentId, UserId};
@@ -290,7 +291,7 @@ fn start(
     audit(
         tx,
         Some(admin),
-        "payment.confirm",
+        AuditAction::PaymentConfirm,
         Target::Payment(payment),
         Some(session),
         payload,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::scheduled::ScheduledTask;
 use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus, SubscriptionStatus};
@@ -237,7 +238,7 @@ impl OrderService {
                 audit(
                     tx,
                     None,
-                    "order.close",
+                    AuditAction::OrderClose,
                     Target::Order(o.id),
                     None,
                     payload,
@@ -331,7 +332,7 @@ impl OrderService {
                         audit(
                             tx,
                             None,
-                            "order.ticket_deleted",
+                            AuditAction::OrderTicketDeleted,
                             Target::Order(o.id),
                             None,
                             payload,
@@ -468,7 +469,7 @@ fn after_close(
     audit(
         tx,
         actor,
-        "order.close",
+        AuditAction::OrderClose,
         Target::Order(o.id),
         None,
         payload,

@@ -44,6 +44,7 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::UserId;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
@@ -243,7 +244,7 @@ impl SubscriptionService {
                 audit(
                     tx,
                     None,
-                    "subscription.expire",
+                    AuditAction::SubscriptionExpire,
                     Target::User(id),
                     None,
                     payload,
