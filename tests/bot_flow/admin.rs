@@ -4,6 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::OrderKind;
@@ -232,8 +233,13 @@ async fn renew_is_refused_without_a_subscription_and_opens_a_renewal_with_one() 
     first_purchase(&w, w.carol, 12).await;
     let i = w.emu.run_command(w.carol, w.general, "renew", &[]);
     let prompt = w.reply_to(&i, "Your VPN access (active) ends on <t:").await;
-    assert_eq!(custom_ids(&prompt), ["vtb:plan"]);
-    let pick = w.emu.select(w.carol, prompt.id, "vtb:plan", &["month"]);
+    assert_eq!(custom_ids(&prompt), [CustomId::PlanSelect.to_string()]);
+    let pick = w.emu.select(
+        w.carol,
+        prompt.id,
+        &CustomId::PlanSelect.to_string(),
+        &["month"],
+    );
     w.reply_to(&pick, "ticket is open").await;
     let carol = UserId(w.carol);
     let order = w
