@@ -202,10 +202,10 @@ pub fn refuse_audit(
 /// 128 bits from the OS RNG as 32 lowercase hex characters.
 ///
 /// # Errors
-/// [`Error::Command`] when the OS has no randomness to give (never on Linux once booted).
+/// [`Error::Rng`] when the OS has no randomness to give (never on Linux once booted).
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Command(format!("OS random source: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::Rng(e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 
