@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
 use crate::panel::PanelApi;
 use crate::panel::XuiClient;
@@ -35,9 +36,6 @@ use crate::service::subscriptions::{ExpiryJob, ReconcileJob, RemindersJob, Subsc
 use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
 use crate::store::Store;
 use crate::tasks::Job;
-
-/// The `scheduled_jobs.kind` of a ticket channel's deletion.
-pub const DELETE_CHANNEL: &str = "delete_channel";
 
 /// The shop's services, built once.
 pub struct App {
@@ -83,7 +81,7 @@ impl std::fmt::Debug for App {
 pub struct DiscordPorts {
     /// Delivers outbox items.
     pub deliverer: Arc<dyn Deliverer>,
-    /// Deletes ticket channels (`delete_channel` jobs).
+    /// Deletes ticket channels ([`ScheduledTask::DeleteChannel`] jobs).
     pub channel_deleter: Arc<dyn ScheduledHandler>,
     /// Deletes bot messages whose TTL passed.
     pub message_deleter: Arc<dyn MessageDeleter>,
@@ -211,7 +209,7 @@ impl App {
             ports.inspector,
         );
         let scheduled = ScheduledJobsRunner::new(self.store.clone(), self.clock)
-            .handle(DELETE_CHANNEL, ports.channel_deleter);
+            .handle(ScheduledTask::DELETE_CHANNEL, ports.channel_deleter);
         let mut jobs: Vec<Arc<dyn Job>> = vec![
             Arc::new(outbox),
             Arc::new(scheduled),

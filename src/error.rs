@@ -146,9 +146,23 @@ pub enum Error {
     /// An invariant of the bot broke (a bug): the text says which. Logged, never shown to users.
     #[error("internal error: {0}")]
     Internal(&'static str),
-    /// A command could not do its job; the text says why and what to do.
+    /// An operator command (`demo`, `check`) finished without succeeding; the text says why and
+    /// what to do. The services never return it.
     #[error("{0}")]
     Command(String),
+    /// Discord refused or lost the bot: the token was refused, the client could not start, the
+    /// gateway connection stopped, or a REST call failed (e.g. the dashboard's); the text says
+    /// which, with Discord's error.
+    #[error("{0}")]
+    Discord(String),
+    /// An HTTP client outside the panel failed: the attachment download client could not be
+    /// built, or downloading a Discord attachment (a receipt) failed; the text says which.
+    #[error("{0}")]
+    Http(String),
+    /// The OS random source gave no bytes (tokens, client uuids and subIds need it; never
+    /// happens on Linux once booted). The text is `getrandom`'s error.
+    #[error("OS random source: {0}")]
+    Rng(String),
     /// The operator declined (or could not be asked) to confirm.
     #[error("{0}")]
     NotConfirmed(String),

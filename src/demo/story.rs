@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::world::{StepError, World, WorldOptions, click_id};
+use crate::discord::custom_id::CustomId;
 use crate::domain::OrderId;
 use crate::sim::discord::state::{MessageRec, State};
 use crate::sim::panel::Fault;
@@ -406,7 +407,7 @@ impl Story<'_> {
             &format!("in {}", w.channel_name(renewal)),
             &welcome,
         );
-        let _ = click_id(&welcome, "vtb:method:").map_err(&fail)?;
+        let _ = click_id(&welcome, |id| matches!(id, CustomId::MethodSelect(_))).map_err(&fail)?;
         Ok(())
     }
 }

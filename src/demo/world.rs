@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::discord::custom_id::CustomId;
 use crate::discord::{self, Running};
 use crate::domain::status::OrderStatus;
 use crate::domain::{OrderId, UserId};
@@ -549,7 +550,8 @@ impl World {
                 "the plan select is visible to everyone".into(),
             ));
         }
-        Ok(self.emu.select(user, menu.id, "vtb:plan", &["month"]))
+        let plan_select = CustomId::PlanSelect.to_string();
+        Ok(self.emu.select(user, menu.id, &plan_select, &["month"]))
     }
 
     /// Picks the bank transfer in the ticket; returns the instructions message.
@@ -562,7 +564,7 @@ impl World {
         ticket: u64,
         order: OrderId,
     ) -> Result<MessageRec, StepError> {
-        let select_id = format!("vtb:method:{order}");
+        let select_id = CustomId::MethodSelect(order).to_string();
         let welcome = self
             .message_in(ticket, "the payment method select", |m| {
                 custom_ids(m).contains(&select_id)
@@ -637,13 +639,17 @@ impl World {
     /// # Errors
     /// A step that did not happen.
     pub async fn approve(&self, card: &MessageRec) -> Result<(MessageRec, MessageRec), StepError> {
-        let i = self
-            .emu
-            .click_button(self.alice, card.id, &click_id(card, "vtb:approve:")?);
+        let i = self.emu.click_button(
+            self.alice,
+            card.id,
+            &click_id(card, |id| matches!(id, CustomId::Approve(_)))?,
+        );
         let prompt = self.reply_to(&i, "Approve payment").await?;
-        let i = self
-            .emu
-            .click_button(self.alice, prompt.id, &click_id(&prompt, "vtb:confirm:")?);
+        let i = self.emu.click_button(
+            self.alice,
+            prompt.id,
+            &click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)))?,
+        );
         let answer = self.reply_to(&i, "approved: client").await?;
         Ok((prompt, answer))
     }
@@ -659,13 +665,27 @@ pub fn custom_ids(m: &MessageRec) -> Vec<String> {
         .collect()
 }
 
-/// The custom_id on `m` starting with `prefix`.
+/// The first component of `m` whose custom_id parses ([`CustomId::parse`]) to an id `wanted`
+/// accepts, e.g. `|id| matches!(id, CustomId::Approve(_))`.
+#[must_use]
+pub fn find_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> Option<CustomId> {
+    custom_ids(m)
+        .iter()
+        .filter_map(|c| CustomId::parse(c))
+        .find(|id| wanted(id))
+}
+
+/// The custom_id (the text to click) of the first component of `m` that `wanted` accepts
+/// ([`find_id`]).
 ///
 /// # Errors
 /// [`StepError::Unexpected`] when there is none.
-pub fn click_id(m: &MessageRec, prefix: &str) -> Result<String, StepError> {
-    custom_ids(m)
-        .into_iter()
-        .find(|c| c.starts_with(prefix))
-        .ok_or_else(|| StepError::Unexpected(format!("no {prefix} component on {:?}", m.content)))
+pub fn click_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> Result<String, StepError> {
+    find_id(m, wanted).map(|id| id.to_string()).ok_or_else(|| {
+        StepError::Unexpected(format!(
+            "no such component among {:?} on {:?}",
+            custom_ids(m),
+            m.content
+        ))
+    })
 }

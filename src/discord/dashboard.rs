@@ -106,7 +106,7 @@ impl Job for DashboardJob {
             );
         }
         let file = chart.map(|c| CreateAttachment::bytes(c.png, CHART_FILE));
-        let discord = |e: serenity::Error| Error::Command(format!("dashboard: {e}"));
+        let discord = |e: serenity::Error| Error::Discord(format!("dashboard: {e}"));
         if let Some(message) = self.stored_message().await? {
             let mut edit = EditMessage::new().embed(embed.clone());
             // A new file and no kept ids: the previous chart is replaced, not added to.

@@ -1,5 +1,5 @@
-//! Delivers what the core queued: every [`Delivery`] of the outbox, the `delete_channel`
-//! scheduled job and TTL'd message deletion, over serenity's REST client.
+//! Delivers what the core queued: every [`Delivery`] of the outbox, every [`ScheduledTask`]
+//! (ticket channel deletion) and TTL'd message deletion, over serenity's REST client.
 //!
 //! Views are rendered from the database as it is when they are delivered: the review card is
 //! posted if the payment has none (or its card was deleted: Discord 10008) and edited otherwise;
@@ -24,6 +24,7 @@ use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN
 use super::{owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
+use crate::domain::scheduled::ScheduledTask;
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
 use crate::service::housekeeping::{Deleted, MessageDeleter};
 use crate::service::orders::OrderService;
@@ -419,15 +420,26 @@ impl ViewInspector for DiscordDeliverer {
 #[async_trait]
 impl ScheduledHandler for DiscordDeliverer {
     async fn run(&self, job: &ScheduledJob) -> Result<(), HandlerError> {
-        let Some(id) = job.payload["channel_id"].as_u64().filter(|&c| c != 0) else {
-            return Err(HandlerError::GiveUp(format!("bad payload {}", job.payload)));
-        };
+        let bad = || HandlerError::GiveUp(format!("bad payload {}", job.payload));
+        match ScheduledTask::from_row(&job.kind, &job.payload).map_err(|_| bad())? {
+            ScheduledTask::DeleteChannel { channel_id } if channel_id.0 == 0 => Err(bad()),
+            ScheduledTask::DeleteChannel { channel_id } => self.delete_ticket(channel_id).await,
+        }
+    }
+}
+
+impl DiscordDeliverer {
+    /// Deletes a closed ticket's channel; already gone is success.
+    async fn delete_ticket(&self, channel: ChannelId) -> Result<(), HandlerError> {
         let place = Place {
-            channel: ChannelId(id),
+            channel,
             permission: "Manage Channels",
             action: "delete a closed ticket".to_owned(),
         };
-        match serenity::ChannelId::new(id).delete(&*self.http).await {
+        match serenity::ChannelId::new(channel.0)
+            .delete(&*self.http)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if is_gone(&e) => Ok(()),
             Err(e) => match classify(&e, &place) {

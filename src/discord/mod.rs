@@ -209,7 +209,7 @@ pub async fn start(
                 poise::builtins::register_in_guild(ctx, &fw.options().commands, guild).await?;
                 tracing::info!(guild = %guild, "commands registered");
                 let downloads = Downloads::new()
-                    .map_err(|e| crate::Error::Command(format!("HTTP client: {e}")))?;
+                    .map_err(|e| crate::Error::Http(format!("HTTP client: {e}")))?;
                 Ok(Data {
                     app: data_app,
                     downloads,

@@ -39,7 +39,7 @@ pub async fn serve(config: Config) -> Result<()> {
     match http.get_current_user().await {
         Ok(me) => tracing::info!(bot = %me.name, id = %me.id, "logged in to Discord"),
         Err(e) if super::is_unauthorized(&e) => {
-            return Err(Error::Command(super::why_stopped(&e)));
+            return Err(Error::Discord(super::why_stopped(&e)));
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot reach Discord yet; retrying in the background");
@@ -47,7 +47,7 @@ pub async fn serve(config: Config) -> Result<()> {
     }
     let mut running = super::start(app, http, &shutdown)
         .await
-        .map_err(|e| Error::Command(format!("cannot start the Discord client: {e}")))?;
+        .map_err(|e| Error::Discord(format!("cannot start the Discord client: {e}")))?;
     // After `start` subscribed the owner alerts, so an outage found at startup is reported.
     let monitor_task = monitor.spawn(shutdown.clone());
     tracing::info!("bot started; waiting for SIGTERM or SIGINT");
@@ -64,7 +64,7 @@ pub async fn serve(config: Config) -> Result<()> {
     let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
     tracing::info!("stopped");
     if let Some(reason) = client_died {
-        return Err(Error::Command(format!(
+        return Err(Error::Discord(format!(
             "the Discord connection stopped: {reason}"
         )));
     }

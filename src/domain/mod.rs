@@ -1,9 +1,11 @@
-//! Plain types shared by every layer: ids, statuses, the allowed status moves, roles and the
-//! typed outbox deliveries. No I/O, no Discord, no SQL.
+//! Plain types shared by every layer: ids, statuses, the allowed status moves, roles, the typed
+//! outbox deliveries, scheduled jobs and audit actions. No I/O, no Discord, no SQL.
 
+pub mod audit;
 pub mod delivery;
 pub mod ids;
 pub mod role;
+pub mod scheduled;
 pub mod status;
 pub mod transitions;
 

@@ -49,6 +49,8 @@ macro_rules! status_enum {
         }
     };
 }
+/// Also used by `domain::audit` (the same shape for the audit log's actions).
+pub(crate) use status_enum;
 
 status_enum! {
     /// `users.status`: the customer's subscription.

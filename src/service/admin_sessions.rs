@@ -7,6 +7,7 @@
 use rusqlite::Connection;
 
 use crate::clock::Clock;
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::AdminSessionId;
 use crate::domain::role::Permission;
 use crate::domain::status::{AdminAction, PaymentStatus};
@@ -100,7 +101,7 @@ impl AdminSessions {
                 audit(
                     tx,
                     Some(admin),
-                    "session.issue",
+                    AuditAction::SessionIssue,
                     Target::Payment(payment),
                     Some(id),
                     payload,
@@ -162,7 +163,7 @@ pub fn consume_in(
             conn,
             &store::audit::NewEntry {
                 actor: Some(admin),
-                action: "confirm.refused",
+                action: AuditAction::ConfirmRefused.as_str(),
                 target_type: None,
                 target_id: None,
                 session_id: None,
@@ -190,7 +191,7 @@ pub fn refuse_audit(
     audit(
         conn,
         Some(admin),
-        "confirm.refused",
+        AuditAction::ConfirmRefused,
         Target::Payment(payment),
         session,
         payload,
@@ -201,10 +202,10 @@ pub fn refuse_audit(
 /// 128 bits from the OS RNG as 32 lowercase hex characters.
 ///
 /// # Errors
-/// [`Error::Command`] when the OS has no randomness to give (never on Linux once booted).
+/// [`Error::Rng`] when the OS has no randomness to give (never on Linux once booted).
 pub fn new_token() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Command(format!("OS random source: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::Rng(e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 

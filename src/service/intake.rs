@@ -172,7 +172,7 @@ impl ReceiptIntake {
         let bytes = files
             .fetch(file)
             .await
-            .map_err(|e| Error::Command(format!("downloading the receipt attachment: {e}")))?;
+            .map_err(|e| Error::Http(format!("downloading the receipt attachment: {e}")))?;
         let accepted = self
             .receipts
             .process(

@@ -4,7 +4,8 @@
 //! abandoned ticket...) are rows with a `run_at`, never sleeping tasks. [`ScheduledJobsRunner`]
 //! polls the due rows every [`ScheduledJobsRunner::period`] (30 s by default; a job therefore
 //! runs between `run_at` and `run_at` + period, never before) and hands each to the
-//! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`).
+//! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`;
+//! every kind and payload is a [`ScheduledTask`](crate::domain::scheduled::ScheduledTask)).
 //! - success → `finish(done)`;
 //! - [`HandlerError::Retry`] (or no answer within 60 s, or no handler for the kind) →
 //!   `record_failure` and `run_at = now + backoff.delay(attempts)` ([`SCHEDULED_BACKOFF`]:
@@ -50,11 +51,14 @@ pub enum HandlerError {
 /// Runs the scheduled jobs of one kind. Implemented by the Discord layer (`delete_channel`...).
 #[async_trait]
 pub trait ScheduledHandler: Send + Sync + 'static {
-    /// Does `job` (its `payload` says what). Must be idempotent: it may run again after a crash.
+    /// Does `job` (its `kind` and `payload` say what: [`from_row`]). Must be
+    /// idempotent: it may run again after a crash.
     ///
     /// # Errors
     /// [`HandlerError::Retry`] to run it again after a backoff, [`HandlerError::GiveUp`] to
     /// cancel it.
+    ///
+    /// [`from_row`]: crate::domain::scheduled::ScheduledTask::from_row
     async fn run(&self, job: &ScheduledJob) -> Result<(), HandlerError>;
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::error::{Error, Result, UserError};
 use crate::ops::{self, BackupReport};
@@ -183,7 +184,8 @@ impl StaffService {
     pub async fn backup(&self, actor: &Actor) -> Result<BackupReport> {
         if let Err(refusal) = self.deps.roles.require(actor, Permission::TakeBackups) {
             let payload = json!({ "reason": "forbidden" });
-            self.audit(actor, "backup.refused", payload).await?;
+            self.audit(actor, AuditAction::BackupRefused, payload)
+                .await?;
             return Err(refusal.into());
         }
         let Ok(_slot) = self.backup_slot.try_lock() else {
@@ -212,14 +214,15 @@ impl StaffService {
             "took_ms": u64::try_from(report.took.as_millis()).unwrap_or(u64::MAX),
             "removed": report.removed.len(),
         });
-        self.audit(actor, "backup.create", payload).await?;
+        self.audit(actor, AuditAction::BackupCreate, payload)
+            .await?;
         Ok(report)
     }
 
     async fn audit(
         &self,
         actor: &Actor,
-        action: &'static str,
+        action: AuditAction,
         payload: serde_json::Value,
     ) -> Result<()> {
         let (who, now) = (actor.user, self.deps.clock.now_ms());

@@ -6,6 +6,7 @@
 
 use rusqlite::Connection;
 
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::ids::AdminSessionId;
 use crate::domain::status::{OrderStatus, PaymentStatus};
@@ -121,7 +122,7 @@ pub enum Target {
 pub fn audit(
     conn: &Connection,
     actor: Option<UserId>,
-    action: &str,
+    action: AuditAction,
     target: Target,
     session: Option<AdminSessionId>,
     payload: serde_json::Value,
@@ -137,7 +138,7 @@ pub fn audit(
         conn,
         &store::audit::NewEntry {
             actor,
-            action,
+            action: action.as_str(),
             target_type: Some(kind),
             target_id: Some(id),
             session_id: session,

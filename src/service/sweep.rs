@@ -17,6 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clock::Clock;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::{Delivery, OwnerAlert};
 use crate::domain::status::PaymentStatus;
 use crate::error::Result;
@@ -225,7 +226,15 @@ impl Sweep {
         self.store
             .transaction(move |tx| {
                 let payload = serde_json::json!({ "view": view_name, "found": found });
-                audit(tx, None, "sweep.repair", target, None, payload, now)?;
+                audit(
+                    tx,
+                    None,
+                    AuditAction::SweepRepair,
+                    target,
+                    None,
+                    payload,
+                    now,
+                )?;
                 match view {
                     Some(v) => enqueue(tx, &v, now),
                     None => Ok(()),
@@ -291,7 +300,7 @@ fn repair_link(
     audit(
         tx,
         None,
-        "sweep.repair",
+        AuditAction::SweepRepair,
         Target::Payment(p.id),
         None,
         payload,

@@ -12,7 +12,10 @@ use crate::error::Result;
 pub struct NewEntry<'a> {
     /// The Discord user who acted; `None` = the bot itself.
     pub actor: Option<UserId>,
-    /// Dotted action name, e.g. `payment.approve`, `receipt.duplicate`, `confirm.refused`.
+    /// Dotted action name: [`AuditAction::as_str`] (`payment.approved`, `receipt.duplicate`,
+    /// `confirm.refused`...).
+    ///
+    /// [`AuditAction::as_str`]: crate::domain::audit::AuditAction::as_str
     pub action: &'a str,
     /// Kind of target (`payment`, `order`, `user`...).
     pub target_type: Option<&'a str>,
@@ -33,7 +36,9 @@ pub struct Entry {
     pub at: i64,
     /// Actor (`None` = the bot).
     pub actor: Option<UserId>,
-    /// Action name.
+    /// Action name; parse it into an [`AuditAction`].
+    ///
+    /// [`AuditAction`]: crate::domain::audit::AuditAction
     pub action: String,
     /// Target kind.
     pub target_type: Option<String>,

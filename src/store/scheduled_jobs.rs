@@ -13,9 +13,9 @@ pub struct ScheduledJob {
     pub id: i64,
     /// Unique key, e.g. `delete_channel:123`.
     pub dedupe_key: String,
-    /// Job kind.
+    /// Job kind ([`crate::domain::scheduled::ScheduledTask::kind`]).
     pub kind: String,
-    /// Job data.
+    /// Job data ([`crate::domain::scheduled::ScheduledTask::payload`]).
     pub payload: serde_json::Value,
     /// Due at this Unix ms.
     pub run_at: i64,

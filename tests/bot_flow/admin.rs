@@ -4,7 +4,9 @@
 
 use std::sync::atomic::Ordering;
 
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::OrderKind;
 use vpn_ticket_bot::ops;
 use vpn_ticket_bot::sim::discord::CommandOption;
@@ -172,17 +174,17 @@ async fn owners_back_up_on_demand_and_the_file_verifies() {
 
     // Audited: the refusals and the backup, with its file.
     let log = store::audit::for_target(&w.app.store.conn().unwrap(), "database", "bot.db").unwrap();
-    let actions: Vec<(Option<u64>, &str)> = log
+    let actions: Vec<(Option<u64>, AuditAction)> = log
         .iter()
-        .map(|e| (e.actor.map(|a| a.0), e.action.as_str()))
+        .map(|e| (e.actor.map(|a| a.0), e.action.parse().unwrap()))
         .collect();
     assert_eq!(
         actions,
         [
-            (Some(w.alice), "backup.refused"),
-            (Some(w.sam), "backup.refused"),
-            (Some(w.mallory), "backup.refused"),
-            (Some(w.owner), "backup.create"),
+            (Some(w.alice), AuditAction::BackupRefused),
+            (Some(w.sam), AuditAction::BackupRefused),
+            (Some(w.mallory), AuditAction::BackupRefused),
+            (Some(w.owner), AuditAction::BackupCreate),
         ]
     );
     assert_eq!(log[3].payload["file"], name);
@@ -231,8 +233,13 @@ async fn renew_is_refused_without_a_subscription_and_opens_a_renewal_with_one() 
     first_purchase(&w, w.carol, 12).await;
     let i = w.emu.run_command(w.carol, w.general, "renew", &[]);
     let prompt = w.reply_to(&i, "Your VPN access (active) ends on <t:").await;
-    assert_eq!(custom_ids(&prompt), ["vtb:plan"]);
-    let pick = w.emu.select(w.carol, prompt.id, "vtb:plan", &["month"]);
+    assert_eq!(custom_ids(&prompt), [CustomId::PlanSelect.to_string()]);
+    let pick = w.emu.select(
+        w.carol,
+        prompt.id,
+        &CustomId::PlanSelect.to_string(),
+        &["month"],
+    );
     w.reply_to(&pick, "ticket is open").await;
     let carol = UserId(w.carol);
     let order = w

@@ -11,6 +11,7 @@ use std::time::Duration;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::demo::world::TOKEN;
 use vpn_ticket_bot::discord::DiscordDeliverer;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::{AdminAction, OrderStatus, OutboxStatus, PaymentStatus};
 use vpn_ticket_bot::domain::{OrderId, PaymentId, UserId};
 use vpn_ticket_bot::service::outbox::OutboxJob;
@@ -339,7 +340,9 @@ async fn the_sweep_repairs_a_missing_card_and_a_wrong_lock() {
         store::audit::for_target(&w.app.store.conn().unwrap(), "order", &st.order.to_string())
             .unwrap();
     assert!(
-        audit.iter().any(|e| e.action == "sweep.repair"),
+        audit
+            .iter()
+            .any(|e| e.action == AuditAction::SweepRepair.as_str()),
         "{audit:?}"
     );
     // Nothing left to repair: a second sweep changes nothing.

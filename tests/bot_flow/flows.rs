@@ -4,10 +4,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::sim::discord::{CommandOption, InteractionRef};
 
-use crate::world::{T, World, click_id, custom_ids, order_status};
+use crate::world::{T, World, click_id, custom_ids, find_id, order_status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_with_reason_then_a_new_receipt_is_accepted() {
@@ -15,17 +16,19 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
     let (card, first_png) = w.upload(w.carol, ticket, 2, 1).await;
-    let reject = click_id(&card, "vtb:reject:");
+    let reject = click_id(&card, |id| matches!(id, CustomId::Reject(_)));
 
     // Approve, then Cancel on the prompt: the prompt is closed, the payment stays pending.
-    let i = w
-        .emu
-        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let i = w.emu.click_button(
+        w.alice,
+        card.id,
+        &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+    );
     let prompt = w.reply_to(&i, "Approve payment").await;
     w.emu.click_button(
         w.alice,
         prompt.id,
-        &click_id(&prompt, "vtb:confirm_cancel:"),
+        &click_id(&prompt, |id| matches!(id, CustomId::CancelConfirm(_))),
     );
     w.emu
         .wait_for(T, |s| {
@@ -115,14 +118,14 @@ async fn closed_dms_put_the_link_behind_a_button_only_the_customer_can_use() {
     w.approve(&card).await;
     let offer = w
         .message_in(ticket, "show-my-link button", |m| {
-            custom_ids(m).iter().any(|c| c.starts_with("vtb:reveal:"))
+            find_id(m, |id| matches!(id, CustomId::RevealLink(_))).is_some()
         })
         .await;
     assert!(
         !offer.content.contains("vless://"),
         "the link is not public"
     );
-    let reveal = click_id(&offer, "vtb:reveal:");
+    let reveal = click_id(&offer, |id| matches!(id, CustomId::RevealLink(_)));
     let i = w.emu.click_button(w.mallory, offer.id, &reveal);
     w.reply_to(&i, "not allowed").await;
     let i = w.emu.click_button(w.carol, offer.id, &reveal);
@@ -251,17 +254,21 @@ async fn help_and_a_customer_cancelling_from_the_ticket() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     let welcome = w
         .message_in(ticket, "cancel button", |m| {
-            custom_ids(m).contains(&format!("vtb:cancel:{order}"))
+            custom_ids(m).contains(&CustomId::CancelOrder(order).to_string())
         })
         .await;
     // Someone else's click changes nothing.
-    let i = w
-        .emu
-        .click_button(w.alice, welcome.id, &format!("vtb:cancel:{order}"));
+    let i = w.emu.click_button(
+        w.alice,
+        welcome.id,
+        &CustomId::CancelOrder(order).to_string(),
+    );
     w.reply_to(&i, "not found").await;
-    let i = w
-        .emu
-        .click_button(w.carol, welcome.id, &format!("vtb:cancel:{order}"));
+    let i = w.emu.click_button(
+        w.carol,
+        welcome.id,
+        &CustomId::CancelOrder(order).to_string(),
+    );
     w.reply_to(&i, "is cancelled").await;
     w.message_in(ticket, "closing notice", |m| {
         m.content.contains("cancelled by customer")
@@ -354,13 +361,17 @@ async fn an_approval_during_an_outage_completes_when_the_panel_is_back() {
     w.healthy.store(false, Ordering::SeqCst);
     assert!(w.monitor.check_once().await.is_some(), "outage");
 
-    let i = w
-        .emu
-        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let i = w.emu.click_button(
+        w.alice,
+        card.id,
+        &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+    );
     let prompt = w.reply_to(&i, "Approve payment").await;
-    let i = w
-        .emu
-        .click_button(w.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
+    let i = w.emu.click_button(
+        w.alice,
+        prompt.id,
+        &click_id(&prompt, |id| matches!(id, CustomId::Confirm(_))),
+    );
     w.reply_to(&i, "panel is down").await;
     w.message_in(ticket, "delay notice", |m| {
         m.content.contains("briefly unavailable")

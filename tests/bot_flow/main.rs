@@ -28,11 +28,13 @@ mod world;
 use std::time::Duration;
 
 use vpn_ticket_bot::discord;
+use vpn_ticket_bot::discord::custom_id::CustomId;
+use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::service::scheduled::ScheduledHandler;
 use vpn_ticket_bot::sim::discord::{Budget, CommandOption, State};
 use vpn_ticket_bot::store;
-use world::{T, World, click_id, custom_ids, order_status};
+use world::{T, World, click_id, find_id, order_status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_review_approve_and_deliver_the_link() {
@@ -148,12 +150,8 @@ async fn full_story(w: &World) -> u64 {
     for text in ["1 month", "5.00 USD", &format!("<@{}>", w.carol)] {
         assert!(embed.contains(text), "{text} on the card: {embed}");
     }
-    let approve = click_id(&card, "vtb:approve:");
-    assert!(
-        custom_ids(&card)
-            .iter()
-            .any(|c| c.starts_with("vtb:reject:"))
-    );
+    let approve = click_id(&card, |id| matches!(id, CustomId::Approve(_)));
+    assert!(find_id(&card, |id| matches!(id, CustomId::Reject(_))).is_some());
     w.emu
         .wait_for(T, |s| (!s.can_send(w.carol, ticket)).then_some(()))
         .await
@@ -168,7 +166,7 @@ async fn full_story(w: &World) -> u64 {
     // Approve → ephemeral Confirm / Cancel → Confirm.
     let i = w.emu.click_button(w.alice, card.id, &approve);
     let prompt = w.reply_to(&i, "Approve payment").await;
-    let confirm = click_id(&prompt, "vtb:confirm:");
+    let confirm = click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)));
     let i = w.emu.click_button(w.alice, prompt.id, &confirm);
     w.reply_to(&i, "approved: client").await;
 
@@ -244,7 +242,10 @@ async fn dashboard_shows_the_sale(w: &World) {
 /// bot's `delete_channel` handler deletes it (run here directly instead of waiting a day), and
 /// the resulting CHANNEL_DELETE leaves the completed order alone.
 async fn ticket_deleted_a_day_later(w: &World, ticket: u64) {
-    let key = format!("delete_channel:{ticket}");
+    let key = ScheduledTask::DeleteChannel {
+        channel_id: vpn_ticket_bot::domain::ChannelId(ticket),
+    }
+    .dedupe_key();
     let job = store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
         .unwrap()
         .expect("deletion scheduled");

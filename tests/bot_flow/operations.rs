@@ -1,6 +1,7 @@
 //! Operating the bot: a restart between Approve and Confirm, and an online backup taken while
 //! customers are served, restored after the bot is stopped.
 
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::{OrderStatus, PaymentStatus};
 use vpn_ticket_bot::ops;
 use vpn_ticket_bot::sim::discord::CommandOption;
@@ -16,11 +17,13 @@ async fn confirm_works_after_a_restart_between_approve_and_confirm() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 21, 1).await;
-    let i = w
-        .emu
-        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let i = w.emu.click_button(
+        w.alice,
+        card.id,
+        &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+    );
     let prompt = w.reply_to(&i, "Approve payment").await;
-    let confirm = click_id(&prompt, "vtb:confirm:");
+    let confirm = click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)));
 
     w.restart().await;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::discord::DiscordDeliverer;
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::domain::{MessageId, UserId};
 use vpn_ticket_bot::service::housekeeping::MessageTtlJob;
@@ -106,12 +107,14 @@ async fn confirm_closes_the_approval_prompt() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 12, 1).await;
-    let i = w
-        .emu
-        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let i = w.emu.click_button(
+        w.alice,
+        card.id,
+        &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+    );
     let prompt = w.reply_to(&i, "Approve payment").await;
     assert_eq!(custom_ids(&prompt).len(), 2, "Confirm and Cancel");
-    let confirm = click_id(&prompt, "vtb:confirm:");
+    let confirm = click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)));
     let i = w.emu.click_button(w.alice, prompt.id, &confirm);
     let answered = w.reply_to(&i, "approved: client").await;
     assert_eq!(

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 
 use crate::images;
@@ -47,24 +48,28 @@ async fn a_confirm_after_five_minutes_is_refused() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 42, 1).await;
-    let approve = click_id(&card, "vtb:approve:");
+    let approve = click_id(&card, |id| matches!(id, CustomId::Approve(_)));
     let i = w.emu.click_button(w.alice, card.id, &approve);
     let prompt = w.reply_to(&i, "Approve payment").await;
 
     w.restart_later(Duration::from_secs(6 * 60)).await;
 
-    let i = w
-        .emu
-        .click_button(w.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
+    let i = w.emu.click_button(
+        w.alice,
+        prompt.id,
+        &click_id(&prompt, |id| matches!(id, CustomId::Confirm(_))),
+    );
     w.reply_to(&i, "expired").await;
     assert!(w.sim.clients().is_empty(), "nothing provisioned");
     assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
 
     let i = w.emu.click_button(w.alice, card.id, &approve);
     let prompt = w.reply_to(&i, "Approve payment").await;
-    let i = w
-        .emu
-        .click_button(w.alice, prompt.id, &click_id(&prompt, "vtb:confirm:"));
+    let i = w.emu.click_button(
+        w.alice,
+        prompt.id,
+        &click_id(&prompt, |id| matches!(id, CustomId::Confirm(_))),
+    );
     w.reply_to(&i, "approved: client").await;
     w.stop().await;
 }
@@ -77,11 +82,13 @@ async fn a_support_member_cannot_confirm() {
     let (ticket, order) = w.open_ticket(w.carol).await;
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 43, 1).await;
-    let i = w
-        .emu
-        .click_button(w.alice, card.id, &click_id(&card, "vtb:approve:"));
+    let i = w.emu.click_button(
+        w.alice,
+        card.id,
+        &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+    );
     let prompt = w.reply_to(&i, "Approve payment").await;
-    let confirm = click_id(&prompt, "vtb:confirm:");
+    let confirm = click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)));
 
     let i = w.emu.click_button(w.sam, prompt.id, &confirm);
     w.reply_to(&i, "not allowed").await;

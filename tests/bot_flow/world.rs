@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use vpn_ticket_bot::app::App;
 use vpn_ticket_bot::demo::world::{self, WorldOptions};
+use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::service::health::HealthMonitor;
@@ -160,8 +161,14 @@ pub fn custom_ids(m: &MessageRec) -> Vec<String> {
     world::custom_ids(m)
 }
 
-pub fn click_id(m: &MessageRec, prefix: &str) -> String {
-    ok(world::click_id(m, prefix))
+/// The first component of `m` whose parsed custom_id `wanted` accepts.
+pub fn find_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> Option<CustomId> {
+    world::find_id(m, wanted)
+}
+
+/// The custom_id to click: the first component of `m` whose parsed custom_id `wanted` accepts.
+pub fn click_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> String {
+    ok(world::click_id(m, wanted))
 }
 
 /// Every REST body the bot sent passes the lenient check against Discord's OpenAPI description,

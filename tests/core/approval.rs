@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::order_core::{ADMIN_A, ADMIN_B, OWNER, SUPPORT, Shop, actor};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::audit::AuditAction;
+use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::{AdminAction, OrderStatus, PaymentStatus, SubscriptionStatus};
 use vpn_ticket_bot::domain::{PaymentId, UserId};
 use vpn_ticket_bot::error::{TokenRefusal, UserError};
@@ -67,14 +69,17 @@ async fn fifty_concurrent_confirms_of_one_token_approve_once() {
     let refused = shop
         .audit_actions(payment)
         .iter()
-        .filter(|a| *a == "confirm.refused")
+        .filter(|a| **a == AuditAction::ConfirmRefused)
         .count();
     assert_eq!(refused, 49, "every refusal is audited");
     let channel = shop.order(order).ticket_channel_id.unwrap();
     let jobs = store_jobs(&shop);
+    let deletion = ScheduledTask::DeleteChannel {
+        channel_id: channel,
+    };
     let job = jobs
         .iter()
-        .find(|j| j.dedupe_key == format!("delete_channel:{channel}"))
+        .find(|j| j.dedupe_key == deletion.dedupe_key())
         .expect("ticket deletion scheduled");
     let in_24h = job.run_at - shop.clock.now_ms();
     assert!(
@@ -189,7 +194,10 @@ async fn tokens_are_bound_to_their_admin_and_roles_are_checked_again() {
         "nothing moved"
     );
     let audited = shop.audit_actions(second);
-    let refusals = audited.iter().filter(|a| *a == "confirm.refused").count();
+    let refusals = audited
+        .iter()
+        .filter(|a| **a == AuditAction::ConfirmRefused)
+        .count();
     assert_eq!(
         refusals, 3,
         "other admin, support confirm, support issue: {audited:?}"
@@ -307,12 +315,9 @@ async fn reject_tells_the_customer_and_reopens_the_ticket_for_a_new_receipt() {
     assert_eq!(shop.order(order).status, OrderStatus::UnderReview);
     assert_eq!(shop.outbox("review_card", "payment_id", second.0).len(), 1);
     let actions = shop.audit_actions(payment);
+    assert!(actions.contains(&AuditAction::PaymentReject), "{actions:?}");
     assert!(
-        actions.contains(&"payment.reject".to_owned()),
-        "{actions:?}"
-    );
-    assert!(
-        actions.contains(&"confirm.refused".to_owned()),
+        actions.contains(&AuditAction::ConfirmRefused),
         "support's attempt is audited"
     );
 }

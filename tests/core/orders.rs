@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::order_core::{Shop, receipt_with_sha};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::audit::AuditAction;
+use vpn_ticket_bot::domain::scheduled::ScheduledTask;
 use vpn_ticket_bot::domain::status::{OrderKind, OrderStatus, PaymentStatus};
 use vpn_ticket_bot::domain::{ChannelId, UserId};
 use vpn_ticket_bot::error::UserError;
@@ -108,7 +110,11 @@ async fn duplicate_receipts_are_refused_even_when_racing() {
         &loser_order.to_string(),
     )
     .unwrap();
-    assert!(audit.iter().any(|e| e.action == "receipt.duplicate"));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == AuditAction::ReceiptDuplicate.as_str())
+    );
     assert_eq!(shop.outbox("review_card", "payment_id", ok[0].0).len(), 1);
 }
 
@@ -192,8 +198,8 @@ async fn abandoned_tickets_close_after_the_configured_hours() {
     assert_eq!(shop.outbox("order_closed", "order_id", waiting.0).len(), 1);
     let channel = shop.order(waiting).ticket_channel_id.unwrap();
     let jobs = store::scheduled_jobs::due(&shop.store.conn().unwrap(), i64::MAX, 10).unwrap();
-    assert!(
-        jobs.iter()
-            .any(|j| j.dedupe_key == format!("delete_channel:{channel}"))
-    );
+    let deletion = ScheduledTask::DeleteChannel {
+        channel_id: channel,
+    };
+    assert!(jobs.iter().any(|j| j.dedupe_key == deletion.dedupe_key()));
 }

@@ -15,6 +15,7 @@ use crate::order_core::{ADMIN_A, Shop, actor};
 use vpn_ticket_bot::Error;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::{OrderStatus, PaymentStatus};
 use vpn_ticket_bot::service::approval::{
     ApprovalOutcome, FailPoint, ProvisionFailure, ProvisionStep, ReconcileReport,
@@ -214,7 +215,7 @@ async fn a_client_created_but_not_recorded_is_deleted_again() {
     assert_eq!(shop.ledger_rows(payment), 0);
     let actions = shop.audit_actions(payment);
     assert!(
-        actions.contains(&"payment.provision_failed".to_owned()),
+        actions.contains(&AuditAction::PaymentProvisionFailed),
         "{actions:?}"
     );
 }

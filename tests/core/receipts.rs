@@ -9,6 +9,7 @@ use std::path::Path;
 
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::ReceiptsConfig;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::OrderKind;
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::error::{Error, UserError};
@@ -174,7 +175,7 @@ async fn exact_duplicate_across_users_is_refused_with_the_earlier_order_and_audi
     let entries = audit::for_target(&conn, "order", &bob_order.to_string()).unwrap();
     assert_eq!(entries.len(), 1);
     let entry = &entries[0];
-    assert_eq!(entry.action, "receipt.duplicate");
+    assert_eq!(entry.action, AuditAction::ReceiptDuplicate.as_str());
     assert_eq!(entry.actor, Some(BOB));
     assert_eq!(entry.payload["earlier_payment"], alice_payment.0);
     assert_eq!(entry.payload["earlier_order"], alice_order.0);

@@ -7,6 +7,7 @@
 use crate::order_core::{ADMIN_A, OWNER, SUPPORT, Shop, actor};
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::SubscriptionStatus;
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::panel::ClientSpec;
@@ -61,11 +62,11 @@ fn set_db(shop: &Shop, user: u64, expiry: Option<i64>, status: Option<Subscripti
 }
 
 /// Audit actions about customer `user`, oldest first.
-fn user_audit(shop: &Shop, user: u64) -> Vec<(Option<UserId>, String)> {
+fn user_audit(shop: &Shop, user: u64) -> Vec<(Option<UserId>, AuditAction)> {
     store::audit::for_target(&shop.store.conn().unwrap(), "user", &user.to_string())
         .unwrap()
         .into_iter()
-        .map(|e| (e.actor, e.action))
+        .map(|e| (e.actor, e.action.parse().expect("a known audit action")))
         .collect()
 }
 
@@ -143,7 +144,7 @@ async fn expiry_disables_then_marks_and_leaves_first_use_alone() {
     let notices = shop.outbox("subscription_expired", "user_id", 2101);
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0]["expiry_at"], expiry);
-    assert!(user_audit(&shop, overdue).contains(&(None, "subscription.expire".to_owned())));
+    assert!(user_audit(&shop, overdue).contains(&(None, AuditAction::SubscriptionExpire)));
 
     assert!(shop.user(first_use).expiry_at.unwrap() < 0);
     assert_eq!(shop.user(first_use).status, SubscriptionStatus::Active);
@@ -275,19 +276,18 @@ async fn reconcile_every_category(profile: Profile) {
     assert!(enabled(&shop, bot_off));
     assert!(shop.sim.client("u999").is_some(), "extra is never deleted");
     assert_eq!(shop.user(drift).expiry_at, Some(started));
-    let audited = |user: u64, finding: &str| {
-        let action = format!("subscription.reconcile.{finding}");
+    let audited = |user: u64, finding: AuditAction| {
         user_audit(&shop, user)
             .iter()
-            .filter(|(actor, a)| actor.is_none() && *a == action)
+            .filter(|(actor, a)| actor.is_none() && *a == finding)
             .count()
     };
-    assert_eq!(audited(missing, "missing"), 1);
-    assert_eq!(audited(wrongly_on, "wrongly_enabled"), 1);
-    assert_eq!(audited(by_hand, "wrongly_disabled"), 1);
-    assert_eq!(audited(bot_off, "wrongly_disabled"), 1);
-    assert_eq!(audited(999, "extra"), 1);
-    assert_eq!(audited(drift, "expiry_drift"), 1);
+    assert_eq!(audited(missing, AuditAction::ReconcileMissing), 1);
+    assert_eq!(audited(wrongly_on, AuditAction::ReconcileWronglyEnabled), 1);
+    assert_eq!(audited(by_hand, AuditAction::ReconcileWronglyDisabled), 1);
+    assert_eq!(audited(bot_off, AuditAction::ReconcileWronglyDisabled), 1);
+    assert_eq!(audited(999, AuditAction::ReconcileExtra), 1);
+    assert_eq!(audited(drift, AuditAction::ReconcileExpiryDrift), 1);
 
     let second = service.reconcile_once().await.unwrap();
     assert_eq!(second.fixes(), 0, "{second:?}");
@@ -295,11 +295,11 @@ async fn reconcile_every_category(profile: Profile) {
     assert_eq!(second.wrongly_disabled, [UserId(by_hand)], "still reported");
     assert_eq!(second.extra, ["u999"], "still reported");
     assert_eq!(
-        audited(by_hand, "wrongly_disabled"),
+        audited(by_hand, AuditAction::ReconcileWronglyDisabled),
         1,
         "reported findings are audited once"
     );
-    assert_eq!(audited(999, "extra"), 1);
+    assert_eq!(audited(999, AuditAction::ReconcileExtra), 1);
 
     // Once the bot re-enabled it, a later disabling by hand is a person's decision: reported.
     for c in &mut shop.sim.data().clients {
@@ -369,7 +369,10 @@ async fn extend_and_revoke(profile: Profile) {
         "nothing changed"
     );
     let refused = user_audit(&shop, user);
-    assert!(refused.contains(&(Some(UserId(SUPPORT)), "subscription.extend.refused".into())));
+    assert!(refused.contains(&(
+        Some(UserId(SUPPORT)),
+        AuditAction::SubscriptionExtendRefused
+    )));
 
     let ext = service
         .extend(&actor(ADMIN_A), UserId(user), 30)
@@ -388,7 +391,7 @@ async fn extend_and_revoke(profile: Profile) {
     assert_eq!(notices[0]["change"]["type"], "extended");
     assert_eq!(notices[0]["change"]["expiry_at"], ext.expiry_at);
     assert!(
-        user_audit(&shop, user).contains(&(Some(UserId(ADMIN_A)), "subscription.extend".into()))
+        user_audit(&shop, user).contains(&(Some(UserId(ADMIN_A)), AuditAction::SubscriptionExtend))
     );
 
     service
@@ -404,7 +407,9 @@ async fn extend_and_revoke(profile: Profile) {
             .iter()
             .any(|n| n["change"]["reason"] == "chargeback")
     );
-    assert!(user_audit(&shop, user).contains(&(Some(UserId(OWNER)), "subscription.revoke".into())));
+    assert!(
+        user_audit(&shop, user).contains(&(Some(UserId(OWNER)), AuditAction::SubscriptionRevoke))
+    );
 
     // An expired customer extended by an admin is active again, from now.
     let lapsed = 2502;

@@ -13,6 +13,7 @@ use tempfile::TempDir;
 use vpn_ticket_bot::app::App;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::Config;
+use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::AdminAction;
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
@@ -272,11 +273,11 @@ impl Shop {
     }
 
     /// Audit actions about a payment, oldest first.
-    pub fn audit_actions(&self, payment: PaymentId) -> Vec<String> {
+    pub fn audit_actions(&self, payment: PaymentId) -> Vec<AuditAction> {
         store::audit::for_target(&self.store.conn().unwrap(), "payment", &payment.to_string())
             .unwrap()
             .into_iter()
-            .map(|e| e.action)
+            .map(|e| e.action.parse().expect("a known audit action"))
             .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! and that a card was found deleted; the card's content is always rendered from the payment's
 //! current state (`Delivery::ReviewCard` is a view).
 
+use crate::domain::audit::AuditAction;
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId};
 use crate::error::Result;
 use crate::store::{self, orders::Order, payments::Payment};
@@ -66,7 +67,7 @@ impl ApprovalService {
                     crate::service::state::audit(
                         tx,
                         None,
-                        "sweep.repair",
+                        AuditAction::SweepRepair,
                         crate::service::state::Target::Payment(payment),
                         None,
                         payload,

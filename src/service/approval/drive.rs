@@ -160,9 +160,12 @@ impl ApprovalService {
             .deps
             .store
             .call(move |c| {
-                let p = store::payments::get(c, payment)?.ok_or_else(|| missing("payment"))?;
-                let o = store::orders::get(c, p.order_id)?.ok_or_else(|| missing("order"))?;
-                let u = store::users::get(c, p.user_id)?.ok_or_else(|| missing("user"))?;
+                let p = store::payments::get(c, payment)?
+                    .ok_or(Error::Internal("approval: payment row missing"))?;
+                let o = store::orders::get(c, p.order_id)?
+                    .ok_or(Error::Internal("approval: order row missing"))?;
+                let u = store::users::get(c, p.user_id)?
+                    .ok_or(Error::Internal("approval: user row missing"))?;
                 Ok((p, o, u))
             })
             .await?;
@@ -206,7 +209,7 @@ fn identity(uuid: &str, email: &str, sub: &str, inbound_id: i64) -> ClientIdenti
 /// (digits only: safe on both panel generations).
 fn fresh_identity(order: &Order, inbound_id: i64) -> Result<ClientIdentity> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Command(format!("OS random source: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::Rng(e.to_string()))?;
     let mut uuid_bytes = [0u8; 16];
     uuid_bytes.copy_from_slice(&bytes[..16]);
     let uuid = uuid::Builder::from_random_bytes(uuid_bytes).into_uuid();
@@ -216,8 +219,4 @@ fn fresh_identity(order: &Order, inbound_id: i64) -> Result<ClientIdentity> {
         sub_id: hex::encode(&bytes[16..]),
         inbound_id,
     })
-}
-
-fn missing(what: &str) -> Error {
-    Error::Command(format!("approval: {what} row missing"))
 }

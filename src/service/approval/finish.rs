@@ -6,6 +6,7 @@
 //! instead) or delayed by an outage (`provisioning_pending`, customer told).
 
 use crate::domain::ChannelId;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::error::{Error, Result};
@@ -129,7 +130,7 @@ impl ApprovalService {
                 audit(
                     tx,
                     None,
-                    "payment.provision_failed",
+                    AuditAction::PaymentProvisionFailed,
                     Target::Payment(p.id),
                     None,
                     payload,
@@ -186,7 +187,7 @@ impl ApprovalService {
                 audit(
                     tx,
                     None,
-                    "payment.provision_delayed",
+                    AuditAction::PaymentProvisionDelayed,
                     Target::Payment(p.id),
                     None,
                     payload,
@@ -258,7 +259,7 @@ fn record(
     audit(
         tx,
         p.reviewer_id,
-        "payment.approved",
+        AuditAction::PaymentApproved,
         Target::Payment(p.id),
         None,
         payload,

@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::status::{AdminAction, OrderStatus, PaymentStatus};
 use crate::domain::{OrderId, PaymentId, UserId};
@@ -270,7 +271,7 @@ fn start(
     audit(
         tx,
         Some(admin),
-        "payment.confirm",
+        AuditAction::PaymentConfirm,
         Target::Payment(payment),
         Some(session),
         payload,

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::PaymentId;
+use crate::domain::audit::AuditAction;
 use crate::domain::status::PaymentStatus;
 use crate::error::{Error, Result};
 use crate::service::health::HealthEvent;
@@ -106,7 +107,7 @@ impl ApprovalService {
                     audit(
                         tx,
                         None,
-                        "payment.provision_resumed",
+                        AuditAction::PaymentProvisionResumed,
                         Target::Payment(id),
                         None,
                         payload,

@@ -3,6 +3,7 @@
 //! the card updated, an audit entry. Admins and owners only, checked on every click.
 
 use crate::domain::PaymentId;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::role::Permission;
 use crate::domain::status::{OrderStatus, PaymentStatus};
@@ -57,7 +58,7 @@ impl ApprovalService {
                 audit(
                     tx,
                     Some(admin),
-                    "payment.reject",
+                    AuditAction::PaymentReject,
                     Target::Payment(payment),
                     None,
                     payload,

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
+use crate::domain::scheduled::ScheduledTask;
 use crate::domain::status::{OrderKind, OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
 use crate::error::{Error, Result, UserError};
@@ -232,7 +234,7 @@ impl OrderService {
                 audit(
                     tx,
                     None,
-                    "order.close",
+                    AuditAction::OrderClose,
                     Target::Order(o.id),
                     None,
                     payload,
@@ -326,7 +328,7 @@ impl OrderService {
                         audit(
                             tx,
                             None,
-                            "order.ticket_deleted",
+                            AuditAction::OrderTicketDeleted,
                             Target::Order(o.id),
                             None,
                             payload,
@@ -463,7 +465,7 @@ fn after_close(
     audit(
         tx,
         actor,
-        "order.close",
+        AuditAction::OrderClose,
         Target::Order(o.id),
         None,
         payload,
@@ -482,8 +484,8 @@ fn after_close(
     Ok(())
 }
 
-/// Schedules the `delete_channel` job (payload `{"channel_id": …}`) of a ticket at `run_at`
-/// (Unix ms), once per channel.
+/// Schedules the [`ScheduledTask::DeleteChannel`] job of a ticket at `run_at` (Unix ms), once
+/// per channel.
 ///
 /// # Errors
 /// Store errors.
@@ -493,12 +495,14 @@ pub fn schedule_channel_deletion(
     run_at: i64,
     now: i64,
 ) -> Result<()> {
-    let payload = serde_json::json!({ "channel_id": channel });
+    let task = ScheduledTask::DeleteChannel {
+        channel_id: channel,
+    };
     store::scheduled_jobs::schedule(
         tx,
-        &format!("delete_channel:{channel}"),
-        "delete_channel",
-        &payload,
+        &task.dedupe_key(),
+        task.kind(),
+        &task.payload(),
         run_at,
         now,
     )?;

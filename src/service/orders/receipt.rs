@@ -4,6 +4,7 @@
 //! or an identical one racing this one): the violation rolls the transaction back and becomes a
 //! [`UserError::DuplicateReceipt`] naming the earlier order, audited as `receipt.duplicate`.
 
+use crate::domain::audit::AuditAction;
 use crate::domain::status::OrderStatus;
 use crate::domain::{OrderId, PaymentId, UserId};
 use crate::error::{Error, Result, UserError};
@@ -125,7 +126,7 @@ fn insert_receipt(
     audit(
         tx,
         Some(user),
-        "receipt.submit",
+        AuditAction::ReceiptSubmit,
         Target::Payment(payment),
         None,
         payload,
@@ -147,7 +148,7 @@ fn audit_duplicate(
     audit(
         tx,
         Some(user),
-        "receipt.duplicate",
+        AuditAction::ReceiptDuplicate,
         Target::Order(order),
         None,
         payload,

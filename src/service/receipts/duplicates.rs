@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::{NearDuplicate, analyze, truncate};
+use crate::domain::audit::AuditAction;
 use crate::domain::{OrderId, PaymentId, UserId};
 use crate::error::Result;
 use crate::store::audit;
@@ -59,7 +60,7 @@ pub fn record_duplicate(
     });
     let entry = audit::NewEntry {
         actor: Some(user),
-        action: "receipt.duplicate",
+        action: AuditAction::ReceiptDuplicate.as_str(),
         target_type: Some("order"),
         target_id: Some(order.to_string()),
         session_id: None,

@@ -17,6 +17,7 @@
 use serde_json::json;
 
 use crate::domain::UserId;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::{AccessChange, Delivery};
 use crate::domain::role::Permission;
 use crate::domain::status::SubscriptionStatus;
@@ -50,7 +51,8 @@ impl SubscriptionService {
     /// customer without a subscription, a revoked one, or a client that never expires;
     /// [`UserError::PanelUnavailable`] during an outage; other panel and store errors.
     pub async fn extend(&self, actor: &Actor, user: UserId, days: u32) -> Result<Extended> {
-        self.require(actor, user, "extend").await?;
+        self.require(actor, user, AuditAction::SubscriptionExtendRefused)
+            .await?;
         if days == 0 {
             return Err(invalid("extend by at least one day"))?;
         }
@@ -91,7 +93,7 @@ impl SubscriptionService {
         self.record(
             user,
             admin,
-            "subscription.extend",
+            AuditAction::SubscriptionExtend,
             change,
             payload,
             move |tx, now| store::users::set_subscription(tx, user, &sub, now).map(drop),
@@ -111,7 +113,8 @@ impl SubscriptionService {
     /// customer; [`UserError::InvalidState`] for a customer without a subscription or already
     /// revoked; [`UserError::PanelUnavailable`] during an outage; other panel and store errors.
     pub async fn revoke(&self, actor: &Actor, user: UserId, reason: &str) -> Result<()> {
-        self.require(actor, user, "revoke").await?;
+        self.require(actor, user, AuditAction::SubscriptionRevokeRefused)
+            .await?;
         let u = self.subject(user, "revoke").await?;
         let email = u.panel_email.clone().unwrap_or_default();
         self.panel_call()?;
@@ -126,7 +129,7 @@ impl SubscriptionService {
         self.record(
             user,
             actor.user,
-            "subscription.revoke",
+            AuditAction::SubscriptionRevoke,
             change,
             payload,
             move |tx, now| {
@@ -149,8 +152,8 @@ impl SubscriptionService {
         .await
     }
 
-    /// The role check; a refusal is audited.
-    async fn require(&self, actor: &Actor, user: UserId, action: &str) -> Result<()> {
+    /// The role check; a refusal is audited as `refused`.
+    async fn require(&self, actor: &Actor, user: UserId, refused: AuditAction) -> Result<()> {
         let Err(refusal) = self
             .deps
             .roles
@@ -159,7 +162,6 @@ impl SubscriptionService {
             return Ok(());
         };
         let (admin, now) = (actor.user, self.now());
-        let name = format!("subscription.{action}.refused");
         self.deps
             .store
             .call(move |c| {
@@ -167,7 +169,7 @@ impl SubscriptionService {
                 audit(
                     c,
                     Some(admin),
-                    &name,
+                    refused,
                     Target::User(user),
                     None,
                     payload,
@@ -216,7 +218,7 @@ impl SubscriptionService {
         &self,
         user: UserId,
         admin: UserId,
-        action: &'static str,
+        action: AuditAction,
         change: AccessChange,
         payload: serde_json::Value,
         write: F,

@@ -40,6 +40,7 @@ pub use status::{PaymentLink, StatusView};
 use serde_json::json;
 
 use crate::domain::UserId;
+use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
@@ -221,7 +222,7 @@ impl SubscriptionService {
                 audit(
                     tx,
                     None,
-                    "subscription.expire",
+                    AuditAction::SubscriptionExpire,
                     Target::User(id),
                     None,
                     payload,

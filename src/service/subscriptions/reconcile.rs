@@ -27,6 +27,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use crate::domain::UserId;
+use crate::domain::audit::AuditAction;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
 use crate::panel::{Client, ClientSpec};
@@ -121,7 +122,8 @@ impl SubscriptionService {
             if !owned.contains(&client.email.to_ascii_lowercase()) {
                 report.extra.push(client.email.clone());
                 let payload = json!({ "email": client.email, "enable": client.enable });
-                self.finding(UserId(id), "extra", payload, true).await?;
+                self.finding(UserId(id), AuditAction::ReconcileExtra, payload, true)
+                    .await?;
             }
         }
         Ok(report)
@@ -172,7 +174,7 @@ impl SubscriptionService {
                     return Ok(false);
                 }
                 let payload = json!({ "email": email, "from": from, "to": to, "fixed": true });
-                let action = "subscription.reconcile.expiry_drift";
+                let action = AuditAction::ReconcileExpiryDrift;
                 audit(tx, None, action, Target::User(id), None, payload, now)?;
                 Ok(true)
             })
@@ -201,7 +203,9 @@ impl SubscriptionService {
             report.missing_unfixed.push(id);
             let payload = json!({ "email": user.panel_email, "fixed": false,
                 "why": "no stored identity or expiry" });
-            return self.finding(id, "missing", payload, true).await;
+            return self
+                .finding(id, AuditAction::ReconcileMissing, payload, true)
+                .await;
         };
         let mut spec = ClientSpec::new(uuid, email, sub_id);
         spec.total_bytes = u64::try_from(user.traffic_limit_bytes).unwrap_or(0);
@@ -215,13 +219,15 @@ impl SubscriptionService {
                 report.recreated.push(id);
                 let payload = json!({ "email": email, "fixed": true, "expiry_at": expiry,
                     "enable": spec.enable });
-                self.finding(id, "missing", payload, false).await
+                self.finding(id, AuditAction::ReconcileMissing, payload, false)
+                    .await
             }
             Err(e) => {
                 report.missing_unfixed.push(id);
                 report.errors.push(format!("{email}: {e}"));
                 let payload = json!({ "email": email, "fixed": false, "error": e.to_string() });
-                self.finding(id, "missing", payload, true).await
+                self.finding(id, AuditAction::ReconcileMissing, payload, true)
+                    .await
             }
         }
     }
@@ -240,7 +246,8 @@ impl SubscriptionService {
         } else {
             report.disabled.push(id);
         }
-        self.finding(id, "wrongly_enabled", payload, !fixed).await
+        self.finding(id, AuditAction::ReconcileWronglyEnabled, payload, !fixed)
+            .await
     }
 
     /// A disabled client of an active, unexpired customer: enabled when clearly safe.
@@ -274,7 +281,8 @@ impl SubscriptionService {
         } else {
             report.wrongly_disabled.push(id);
         }
-        self.finding(id, "wrongly_disabled", payload, !fixed).await
+        self.finding(id, AuditAction::ReconcileWronglyDisabled, payload, !fixed)
+            .await
     }
 
     /// Why enabling the client is not clearly safe (`None` = safe).
@@ -284,7 +292,6 @@ impl SubscriptionService {
         expiry: Option<i64>,
         client: &Client,
     ) -> Result<Option<&'static str>> {
-        const BOT_DISABLED: &str = "subscription.reconcile.wrongly_enabled";
         if expiry != Some(client.expiry_time) {
             return Ok(Some("the panel's expiry differs from the database's"));
         }
@@ -294,17 +301,13 @@ impl SubscriptionService {
             .store
             .call(move |c| store::audit::for_target(c, "user", &id))
             .await?;
-        // The latest entry that may have changed whether the client is enabled: anything but
-        // this reconciler's reports and expiry syncs, or one of its fixes of the enable state.
-        let last = entries.iter().rev().find(|e| {
-            let Some(finding) = e.action.strip_prefix("subscription.reconcile.") else {
-                return true;
-            };
-            e.payload["fixed"] == true
-                && matches!(finding, "missing" | "wrongly_enabled" | "wrongly_disabled")
-        });
+        let last = entries.iter().rev().find(|e| may_change_enable(e));
         let ours = last.is_some_and(|e| {
-            e.actor.is_none() && matches!(e.action.as_str(), "subscription.expire" | BOT_DISABLED)
+            e.actor.is_none()
+                && matches!(
+                    e.action.parse(),
+                    Ok(AuditAction::SubscriptionExpire | AuditAction::ReconcileWronglyEnabled)
+                )
         });
         if !ours {
             return Ok(Some("not disabled by the bot"));
@@ -323,12 +326,11 @@ impl SubscriptionService {
     async fn finding(
         &self,
         user: UserId,
-        finding: &'static str,
+        finding: AuditAction,
         payload: serde_json::Value,
         once: bool,
     ) -> Result<()> {
         let now = self.now();
-        let action = format!("subscription.reconcile.{finding}");
         self.deps
             .store
             .transaction(move |tx| {
@@ -336,13 +338,27 @@ impl SubscriptionService {
                     let entries = store::audit::for_target(tx, "user", &user.to_string())?;
                     if entries
                         .last()
-                        .is_some_and(|e| e.action == action && e.payload == payload)
+                        .is_some_and(|e| e.action == finding.as_str() && e.payload == payload)
                     {
                         return Ok(());
                     }
                 }
-                audit(tx, None, &action, Target::User(user), None, payload, now)
+                audit(tx, None, finding, Target::User(user), None, payload, now)
             })
             .await
+    }
+}
+
+/// Whether audit entry `e` may have changed whether the customer's client is enabled: anything
+/// but this reconciler's reports and expiry syncs, or one of its fixes of the enable state.
+fn may_change_enable(e: &store::audit::Entry) -> bool {
+    match e.action.parse::<AuditAction>() {
+        Ok(
+            AuditAction::ReconcileMissing
+            | AuditAction::ReconcileWronglyEnabled
+            | AuditAction::ReconcileWronglyDisabled,
+        ) => e.payload["fixed"] == true,
+        Ok(other) => !other.is_reconcile_finding(),
+        Err(_) => true,
     }
 }
