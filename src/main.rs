@@ -114,7 +114,7 @@ fn play_demo(record: Option<std::path::PathBuf>) -> Result<(), Error> {
         .map_err(Error::io("cannot start the async runtime for", "demo"))?;
     runtime
         .block_on(vpn_ticket_bot::demo::run(
-            vpn_ticket_bot::demo::story::DemoOptions { record },
+            vpn_ticket_bot::demo::DemoOptions { record },
         ))
         .map(|_| ())
         .map_err(|e| Error::Command(e.to_string()))

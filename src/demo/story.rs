@@ -13,70 +13,15 @@
 //! 7. the panel goes down: the owner gets a DM; carol's renewal order is refused;
 //! 8. the panel recovers: the owner is told, and carol's order goes through.
 
-use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::world::{StepError, World, WorldOptions, click_id};
+use super::{DemoError, DemoOptions, DemoReport, RECEIPT_PNG, STEPS};
 use crate::discord::custom_id::CustomId;
 use crate::domain::OrderId;
-use crate::sim::discord::state::{MessageRec, State};
+use crate::sim::discord::state::MessageRec;
 use crate::sim::panel::Fault;
-
-/// The receipt the customers upload: a made-up bank app screenshot (540×960 PNG), drawn by
-/// `assets/make-demo-receipt.py`.
-pub const RECEIPT_PNG: &[u8] = include_bytes!("../../assets/demo-receipt.png");
-
-/// How `demo` runs.
-#[derive(Debug, Default, Clone)]
-pub struct DemoOptions {
-    /// Write the Discord emulator's request/frame log here as JSON lines (also when a step
-    /// fails).
-    pub record: Option<PathBuf>,
-}
-
-/// How the story went.
-#[derive(Debug)]
-pub struct DemoReport {
-    /// Steps that happened (all of them when `run` returns `Ok`).
-    pub steps: usize,
-    /// Wall time of the story, emulators and bot start included.
-    pub took: Duration,
-    /// REST requests and gateway frames the emulator logged.
-    pub logged: usize,
-}
-
-/// Why the demo failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    /// Step `step` ("`title`") did not happen.
-    #[error("step {step} ({title}) did not happen: {source}")]
-    Step {
-        /// The step's number, from 1.
-        step: usize,
-        /// The step's title.
-        title: &'static str,
-        /// What was missing.
-        #[source]
-        source: StepError,
-    },
-    /// The world could not be built.
-    #[error("the demo could not start: {0}")]
-    Setup(StepError),
-    /// `--record` could not be written.
-    #[error("cannot write the record to {path}: {source}")]
-    Record {
-        /// The `--record` file.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// The number of steps in the story.
-pub const STEPS: usize = 8;
 
 /// Plays the story, printing to stdout; `Ok` only if every step happened.
 ///
@@ -105,19 +50,7 @@ pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
         .ok_or_else(|| DemoError::Setup(StepError::Setup("no health monitor".into())))?;
     let monitor_stop = tokio_util::sync::CancellationToken::new();
     let monitor_task = monitor.spawn(monitor_stop.clone());
-    println!(
-        "The guild \"{}\":",
-        world.emu.read(|s| s.guild_name.clone())
-    );
-    println!(
-        "  {} owns the shop (panel alerts reach her); alice is an admin, sam is support; carol \
-         and mallory are customers.",
-        world.name(world.owner)
-    );
-    println!(
-        "  The bot's data directory: {} (removed at the end).\n",
-        world.dir.path().display()
-    );
+    world.introduce();
 
     let story = Story {
         w: &world,
@@ -141,6 +74,17 @@ pub async fn run(options: DemoOptions) -> Result<DemoReport, DemoError> {
     if !aborted.is_empty() {
         tracing::warn!(?aborted, "jobs aborted when the demo stopped");
     }
+    finish(outcome, steps, started, logged, &options)
+}
+
+/// The demo's end: the summary line and the report, or the step that did not happen.
+fn finish(
+    outcome: Result<(), (&'static str, StepError)>,
+    steps: usize,
+    started: Instant,
+    logged: usize,
+    options: &DemoOptions,
+) -> Result<DemoReport, DemoError> {
     match outcome {
         Ok(()) => {
             let took = started.elapsed();
@@ -410,149 +354,4 @@ impl Story<'_> {
         let _ = click_id(&welcome, |id| matches!(id, CustomId::MethodSelect(_))).map_err(&fail)?;
         Ok(())
     }
-}
-
-/// Printing what people see.
-impl World {
-    /// A user's name.
-    fn name(&self, user: u64) -> String {
-        self.emu.read(|s| {
-            s.users
-                .get(&user)
-                .map_or_else(|| user.to_string(), |u| u.name.clone())
-        })
-    }
-
-    /// `#name` of a channel.
-    fn channel_name(&self, channel: u64) -> String {
-        self.emu.read(|s| {
-            s.channels
-                .get(&channel)
-                .map_or_else(|| format!("#{channel}"), |c| format!("#{}", c.name))
-        })
-    }
-
-    /// Prints `m` as `who` sees it `place`: text, embeds, buttons, selects, files; mentions
-    /// shown as names.
-    fn show(&self, who: &str, place: &str, m: &MessageRec) {
-        let lines = self.emu.read(|s| render(s, m));
-        let place = if place.is_empty() {
-            String::new()
-        } else {
-            format!(" {place}")
-        };
-        // "carol sees", "the admins see".
-        let verb = if who.starts_with("the ") {
-            "see"
-        } else {
-            "sees"
-        };
-        println!("  what {who} {verb}{place}:");
-        for line in lines {
-            println!("    │ {line}");
-        }
-    }
-}
-
-/// The lines of a message as a person reads it.
-fn render(s: &State, m: &MessageRec) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut text = |t: &str| {
-        for line in humanize(s, t).lines() {
-            out.push(line.to_owned());
-        }
-    };
-    text(&m.content);
-    for e in &m.embeds {
-        if let Some(t) = e["title"].as_str() {
-            text(&format!("▌{t}"));
-        }
-        if let Some(d) = e["description"].as_str() {
-            text(d);
-        }
-        for f in e["fields"].as_array().into_iter().flatten() {
-            text(&format!(
-                "{}: {}",
-                f["name"].as_str().unwrap_or_default(),
-                f["value"].as_str().unwrap_or_default()
-            ));
-        }
-        if let Some(img) = e["image"]["url"].as_str() {
-            text(&format!("(image {img})"));
-        }
-    }
-    let mut controls = String::new();
-    for c in m
-        .components
-        .iter()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-    {
-        match c["type"].as_u64() {
-            Some(2) => {
-                let _ = write!(controls, "[{}] ", c["label"].as_str().unwrap_or("button"));
-            }
-            Some(3) => {
-                let options: Vec<&str> = c["options"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| o["label"].as_str())
-                    .collect();
-                let _ = write!(controls, "<choose: {}> ", options.join(" | "));
-            }
-            _ => {}
-        }
-    }
-    if !controls.is_empty() {
-        out.push(controls.trim_end().to_owned());
-    }
-    for a in &m.attachments {
-        let size = match (a.width, a.height) {
-            (Some(w), Some(h)) => format!(", {w}×{h}"),
-            _ => String::new(),
-        };
-        out.push(format!(
-            "📎 {} ({} KB{size})",
-            a.filename,
-            a.size.div_ceil(1024)
-        ));
-    }
-    out.retain(|l| !l.trim().is_empty());
-    out
-}
-
-/// `<@id>` → `@name`, `<#id>` → `#name`, `<t:secs:F>` → the UTC date.
-fn humanize(s: &State, text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        let Some(end) = tail.find('>') else {
-            out.push_str(tail);
-            return out;
-        };
-        let inner = &tail[1..end];
-        let replaced = if let Some(id) = inner.strip_prefix('@').and_then(|i| i.parse::<u64>().ok())
-        {
-            s.users.get(&id).map(|u| format!("@{}", u.name))
-        } else if let Some(id) = inner.strip_prefix('#').and_then(|i| i.parse::<u64>().ok()) {
-            s.channels.get(&id).map(|c| format!("#{}", c.name))
-        } else if let Some(t) = inner.strip_prefix("t:") {
-            t.split(':')
-                .next()
-                .and_then(|secs| secs.parse::<i64>().ok())
-                .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
-                .map(|ts| ts.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        } else {
-            None
-        };
-        match replaced {
-            Some(r) => out.push_str(&r),
-            None => out.push_str(&tail[..=end]),
-        }
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }

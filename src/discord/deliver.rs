@@ -7,7 +7,7 @@
 //! 10003, is handled as a deletion). Discord's answers are sorted by class ([`classify`]):
 //! network, 429 and 5xx retry; 403 Missing Access / Missing Permissions retry for hours and tell
 //! the owners what to grant; 50007 (DMs closed) falls back to the ticket; the rest is permanent.
-//! The same module looks at tickets and cards for the core's sweep ([`ViewInspector`]).
+//! `upkeep.rs` holds the rest of what the deliverer does for the core (the sweep's look, deletions).
 
 use std::sync::Arc;
 
@@ -24,21 +24,17 @@ use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN
 use super::{owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
-use crate::domain::scheduled::ScheduledTask;
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
-use crate::service::housekeeping::{Deleted, MessageDeleter};
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, DeliveryError};
-use crate::service::scheduled::{HandlerError, ScheduledHandler};
-use crate::service::sweep::{Observed, ViewInspector};
-use crate::store::{self, orders::Order, outbox::OutboxItem, scheduled_jobs::ScheduledJob};
+use crate::store::{self, orders::Order, outbox::OutboxItem};
 
 /// Where a REST call acts, for [`classify`]: the channel, the permission it needs there and what
 /// the bot was doing, in the owners' words.
-struct Place {
-    channel: ChannelId,
-    permission: &'static str,
-    action: String,
+pub(super) struct Place {
+    pub(super) channel: ChannelId,
+    pub(super) permission: &'static str,
+    pub(super) action: String,
 }
 
 /// What the bot needs in the admin channel to post and edit review cards.
@@ -46,8 +42,8 @@ const CARD_PERMISSIONS: &str = "View Channel, Send Messages, Embed Links and Att
 
 /// The outbox deliverer, channel deleter, message deleter and view inspector of the bot.
 pub struct DiscordDeliverer {
-    http: Arc<Http>,
-    app: Arc<App>,
+    pub(super) http: Arc<Http>,
+    pub(super) app: Arc<App>,
 }
 
 impl DiscordDeliverer {
@@ -110,7 +106,7 @@ impl DiscordDeliverer {
         let image = self.receipt_bytes(p).await;
         let name = image
             .as_ref()
-            .map(|_| receipt_name(&p.receipt.content_type));
+            .map(|_| render::receipt_name(&p.receipt.content_type));
         msg = msg.embed(render::review_embed(p, o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
@@ -307,7 +303,7 @@ impl DiscordDeliverer {
 }
 
 /// The customer's permission overwrite in the ticket of `o`, from its state.
-fn customer_overwrite(o: &Order) -> PermissionOverwrite {
+pub(super) fn customer_overwrite(o: &Order) -> PermissionOverwrite {
     let allow = tickets::customer_allow(!OrderService::ticket_open_for_customer(o.status));
     PermissionOverwrite {
         allow,
@@ -351,137 +347,14 @@ impl Deliverer for DiscordDeliverer {
     }
 }
 
-#[async_trait]
-impl ViewInspector for DiscordDeliverer {
-    async fn ticket(&self, order: &Order) -> Result<Observed, String> {
-        let Some(channel) = order.ticket_channel_id else {
-            return Ok(Observed::Matches);
-        };
-        let found = match serenity::ChannelId::new(channel.0)
-            .to_channel(&*self.http)
-            .await
-        {
-            Ok(serenity::Channel::Guild(c)) => c,
-            Ok(_) => return Ok(Observed::Differs("not a guild channel".into())),
-            Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => return Ok(Observed::Gone),
-            Err(e) => return Err(e.to_string()),
-        };
-        let want = customer_overwrite(order);
-        let have = found
-            .permission_overwrites
-            .iter()
-            .find(|o| o.kind == want.kind);
-        Ok(match have {
-            Some(h) if h.allow == want.allow && h.deny & want.deny == want.deny => {
-                Observed::Matches
-            }
-            Some(h) => Observed::Differs(format!(
-                "customer allowed {:?}, denied {:?}; expected allowed {:?}",
-                h.allow, h.deny, want.allow
-            )),
-            None => Observed::Differs("no overwrite for the customer".into()),
-        })
-    }
-
-    async fn card(&self, payment: &store::payments::Payment) -> Result<Observed, String> {
-        let Some((channel, message)) = payment.review_message else {
-            return Ok(Observed::Gone);
-        };
-        let Some((p, o)) = self
-            .app
-            .approval
-            .card_of(payment.id)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(Observed::Matches);
-        };
-        let found = match serenity::ChannelId::new(channel.0)
-            .message(&*self.http, serenity::MessageId::new(message.0))
-            .await
-        {
-            Ok(m) => m,
-            Err(e) if is_gone(&e) => return Ok(Observed::Gone),
-            Err(e) => return Err(e.to_string()),
-        };
-        let (text, buttons) = render::review_card_view(&p, &o);
-        let live = found.components.iter().any(|r| !r.components.is_empty());
-        Ok(if found.content == text && live != buttons.is_empty() {
-            Observed::Matches
-        } else {
-            Observed::Differs(format!(
-                "card shows {:?} (buttons {live}); expected {text:?}",
-                found.content
-            ))
-        })
-    }
-}
-
-#[async_trait]
-impl ScheduledHandler for DiscordDeliverer {
-    async fn run(&self, job: &ScheduledJob) -> Result<(), HandlerError> {
-        let bad = || HandlerError::GiveUp(format!("bad payload {}", job.payload));
-        match ScheduledTask::from_row(&job.kind, &job.payload).map_err(|_| bad())? {
-            ScheduledTask::DeleteChannel { channel_id } if channel_id.0 == 0 => Err(bad()),
-            ScheduledTask::DeleteChannel { channel_id } => self.delete_ticket(channel_id).await,
-        }
-    }
-}
-
-impl DiscordDeliverer {
-    /// Deletes a closed ticket's channel; already gone is success.
-    async fn delete_ticket(&self, channel: ChannelId) -> Result<(), HandlerError> {
-        let place = Place {
-            channel,
-            permission: "Manage Channels",
-            action: "delete a closed ticket".to_owned(),
-        };
-        match serenity::ChannelId::new(channel.0)
-            .delete(&*self.http)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_gone(&e) => Ok(()),
-            Err(e) => match classify(&e, &place) {
-                DeliveryError::Permanent(r) => Err(HandlerError::GiveUp(r)),
-                other => Err(HandlerError::Retry(other.to_string())),
-            },
-        }
-    }
-}
-
-#[async_trait]
-impl MessageDeleter for DiscordDeliverer {
-    async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<Deleted, String> {
-        match serenity::ChannelId::new(channel.0)
-            .delete_message(&*self.http, serenity::MessageId::new(message.0))
-            .await
-        {
-            Ok(()) => Ok(Deleted::Now),
-            Err(e) if is_gone(&e) => Ok(Deleted::AlreadyGone),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-}
-
-/// The file name of a receipt on the review card, by its sniffed type.
-fn receipt_name(content_type: &str) -> String {
-    let ext = match content_type {
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        _ => "png",
-    };
-    format!("receipt.{ext}")
-}
-
 /// Unknown channel or unknown message: the object is gone.
-fn is_gone(e: &serenity::Error) -> bool {
+pub(super) fn is_gone(e: &serenity::Error) -> bool {
     code(e).is_some_and(|c| c == UNKNOWN_CHANNEL || c == UNKNOWN_MESSAGE)
 }
 
 /// Sorts a failed call in `place`: network, 429 and 5xx retry; 403 Missing Access / Missing
 /// Permissions is [`DeliveryError::MissingAccess`]; any other refusal is permanent.
-fn classify(e: &serenity::Error, place: &Place) -> DeliveryError {
+pub(super) fn classify(e: &serenity::Error, place: &Place) -> DeliveryError {
     match e {
         serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
             if r.status_code.as_u16() == 403 && MISSING_ACCESS.contains(&r.error.code) =>
@@ -515,6 +388,6 @@ fn classify_dm(e: &serenity::Error) -> DeliveryError {
 }
 
 #[allow(clippy::needless_pass_by_value)]
-fn retry(e: crate::Error) -> DeliveryError {
+pub(super) fn retry(e: crate::Error) -> DeliveryError {
     DeliveryError::Retry(e.to_string())
 }

@@ -27,6 +27,7 @@ mod render;
 mod review;
 mod run;
 mod tickets;
+mod upkeep;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -106,6 +106,17 @@ pub fn ticket_embed(order: &Order) -> CreateEmbed {
         .field("Details", plan_line(&order.plan), true)
 }
 
+/// The file name of a receipt on the review card, by its sniffed type.
+#[must_use]
+pub fn receipt_name(content_type: &str) -> String {
+    let ext = match content_type {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    };
+    format!("receipt.{ext}")
+}
+
 /// The review card's embed (the receipt image is attached as `file`).
 pub fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
     let mut e = CreateEmbed::new()
