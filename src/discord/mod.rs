@@ -185,8 +185,39 @@ pub async fn start(
 ) -> Result<Running, Failure> {
     app.config.require_for_run().map_err(crate::Error::from)?;
     let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
-    let data_app = app.clone();
-    let framework = poise::Framework::builder()
+    let framework = framework(app.clone(), guild);
+    let intents = serenity::GatewayIntents::non_privileged()
+        | serenity::GatewayIntents::MESSAGE_CONTENT
+        | serenity::GatewayIntents::GUILD_MEMBERS;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await?;
+    let http = client.http.clone();
+    let jobs = start_jobs(&app, &http, shutdown);
+    // Subscribed before the health monitor's first check (the caller spawns it after `start`).
+    let watchers = spawn_watchers(&app, &http, guild, shutdown);
+    let shards = client.shard_manager.clone();
+    let task = tokio::spawn(async move {
+        let result = client.start().await;
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "the Discord client stopped");
+        }
+        result
+    });
+    Ok(Running {
+        http,
+        shards,
+        client: Some(task),
+        jobs,
+        watchers,
+    })
+}
+
+/// The poise framework: the commands, the one error handler, the event handler, and the setup
+/// on the first `Ready` (commands registered in `guild`, the user data built).
+fn framework(app: Arc<App>, guild: serenity::GuildId) -> poise::Framework<Data, Failure> {
+    let data_app = app;
+    poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |error| Box::pin(on_error(error)),
@@ -218,14 +249,11 @@ pub async fn start(
                 })
             })
         })
-        .build();
-    let intents = serenity::GatewayIntents::non_privileged()
-        | serenity::GatewayIntents::MESSAGE_CONTENT
-        | serenity::GatewayIntents::GUILD_MEMBERS;
-    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
-        .framework(framework)
-        .await?;
-    let http = client.http.clone();
+        .build()
+}
+
+/// Starts the core's jobs (with this bot as their Discord ports) and the dashboard, once.
+fn start_jobs(app: &Arc<App>, http: &Arc<serenity::Http>, shutdown: &CancellationToken) -> Jobs {
     let deliverer = Arc::new(DiscordDeliverer::new(http.clone(), app.clone()));
     let mut jobs = app.jobs(DiscordPorts {
         deliverer: deliverer.clone(),
@@ -237,8 +265,17 @@ pub async fn start(
         http.clone(),
         app.clone(),
     )));
-    let jobs = Jobs::start(jobs, shutdown);
-    // Subscribed before the health monitor's first check (the caller spawns it after `start`).
+    Jobs::start(jobs, shutdown)
+}
+
+/// The owner alerts and the resume of waiting approvals on panel recovery, subscribed to the
+/// breaker now; stopped by the returned token (a child of `shutdown`).
+fn spawn_watchers(
+    app: &App,
+    http: &Arc<serenity::Http>,
+    guild: serenity::GuildId,
+    shutdown: &CancellationToken,
+) -> (CancellationToken, Vec<JoinHandle<()>>) {
     let watch_stop = shutdown.child_token();
     let alerts = owner_alerts::spawn(
         http.clone(),
@@ -250,21 +287,7 @@ pub async fn start(
     let approval = app.approval.clone();
     let (events, stop) = (app.breaker.subscribe(), watch_stop.clone());
     let resume = tokio::spawn(async move { approval.resume_on_recovery(events, stop).await });
-    let shards = client.shard_manager.clone();
-    let task = tokio::spawn(async move {
-        let result = client.start().await;
-        if let Err(e) = &result {
-            tracing::error!(error = %e, "the Discord client stopped");
-        }
-        result
-    });
-    Ok(Running {
-        http,
-        shards,
-        client: Some(task),
-        jobs,
-        watchers: (watch_stop, vec![alerts, resume]),
-    })
+    (watch_stop, vec![alerts, resume])
 }
 
 /// What an operator should read when the client stopped with `e`: the two set-up mistakes
