@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::limits::{self, ApiError};
 use super::messages;
 use super::payload;
-use super::rest::{Ctx, Reply};
+use super::route::{Ctx, Reply};
 use super::state::{InteractionRec, State};
 
 const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);

@@ -10,7 +10,7 @@ use super::Emulator;
 use super::gateway::intents;
 use super::limits::ApiError;
 use super::payload;
-use super::rest::{Reply, id};
+use super::route::{Reply, id};
 use super::state::{State, UserRec, perms};
 
 /// `GET /guilds/{guild.id}/members/{user.id}`: the member, or 404 `{"message": "Unknown

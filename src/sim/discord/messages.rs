@@ -8,7 +8,7 @@ use super::gateway::intents;
 use super::http::Part;
 use super::limits::{self, ApiError};
 use super::payload;
-use super::rest::{Ctx, Reply, require};
+use super::route::{Ctx, Reply, require};
 use super::state::{AttachmentRec, MessageRec, State, kinds, perms};
 
 pub(crate) fn now() -> String {

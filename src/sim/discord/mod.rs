@@ -55,6 +55,7 @@ mod messages;
 pub mod openapi;
 pub mod payload;
 mod rest;
+mod route;
 pub mod selfcheck;
 pub mod state;
 

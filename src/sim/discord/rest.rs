@@ -1,6 +1,8 @@
 //! REST entry point and the guild, channel, user and command routes. Every request is matched to
 //! a route template (`/channels/{channel_id}/messages`), passed through faults and rate limits,
-//! answered from the state (emitting the gateway events Discord emits), and logged.
+//! answered from the state (emitting the gateway events Discord emits), and logged. The route
+//! handlers in `channels`, `members`, `messages`, `history` and `interactions` import what they
+//! share (`Ctx`, `Reply`, `require`) from [`super::route`], never from this router.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -10,26 +12,11 @@ use serde_json::{Value, json};
 use super::Inner;
 use super::channels::{create_channel, delete_channel, edit_channel, set_overwrite};
 use super::http::{Part, Request, Response, multipart};
-use super::limits::ApiError;
+use super::limits::{self, ApiError};
 use super::log::LogEntry;
+use super::route::{Ctx, Reply, id, require};
 use super::state::{State, perms};
 use super::{interactions, members, messages, payload};
-
-/// What a route handler answers: a status and a JSON body (`Null` → empty 204).
-pub(crate) type Reply = Result<(u16, Value), ApiError>;
-
-/// Per-request context passed to handlers.
-pub(crate) struct Ctx<'a> {
-    pub base: String,
-    pub body: Value,
-    pub files: Vec<Part>,
-    pub query: &'a str,
-}
-
-pub(crate) fn id(seg: &str) -> Result<u64, ApiError> {
-    seg.parse()
-        .map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
-}
 
 /// The route template and major parameter of a path.
 fn route_of(segs: &[&str]) -> (String, String) {
@@ -228,7 +215,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         }
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
-            super::limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
+            limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
             Ok(put_commands(s, ctx, segs.len() == 3))
         }
         ("GET", ["applications", _, "commands"]) => {
@@ -277,21 +264,6 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         (_, ["channels", ..]) => messages::route(s, method, segs, ctx),
         (_, ["interactions" | "webhooks", ..]) => interactions::route(s, method, segs, ctx),
         _ => Err(ApiError::new(404, 0, "404: Not Found")),
-    }
-}
-
-/// 50001 when the bot cannot see the channel, 50013 when it lacks one of `bits` there.
-pub(crate) fn require(s: &State, channel: u64, bits: u64) -> Result<(), ApiError> {
-    if !s.channels.contains_key(&channel) {
-        return Err(ApiError::unknown_channel());
-    }
-    let have = s.permissions_in(s.bot_id, channel);
-    if have & perms::VIEW_CHANNEL == 0 {
-        Err(ApiError::new(403, 50001, "Missing Access"))
-    } else if have & bits == bits {
-        Ok(())
-    } else {
-        Err(ApiError::missing_permissions())
     }
 }
 
