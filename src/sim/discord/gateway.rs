@@ -6,8 +6,10 @@
 //! ("your session will be invalidated"): what happens afterwards is dispatched to nobody, and a
 //! bot started later (a new IDENTIFY) sees it only through REST. READY and GUILD_CREATE are two
 //! frames (READY lists the guild as unavailable, GUILD_CREATE follows with `s` one higher).
+//!
+//! [`Session`] (with [`REPLAY_BUFFER`]) is defined in `session.rs` and the [`intents`] bits in
+//! `state`, so that the state this file serves does not import it back; both stay reachable here.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
@@ -21,70 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::Inner;
 use super::log::LogEntry;
 use super::payload;
+pub use super::session::{REPLAY_BUFFER, Session};
+pub use super::state::intents;
 use super::state::State;
-
-/// Gateway intent bits the emulator filters on.
-pub mod intents {
-    pub const GUILDS: u64 = 1;
-    pub const GUILD_MEMBERS: u64 = 1 << 1;
-    pub const GUILD_MESSAGES: u64 = 1 << 9;
-    pub const DIRECT_MESSAGES: u64 = 1 << 12;
-    pub const MESSAGE_CONTENT: u64 = 1 << 15;
-}
-
-/// How many dispatches a session keeps for RESUME; older ones are dropped, and a resume from
-/// before them gets op 9 (keeps long benchmarks bounded).
-pub const REPLAY_BUFFER: usize = 10_000;
-
-/// One gateway session (survives disconnects until re-identify).
-#[derive(Debug)]
-pub struct Session {
-    pub intents: u64,
-    /// The last dispatch frames of the session; `frames[i]` has sequence `first_seq + i`.
-    pub frames: VecDeque<Value>,
-    pub first_seq: usize,
-    pub notify: Arc<Notify>,
-    /// The websocket connection currently serving the session (`None` while the bot is away).
-    pub connection: Option<u64>,
-}
-
-impl Session {
-    fn new(intents: u64, notify: Arc<Notify>) -> Self {
-        Session {
-            intents,
-            frames: VecDeque::new(),
-            first_seq: 1,
-            notify,
-            connection: None,
-        }
-    }
-
-    /// The sequence number of the last frame (0 when none).
-    pub fn last_seq(&self) -> usize {
-        self.first_seq + self.frames.len() - 1
-    }
-
-    fn push(&mut self, t: &str, d: Value) {
-        let seq = self.first_seq + self.frames.len();
-        let mut frame = serde_json::Map::new();
-        frame.insert("op".into(), json!(0));
-        frame.insert("s".into(), json!(seq));
-        frame.insert("t".into(), json!(t));
-        frame.insert("d".into(), d);
-        self.frames.push_back(Value::Object(frame));
-        if self.frames.len() > REPLAY_BUFFER {
-            self.frames.pop_front();
-            self.first_seq += 1;
-        }
-        self.notify.notify_one();
-    }
-
-    /// Frames after `sent` (a sequence number) that are still buffered.
-    fn after(&self, sent: usize) -> Vec<Value> {
-        let from = (sent + 1).saturating_sub(self.first_seq);
-        self.frames.iter().skip(from).cloned().collect()
-    }
-}
 
 impl State {
     /// How many gateway sessions exist (connected, or resumable after a disconnect). 0 after the
