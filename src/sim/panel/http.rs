@@ -11,13 +11,14 @@ use std::sync::atomic::Ordering;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CONNECTION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{CONNECTION, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::gin::{bind, envelope, gin_404, html};
 use super::{Fault, Shared, UnauthStyle, routes};
 
 const COOKIE_NAME: &str = "3x-ui";
@@ -178,28 +179,6 @@ fn csrf_token(sh: &Shared, sid: Option<String>) -> Response {
     resp
 }
 
-/// Reads a JSON or form body into a map (Gin's `ShouldBind`).
-pub(super) fn bind(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.contains("json") {
-        return match serde_json::from_slice(body) {
-            Ok(Value::Object(m)) => Ok(m),
-            Ok(_) => Err("json: cannot unmarshal into Go value of type struct".into()),
-            Err(_) if body.is_empty() => Err("EOF".into()),
-            Err(e) => Err(e.to_string()),
-        };
-    }
-    let text = String::from_utf8_lossy(body);
-    let url = reqwest::Url::parse(&format!("http://form/?{text}")).map_err(|e| e.to_string())?;
-    Ok(url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect())
-}
-
 fn login(sh: &Shared, sid: Option<String>, headers: &HeaderMap, body: &[u8]) -> Response {
     sh.login_attempts.fetch_add(1, Ordering::SeqCst);
     let form = match bind(headers, body) {
@@ -284,38 +263,4 @@ fn unauthenticated(sh: &Shared, headers: &HeaderMap) -> Response {
             StatusCode::NOT_FOUND.into_response()
         }
     }
-}
-
-/// Gin's answer for an unknown path.
-pub(super) fn gin_404() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(CONTENT_TYPE, "text/plain")],
-        "404 page not found",
-    )
-        .into_response()
-}
-
-fn html(page: &'static str) -> Response {
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, "text/html; charset=utf-8")],
-        page,
-    )
-        .into_response()
-}
-
-/// `{success, msg, obj}` with HTTP 200.
-pub(super) fn envelope(success: bool, msg: &str, obj: Value) -> Response {
-    let mut body = Map::new();
-    body.insert("success".into(), success.into());
-    body.insert("msg".into(), msg.into());
-    body.insert("obj".into(), obj);
-    let body = Value::Object(body);
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, "application/json; charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response()
 }

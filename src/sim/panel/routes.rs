@@ -9,37 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::http::{bind, envelope, gin_404};
+use super::gin::{bind, decode, done, fail, gin_404, ok};
 use super::state::{Data, SimInbound, uuid_v4};
 use crate::panel::{Client, Generation};
-
-fn ok(obj: Value) -> Response {
-    envelope(true, "", obj)
-}
-
-fn fail(err: &str) -> Response {
-    envelope(false, &format!("Something went wrong ({err})"), Value::Null)
-}
-
-fn decode(seg: &str) -> String {
-    let bytes = seg.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = seg
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// Dispatches one authenticated `panel/api/{route}` request.
 pub(super) fn api(
@@ -182,13 +154,6 @@ fn gen_b_route(d: &mut Data, method: &str, segs: &[&str], body: &[u8]) -> Respon
             }
         }
         _ => gin_404(),
-    }
-}
-
-fn done(r: Result<(), String>) -> Response {
-    match r {
-        Ok(()) => ok(Value::Null),
-        Err(e) => fail(&e),
     }
 }
 
