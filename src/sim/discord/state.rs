@@ -52,8 +52,19 @@ pub struct State {
 }
 
 impl State {
+    /// A guild as Discord creates it: @everyone, the bot with its managed role, the owner and
+    /// `#general` (ids handed out in that order).
     pub(crate) fn new(guild_name: &str, bot_name: &str, owner_name: &str) -> Self {
-        let mut s = State {
+        let mut s = Self::empty(guild_name);
+        s.seed_everyone();
+        s.seed_bot(bot_name);
+        s.seed_owner(owner_name);
+        s.seed_general();
+        s
+    }
+
+    fn empty(guild_name: &str) -> Self {
+        State {
             next_id: 1_300_000_000_000_000_000,
             guild_id: 0,
             guild_name: guild_name.to_owned(),
@@ -78,54 +89,70 @@ impl State {
             ack_window: std::time::Duration::from_secs(3),
             record_log: true,
             faults: super::faults::Faults::default(),
-        };
-        s.guild_id = s.id();
-        s.everyone_role = s.guild_id;
-        s.roles.insert(
-            s.guild_id,
+        }
+    }
+
+    /// The guild id, which is also the @everyone role's.
+    fn seed_everyone(&mut self) {
+        self.guild_id = self.id();
+        self.everyone_role = self.guild_id;
+        self.roles.insert(
+            self.guild_id,
             RoleRec {
-                id: s.guild_id,
+                id: self.guild_id,
                 name: "@everyone".into(),
                 permissions: perms::EVERYONE_DEFAULT,
                 position: 0,
                 managed: false,
             },
         );
-        s.bot_id = s.id();
-        s.users.insert(
-            s.bot_id,
+    }
+
+    /// The bot user, a member with its managed ADMINISTRATOR role.
+    fn seed_bot(&mut self, bot_name: &str) {
+        self.bot_id = self.id();
+        self.users.insert(
+            self.bot_id,
             UserRec {
-                id: s.bot_id,
+                id: self.bot_id,
                 name: bot_name.into(),
                 bot: true,
                 dms_closed: false,
             },
         );
-        s.bot_role = s.id();
-        s.roles.insert(
-            s.bot_role,
+        self.bot_role = self.id();
+        self.roles.insert(
+            self.bot_role,
             RoleRec {
-                id: s.bot_role,
+                id: self.bot_role,
                 name: bot_name.into(),
                 permissions: perms::ADMINISTRATOR,
                 position: 1,
                 managed: true,
             },
         );
-        s.members.insert(s.bot_id, vec![s.bot_role]);
-        s.owner_id = s.id();
-        s.users.insert(
-            s.owner_id,
+        self.members.insert(self.bot_id, vec![self.bot_role]);
+    }
+
+    /// The owner, a member without roles.
+    fn seed_owner(&mut self, owner_name: &str) {
+        self.owner_id = self.id();
+        self.users.insert(
+            self.owner_id,
             UserRec {
-                id: s.owner_id,
+                id: self.owner_id,
                 name: owner_name.into(),
                 bot: false,
                 dms_closed: false,
             },
         );
-        s.members.insert(s.owner_id, Vec::new());
-        let general = s.id();
-        s.channels.insert(
+        self.members.insert(self.owner_id, Vec::new());
+    }
+
+    /// The `#general` text channel, without overwrites.
+    fn seed_general(&mut self) {
+        let general = self.id();
+        self.channels.insert(
             general,
             ChannelRec {
                 id: general,
@@ -138,7 +165,6 @@ impl State {
                 recipient: None,
             },
         );
-        s
     }
 
     /// A fresh snowflake.
