@@ -61,26 +61,15 @@ async fn handle_inner(
     body: &[u8],
 ) -> Response {
     let fault = *sh.fault.lock().expect("fault lock");
-    match fault {
-        Fault::Slow(d) => tokio::time::sleep(d).await,
-        Fault::Status500 => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        Fault::Html => return html(LOGIN_PAGE),
-        Fault::Flapping if !sh.flap.fetch_xor(true, Ordering::SeqCst) => {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-        _ => {}
+    if let Some(r) = fault_answer(sh, fault).await {
+        return r;
     }
     let Some(route) = uri.path().strip_prefix(sh.profile.web_base_path.as_str()) else {
         return gin_404();
     };
     let sid = session_id(headers);
     let bearer_ok = route.starts_with("panel/api/") && bearer_matches(sh, headers);
-    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if sh.profile.csrf && unsafe_method && !bearer_ok && !csrf_matches(sh, sid.as_deref(), headers)
-    {
-        if route == "login" {
-            sh.login_attempts.fetch_add(1, Ordering::SeqCst);
-        }
+    if csrf_refused(sh, method, route, sid.as_deref(), headers, bearer_ok) {
         return StatusCode::FORBIDDEN.into_response();
     }
     match (method.as_str(), route) {
@@ -117,6 +106,40 @@ async fn handle_inner(
             routes::api(sh, method, api_route, headers, body)
         }
     }
+}
+
+/// What a fault answers instead of the panel (after [`Fault::Slow`]'s delay: nothing).
+async fn fault_answer(sh: &Shared, fault: Fault) -> Option<Response> {
+    match fault {
+        Fault::Slow(d) => tokio::time::sleep(d).await,
+        Fault::Status500 => return Some(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Fault::Html => return Some(html(LOGIN_PAGE)),
+        Fault::Flapping if !sh.flap.fetch_xor(true, Ordering::SeqCst) => {
+            return Some(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+        _ => {}
+    }
+    None
+}
+
+/// v3's CSRF check: a POST (or other unsafe method) without a Bearer token needs the session's
+/// `X-CSRF-Token`. A refused `login` still counts as a login attempt.
+fn csrf_refused(
+    sh: &Shared,
+    method: &Method,
+    route: &str,
+    sid: Option<&str>,
+    headers: &HeaderMap,
+    bearer_ok: bool,
+) -> bool {
+    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if sh.profile.csrf && unsafe_method && !bearer_ok && !csrf_matches(sh, sid, headers) {
+        if route == "login" {
+            sh.login_attempts.fetch_add(1, Ordering::SeqCst);
+        }
+        return true;
+    }
+    false
 }
 
 fn session_id(headers: &HeaderMap) -> Option<String> {
