@@ -4,11 +4,10 @@
 
 use serde_json::Value;
 
-use super::gateway::intents;
 use super::limits::ApiError;
 use super::payload;
-use super::rest::{Ctx, Reply, require};
-use super::state::{ChannelRec, Overwrite, State, kinds, perms};
+use super::route::{Ctx, Reply, require};
+use super::state::{ChannelRec, Overwrite, State, intents, kinds, perms};
 
 fn parse_bits(v: &Value) -> u64 {
     v.as_str()

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::http::Part;
 use super::limits::ApiError;
-use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, perms};
-use super::{Emulator, channels, gateway::intents, messages, payload};
+use super::state::{ChannelRec, InteractionRec, Overwrite, RoleRec, intents, perms};
+use super::{Emulator, channels, messages, payload};
 
 /// `wait_for` ran out of time.
 #[derive(Debug, Clone, Copy, thiserror::Error)]

@@ -6,8 +6,10 @@
 //! ("your session will be invalidated"): what happens afterwards is dispatched to nobody, and a
 //! bot started later (a new IDENTIFY) sees it only through REST. READY and GUILD_CREATE are two
 //! frames (READY lists the guild as unavailable, GUILD_CREATE follows with `s` one higher).
+//!
+//! [`Session`] (with [`REPLAY_BUFFER`]) is defined in `session.rs` and the [`intents`] bits in
+//! `state`, so that the state this file serves does not import it back; both stay reachable here.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
@@ -21,70 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::Inner;
 use super::log::LogEntry;
 use super::payload;
+pub use super::session::{REPLAY_BUFFER, Session};
 use super::state::State;
-
-/// Gateway intent bits the emulator filters on.
-pub mod intents {
-    pub const GUILDS: u64 = 1;
-    pub const GUILD_MEMBERS: u64 = 1 << 1;
-    pub const GUILD_MESSAGES: u64 = 1 << 9;
-    pub const DIRECT_MESSAGES: u64 = 1 << 12;
-    pub const MESSAGE_CONTENT: u64 = 1 << 15;
-}
-
-/// How many dispatches a session keeps for RESUME; older ones are dropped, and a resume from
-/// before them gets op 9 (keeps long benchmarks bounded).
-pub const REPLAY_BUFFER: usize = 10_000;
-
-/// One gateway session (survives disconnects until re-identify).
-#[derive(Debug)]
-pub struct Session {
-    pub intents: u64,
-    /// The last dispatch frames of the session; `frames[i]` has sequence `first_seq + i`.
-    pub frames: VecDeque<Value>,
-    pub first_seq: usize,
-    pub notify: Arc<Notify>,
-    /// The websocket connection currently serving the session (`None` while the bot is away).
-    pub connection: Option<u64>,
-}
-
-impl Session {
-    fn new(intents: u64, notify: Arc<Notify>) -> Self {
-        Session {
-            intents,
-            frames: VecDeque::new(),
-            first_seq: 1,
-            notify,
-            connection: None,
-        }
-    }
-
-    /// The sequence number of the last frame (0 when none).
-    pub fn last_seq(&self) -> usize {
-        self.first_seq + self.frames.len() - 1
-    }
-
-    fn push(&mut self, t: &str, d: Value) {
-        let seq = self.first_seq + self.frames.len();
-        let mut frame = serde_json::Map::new();
-        frame.insert("op".into(), json!(0));
-        frame.insert("s".into(), json!(seq));
-        frame.insert("t".into(), json!(t));
-        frame.insert("d".into(), d);
-        self.frames.push_back(Value::Object(frame));
-        if self.frames.len() > REPLAY_BUFFER {
-            self.frames.pop_front();
-            self.first_seq += 1;
-        }
-        self.notify.notify_one();
-    }
-
-    /// Frames after `sent` (a sequence number) that are still buffered.
-    fn after(&self, sent: usize) -> Vec<Value> {
-        let from = (sent + 1).saturating_sub(self.first_seq);
-        self.frames.iter().skip(from).cloned().collect()
-    }
-}
+pub use super::state::intents;
 
 impl State {
     /// How many gateway sessions exist (connected, or resumable after a disconnect). 0 after the
@@ -170,6 +111,16 @@ pub(crate) async fn serve(inner: Arc<Inner>, stream: TcpStream) {
     }
 }
 
+/// What one client message means for the connection's loop.
+enum Next {
+    /// Go on: send whatever is queued for the session.
+    Deliver,
+    /// Wait for the next event without sending (a message that is not a JSON text frame).
+    Listen,
+    /// Close; true when the client closed with 1000/1001 (the session is invalidated).
+    End(bool),
+}
+
 /// The connection's loop; true when the client closed with 1000/1001 (Discord then invalidates
 /// the session).
 async fn run(inner: &Arc<Inner>, stream: TcpStream, conn: u64, session: &mut Attached) -> bool {
@@ -193,40 +144,10 @@ async fn run(inner: &Arc<Inner>, stream: TcpStream, conn: u64, session: &mut Att
         tokio::select! {
             msg = rx.next() => {
                 let Some(Ok(msg)) = msg else { return false };
-                let text = match msg {
-                    Message::Text(t) => t,
-                    Message::Close(frame) => {
-                        return frame.is_some_and(|f| matches!(f.code, CloseCode::Normal | CloseCode::Away));
-                    }
-                    _ => continue,
-                };
-                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-                inner.with(|s| {
-                    let at_ms = s.now_ms();
-                    s.record(LogEntry::Frame { at_ms, dir: "in", frame: frame.clone() });
-                });
-                let ok = match frame["op"].as_u64() {
-                    Some(1) => send(inner, &mut tx, json!({"op": 11})).await,
-                    Some(2) if !inner.token_ok(frame["d"]["token"].as_str().unwrap_or_default()) => {
-                        let close = CloseFrame { code: CloseCode::Library(4004), reason: "Authentication failed.".into() };
-                        let _ = tx.send(Message::Close(Some(close))).await;
-                        return false;
-                    }
-                    Some(2) => {
-                        *session = Some(identify(inner, &frame["d"], conn));
-                        true
-                    }
-                    Some(6) => match resume(inner, &frame["d"], conn) {
-                        Some(s) => {
-                            *session = Some(s);
-                            true
-                        }
-                        None => send(inner, &mut tx, json!({"op": 9, "d": false, "s": null, "t": null})).await,
-                    },
-                    _ => true,
-                };
-                if !ok {
-                    return false;
+                match on_message(inner, &mut tx, msg, conn, session).await {
+                    Next::Deliver => {}
+                    Next::Listen => continue,
+                    Next::End(invalidate) => return invalidate,
                 }
             }
             () = notified => {}
@@ -236,26 +157,99 @@ async fn run(inner: &Arc<Inner>, stream: TcpStream, conn: u64, session: &mut Att
                 return false;
             }
         }
-        // Deliver whatever is queued for this connection's session.
-        if let Some((id, _, sent)) = session {
-            let pending: Vec<Value> = inner.with(|s| {
-                s.sessions
-                    .get(id)
-                    .map(|x| x.after(*sent))
-                    .unwrap_or_default()
-            });
-            for f in pending {
-                let seq = f["s"]
-                    .as_u64()
-                    .and_then(|x| usize::try_from(x).ok())
-                    .unwrap_or(*sent + 1);
-                if !send(inner, &mut tx, f).await {
-                    return false;
-                }
-                *sent = seq;
-            }
+        if !deliver(inner, &mut tx, session).await {
+            return false;
         }
     }
+}
+
+/// Logs and answers one client message: heartbeat (op 1), IDENTIFY (op 2, 4004 for a wrong
+/// token), RESUME (op 6, op 9 when it cannot resume); a close frame ends the connection.
+async fn on_message(
+    inner: &Inner,
+    tx: &mut (impl SinkExt<Message> + Unpin),
+    msg: Message,
+    conn: u64,
+    session: &mut Attached,
+) -> Next {
+    let text = match msg {
+        Message::Text(t) => t,
+        Message::Close(frame) => {
+            return Next::End(
+                frame.is_some_and(|f| matches!(f.code, CloseCode::Normal | CloseCode::Away)),
+            );
+        }
+        _ => return Next::Listen,
+    };
+    let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+        return Next::Listen;
+    };
+    inner.with(|s| {
+        let at_ms = s.now_ms();
+        s.record(LogEntry::Frame {
+            at_ms,
+            dir: "in",
+            frame: frame.clone(),
+        });
+    });
+    let ok = match frame["op"].as_u64() {
+        Some(1) => send(inner, tx, json!({"op": 11})).await,
+        Some(2) if !inner.token_ok(frame["d"]["token"].as_str().unwrap_or_default()) => {
+            let close = CloseFrame {
+                code: CloseCode::Library(4004),
+                reason: "Authentication failed.".into(),
+            };
+            let _ = tx.send(Message::Close(Some(close))).await;
+            return Next::End(false);
+        }
+        Some(2) => {
+            *session = Some(identify(inner, &frame["d"], conn));
+            true
+        }
+        Some(6) => match resume(inner, &frame["d"], conn) {
+            Some(s) => {
+                *session = Some(s);
+                true
+            }
+            None => {
+                send(
+                    inner,
+                    tx,
+                    json!({"op": 9, "d": false, "s": null, "t": null}),
+                )
+                .await
+            }
+        },
+        _ => true,
+    };
+    if ok { Next::Deliver } else { Next::End(false) }
+}
+
+/// Sends whatever is queued for this connection's session; false when the socket is gone.
+async fn deliver(
+    inner: &Inner,
+    tx: &mut (impl SinkExt<Message> + Unpin),
+    session: &mut Attached,
+) -> bool {
+    if let Some((id, _, sent)) = session {
+        let pending: Vec<Value> = inner.with(|s| {
+            s.sessions
+                .get(id)
+                .map(|x| x.after(*sent))
+                .unwrap_or_default()
+        });
+        for f in pending {
+            let seq = f["s"]
+                .as_u64()
+                .and_then(|x| usize::try_from(x).ok())
+                .unwrap_or(*sent + 1);
+            if !send(inner, tx, f).await {
+                return false;
+            }
+            *sent = seq;
+        }
+    }
+    true
 }
 
 fn identify(inner: &Inner, d: &Value, conn: u64) -> (String, Arc<Notify>, usize) {

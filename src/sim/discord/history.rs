@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::limits::ApiError;
 use super::payload;
-use super::rest::{Reply, require};
+use super::route::{Reply, require};
 use super::state::{MessageRec, State, perms};
 
 enum Anchor {

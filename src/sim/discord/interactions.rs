@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::limits::{self, ApiError};
 use super::messages;
 use super::payload;
-use super::rest::{Ctx, Reply};
+use super::route::{Ctx, Reply};
 use super::state::{InteractionRec, State};
 
 const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -50,8 +50,66 @@ pub(crate) fn route(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx) -> Re
     }
 }
 
+/// `POST /interactions/{id}/{token}/callback`: the one acknowledgement, within the window.
 fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
     let id: u64 = id.parse().map_err(|_| unknown_interaction())?;
+    let rec = unacknowledged(s, id, token)?;
+    let kind = u8::try_from(ctx.body["type"].as_u64().unwrap_or(0)).unwrap_or(0);
+    let data = &ctx.body["data"];
+    let mut ack = Ack::default();
+    match kind {
+        4 | 5 => {
+            ack.original = Some(respond(s, ctx, &rec, kind)?);
+            ack.loading = kind == 5;
+        }
+        // For a component (or a modal opened from one), `@original` is then the message the
+        // component is on: a later PATCH of `@original` edits it.
+        6 => ack.original = rec.source_message,
+        7 => {
+            let src = rec
+                .source_message
+                .ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body"))?;
+            messages::edit(s, &ctx.base, src, data, &ctx.files)?;
+            ack.original = Some(src);
+        }
+        9 => {
+            if rec.kind == 5 {
+                return Err(ApiError::invalid_form(
+                    "type",
+                    "INTERACTION_RESPONSE_TYPE_INVALID",
+                    "Modal cannot answer a modal",
+                ));
+            }
+            limits::check_modal(data)?;
+            ack.modal = Some(data.clone());
+        }
+        _ => {
+            return Err(ApiError::invalid_form(
+                "type",
+                "BASE_TYPE_CHOICES",
+                "Value must be one of (4, 5, 6, 7, 9).",
+            ));
+        }
+    }
+    let r = s.interactions.get_mut(&id).expect("interaction exists");
+    r.ack = Some(kind);
+    r.original = ack.original;
+    r.loading = ack.loading;
+    r.modal = ack.modal;
+    Ok((204, Value::Null))
+}
+
+/// What an acknowledgement leaves on the interaction besides its type.
+#[derive(Default)]
+struct Ack {
+    original: Option<u64>,
+    loading: bool,
+    modal: Option<Value>,
+}
+
+/// The interaction with this id and token, still inside the acknowledgement window (10062
+/// otherwise) and not acknowledged yet (40060 otherwise).
+fn unacknowledged(s: &State, id: u64, token: &str) -> Result<InteractionRec, ApiError> {
     let rec = s
         .interactions
         .get(&id)
@@ -68,69 +126,33 @@ fn callback(s: &mut State, id: &str, token: &str, ctx: &Ctx) -> Reply {
             "Interaction has already been acknowledged.",
         ));
     }
-    let kind = u8::try_from(ctx.body["type"].as_u64().unwrap_or(0)).unwrap_or(0);
+    Ok(rec)
+}
+
+/// Callback 4 (a message) or 5 (deferred: a "thinking" placeholder with flag 128) creates the
+/// original response; its id.
+fn respond(s: &mut State, ctx: &Ctx, rec: &InteractionRec, kind: u8) -> Result<u64, ApiError> {
     let data = &ctx.body["data"];
-    let mut original = None;
-    let mut loading = false;
-    let mut modal = None;
-    match kind {
-        4 | 5 => {
-            let ephemeral = data["flags"].as_u64().unwrap_or(0) & 64 != 0;
-            let mut m = if kind == 4 {
-                messages::build(s, rec.channel_id, s.bot_id, data, &ctx.files)?
-            } else {
-                messages::build(
-                    s,
-                    rec.channel_id,
-                    s.bot_id,
-                    &json!({"content": "vpn-bot is thinking..."}),
-                    &[],
-                )?
-            };
-            m.content = if kind == 5 { String::new() } else { m.content };
-            m.flags = if ephemeral { 64 } else { 0 } | if kind == 5 { 128 } else { 0 };
-            m.kind = if rec.kind == 2 { 20 } else { 19 };
-            m.interaction_id = Some(id);
-            m.visible_to = ephemeral.then_some(rec.user_id);
-            original = Some(m.id);
-            loading = kind == 5;
-            messages::insert(s, &ctx.base, m);
-        }
-        // For a component (or a modal opened from one), `@original` is then the message the
-        // component is on: a later PATCH of `@original` edits it.
-        6 => original = rec.source_message,
-        7 => {
-            let src = rec
-                .source_message
-                .ok_or_else(|| ApiError::new(400, 50035, "Invalid Form Body"))?;
-            messages::edit(s, &ctx.base, src, data, &ctx.files)?;
-            original = Some(src);
-        }
-        9 => {
-            if rec.kind == 5 {
-                return Err(ApiError::invalid_form(
-                    "type",
-                    "INTERACTION_RESPONSE_TYPE_INVALID",
-                    "Modal cannot answer a modal",
-                ));
-            }
-            limits::check_modal(data)?;
-            modal = Some(data.clone());
-        }
-        _ => {
-            return Err(ApiError::invalid_form(
-                "type",
-                "BASE_TYPE_CHOICES",
-                "Value must be one of (4, 5, 6, 7, 9).",
-            ));
-        }
-    }
-    let r = s.interactions.get_mut(&id).expect("interaction exists");
-    r.ack = Some(kind);
-    r.original = original;
-    r.loading = loading;
-    r.modal = modal;
-    Ok((204, Value::Null))
+    let ephemeral = data["flags"].as_u64().unwrap_or(0) & 64 != 0;
+    let mut m = if kind == 4 {
+        messages::build(s, rec.channel_id, s.bot_id, data, &ctx.files)?
+    } else {
+        messages::build(
+            s,
+            rec.channel_id,
+            s.bot_id,
+            &json!({"content": "vpn-bot is thinking..."}),
+            &[],
+        )?
+    };
+    m.content = if kind == 5 { String::new() } else { m.content };
+    m.flags = if ephemeral { 64 } else { 0 } | if kind == 5 { 128 } else { 0 };
+    m.kind = if rec.kind == 2 { 20 } else { 19 };
+    m.interaction_id = Some(rec.id);
+    m.visible_to = ephemeral.then_some(rec.user_id);
+    let original = m.id;
+    messages::insert(s, &ctx.base, m);
+    Ok(original)
 }
 
 fn webhook(s: &mut State, method: &str, rest: &[&str], ctx: &Ctx, rec: &InteractionRec) -> Reply {

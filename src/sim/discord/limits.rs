@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 
 use super::http::Response;
-use super::payload::ATTACHMENT_SIZE_LIMIT;
+
+/// Default per-file upload limit (10 MiB); interactions report it as `attachment_size_limit`.
+pub const ATTACHMENT_SIZE_LIMIT: usize = 10 * 1024 * 1024;
 
 /// A Discord API error answer.
 #[derive(Debug, Clone)]

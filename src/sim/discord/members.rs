@@ -7,11 +7,10 @@
 use serde_json::{Value, json};
 
 use super::Emulator;
-use super::gateway::intents;
 use super::limits::ApiError;
 use super::payload;
-use super::rest::{Reply, id};
-use super::state::{State, UserRec, perms};
+use super::route::{Reply, id};
+use super::state::{State, UserRec, intents, perms};
 
 /// `GET /guilds/{guild.id}/members/{user.id}`: the member, or 404 `{"message": "Unknown
 /// Member", "code": 10007}` for someone who is not (or no longer) in the guild.

@@ -4,12 +4,11 @@
 
 use serde_json::{Value, json};
 
-use super::gateway::intents;
 use super::http::Part;
 use super::limits::{self, ApiError};
 use super::payload;
-use super::rest::{Ctx, Reply, require};
-use super::state::{AttachmentRec, MessageRec, State, kinds, perms};
+use super::route::{Ctx, Reply, require};
+use super::state::{AttachmentRec, MessageRec, State, intents, kinds, perms};
 
 pub(crate) fn now() -> String {
     jiff::Timestamp::now().to_string()

@@ -54,8 +54,11 @@ mod members;
 mod messages;
 pub mod openapi;
 pub mod payload;
+mod records;
 mod rest;
+mod route;
 pub mod selfcheck;
+mod session;
 pub mod state;
 
 use std::net::SocketAddr;

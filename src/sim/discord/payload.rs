@@ -5,11 +5,10 @@
 
 use serde_json::{Value, json};
 
+pub use super::limits::ATTACHMENT_SIZE_LIMIT;
 use super::state::{ChannelRec, MessageRec, RoleRec, State, kinds};
 
 pub const JOINED_AT: &str = "2024-01-01T00:00:00.000000+00:00";
-/// Default per-file upload limit (10 MiB).
-pub const ATTACHMENT_SIZE_LIMIT: usize = 10 * 1024 * 1024;
 
 pub fn user(s: &State, id: u64) -> Value {
     let u = s.users.get(&id);

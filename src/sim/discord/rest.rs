@@ -1,35 +1,23 @@
 //! REST entry point and the guild, channel, user and command routes. Every request is matched to
 //! a route template (`/channels/{channel_id}/messages`), passed through faults and rate limits,
-//! answered from the state (emitting the gateway events Discord emits), and logged.
+//! answered from the state (emitting the gateway events Discord emits), and logged. The route
+//! handlers in `channels`, `members`, `messages`, `history` and `interactions` import what they
+//! share (`Ctx`, `Reply`, `require`) from [`super::route`], never from this router.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::Inner;
 use super::channels::{create_channel, delete_channel, edit_channel, set_overwrite};
 use super::http::{Part, Request, Response, multipart};
-use super::limits::ApiError;
+use super::limits::{self, ApiError};
 use super::log::LogEntry;
+use super::route::{Ctx, Reply, id, require};
 use super::state::{State, perms};
 use super::{interactions, members, messages, payload};
-
-/// What a route handler answers: a status and a JSON body (`Null` → empty 204).
-pub(crate) type Reply = Result<(u16, Value), ApiError>;
-
-/// Per-request context passed to handlers.
-pub(crate) struct Ctx<'a> {
-    pub base: String,
-    pub body: Value,
-    pub files: Vec<Part>,
-    pub query: &'a str,
-}
-
-pub(crate) fn id(seg: &str) -> Result<u64, ApiError> {
-    seg.parse()
-        .map_err(|_| ApiError::invalid_form("id", "NUMBER_TYPE_COERCE", "Value is not snowflake."))
-}
 
 /// The route template and major parameter of a path.
 fn route_of(segs: &[&str]) -> (String, String) {
@@ -127,45 +115,28 @@ fn serve_attachment(inner: &Inner, rest: &str) -> Response {
     }
 }
 
+/// Serves one REST request: an attachment download directly, anything else through the route's
+/// faults and rate limits, the bot-token check and [`route_request`]; then logs it.
 pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
     let base = inner.base_url();
     if let Some(rest) = req.path.strip_prefix("/attachments/") {
         return serve_attachment(&inner, rest);
     }
-    let path = req
-        .path
-        .strip_prefix("/api/v10")
-        .or_else(|| req.path.strip_prefix("/api"))
-        .unwrap_or(&req.path);
-    let segs: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let segs = segments(&req.path);
     let (route, major) = route_of(&segs);
     let (body, files) = parse_body(&req).await;
     let file_names: Vec<String> = files
         .iter()
         .map(|f| f.filename.clone().unwrap_or_default())
         .collect();
-    let (delay, failure, limited) = inner.with(|s| {
-        let now = tokio::time::Instant::now();
-        let delay = s.faults.delay(&req.method, &route);
-        let failure = s.faults.take_failure(&req.method, &route, &major);
-        let limited = if failure.is_some() {
-            Ok(Vec::new())
-        } else {
-            s.faults.rate_limit(&req.method, &route, &major, now)
-        };
-        (delay, failure, limited)
-    });
-    if let Some(d) = delay {
+    let gate = inner.with(|s| Gate::check(s, &req.method, &route, &major));
+    if let Some(d) = gate.delay {
         tokio::time::sleep(d).await;
     }
-    let response = if let Some(e) = failure {
+    let response = if let Some(e) = gate.failure {
         e.into_response()
     } else {
-        match limited {
+        match gate.limited {
             Err(r) => r,
             Ok(headers) => {
                 let ctx = Ctx {
@@ -174,28 +145,86 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
                     files,
                     query: &req.query,
                 };
-                let authorised = req
-                    .headers
-                    .get("authorization")
-                    .is_some_and(|a| a.starts_with("Bot ") && inner.token_ok(a))
-                    || segs
-                        .first()
-                        .is_some_and(|s| *s == "webhooks" || *s == "interactions");
-                let reply = if authorised {
-                    inner.with(|s| route_request(s, &req.method, &segs, &ctx, &inner.ws_url()))
-                } else {
-                    Err(ApiError::new(401, 0, "401: Unauthorized"))
-                };
-                let mut r = match reply {
-                    Ok((status, Value::Null)) => Response::empty(status),
-                    Ok((status, v)) => Response::json(status, &v),
-                    Err(e) => e.into_response(),
-                };
+                let mut r = answer(&inner, &req, &segs, &ctx);
                 r.headers.extend(headers);
                 r
             }
         }
     };
+    log_rest(&inner, &req, route, body, file_names, &response);
+    response
+}
+
+/// The path's segments under `/api/v10` (or `/api`).
+fn segments(full: &str) -> Vec<&str> {
+    let path = full
+        .strip_prefix("/api/v10")
+        .or_else(|| full.strip_prefix("/api"))
+        .unwrap_or(full);
+    path.trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// What the route's faults decide before it is served.
+struct Gate {
+    delay: Option<Duration>,
+    failure: Option<ApiError>,
+    /// A 429 to send, or the rate-limit headers for the answer (not counted when a failure is
+    /// due).
+    limited: Result<Vec<(String, String)>, Response>,
+}
+
+impl Gate {
+    fn check(s: &mut State, method: &str, route: &str, major: &str) -> Self {
+        let now = tokio::time::Instant::now();
+        let delay = s.faults.delay(method, route);
+        let failure = s.faults.take_failure(method, route, major);
+        let limited = if failure.is_some() {
+            Ok(Vec::new())
+        } else {
+            s.faults.rate_limit(method, route, major, now)
+        };
+        Gate {
+            delay,
+            failure,
+            limited,
+        }
+    }
+}
+
+/// The answer of an admitted request: 401 without the bot's token (webhook and interaction
+/// routes need none), else what [`route_request`] says.
+fn answer(inner: &Inner, req: &Request, segs: &[&str], ctx: &Ctx) -> Response {
+    let authorised = req
+        .headers
+        .get("authorization")
+        .is_some_and(|a| a.starts_with("Bot ") && inner.token_ok(a))
+        || segs
+            .first()
+            .is_some_and(|s| *s == "webhooks" || *s == "interactions");
+    let reply = if authorised {
+        inner.with(|s| route_request(s, &req.method, segs, ctx, &inner.ws_url()))
+    } else {
+        Err(ApiError::new(401, 0, "401: Unauthorized"))
+    };
+    match reply {
+        Ok((status, Value::Null)) => Response::empty(status),
+        Ok((status, v)) => Response::json(status, &v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Appends the request and its answer to the log.
+fn log_rest(
+    inner: &Inner,
+    req: &Request,
+    route: String,
+    request: Value,
+    files: Vec<String>,
+    response: &Response,
+) {
     let resp_json = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     inner.with(|s| {
         let at_ms = s.now_ms();
@@ -204,13 +233,12 @@ pub(crate) async fn handle(inner: Arc<Inner>, req: Request) -> Response {
             method: req.method.clone(),
             route,
             path: req.path.clone(),
-            request: body,
-            files: file_names,
+            request,
+            files,
             status: response.status,
             response: resp_json,
         });
     });
-    response
 }
 
 fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: &str) -> Reply {
@@ -228,7 +256,7 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         }
         ("POST", ["users", "@me", "channels"]) => open_dm(s, ctx),
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
-            super::limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
+            limits::check_commands(ctx.body.as_array().map_or(&[], Vec::as_slice))?;
             Ok(put_commands(s, ctx, segs.len() == 3))
         }
         ("GET", ["applications", _, "commands"]) => {
@@ -277,21 +305,6 @@ fn route_request(s: &mut State, method: &str, segs: &[&str], ctx: &Ctx, ws_url: 
         (_, ["channels", ..]) => messages::route(s, method, segs, ctx),
         (_, ["interactions" | "webhooks", ..]) => interactions::route(s, method, segs, ctx),
         _ => Err(ApiError::new(404, 0, "404: Not Found")),
-    }
-}
-
-/// 50001 when the bot cannot see the channel, 50013 when it lacks one of `bits` there.
-pub(crate) fn require(s: &State, channel: u64, bits: u64) -> Result<(), ApiError> {
-    if !s.channels.contains_key(&channel) {
-        return Err(ApiError::unknown_channel());
-    }
-    let have = s.permissions_in(s.bot_id, channel);
-    if have & perms::VIEW_CHANNEL == 0 {
-        Err(ApiError::new(403, 50001, "Missing Access"))
-    } else if have & bits == bits {
-        Ok(())
-    } else {
-        Err(ApiError::missing_permissions())
     }
 }
 

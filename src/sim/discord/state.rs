@@ -9,134 +9,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::gateway::Session;
 use super::log::LogEntry;
-
-/// Permission bits used by the emulator (Discord's numbering).
-pub mod perms {
-    pub const CREATE_INSTANT_INVITE: u64 = 1;
-    pub const ADMINISTRATOR: u64 = 1 << 3;
-    pub const MANAGE_CHANNELS: u64 = 1 << 4;
-    pub const VIEW_CHANNEL: u64 = 1 << 10;
-    pub const SEND_MESSAGES: u64 = 1 << 11;
-    pub const MANAGE_MESSAGES: u64 = 1 << 13;
-    pub const EMBED_LINKS: u64 = 1 << 14;
-    pub const ATTACH_FILES: u64 = 1 << 15;
-    pub const READ_MESSAGE_HISTORY: u64 = 1 << 16;
-    pub const MANAGE_ROLES: u64 = 1 << 28;
-    /// Every permission bit Discord defines today.
-    pub const ALL: u64 = (1 << 51) - 1;
-    /// What Discord gives @everyone in a new guild.
-    pub const EVERYONE_DEFAULT: u64 = 1_071_698_660_929;
-}
-
-/// Channel types the emulator models.
-pub mod kinds {
-    pub const TEXT: u8 = 0;
-    pub const DM: u8 = 1;
-    pub const CATEGORY: u8 = 4;
-}
-
-#[derive(Debug, Clone)]
-pub struct UserRec {
-    pub id: u64,
-    pub name: String,
-    pub bot: bool,
-    /// A user with DMs closed: opening a DM works, sending to it answers 50007.
-    pub dms_closed: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct RoleRec {
-    pub id: u64,
-    pub name: String,
-    pub permissions: u64,
-    pub position: i64,
-    pub managed: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct Overwrite {
-    pub id: u64,
-    /// 0 = role, 1 = member.
-    pub kind: u8,
-    pub allow: u64,
-    pub deny: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct ChannelRec {
-    pub id: u64,
-    pub kind: u8,
-    pub name: String,
-    pub parent_id: Option<u64>,
-    pub position: i64,
-    pub topic: Option<String>,
-    pub overwrites: Vec<Overwrite>,
-    /// For DM channels, the other user.
-    pub recipient: Option<u64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct AttachmentRec {
-    pub id: u64,
-    pub filename: String,
-    pub size: usize,
-    pub content_type: String,
-    /// Set for images, as Discord does.
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-}
-
-#[derive(Debug, Clone)]
-pub struct MessageRec {
-    pub id: u64,
-    pub channel_id: u64,
-    pub author_id: u64,
-    pub content: String,
-    pub embeds: Vec<Value>,
-    pub components: Vec<Value>,
-    pub attachments: Vec<AttachmentRec>,
-    pub flags: u64,
-    /// Discord's message type: 0 DEFAULT, 19 REPLY.
-    pub kind: u8,
-    /// For a reply (type 19): the message replied to, in the same channel.
-    pub reply_to: Option<u64>,
-    pub timestamp: String,
-    pub edited_timestamp: Option<String>,
-    /// Set on messages created through an interaction (the webhook id is the application id).
-    pub interaction_id: Option<u64>,
-    /// For ephemeral messages: the only user who sees it.
-    pub visible_to: Option<u64>,
-}
-
-impl MessageRec {
-    pub fn is_ephemeral(&self) -> bool {
-        self.flags & 64 != 0
-    }
-}
-
-/// One interaction the driver created, and how the bot answered it.
-#[derive(Debug, Clone)]
-pub struct InteractionRec {
-    pub id: u64,
-    pub token: String,
-    /// 2 command, 3 component, 5 modal submit.
-    pub kind: u8,
-    pub user_id: u64,
-    pub channel_id: u64,
-    pub created: Instant,
-    /// The callback type the bot answered with (4, 5, 6, 7, 9), once it did.
-    pub ack: Option<u8>,
-    pub original: Option<u64>,
-    /// Deferred (type 5) and the original still shows "thinking": the next followup edits it.
-    pub loading: bool,
-    /// For component interactions, the message the component is on.
-    pub source_message: Option<u64>,
-    /// The modal the bot opened (callback type 9): its `data` object.
-    pub modal: Option<Value>,
-    pub followups: Vec<u64>,
-}
+pub use super::records::{
+    AttachmentRec, ChannelRec, InteractionRec, MessageRec, Overwrite, RoleRec, UserRec, intents,
+    kinds, perms,
+};
+use super::session::Session;
 
 /// The whole emulated Discord, behind one mutex.
 #[derive(Debug)]
@@ -174,8 +52,19 @@ pub struct State {
 }
 
 impl State {
+    /// A guild as Discord creates it: @everyone, the bot with its managed role, the owner and
+    /// `#general` (ids handed out in that order).
     pub(crate) fn new(guild_name: &str, bot_name: &str, owner_name: &str) -> Self {
-        let mut s = State {
+        let mut s = Self::empty(guild_name);
+        s.seed_everyone();
+        s.seed_bot(bot_name);
+        s.seed_owner(owner_name);
+        s.seed_general();
+        s
+    }
+
+    fn empty(guild_name: &str) -> Self {
+        State {
             next_id: 1_300_000_000_000_000_000,
             guild_id: 0,
             guild_name: guild_name.to_owned(),
@@ -200,54 +89,70 @@ impl State {
             ack_window: std::time::Duration::from_secs(3),
             record_log: true,
             faults: super::faults::Faults::default(),
-        };
-        s.guild_id = s.id();
-        s.everyone_role = s.guild_id;
-        s.roles.insert(
-            s.guild_id,
+        }
+    }
+
+    /// The guild id, which is also the @everyone role's.
+    fn seed_everyone(&mut self) {
+        self.guild_id = self.id();
+        self.everyone_role = self.guild_id;
+        self.roles.insert(
+            self.guild_id,
             RoleRec {
-                id: s.guild_id,
+                id: self.guild_id,
                 name: "@everyone".into(),
                 permissions: perms::EVERYONE_DEFAULT,
                 position: 0,
                 managed: false,
             },
         );
-        s.bot_id = s.id();
-        s.users.insert(
-            s.bot_id,
+    }
+
+    /// The bot user, a member with its managed ADMINISTRATOR role.
+    fn seed_bot(&mut self, bot_name: &str) {
+        self.bot_id = self.id();
+        self.users.insert(
+            self.bot_id,
             UserRec {
-                id: s.bot_id,
+                id: self.bot_id,
                 name: bot_name.into(),
                 bot: true,
                 dms_closed: false,
             },
         );
-        s.bot_role = s.id();
-        s.roles.insert(
-            s.bot_role,
+        self.bot_role = self.id();
+        self.roles.insert(
+            self.bot_role,
             RoleRec {
-                id: s.bot_role,
+                id: self.bot_role,
                 name: bot_name.into(),
                 permissions: perms::ADMINISTRATOR,
                 position: 1,
                 managed: true,
             },
         );
-        s.members.insert(s.bot_id, vec![s.bot_role]);
-        s.owner_id = s.id();
-        s.users.insert(
-            s.owner_id,
+        self.members.insert(self.bot_id, vec![self.bot_role]);
+    }
+
+    /// The owner, a member without roles.
+    fn seed_owner(&mut self, owner_name: &str) {
+        self.owner_id = self.id();
+        self.users.insert(
+            self.owner_id,
             UserRec {
-                id: s.owner_id,
+                id: self.owner_id,
                 name: owner_name.into(),
                 bot: false,
                 dms_closed: false,
             },
         );
-        s.members.insert(s.owner_id, Vec::new());
-        let general = s.id();
-        s.channels.insert(
+        self.members.insert(self.owner_id, Vec::new());
+    }
+
+    /// The `#general` text channel, without overwrites.
+    fn seed_general(&mut self) {
+        let general = self.id();
+        self.channels.insert(
             general,
             ChannelRec {
                 id: general,
@@ -260,7 +165,6 @@ impl State {
                 recipient: None,
             },
         );
-        s
     }
 
     /// A fresh snowflake.

@@ -11,13 +11,14 @@ use std::sync::atomic::Ordering;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CONNECTION, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{CONNECTION, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::gin::{bind, envelope, gin_404, html};
 use super::{Fault, Shared, UnauthStyle, routes};
 
 const COOKIE_NAME: &str = "3x-ui";
@@ -60,26 +61,15 @@ async fn handle_inner(
     body: &[u8],
 ) -> Response {
     let fault = *sh.fault.lock().expect("fault lock");
-    match fault {
-        Fault::Slow(d) => tokio::time::sleep(d).await,
-        Fault::Status500 => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        Fault::Html => return html(LOGIN_PAGE),
-        Fault::Flapping if !sh.flap.fetch_xor(true, Ordering::SeqCst) => {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-        _ => {}
+    if let Some(r) = fault_answer(sh, fault).await {
+        return r;
     }
     let Some(route) = uri.path().strip_prefix(sh.profile.web_base_path.as_str()) else {
         return gin_404();
     };
     let sid = session_id(headers);
     let bearer_ok = route.starts_with("panel/api/") && bearer_matches(sh, headers);
-    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if sh.profile.csrf && unsafe_method && !bearer_ok && !csrf_matches(sh, sid.as_deref(), headers)
-    {
-        if route == "login" {
-            sh.login_attempts.fetch_add(1, Ordering::SeqCst);
-        }
+    if csrf_refused(sh, method, route, sid.as_deref(), headers, bearer_ok) {
         return StatusCode::FORBIDDEN.into_response();
     }
     match (method.as_str(), route) {
@@ -116,6 +106,40 @@ async fn handle_inner(
             routes::api(sh, method, api_route, headers, body)
         }
     }
+}
+
+/// What a fault answers instead of the panel (after [`Fault::Slow`]'s delay: nothing).
+async fn fault_answer(sh: &Shared, fault: Fault) -> Option<Response> {
+    match fault {
+        Fault::Slow(d) => tokio::time::sleep(d).await,
+        Fault::Status500 => return Some(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Fault::Html => return Some(html(LOGIN_PAGE)),
+        Fault::Flapping if !sh.flap.fetch_xor(true, Ordering::SeqCst) => {
+            return Some(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+        _ => {}
+    }
+    None
+}
+
+/// v3's CSRF check: a POST (or other unsafe method) without a Bearer token needs the session's
+/// `X-CSRF-Token`. A refused `login` still counts as a login attempt.
+fn csrf_refused(
+    sh: &Shared,
+    method: &Method,
+    route: &str,
+    sid: Option<&str>,
+    headers: &HeaderMap,
+    bearer_ok: bool,
+) -> bool {
+    let unsafe_method = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if sh.profile.csrf && unsafe_method && !bearer_ok && !csrf_matches(sh, sid, headers) {
+        if route == "login" {
+            sh.login_attempts.fetch_add(1, Ordering::SeqCst);
+        }
+        return true;
+    }
+    false
 }
 
 fn session_id(headers: &HeaderMap) -> Option<String> {
@@ -176,28 +200,6 @@ fn csrf_token(sh: &Shared, sid: Option<String>) -> Response {
         set_cookie(&mut resp, sh, &sid);
     }
     resp
-}
-
-/// Reads a JSON or form body into a map (Gin's `ShouldBind`).
-pub(super) fn bind(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, String> {
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.contains("json") {
-        return match serde_json::from_slice(body) {
-            Ok(Value::Object(m)) => Ok(m),
-            Ok(_) => Err("json: cannot unmarshal into Go value of type struct".into()),
-            Err(_) if body.is_empty() => Err("EOF".into()),
-            Err(e) => Err(e.to_string()),
-        };
-    }
-    let text = String::from_utf8_lossy(body);
-    let url = reqwest::Url::parse(&format!("http://form/?{text}")).map_err(|e| e.to_string())?;
-    Ok(url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect())
 }
 
 fn login(sh: &Shared, sid: Option<String>, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -284,38 +286,4 @@ fn unauthenticated(sh: &Shared, headers: &HeaderMap) -> Response {
             StatusCode::NOT_FOUND.into_response()
         }
     }
-}
-
-/// Gin's answer for an unknown path.
-pub(super) fn gin_404() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        [(CONTENT_TYPE, "text/plain")],
-        "404 page not found",
-    )
-        .into_response()
-}
-
-fn html(page: &'static str) -> Response {
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, "text/html; charset=utf-8")],
-        page,
-    )
-        .into_response()
-}
-
-/// `{success, msg, obj}` with HTTP 200.
-pub(super) fn envelope(success: bool, msg: &str, obj: Value) -> Response {
-    let mut body = Map::new();
-    body.insert("success".into(), success.into());
-    body.insert("msg".into(), msg.into());
-    body.insert("obj".into(), obj);
-    let body = Value::Object(body);
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, "application/json; charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response()
 }

@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod gin;
 mod http;
 mod routes;
 pub mod state;
