@@ -89,6 +89,26 @@ fn render(s: &State, m: &MessageRec) -> Vec<String> {
             text(&format!("(image {img})"));
         }
     }
+    if let Some(line) = controls(m) {
+        out.push(line);
+    }
+    for a in &m.attachments {
+        let size = match (a.width, a.height) {
+            (Some(w), Some(h)) => format!(", {w}×{h}"),
+            _ => String::new(),
+        };
+        out.push(format!(
+            "📎 {} ({} KB{size})",
+            a.filename,
+            a.size.div_ceil(1024)
+        ));
+    }
+    out.retain(|l| !l.trim().is_empty());
+    out
+}
+
+/// A message's buttons (`[label]`) and selects (`<choose: a | b>`) on one line, if it has any.
+fn controls(m: &MessageRec) -> Option<String> {
     let mut controls = String::new();
     for c in m
         .components
@@ -111,22 +131,8 @@ fn render(s: &State, m: &MessageRec) -> Vec<String> {
             _ => {}
         }
     }
-    if !controls.is_empty() {
-        out.push(controls.trim_end().to_owned());
-    }
-    for a in &m.attachments {
-        let size = match (a.width, a.height) {
-            (Some(w), Some(h)) => format!(", {w}×{h}"),
-            _ => String::new(),
-        };
-        out.push(format!(
-            "📎 {} ({} KB{size})",
-            a.filename,
-            a.size.div_ceil(1024)
-        ));
-    }
-    out.retain(|l| !l.trim().is_empty());
-    out
+    let line = controls.trim_end();
+    (!line.is_empty()).then(|| line.to_owned())
 }
 
 /// `<@id>` → `@name`, `<#id>` → `#name`, `<t:secs:F>` → the UTC date.

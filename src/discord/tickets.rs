@@ -123,40 +123,7 @@ async fn open_ticket(
 ) -> Result<serenity::ChannelId, Failure> {
     let cfg = &data.app.config;
     let guild = serenity::GuildId::new(cfg.discord.guild_id);
-    let staff = Permissions::VIEW_CHANNEL
-        | Permissions::SEND_MESSAGES
-        | Permissions::ATTACH_FILES
-        | Permissions::READ_MESSAGE_HISTORY;
-    let mut overwrites = vec![
-        PermissionOverwrite {
-            allow: Permissions::empty(),
-            deny: Permissions::VIEW_CHANNEL,
-            kind: PermissionOverwriteType::Role(RoleId::new(guild.get())),
-        },
-        PermissionOverwrite {
-            allow: customer_allow(false),
-            deny: Permissions::empty(),
-            kind: PermissionOverwriteType::Member(customer),
-        },
-        PermissionOverwrite {
-            allow: staff | Permissions::EMBED_LINKS,
-            deny: Permissions::empty(),
-            kind: PermissionOverwriteType::Member(ctx.cache.current_user().id),
-        },
-    ];
-    let r = &cfg.roles;
-    for role in r
-        .owner_role_ids
-        .iter()
-        .chain(&r.admin_role_ids)
-        .chain(&r.support_role_ids)
-    {
-        overwrites.push(PermissionOverwrite {
-            allow: staff,
-            deny: Permissions::empty(),
-            kind: PermissionOverwriteType::Role(RoleId::new(*role)),
-        });
-    }
+    let overwrites = ticket_overwrites(&cfg.roles, guild, customer, ctx.cache.current_user().id);
     let mut builder = CreateChannel::new(format!("order-{}", order.id))
         .kind(ChannelType::Text)
         .topic(format!("Order #{} of {}", order.id, customer))
@@ -183,6 +150,50 @@ async fn open_ticket(
         .components(render::ticket_components(order.id, &cfg.payment_methods));
     channel.id.send_message(ctx, welcome).await?;
     Ok(channel.id)
+}
+
+/// Who may see a new ticket: not @everyone; the customer (may post until a receipt is under
+/// review); the bot; owners, admins and support by role.
+fn ticket_overwrites(
+    roles: &crate::config::RolesConfig,
+    guild: serenity::GuildId,
+    customer: serenity::UserId,
+    bot: serenity::UserId,
+) -> Vec<PermissionOverwrite> {
+    let staff = Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::ATTACH_FILES
+        | Permissions::READ_MESSAGE_HISTORY;
+    let mut overwrites = vec![
+        PermissionOverwrite {
+            allow: Permissions::empty(),
+            deny: Permissions::VIEW_CHANNEL,
+            kind: PermissionOverwriteType::Role(RoleId::new(guild.get())),
+        },
+        PermissionOverwrite {
+            allow: customer_allow(false),
+            deny: Permissions::empty(),
+            kind: PermissionOverwriteType::Member(customer),
+        },
+        PermissionOverwrite {
+            allow: staff | Permissions::EMBED_LINKS,
+            deny: Permissions::empty(),
+            kind: PermissionOverwriteType::Member(bot),
+        },
+    ];
+    for role in roles
+        .owner_role_ids
+        .iter()
+        .chain(&roles.admin_role_ids)
+        .chain(&roles.support_role_ids)
+    {
+        overwrites.push(PermissionOverwrite {
+            allow: staff,
+            deny: Permissions::empty(),
+            kind: PermissionOverwriteType::Role(RoleId::new(*role)),
+        });
+    }
+    overwrites
 }
 
 /// Held while a ticket channel's category is chosen and the channel created.

@@ -224,8 +224,7 @@ impl OutboxJob {
     ) -> Result<()> {
         let (id, revision) = (item.id, item.revision);
         let now = self.clock.now_ms();
-        let failures = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
-        let (error, retry_at, alert) = match outcome {
+        let e = match outcome {
             Ok(()) => {
                 self.store
                     .call(move |conn| outbox::mark_delivered(conn, id, revision, now))
@@ -233,31 +232,9 @@ impl OutboxJob {
                 pass.delivered += 1;
                 return Ok(());
             }
-            Err(DeliveryError::Permanent(e)) => (e, None, None),
-            Err(DeliveryError::Retry(e)) => {
-                let retry_at = (failures < self.backoff.max_attempts)
-                    .then(|| now.saturating_add(self.backoff.delay_ms(failures)));
-                (e, retry_at, None)
-            }
-            Err(e @ DeliveryError::MissingAccess { .. }) => {
-                let retry_at = now.saturating_add(ACCESS_BACKOFF.delay_ms(failures));
-                let error = e.to_string();
-                let alert = match e {
-                    DeliveryError::MissingAccess {
-                        channel,
-                        permission,
-                        action,
-                        ..
-                    } => Some(OwnerAlert::MissingAccess {
-                        channel_id: channel,
-                        permission,
-                        action,
-                    }),
-                    _ => None,
-                };
-                (error, Some(retry_at), alert)
-            }
+            Err(e) => e,
         };
+        let (error, retry_at, alert) = self.after_failure(item, &e, now);
         let alert = alert.or_else(|| {
             retry_at
                 .is_none()
@@ -281,6 +258,41 @@ impl OutboxJob {
             })
             .await?;
         Ok(())
+    }
+}
+
+impl OutboxJob {
+    /// What a failed attempt of `item` leads to: the error to record, when to try again (`None`:
+    /// give up) and the owners' alert to queue, if any.
+    fn after_failure(
+        &self,
+        item: &OutboxItem,
+        e: &DeliveryError,
+        now: i64,
+    ) -> (String, Option<i64>, Option<OwnerAlert>) {
+        let failures = u32::try_from(item.attempts + 1).unwrap_or(u32::MAX);
+        match e {
+            DeliveryError::Permanent(m) => (m.clone(), None, None),
+            DeliveryError::Retry(m) => {
+                let retry_at = (failures < self.backoff.max_attempts)
+                    .then(|| now.saturating_add(self.backoff.delay_ms(failures)));
+                (m.clone(), retry_at, None)
+            }
+            DeliveryError::MissingAccess {
+                channel,
+                permission,
+                action,
+                ..
+            } => {
+                let alert = OwnerAlert::MissingAccess {
+                    channel_id: *channel,
+                    permission: permission.clone(),
+                    action: action.clone(),
+                };
+                let retry_at = now.saturating_add(ACCESS_BACKOFF.delay_ms(failures));
+                (e.to_string(), Some(retry_at), Some(alert))
+            }
+        }
     }
 }
 

@@ -252,26 +252,44 @@ fn repair_link(
     outbox: Option<&store::outbox::OutboxItem>,
     now: i64,
 ) -> Result<bool> {
-    if let Some(item) = outbox {
-        let Ok(Delivery::DeliverLink { user_id, .. }) = Delivery::from_payload(&item.payload)
-        else {
-            return Ok(false);
-        };
-        let alert = Delivery::OwnerAlert {
-            alert: OwnerAlert::DeliveryFailed {
-                outbox_id: item.id,
-                user_id,
-                what: format!("the link of payment #{payment}"),
-                error: item.last_error.clone().unwrap_or_default(),
-            },
-        };
-        let key = alert.idempotency_key();
-        let known = store::outbox::find_by_key(tx, &key)?.is_some();
-        if !known {
-            enqueue(tx, &alert, now)?;
-        }
-        return Ok(!known);
+    match outbox {
+        Some(item) => alert_given_up(tx, payment, item, now),
+        None => requeue_missing(tx, payment, now),
     }
+}
+
+/// A link delivery that was given up: the owners are told, once.
+fn alert_given_up(
+    tx: &rusqlite::Connection,
+    payment: crate::domain::PaymentId,
+    item: &store::outbox::OutboxItem,
+    now: i64,
+) -> Result<bool> {
+    let Ok(Delivery::DeliverLink { user_id, .. }) = Delivery::from_payload(&item.payload) else {
+        return Ok(false);
+    };
+    let alert = Delivery::OwnerAlert {
+        alert: OwnerAlert::DeliveryFailed {
+            outbox_id: item.id,
+            user_id,
+            what: format!("the link of payment #{payment}"),
+            error: item.last_error.clone().unwrap_or_default(),
+        },
+    };
+    let key = alert.idempotency_key();
+    let known = store::outbox::find_by_key(tx, &key)?.is_some();
+    if !known {
+        enqueue(tx, &alert, now)?;
+    }
+    Ok(!known)
+}
+
+/// An approved payment whose link delivery is missing: queued again from the stored link.
+fn requeue_missing(
+    tx: &rusqlite::Connection,
+    payment: crate::domain::PaymentId,
+    now: i64,
+) -> Result<bool> {
     let Some(p) = store::payments::get(tx, payment)? else {
         return Ok(false);
     };

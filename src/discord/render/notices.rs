@@ -49,6 +49,19 @@ pub fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
             *ticket_channel_id,
             format!("<@{user_id}>, order #{order_id} is closed: {reason}."),
         ),
+        Delivery::ExpiryReminder { .. }
+        | Delivery::SubscriptionExpired { .. }
+        | Delivery::AccessChanged { .. } => return subscription_notice(d),
+        Delivery::ReviewCard { .. }
+        | Delivery::TicketView { .. }
+        | Delivery::DeliverLink { .. }
+        | Delivery::OwnerAlert { .. } => return None,
+    })
+}
+
+/// A DM about the customer's subscription (reminder, expiry, an admin's change).
+fn subscription_notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
+    Some(match d {
         Delivery::ExpiryReminder {
             user_id, expiry_at, ..
         } => (
@@ -71,10 +84,7 @@ pub fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
         Delivery::AccessChanged {
             user_id, change, ..
         } => (*user_id, None, access_changed(change)),
-        Delivery::ReviewCard { .. }
-        | Delivery::TicketView { .. }
-        | Delivery::DeliverLink { .. }
-        | Delivery::OwnerAlert { .. } => return None,
+        _ => return None,
     })
 }
 

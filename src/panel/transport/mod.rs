@@ -26,7 +26,7 @@ mod session;
 use answer::{Step, bearer_refused, interpret};
 use answer::{parse_envelope, snippet};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use session::{Auth, LoginGate, Session, totp_from_base32};
+use session::{Auth, LoginGate, Session};
 pub use session::{LOGIN_COOLDOWN, unix_now_secs};
 
 /// A request body.
@@ -73,24 +73,7 @@ impl Transport {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let auth = if !cfg.api_token.is_empty() {
-            Auth::Bearer(cfg.api_token.clone())
-        } else if !cfg.username.is_empty() && !cfg.password.is_empty() {
-            let totp = if cfg.totp_secret.is_empty() {
-                None
-            } else {
-                Some(totp_from_base32(&cfg.totp_secret)?)
-            };
-            Auth::Cookie {
-                username: cfg.username.clone(),
-                password: cfg.password.clone(),
-                totp,
-            }
-        } else {
-            return Err(PanelError::Config(
-                "set panel.api_token, or panel.username and panel.password".into(),
-            ));
-        };
+        let auth = Auth::from_config(cfg)?;
         let timeout = cfg.timeout();
         let mut builder = reqwest::Client::builder()
             .cookie_store(true)

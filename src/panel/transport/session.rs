@@ -154,36 +154,7 @@ impl Transport {
         let raw = self
             .send_raw(&ctx, Method::POST, "login", &Body::Json(body))
             .await?;
-        match raw.status.as_u16() {
-            200 => {}
-            403 => {
-                return Err(PanelError::Auth {
-                    ctx,
-                    reason: "HTTP 403 on login: the CSRF token was refused".into(),
-                });
-            }
-            404 => {
-                return Err(PanelError::Protocol {
-                    ctx,
-                    detail:
-                        "HTTP 404 on login: panel.base_url must include the panel's webBasePath"
-                            .into(),
-                });
-            }
-            s if s >= 500 => {
-                return Err(PanelError::Unavailable {
-                    ctx,
-                    reason: format!("HTTP {s}{}", snippet(&raw.body)),
-                    http_status: Some(s),
-                });
-            }
-            s => {
-                return Err(PanelError::Protocol {
-                    ctx,
-                    detail: format!("HTTP {s} on login{}", snippet(&raw.body)),
-                });
-            }
-        }
+        login_status(&ctx, &raw)?;
         let env = parse_envelope(&raw).map_err(|detail| PanelError::Protocol {
             ctx: ctx.clone(),
             detail,
@@ -227,4 +198,59 @@ pub fn unix_now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// The login answer's HTTP status: 200 goes on to the envelope; anything else is the error to
+/// report (403 = the CSRF token was refused, 404 = `webBasePath` missing from the URL, 5xx =
+/// the panel is down).
+fn login_status(ctx: &ErrorContext, raw: &super::Raw) -> PanelResult<()> {
+    let ctx = ctx.clone();
+    match raw.status.as_u16() {
+        200 => Ok(()),
+        403 => Err(PanelError::Auth {
+            ctx,
+            reason: "HTTP 403 on login: the CSRF token was refused".into(),
+        }),
+        404 => Err(PanelError::Protocol {
+            ctx,
+            detail: "HTTP 404 on login: panel.base_url must include the panel's webBasePath".into(),
+        }),
+        s if s >= 500 => Err(PanelError::Unavailable {
+            ctx,
+            reason: format!("HTTP {s}{}", snippet(&raw.body)),
+            http_status: Some(s),
+        }),
+        s => Err(PanelError::Protocol {
+            ctx,
+            detail: format!("HTTP {s} on login{}", snippet(&raw.body)),
+        }),
+    }
+}
+
+impl Auth {
+    /// The authentication `panel.*` asks for: the API token (Bearer) when set, else the
+    /// username and password (plus the TOTP secret when 2FA is on).
+    ///
+    /// # Errors
+    /// [`PanelError::Config`] for neither, or a TOTP secret that is not base32.
+    pub(super) fn from_config(cfg: &crate::config::PanelConfig) -> PanelResult<Self> {
+        Ok(if !cfg.api_token.is_empty() {
+            Auth::Bearer(cfg.api_token.clone())
+        } else if !cfg.username.is_empty() && !cfg.password.is_empty() {
+            let totp = if cfg.totp_secret.is_empty() {
+                None
+            } else {
+                Some(totp_from_base32(&cfg.totp_secret)?)
+            };
+            Auth::Cookie {
+                username: cfg.username.clone(),
+                password: cfg.password.clone(),
+                totp,
+            }
+        } else {
+            return Err(PanelError::Config(
+                "set panel.api_token, or panel.username and panel.password".into(),
+            ));
+        })
+    }
 }

@@ -52,16 +52,25 @@ impl SubscriptionService {
                 what: "your subscription".to_owned(),
             })?;
         };
-        let email = u.panel_email.clone().unwrap_or_default();
-        let uuid = u.panel_client_uuid.clone().unwrap_or_default();
+        let mut view = self.stored_view(&u);
+        if !self.deps.breaker.is_outage() {
+            self.refresh_from_panel(&u, &mut view).await;
+        }
+        Ok(view)
+    }
+
+    /// What the database knows of `u`'s subscription (`live` false).
+    fn stored_view(&self, u: &store::users::User) -> StatusView {
         let sub_id = u.panel_sub_id.clone().unwrap_or_default();
-        let panel = &self.deps.config.panel;
-        let subscription_url = panel
+        let subscription_url = self
+            .deps
+            .config
+            .panel
             .subscription_base_url
             .as_deref()
             .filter(|b| !b.trim().is_empty() && !sub_id.is_empty())
             .map(|b| subscription_url(b, &sub_id));
-        let mut view = StatusView {
+        StatusView {
             status: u.status,
             expiry_at: u.expiry_at.unwrap_or(0),
             used_bytes: None,
@@ -70,15 +79,22 @@ impl SubscriptionService {
             link: u.access_link.clone(),
             subscription_url: subscription_url.or_else(|| u.access_subscription_url.clone()),
             live: false,
-        };
-        if self.deps.breaker.is_outage() {
-            return Ok(view);
         }
+    }
+
+    /// Fills `view` from the panel (traffic, expiry, the link rebuilt from the inbound); leaves
+    /// it as it is when the panel cannot be asked.
+    async fn refresh_from_panel(&self, u: &store::users::User, view: &mut StatusView) {
+        let user = u.discord_id;
+        let email = u.panel_email.clone().unwrap_or_default();
+        let uuid = u.panel_client_uuid.clone().unwrap_or_default();
+        let sub_id = u.panel_sub_id.clone().unwrap_or_default();
+        let panel = &self.deps.config.panel;
         let traffic = match self.deps.panel.client_traffic(&email).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(user = %user, error = %e, "status: no traffic from the panel");
-                return Ok(view);
+                return;
             }
         };
         let inbound_id = u
@@ -89,7 +105,7 @@ impl SubscriptionService {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(user = %user, error = %e, "status: no inbound from the panel");
-                return Ok(view);
+                return;
             }
         };
         if let Ok(link) = customer_link(&inbound, &uuid, &email, &sub_id, &panel.public_host)
@@ -102,7 +118,6 @@ impl SubscriptionService {
         view.expiry_at = traffic.expiry_time;
         view.enabled = Some(traffic.enable);
         view.live = true;
-        Ok(view)
     }
 
     /// "Show my link": the connection delivered for `payment`, for its customer `clicker` only
