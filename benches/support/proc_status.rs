@@ -2,7 +2,7 @@
 
 /// A `kB` field of `/proc/self/status` (`VmHWM` = peak RSS, `VmRSS` = current RSS) in KiB;
 /// `None` off Linux or when the field is missing.
-pub fn status_kib(field: &str) -> Option<u64> {
+pub(crate) fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -12,6 +12,6 @@ pub fn status_kib(field: &str) -> Option<u64> {
 
 /// KiB → MiB.
 #[allow(clippy::cast_precision_loss)]
-pub fn kib_to_mib(kib: u64) -> f64 {
+pub(crate) fn kib_to_mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }

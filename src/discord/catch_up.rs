@@ -40,7 +40,7 @@ pub struct CatchUp {
 }
 
 /// Starts a catch-up in the background (see the module docs).
-pub fn spawn(http: Arc<Http>, data: &Data) {
+pub(super) fn spawn(http: Arc<Http>, data: &Data) {
     let (app, downloads, guard) = (
         data.app.clone(),
         data.downloads.clone(),
@@ -56,7 +56,7 @@ pub fn spawn(http: Arc<Http>, data: &Data) {
 }
 
 /// Held while a catch-up runs.
-pub type Guard = Arc<Mutex<()>>;
+pub(super) type Guard = Arc<Mutex<()>>;
 
 /// One catch-up over every open ticket.
 ///

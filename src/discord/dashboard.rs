@@ -24,12 +24,12 @@ use crate::store::bot_config::{self, DASHBOARD_MESSAGE};
 use crate::tasks::Job;
 
 /// Days shown on the chart (today included).
-pub const CHART_DAYS: u16 = 30;
+pub(super) const CHART_DAYS: u16 = 30;
 /// The chart's file name on the message.
 const CHART_FILE: &str = "revenue.png";
 
 /// Keeps the dashboard message up to date.
-pub struct DashboardJob {
+pub(super) struct DashboardJob {
     http: Arc<Http>,
     app: Arc<App>,
 }
@@ -37,7 +37,7 @@ pub struct DashboardJob {
 impl DashboardJob {
     /// The job for `app`'s admin channel.
     #[must_use]
-    pub fn new(http: Arc<Http>, app: Arc<App>) -> Self {
+    pub(super) fn new(http: Arc<Http>, app: Arc<App>) -> Self {
         Self { http, app }
     }
 

@@ -14,7 +14,7 @@ use crate::domain::{ChannelId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
 /// for events that are not the bot's.
-pub async fn handle(
+pub(super) async fn handle(
     ctx: &serenity::Context,
     event: &FullEvent,
     data: &Data,

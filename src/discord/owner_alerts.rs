@@ -22,7 +22,7 @@ use crate::service::health::HealthEvent;
 const MEMBERS_PAGE: u64 = 1000;
 
 /// Forwards health events to the owners of `guild` until `stop`.
-pub fn spawn(
+pub(super) fn spawn(
     http: Arc<Http>,
     roles: RolesConfig,
     guild: serenity::GuildId,
@@ -100,7 +100,7 @@ async fn notify(http: &Http, owners: &BTreeSet<u64>, text: &str) {
 
 /// The owner's DM for an event.
 #[must_use]
-pub fn text(event: &HealthEvent) -> String {
+pub(super) fn text(event: &HealthEvent) -> String {
     match event {
         HealthEvent::Outage { since, last_error } => format!(
             "⚠ The VPN panel is down (failing since <t:{}:f>: {last_error}). New orders are \

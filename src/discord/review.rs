@@ -20,7 +20,7 @@ use crate::service::approval::ApprovalOutcome;
 
 /// Approve on a review card: a one-time token bound to this admin and payment, answered with an
 /// ephemeral Confirm / Cancel prompt.
-pub async fn approve(
+pub(super) async fn approve(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -51,7 +51,7 @@ pub async fn approve(
 /// panel may take a while); the outcome then replaces that text in the same prompt. A click on a
 /// prompt that is already closed (a stale client) is answered in a new ephemeral message, so it
 /// never overwrites the outcome shown there.
-pub async fn confirm(
+pub(super) async fn confirm(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -95,7 +95,7 @@ pub async fn confirm(
 }
 
 /// Cancel on the approval prompt: the prompt loses its buttons; the token just expires.
-pub async fn cancel_confirm(
+pub(super) async fn cancel_confirm(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
 ) -> Result<(), Failure> {
@@ -108,7 +108,7 @@ pub async fn cancel_confirm(
 }
 
 /// Reject on a review card: asks for the reason in a modal (the role is checked again on submit).
-pub async fn reject(
+pub(super) async fn reject(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -134,7 +134,7 @@ pub async fn reject(
 }
 
 /// The reject modal was submitted.
-pub async fn reject_submitted(
+pub(super) async fn reject_submitted(
     ctx: &serenity::Context,
     m: &ModalInteraction,
     data: &Data,

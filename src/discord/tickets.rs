@@ -20,7 +20,7 @@ use crate::service::intake::{Attachment, Intake, TicketMessage};
 use crate::store;
 
 /// What the customer may do in their own ticket (SEND is taken away while a receipt is reviewed).
-pub fn customer_allow(locked: bool) -> Permissions {
+pub(super) fn customer_allow(locked: bool) -> Permissions {
     let base = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
     if locked {
         base
@@ -30,7 +30,7 @@ pub fn customer_allow(locked: bool) -> Permissions {
 }
 
 /// A plan was picked in `/order`: open the order, create the ticket, post the method select.
-pub async fn plan_selected(
+pub(super) async fn plan_selected(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -254,7 +254,7 @@ async fn ticket_category(
 }
 
 /// The customer picked a payment method: record it and post its instructions in the ticket.
-pub async fn method_selected(
+pub(super) async fn method_selected(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -285,7 +285,7 @@ pub async fn method_selected(
 }
 
 /// "Cancel order" in a ticket.
-pub async fn cancel(
+pub(super) async fn cancel(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
@@ -301,7 +301,7 @@ pub async fn cancel(
 /// A message with attachments in a guild channel (live, or found by catch-up after downtime):
 /// handed to the core's receipt intake; the customer is answered in the ticket (a refusal is
 /// transient, [`REFUSAL_TTL`]).
-pub async fn receipt_message(
+pub(super) async fn receipt_message(
     http: &Http,
     app: &App,
     downloads: &Downloads,
@@ -348,10 +348,10 @@ pub async fn receipt_message(
 
 /// How long a receipt refusal stays in the ticket: long enough to read, then it is clutter (the
 /// refusal is in the audit log, and the customer can simply upload again).
-pub const REFUSAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+pub(super) const REFUSAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// "Show my link" (DMs closed): only the customer of that payment gets the link, ephemerally.
-pub async fn reveal_link(
+pub(super) async fn reveal_link(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,

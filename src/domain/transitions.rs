@@ -37,15 +37,6 @@ pub fn payment_move_allowed(from: PaymentStatus, to: PaymentStatus) -> bool {
     )
 }
 
-/// True for the statuses in which an order is open (counts against one-open-order-per-user).
-#[must_use]
-pub fn order_is_open(status: OrderStatus) -> bool {
-    matches!(
-        status,
-        OrderStatus::PendingPayment | OrderStatus::UnderReview | OrderStatus::Provisioning
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 ///
 /// # Errors
 /// [`Error::BadBackup`] when the file is missing, empty, or not SQLite.
-pub fn check_header(path: &Path) -> Result<u64> {
+pub(super) fn check_header(path: &Path) -> Result<u64> {
     let mut file = std::fs::File::open(path).map_err(|e| bad(path, format!("cannot open: {e}")))?;
     let bytes = file
         .metadata()
@@ -68,7 +68,7 @@ pub fn verify_database(path: &Path) -> Result<VerifiedFile> {
 ///
 /// # Errors
 /// [`Error::BadBackup`] naming what failed.
-pub fn verify_open(conn: &Connection, path: &Path) -> Result<Identity> {
+pub(super) fn verify_open(conn: &Connection, path: &Path) -> Result<Identity> {
     let problems = integrity_problems(conn).map_err(|e| bad(path, format!("damaged: {e}")))?;
     if !problems.is_empty() {
         let shown: Vec<_> = problems.iter().take(3).map(String::as_str).collect();

@@ -110,11 +110,6 @@ impl PanelError {
         }
     }
 
-    /// True for failures that may go away by themselves (outage, timeout, 5xx, garbled answer).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::Protocol { .. })
-    }
-
     /// Maps a `success:false` answer to a variant. The Go error inside `msg` is not localised, so
     /// matching it is the documented last resort (`xui-api.md` §3): "not found" ⇒ [`Self::NotFound`],
     /// "duplicate"/"already in use" ⇒ [`Self::Duplicate`], anything else ⇒ [`Self::Rejected`].

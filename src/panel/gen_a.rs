@@ -20,7 +20,7 @@ const INBOUNDS: &str = "panel/api/inbounds";
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown id.
-pub async fn inbound(t: &Transport, op: &'static str, id: u32) -> PanelResult<Inbound> {
+pub(super) async fn inbound(t: &Transport, op: &'static str, id: u32) -> PanelResult<Inbound> {
     let route = format!("{INBOUNDS}/get/{id}");
     t.call::<Inbound>(op, Method::GET, &route, Body::Empty)
         .await?
@@ -34,7 +34,7 @@ pub async fn inbound(t: &Transport, op: &'static str, id: u32) -> PanelResult<In
 ///
 /// # Errors
 /// Transport, auth and protocol failures.
-pub async fn list_inbounds(t: &Transport, op: &'static str) -> PanelResult<Vec<Inbound>> {
+pub(super) async fn list_inbounds(t: &Transport, op: &'static str) -> PanelResult<Vec<Inbound>> {
     Ok(
         t.call::<Vec<Inbound>>(op, Method::GET, &format!("{INBOUNDS}/list"), Body::Empty)
             .await?
@@ -79,7 +79,7 @@ async fn update_client(
 ///
 /// # Errors
 /// See [`super::PanelApi::ensure_client`].
-pub async fn ensure_client(
+pub(super) async fn ensure_client(
     t: &Transport,
     inbound_id: u32,
     spec: &ClientSpec,
@@ -110,7 +110,7 @@ pub async fn ensure_client(
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn client_traffic(
+pub(super) async fn client_traffic(
     t: &Transport,
     op: &'static str,
     email: &str,
@@ -146,7 +146,7 @@ async fn locate(t: &Transport, op: &'static str, email: &str) -> PanelResult<(In
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn modify_client(
+pub(super) async fn modify_client(
     t: &Transport,
     op: &'static str,
     email: &str,
@@ -165,7 +165,7 @@ pub async fn modify_client(
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutcome> {
+pub(super) async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutcome> {
     const OP: &str = "delete_client";
     let (ib, old) = locate(t, OP, email).await?;
     if ib.clients().len() <= 1 {

@@ -61,7 +61,7 @@ async fn update(t: &Transport, op: &'static str, email: &str, client: &Client) -
 ///
 /// # Errors
 /// See [`super::PanelApi::ensure_client`].
-pub async fn ensure_client(
+pub(super) async fn ensure_client(
     t: &Transport,
     inbound_id: u32,
     spec: &ClientSpec,
@@ -101,7 +101,7 @@ pub async fn ensure_client(
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn modify_client(
+pub(super) async fn modify_client(
     t: &Transport,
     op: &'static str,
     email: &str,
@@ -120,7 +120,7 @@ pub async fn modify_client(
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutcome> {
+pub(super) async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutcome> {
     const OP: &str = "delete_client";
     let route = format!("{CLIENTS}/del/{}", seg(email));
     match t.call::<Value>(OP, Method::POST, &route, Body::Empty).await {
@@ -137,7 +137,7 @@ pub async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutc
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown email.
-pub async fn client_traffic(t: &Transport, email: &str) -> PanelResult<ClientTraffic> {
+pub(super) async fn client_traffic(t: &Transport, email: &str) -> PanelResult<ClientTraffic> {
     const OP: &str = "client_traffic";
     let route = format!("{CLIENTS}/traffic/{}", seg(email));
     t.call::<ClientTraffic>(OP, Method::GET, &route, Body::Empty)

@@ -16,7 +16,7 @@ use crate::world::{T, World, custom_ids};
 
 /// The `/admin orders` option picking `state`, with the value the bot registered for that choice
 /// (poise sends a choice as its index).
-pub fn order_state(w: &World, state: &str) -> CommandOption {
+pub(crate) fn order_state(w: &World, state: &str) -> CommandOption {
     let value = w.emu.read(|s| {
         let find = |list: &serde_json::Value, key: &str, name: &str| {
             list[key]

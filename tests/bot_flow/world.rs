@@ -19,11 +19,11 @@ use vpn_ticket_bot::sim::discord::state::MessageRec;
 use vpn_ticket_bot::sim::discord::{Emulator, InteractionRef};
 use vpn_ticket_bot::store;
 
-pub const T: Duration = world::STEP_TIMEOUT;
+pub(crate) const T: Duration = world::STEP_TIMEOUT;
 
 /// The guild, its people and the running bot; the panel's health is the test's to decide
 /// (`healthy` + `monitor.check_once()`; one failed check = outage).
-pub struct World {
+pub(crate) struct World {
     inner: world::World,
     pub monitor: HealthMonitor,
     pub healthy: Arc<AtomicBool>,
@@ -48,17 +48,17 @@ fn ok<T>(r: Result<T, world::StepError>) -> T {
 
 impl World {
     /// The library world, for its fallible helpers.
-    pub fn inner(&self) -> &world::World {
+    pub(crate) fn inner(&self) -> &world::World {
         &self.inner
     }
 
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(false).await
     }
 
     /// `tls`: serenity talks to `discord.com` over TLS with its rate limiter on (else the proxy
     /// mode, rate limiter off).
-    pub async fn start_with(tls: bool) -> Self {
+    pub(crate) async fn start_with(tls: bool) -> Self {
         assert!(
             std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1"))
                 || std::env::var_os("HTTP_PROXY").is_none(),
@@ -83,7 +83,7 @@ impl World {
     /// Stops the bot; no job may need aborting. Every test ends here, so every REST body the
     /// bot sent in any test is checked against Discord's OpenAPI description and every payload
     /// the emulator sent against serenity's types ([`assert_bodies_valid`]).
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         assert_bodies_valid(&self.inner.emu);
         let aborted = self.inner.stop().await;
         assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
@@ -91,13 +91,13 @@ impl World {
 
     /// Restarts the bot process-like (new `App` on the same data directory); no job may need
     /// aborting.
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         let aborted = ok(self.inner.restart().await);
         assert!(aborted.is_empty(), "jobs aborted: {aborted:?}");
     }
 
     /// Restarts the bot with its clock `ahead` of the real one (the process came back later).
-    pub async fn restart_later(&mut self, ahead: Duration) {
+    pub(crate) async fn restart_later(&mut self, ahead: Duration) {
         let now = vpn_ticket_bot::clock::Clock::system().now_ms();
         let later = now + i64::try_from(ahead.as_millis()).expect("a sane duration");
         let clock = vpn_ticket_bot::clock::Clock::starting_at(later);
@@ -106,7 +106,7 @@ impl World {
     }
 
     /// Waits for the newest message matching `pred` in `channel`.
-    pub async fn message_in(
+    pub(crate) async fn message_in(
         &self,
         channel: u64,
         what: &str,
@@ -116,29 +116,29 @@ impl World {
     }
 
     /// Waits for the bot's answer to interaction `i` to contain `text`; it must be ephemeral.
-    pub async fn reply_to(&self, i: &InteractionRef, text: &str) -> MessageRec {
+    pub(crate) async fn reply_to(&self, i: &InteractionRef, text: &str) -> MessageRec {
         ok(self.inner.reply_to(i, text).await)
     }
 
     /// `/order` → plan select → the ticket channel; returns (ticket, order id).
-    pub async fn open_ticket(&self, user: u64) -> (u64, OrderId) {
+    pub(crate) async fn open_ticket(&self, user: u64) -> (u64, OrderId) {
         ok(self.inner.open_ticket(user).await)
     }
 
     /// `/order` → the plan select → "month"; returns the pick (answered by the ticket or a
     /// refusal).
-    pub async fn pick_plan(&self, user: u64) -> InteractionRef {
+    pub(crate) async fn pick_plan(&self, user: u64) -> InteractionRef {
         ok(self.inner.pick_plan(user).await)
     }
 
     /// Picks the bank transfer in the ticket and waits for the instructions.
-    pub async fn pick_method(&self, user: u64, ticket: u64, order: OrderId) {
+    pub(crate) async fn pick_method(&self, user: u64, ticket: u64, order: OrderId) {
         ok(self.inner.pick_method(user, ticket, order).await);
     }
 
     /// Uploads a generated receipt picture (`seed` picks it); waits for its review card (the
     /// `nth` card, from 1).
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         user: u64,
         ticket: u64,
@@ -151,23 +151,23 @@ impl World {
     }
 
     /// An admin approves the card and confirms.
-    pub async fn approve(&self, card: &MessageRec) {
+    pub(crate) async fn approve(&self, card: &MessageRec) {
         ok(self.inner.approve(card).await);
     }
 }
 
 /// Every custom_id on a message.
-pub fn custom_ids(m: &MessageRec) -> Vec<String> {
+pub(crate) fn custom_ids(m: &MessageRec) -> Vec<String> {
     world::custom_ids(m)
 }
 
 /// The first component of `m` whose parsed custom_id `wanted` accepts.
-pub fn find_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> Option<CustomId> {
+pub(crate) fn find_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> Option<CustomId> {
     world::find_id(m, wanted)
 }
 
 /// The custom_id to click: the first component of `m` whose parsed custom_id `wanted` accepts.
-pub fn click_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> String {
+pub(crate) fn click_id(m: &MessageRec, wanted: impl Fn(&CustomId) -> bool) -> String {
     ok(world::click_id(m, wanted))
 }
 
@@ -193,7 +193,7 @@ fn assert_bodies_valid(emu: &Emulator) {
     assert!(parsed >= 10, "only {parsed} payloads checked");
 }
 
-pub fn order_status(app: &App, order: OrderId) -> OrderStatus {
+pub(crate) fn order_status(app: &App, order: OrderId) -> OrderStatus {
     store::orders::get(&app.store.conn().unwrap(), order)
         .unwrap()
         .unwrap()

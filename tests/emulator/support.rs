@@ -10,10 +10,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use vpn_ticket_bot::sim::discord::{Emulator, EmulatorConfig};
 
 /// How long a test waits for a gateway frame.
-pub const FRAME_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const FRAME_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// An emulator in proxy mode (plain HTTP, no TLS).
-pub async fn emulator() -> Emulator {
+pub(crate) async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig {
         tls: false,
         ..Default::default()
@@ -23,7 +23,7 @@ pub async fn emulator() -> Emulator {
 }
 
 /// An emulator, the bot's `Http` (token `t`, application id set), the guild id and `#general`.
-pub async fn setup() -> (Emulator, Http, u64, u64) {
+pub(crate) async fn setup() -> (Emulator, Http, u64, u64) {
     let emu = emulator().await;
     let http = emu.http_proxy_mode("t");
     let (guild, bot, _) = emu.ids();
@@ -33,7 +33,7 @@ pub async fn setup() -> (Emulator, Http, u64, u64) {
 }
 
 /// (HTTP status, Discord code, message) of a failed call.
-pub fn failure<T: std::fmt::Debug>(r: serenity::Result<T>) -> (u16, isize, String) {
+pub(crate) fn failure<T: std::fmt::Debug>(r: serenity::Result<T>) -> (u16, isize, String) {
     match r {
         Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e))) => {
             (e.status_code.as_u16(), e.error.code, e.error.message)
@@ -43,12 +43,12 @@ pub fn failure<T: std::fmt::Debug>(r: serenity::Result<T>) -> (u16, isize, Strin
 }
 
 /// The Discord error code of a failed call.
-pub fn code<T: std::fmt::Debug>(r: serenity::Result<T>) -> isize {
+pub(crate) fn code<T: std::fmt::Debug>(r: serenity::Result<T>) -> isize {
     failure(r).1
 }
 
 /// A raw GET with the bot token, for queries serenity cannot produce.
-pub async fn raw_get(emu: &Emulator, path: &str) -> (u16, Value) {
+pub(crate) async fn raw_get(emu: &Emulator, path: &str) -> (u16, Value) {
     let r = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -63,11 +63,11 @@ pub async fn raw_get(emu: &Emulator, path: &str) -> (u16, Value) {
 }
 
 /// A raw gateway connection.
-pub type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next text frame (each websocket message is one frame).
-pub async fn recv(ws: &mut Ws) -> Value {
+pub(crate) async fn recv(ws: &mut Ws) -> Value {
     loop {
         let m = tokio::time::timeout(FRAME_TIMEOUT, ws.next())
             .await
@@ -81,12 +81,12 @@ pub async fn recv(ws: &mut Ws) -> Value {
 }
 
 /// Sends one frame.
-pub async fn send(ws: &mut Ws, v: Value) {
+pub(crate) async fn send(ws: &mut Ws, v: Value) {
     ws.send(WsMessage::Text(v.to_string())).await.expect("send");
 }
 
 /// Opens a gateway connection and checks that the first frame is HELLO (op 10).
-pub async fn hello(emu: &Emulator) -> Ws {
+pub(crate) async fn hello(emu: &Emulator) -> Ws {
     let url = format!("{}/?v=10", emu.ws_url());
     let (mut ws, _) = tokio_tungstenite::connect_async(&url)
         .await

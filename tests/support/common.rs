@@ -8,7 +8,7 @@ use vpn_ticket_bot::config::{Plan, StorageConfig};
 use vpn_ticket_bot::store::Store;
 
 /// A storage config rooted in `dir`.
-pub fn storage(dir: &Path) -> StorageConfig {
+pub(crate) fn storage(dir: &Path) -> StorageConfig {
     StorageConfig {
         data_dir: dir.to_owned(),
         busy_timeout_ms: 5000,
@@ -17,12 +17,12 @@ pub fn storage(dir: &Path) -> StorageConfig {
 }
 
 /// A fresh migrated store in `dir`.
-pub fn store(dir: &Path) -> Store {
+pub(crate) fn store(dir: &Path) -> Store {
     Store::open_path(&dir.join("bot.db"), Duration::from_secs(5), 4).unwrap()
 }
 
 /// A plan for tests.
-pub fn plan() -> Plan {
+pub(crate) fn plan() -> Plan {
     Plan {
         id: "month".into(),
         name: "1 month".into(),
@@ -37,7 +37,7 @@ pub fn plan() -> Plan {
 
 /// A panel health monitor whose probe the test switches: store `false` in the returned flag and
 /// the next check fails; one failed check is an outage (threshold 1).
-pub fn switchable_monitor() -> (
+pub(crate) fn switchable_monitor() -> (
     vpn_ticket_bot::service::health::HealthMonitor,
     std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) {
@@ -53,7 +53,7 @@ pub fn switchable_monitor() -> (
 
 /// A health probe that answers what the returned flag says (`true` = up).
 #[allow(dead_code)]
-pub fn switchable_probe() -> (
+pub(crate) fn switchable_probe() -> (
     std::sync::Arc<dyn vpn_ticket_bot::service::health::HealthProbe>,
     std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) {

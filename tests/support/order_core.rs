@@ -28,12 +28,12 @@ use vpn_ticket_bot::store::payments::Receipt;
 use vpn_ticket_bot::store::{self, Store};
 
 /// Owner, admins A and B, support.
-pub const OWNER: u64 = 1;
-pub const ADMIN_A: u64 = 2;
-pub const ADMIN_B: u64 = 3;
-pub const SUPPORT: u64 = 4;
+pub(crate) const OWNER: u64 = 1;
+pub(crate) const ADMIN_A: u64 = 2;
+pub(crate) const ADMIN_B: u64 = 3;
+pub(crate) const SUPPORT: u64 = 4;
 
-pub fn actor(id: u64) -> Actor {
+pub(crate) fn actor(id: u64) -> Actor {
     Actor::user(UserId(id))
 }
 
@@ -86,7 +86,7 @@ orders_per_hour = 3
 }
 
 /// The shop under test.
-pub struct Shop {
+pub(crate) struct Shop {
     pub dir: TempDir,
     pub store: Store,
     pub sim: PanelSim,
@@ -105,11 +105,11 @@ pub struct Shop {
 
 impl Shop {
     /// A shop on a v3.6.0 (Gen B) panel emulator, with the system clock.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(Profile::v3_6_0(), Clock::system()).await
     }
 
-    pub async fn start_with(profile: Profile, clock: Clock) -> Self {
+    pub(crate) async fn start_with(profile: Profile, clock: Clock) -> Self {
         let sim = PanelSim::start(profile).await;
         let p = sim.profile().clone();
         let text = config_toml(&sim.base_url(), &p.username, &p.password);
@@ -149,12 +149,12 @@ impl Shop {
     }
 
     /// A fresh approval service on the same store and panel (a "restarted process").
-    pub fn approval(&self, fail_point: Option<FailPoint>) -> ApprovalService {
+    pub(crate) fn approval(&self, fail_point: Option<FailPoint>) -> ApprovalService {
         self.approval_with_panel(self.panel.clone(), fail_point)
     }
 
     /// An approval service talking to `panel` (e.g. a wrapper that injects a failure).
-    pub fn approval_with_panel(
+    pub(crate) fn approval_with_panel(
         &self,
         panel: Arc<dyn PanelApi>,
         fail_point: Option<FailPoint>,
@@ -163,26 +163,28 @@ impl Shop {
     }
 
     /// The subscription service of this shop (`/status`, "Show my link", extend, revoke).
-    pub fn subscriptions(&self) -> vpn_ticket_bot::service::subscriptions::SubscriptionService {
+    pub(crate) fn subscriptions(
+        &self,
+    ) -> vpn_ticket_bot::service::subscriptions::SubscriptionService {
         vpn_ticket_bot::service::subscriptions::SubscriptionService::new(self.deps.clone())
     }
 
     /// Opens the breaker (outage) or closes it (recovery) through one health check.
-    pub async fn set_outage(&self, outage: bool) {
+    pub(crate) async fn set_outage(&self, outage: bool) {
         self.healthy.store(!outage, Ordering::SeqCst);
         self.monitor.check_once().await;
         assert_eq!(self.breaker.is_outage(), outage);
     }
 
     /// A receipt with a unique SHA-256.
-    pub fn receipt(&self) -> Receipt {
+    pub(crate) fn receipt(&self) -> Receipt {
         let n = self.receipts.fetch_add(1, Ordering::SeqCst);
         receipt_with_sha(&format!("{n:064x}"))
     }
 
     /// Opens an order for `user` (plan `plan`), attaches a new ticket channel, picks the
     /// bank transfer and submits a receipt: the order is under review.
-    pub async fn order_under_review(&self, user: u64, plan: &str) -> (OrderId, PaymentId) {
+    pub(crate) async fn order_under_review(&self, user: u64, plan: &str) -> (OrderId, PaymentId) {
         let order = self.open_with_ticket(user, plan).await;
         let payment = self
             .orders
@@ -193,7 +195,7 @@ impl Shop {
     }
 
     /// Opens an order with a ticket channel and a payment method.
-    pub async fn open_with_ticket(&self, user: u64, plan: &str) -> OrderId {
+    pub(crate) async fn open_with_ticket(&self, user: u64, plan: &str) -> OrderId {
         let order = self
             .orders
             .open(UserId(user), plan)
@@ -212,12 +214,12 @@ impl Shop {
     }
 
     /// A new ticket channel id for `user`: `user * 100 + n`.
-    pub fn ticket_channel(&self, user: u64) -> u64 {
+    pub(crate) fn ticket_channel(&self, user: u64) -> u64 {
         user * 100 + self.receipts.fetch_add(1, Ordering::SeqCst) % 100
     }
 
     /// An approve token of `admin` for `payment`.
-    pub async fn token(&self, admin: u64, payment: PaymentId) -> String {
+    pub(crate) async fn token(&self, admin: u64, payment: PaymentId) -> String {
         self.sessions
             .issue(&actor(admin), AdminAction::Approve, payment)
             .await
@@ -225,26 +227,26 @@ impl Shop {
             .token
     }
 
-    pub fn payment(&self, id: PaymentId) -> store::payments::Payment {
+    pub(crate) fn payment(&self, id: PaymentId) -> store::payments::Payment {
         store::payments::get(&self.store.conn().unwrap(), id)
             .unwrap()
             .unwrap()
     }
 
-    pub fn order(&self, id: OrderId) -> store::orders::Order {
+    pub(crate) fn order(&self, id: OrderId) -> store::orders::Order {
         store::orders::get(&self.store.conn().unwrap(), id)
             .unwrap()
             .unwrap()
     }
 
-    pub fn user(&self, id: u64) -> store::users::User {
+    pub(crate) fn user(&self, id: u64) -> store::users::User {
         store::users::get(&self.store.conn().unwrap(), UserId(id))
             .unwrap()
             .unwrap()
     }
 
     /// Ledger rows of a payment.
-    pub fn ledger_rows(&self, payment: PaymentId) -> usize {
+    pub(crate) fn ledger_rows(&self, payment: PaymentId) -> usize {
         store::revenue::entries_between(&self.store.conn().unwrap(), i64::MIN, i64::MAX)
             .unwrap()
             .iter()
@@ -253,7 +255,7 @@ impl Shop {
     }
 
     /// Outbox rows of `kind` whose payload has `field == value`.
-    pub fn outbox(&self, kind: &str, field: &str, value: i64) -> Vec<serde_json::Value> {
+    pub(crate) fn outbox(&self, kind: &str, field: &str, value: i64) -> Vec<serde_json::Value> {
         store::outbox::due(&self.store.conn().unwrap(), i64::MAX, 10_000)
             .unwrap()
             .into_iter()
@@ -263,7 +265,7 @@ impl Shop {
     }
 
     /// Panel clients of customer `user` (email `u<id>`).
-    pub fn clients_of(&self, user: u64) -> Vec<Client> {
+    pub(crate) fn clients_of(&self, user: u64) -> Vec<Client> {
         let email = format!("u{user}");
         self.sim
             .clients()
@@ -273,7 +275,7 @@ impl Shop {
     }
 
     /// Audit actions about a payment, oldest first.
-    pub fn audit_actions(&self, payment: PaymentId) -> Vec<AuditAction> {
+    pub(crate) fn audit_actions(&self, payment: PaymentId) -> Vec<AuditAction> {
         store::audit::for_target(&self.store.conn().unwrap(), "payment", &payment.to_string())
             .unwrap()
             .into_iter()
@@ -282,7 +284,7 @@ impl Shop {
     }
 }
 
-pub fn receipt_with_sha(sha: &str) -> Receipt {
+pub(crate) fn receipt_with_sha(sha: &str) -> Receipt {
     Receipt {
         sha256: sha.to_owned(),
         phash: "00ff00ff00ff00ff".into(),

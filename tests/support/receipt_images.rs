@@ -14,21 +14,21 @@ use image::imageops::FilterType;
 use image::{ImageEncoder, Rgb, RgbImage};
 
 /// xorshift64*: small, deterministic, good enough for pictures.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    pub fn below(&mut self, n: u32) -> u32 {
+    pub(crate) fn below(&mut self, n: u32) -> u32 {
         u32::try_from(self.next() % u64::from(n.max(1))).unwrap()
     }
 }
@@ -47,7 +47,7 @@ fn channel(v: u32) -> u8 {
 
 /// A receipt-like screenshot: light background, a blue-to-purple gradient header, rows of dark
 /// word blocks of varying length, a large amount block, a QR-like grid at the bottom right.
-pub fn receipt(seed: u64, width: u32, height: u32) -> RgbImage {
+pub(crate) fn receipt(seed: u64, width: u32, height: u32) -> RgbImage {
     let mut rng = Rng::new(seed);
     let mut img = RgbImage::from_pixel(width, height, Rgb([246, 246, 242]));
     let header = height / 7;
@@ -97,7 +97,7 @@ pub fn receipt(seed: u64, width: u32, height: u32) -> RgbImage {
 }
 
 /// A picture unrelated to [`receipt`]: dark diagonal gradient, big bright discs, bars on the left.
-pub fn unrelated(seed: u64, width: u32, height: u32) -> RgbImage {
+pub(crate) fn unrelated(seed: u64, width: u32, height: u32) -> RgbImage {
     let mut rng = Rng::new(seed);
     let mut img = RgbImage::from_fn(width, height, |x, y| {
         let t = (x + y) * 255 / (width + height);
@@ -129,7 +129,7 @@ pub fn unrelated(seed: u64, width: u32, height: u32) -> RgbImage {
 }
 
 /// Full-range RGB noise (incompressible: a PNG of it is about 3 bytes per pixel).
-pub fn noise(seed: u64, width: u32, height: u32) -> RgbImage {
+pub(crate) fn noise(seed: u64, width: u32, height: u32) -> RgbImage {
     let mut rng = Rng::new(seed);
     let mut img = RgbImage::new(width, height);
     for chunk in img.chunks_mut(8) {
@@ -140,7 +140,7 @@ pub fn noise(seed: u64, width: u32, height: u32) -> RgbImage {
 }
 
 /// Resized to `percent` % of each side (Catmull-Rom).
-pub fn resized(img: &RgbImage, percent: u32) -> RgbImage {
+pub(crate) fn resized(img: &RgbImage, percent: u32) -> RgbImage {
     image::imageops::resize(
         img,
         img.width() * percent / 100,
@@ -149,7 +149,7 @@ pub fn resized(img: &RgbImage, percent: u32) -> RgbImage {
     )
 }
 
-pub fn png(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     PngEncoder::new(&mut out)
         .write_image(
@@ -162,7 +162,7 @@ pub fn png(img: &RgbImage) -> Vec<u8> {
     out
 }
 
-pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+pub(crate) fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     JpegEncoder::new_with_quality(Cursor::new(&mut out), quality)
         .write_image(
@@ -175,7 +175,7 @@ pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     out
 }
 
-pub fn webp(img: &RgbImage) -> Vec<u8> {
+pub(crate) fn webp(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     WebPEncoder::new_lossless(&mut out)
         .write_image(
@@ -215,7 +215,7 @@ fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
 /// A well-formed PNG start (signature, IHDR with valid CRC) declaring `width`×`height` in
 /// `colour_type` (6 = RGBA) and `bit_depth`, then a tiny IDAT and IEND: a decompression bomb's
 /// header, a few dozen bytes long.
-pub fn png_declaring(width: u32, height: u32, colour_type: u8, bit_depth: u8) -> Vec<u8> {
+pub(crate) fn png_declaring(width: u32, height: u32, colour_type: u8, bit_depth: u8) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
@@ -233,12 +233,12 @@ pub fn png_declaring(width: u32, height: u32, colour_type: u8, bit_depth: u8) ->
 }
 
 /// The first bytes of a GIF89a file (1×1).
-pub fn gif() -> Vec<u8> {
+pub(crate) fn gif() -> Vec<u8> {
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;".to_vec()
 }
 
 /// A 1×1 24-bit BMP.
-pub fn bmp() -> Vec<u8> {
+pub(crate) fn bmp() -> Vec<u8> {
     let mut out = b"BM".to_vec();
     out.extend_from_slice(&58u32.to_le_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);

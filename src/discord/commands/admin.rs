@@ -13,7 +13,7 @@ use crate::domain::status::OrderStatus;
 
 /// Admins: add days to a customer's VPN access (counted from their current expiry).
 #[poise::command(slash_command, guild_only)]
-pub async fn extend(
+pub(crate) async fn extend(
     ctx: Ctx<'_>,
     #[description = "The customer"] customer: serenity::User,
     #[description = "Days to add (1 to 3650)"] days: u32,
@@ -37,7 +37,7 @@ pub async fn extend(
 
 /// Admins: end a customer's VPN access now (the customer is told why by DM).
 #[poise::command(slash_command, guild_only)]
-pub async fn revoke(
+pub(crate) async fn revoke(
     ctx: Ctx<'_>,
     #[description = "The customer"] customer: serenity::User,
     #[description = "Why (the customer sees it)"] reason: String,
@@ -70,13 +70,13 @@ pub async fn revoke(
     subcommand_required
 )]
 #[allow(clippy::unused_async)] // poise needs an async parent; `subcommand_required` never runs it
-pub async fn admin(_ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn admin(_ctx: Ctx<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
 /// Admins: a customer's subscription (expiry, traffic limit, panel client) and open order.
 #[poise::command(slash_command, guild_only)]
-pub async fn user(
+pub(crate) async fn user(
     ctx: Ctx<'_>,
     #[description = "The customer"] member: serenity::User,
 ) -> Result<(), Failure> {
@@ -96,7 +96,7 @@ pub async fn user(
 
 /// Admins: the oldest orders in a state (at most 15), with customer, plan and ticket.
 #[poise::command(slash_command, guild_only)]
-pub async fn orders(
+pub(crate) async fn orders(
     ctx: Ctx<'_>,
     #[description = "Which orders to list"] status: OrderState,
 ) -> Result<(), Failure> {
@@ -119,7 +119,7 @@ pub async fn orders(
 /// (`OrderStatus::as_str`, checked by a test); [`OrderState::of`] matches every `OrderStatus`,
 /// so a new state does not compile until it is offered here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
-pub enum OrderState {
+pub(super) enum OrderState {
     /// Ticket open, no receipt yet.
     #[name = "pending_payment"]
     PendingPayment,
@@ -143,7 +143,7 @@ pub enum OrderState {
 impl OrderState {
     /// The core's status for this choice.
     #[must_use]
-    pub const fn status(self) -> OrderStatus {
+    pub(super) const fn status(self) -> OrderStatus {
         match self {
             Self::PendingPayment => OrderStatus::PendingPayment,
             Self::UnderReview => OrderStatus::UnderReview,
@@ -156,7 +156,7 @@ impl OrderState {
 
     /// The choice offering `status` (exhaustive: every core state has one).
     #[must_use]
-    pub const fn of(status: OrderStatus) -> Self {
+    pub(super) const fn of(status: OrderStatus) -> Self {
         match status {
             OrderStatus::PendingPayment => Self::PendingPayment,
             OrderStatus::UnderReview => Self::UnderReview,
@@ -181,7 +181,7 @@ const _: () = {
 /// `/admin` with `/admin extend`'s `days` bounds sent as JSON integers: poise writes every
 /// integer option's bounds as floats (`1.0`), which Discord's API description refuses for
 /// INTEGER options.
-pub fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
+pub(super) fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
     let mut command = admin();
     let days = command
         .subcommands

@@ -4,7 +4,7 @@ use crate::discord::{Ctx, Failure};
 
 /// How ordering works, and the commands for customers, support, admins and owners.
 #[poise::command(slash_command)]
-pub async fn help(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn help(ctx: Ctx<'_>) -> Result<(), Failure> {
     let shop = &ctx.data().app.config.shop.name;
     let text = format!(
         "**{shop}**\n\

@@ -9,13 +9,13 @@ use crate::domain::UserId;
 
 /// Buy VPN access: pick a plan, then pay in your private ticket channel.
 #[poise::command(slash_command, guild_only)]
-pub async fn order(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn order(ctx: Ctx<'_>) -> Result<(), Failure> {
     plan_prompt(ctx, "Which plan would you like?".to_owned()).await
 }
 
 /// Extend your VPN access: pick a plan; the days are added to your current expiry.
 #[poise::command(slash_command, guild_only)]
-pub async fn renew(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn renew(ctx: Ctx<'_>) -> Result<(), Failure> {
     let app = &ctx.data().app;
     let current = app.orders.renewable(UserId(ctx.author().id.get())).await?;
     let ends = match current.expiry_at {

@@ -11,7 +11,7 @@ const REVENUE_DAYS: u16 = 7;
 
 /// Admins: panel health: outage state, panel and Xray version, pending deliveries, last backup.
 #[poise::command(slash_command, guild_only)]
-pub async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.health(&who).await?;
@@ -23,7 +23,7 @@ pub async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
 
 /// Admins: sales today, this month, quarter and year per currency, and the last 7 days.
 #[poise::command(slash_command, guild_only)]
-pub async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
@@ -38,7 +38,7 @@ pub async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
 
 /// Owners: back up the database now (verified copy in the backups folder, taken while running).
 #[poise::command(slash_command, guild_only)]
-pub async fn backup(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn backup(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.backup(&who).await?;

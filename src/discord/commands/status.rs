@@ -8,7 +8,7 @@ use crate::error::{Error, UserError};
 
 /// Your VPN access: expiry, traffic used, and your connection link and QR code again.
 #[poise::command(slash_command)]
-pub async fn status(ctx: Ctx<'_>) -> Result<(), Failure> {
+pub(crate) async fn status(ctx: Ctx<'_>) -> Result<(), Failure> {
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
     let view = match app

@@ -4,8 +4,8 @@
 mod notices;
 mod staff;
 
-pub use notices::{notice, owner_alert, reveal_offer};
-pub use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
+pub(super) use notices::{notice, owner_alert, reveal_offer};
+pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -23,7 +23,7 @@ use crate::store::payments::Payment;
 
 /// `500` `USD` → `5.00 USD`.
 #[must_use]
-pub fn money(minor: i64, currency: &str) -> String {
+pub(super) fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
@@ -32,7 +32,7 @@ pub fn money(minor: i64, currency: &str) -> String {
 /// An expiry as Discord shows it to each reader in their own time zone: Unix ms → `<t:…:f>`;
 /// negative = that many ms from the first connection; 0 = never.
 #[must_use]
-pub fn when(expiry_ms: i64) -> String {
+pub(super) fn when(expiry_ms: i64) -> String {
     match expiry_ms {
         0 => "never".to_owned(),
         e if e < 0 => format!("{} days after your first connection", -e / 86_400_000),
@@ -42,7 +42,7 @@ pub fn when(expiry_ms: i64) -> String {
 
 /// One line describing a plan.
 #[must_use]
-pub fn plan_line(plan: &Plan) -> String {
+pub(super) fn plan_line(plan: &Plan) -> String {
     let traffic = if plan.traffic_gib == 0 {
         "unlimited traffic".to_owned()
     } else {
@@ -56,7 +56,7 @@ pub fn plan_line(plan: &Plan) -> String {
 }
 
 /// The ephemeral plan select of `/order`.
-pub fn plan_select(plans: &[Plan]) -> CreateActionRow {
+pub(super) fn plan_select(plans: &[Plan]) -> CreateActionRow {
     let options = plans
         .iter()
         .take(25)
@@ -73,7 +73,7 @@ pub fn plan_select(plans: &[Plan]) -> CreateActionRow {
 
 /// The payment-method select and the cancel button posted in a new ticket.
 #[must_use]
-pub fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<CreateActionRow> {
+pub(super) fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<CreateActionRow> {
     let options = methods
         .iter()
         .take(25)
@@ -96,7 +96,7 @@ pub fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<Creat
 }
 
 /// The welcome embed of a ticket.
-pub fn ticket_embed(order: &Order) -> CreateEmbed {
+pub(super) fn ticket_embed(order: &Order) -> CreateEmbed {
     CreateEmbed::new()
         .title(format!("Order #{}", order.id))
         .description(
@@ -108,7 +108,7 @@ pub fn ticket_embed(order: &Order) -> CreateEmbed {
 
 /// The file name of a receipt on the review card, by its sniffed type.
 #[must_use]
-pub fn receipt_name(content_type: &str) -> String {
+pub(super) fn receipt_name(content_type: &str) -> String {
     let ext = match content_type {
         "image/jpeg" => "jpg",
         "image/webp" => "webp",
@@ -118,7 +118,7 @@ pub fn receipt_name(content_type: &str) -> String {
 }
 
 /// The review card's embed (the receipt image is attached as `file`).
-pub fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
+pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
     let mut e = CreateEmbed::new()
         .title(format!("Payment #{} — order #{}", payment.id, order.id))
         .field("Customer", format!("<@{}>", payment.user_id), true)
@@ -145,7 +145,7 @@ pub fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> Cre
 
 /// Approve / Reject buttons of a review card.
 #[must_use]
-pub fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow> {
+pub(super) fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(CustomId::Approve(payment).to_string())
             .label("Approve")
@@ -159,7 +159,7 @@ pub fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow>
 /// The state of the review card of `payment` (of `order`) as the database says now. A rejection
 /// decided in the same moment the order closed is the order's cancellation.
 #[must_use]
-pub fn review_card_state(payment: &Payment, order: &Order) -> ReviewState {
+pub(super) fn review_card_state(payment: &Payment, order: &Order) -> ReviewState {
     let cancelled = order.closed_at.is_some() && payment.decided_at == order.closed_at;
     ReviewState::of(payment.status, !cancelled)
 }
@@ -167,7 +167,7 @@ pub fn review_card_state(payment: &Payment, order: &Order) -> ReviewState {
 /// The status line and buttons of the review card of `payment` as they are now: Approve /
 /// Reject only while it is pending.
 #[must_use]
-pub fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec<CreateActionRow>) {
+pub(super) fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec<CreateActionRow>) {
     let state = review_card_state(payment, order);
     let admin = (state != ReviewState::Cancelled)
         .then_some(payment.reviewer_id)
@@ -183,7 +183,7 @@ pub fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec<Create
 
 /// The status line of a review card in `state`.
 #[must_use]
-pub fn review_status(
+pub(super) fn review_status(
     state: ReviewState,
     admin: Option<crate::domain::UserId>,
     note: Option<&str>,
@@ -204,13 +204,13 @@ pub fn review_status(
 }
 
 /// The customer's answer to an accepted receipt.
-pub const RECEIPT_ACCEPTED: &str = "Thanks! Your receipt was received and is waiting for an \
+pub(super) const RECEIPT_ACCEPTED: &str = "Thanks! Your receipt was received and is waiting for an \
                                     admin's review. You will get your link by DM once it is \
                                     approved.";
 
 /// The customer's answer to a refused receipt (`why`), deleted after `ttl`.
 #[must_use]
-pub fn receipt_refused(why: &str, ttl: std::time::Duration) -> String {
+pub(super) fn receipt_refused(why: &str, ttl: std::time::Duration) -> String {
     format!(
         "Your receipt was not accepted: {why} (this notice disappears in {} minutes)",
         ttl.as_secs() / 60
@@ -219,7 +219,7 @@ pub fn receipt_refused(why: &str, ttl: std::time::Duration) -> String {
 
 /// The Confirm / Cancel buttons of the ephemeral approval prompt.
 #[must_use]
-pub fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
+pub(super) fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(CustomId::Confirm(token.to_owned()).to_string())
             .label("Confirm")
@@ -232,7 +232,7 @@ pub fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
 
 /// The message carrying a customer's connection.
 #[must_use]
-pub fn link_text(
+pub(super) fn link_text(
     order: OrderId,
     link: &str,
     subscription_url: Option<&str>,
@@ -253,7 +253,7 @@ pub fn link_text(
 
 /// Bytes in binary units: `0 B`, `1.5 KiB`, `12.3 GiB`.
 #[must_use]
-pub fn bytes(n: i64) -> String {
+pub(super) fn bytes(n: i64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n.abs() < 1024 {
         return format!("{n} B");
@@ -273,7 +273,7 @@ pub fn bytes(n: i64) -> String {
 
 /// The `/status` answer (the QR code is attached separately).
 #[must_use]
-pub fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
+pub(super) fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
     let mut lines = Vec::new();
     if !view.live {
         lines.push(
@@ -306,7 +306,7 @@ pub fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
 
 /// `/admin user`: a customer's subscription and open order.
 #[must_use]
-pub fn user_lookup(user: u64, found: &crate::service::subscriptions::UserLookup) -> String {
+pub(super) fn user_lookup(user: u64, found: &crate::service::subscriptions::UserLookup) -> String {
     let mut lines = vec![format!("**Customer** <@{user}>")];
     match &found.user {
         None => lines.push("Never used the bot.".to_owned()),
@@ -339,7 +339,7 @@ pub fn user_lookup(user: u64, found: &crate::service::subscriptions::UserLookup)
 
 /// `/admin orders`: a short list.
 #[must_use]
-pub fn order_list(status: OrderStatus, orders: &[Order]) -> String {
+pub(super) fn order_list(status: OrderStatus, orders: &[Order]) -> String {
     if orders.is_empty() {
         return format!("No orders are {status}.");
     }

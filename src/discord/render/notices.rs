@@ -9,7 +9,7 @@ use super::when;
 /// A plain-text notice: who it is for, the ticket to post it in (else a DM) and the text; `None`
 /// for deliveries that are not plain notices (views, the link, owner alerts).
 #[must_use]
-pub fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
+pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
     Some(match d {
         Delivery::ProvisioningDelayed {
             user_id,
@@ -102,7 +102,7 @@ fn access_changed(change: &AccessChange) -> String {
 
 /// The ticket message offering the link when the customer's DMs are closed.
 #[must_use]
-pub fn reveal_offer(user: UserId) -> String {
+pub(crate) fn reveal_offer(user: UserId) -> String {
     format!(
         "<@{user}>, your access is ready, but your DMs are closed. Click the button: only you \
          will see the link."
@@ -111,7 +111,7 @@ pub fn reveal_offer(user: UserId) -> String {
 
 /// The owners' DM for `alert`, in plain words: what is wrong and what to do.
 #[must_use]
-pub fn owner_alert(alert: &OwnerAlert) -> String {
+pub(crate) fn owner_alert(alert: &OwnerAlert) -> String {
     match alert {
         OwnerAlert::MissingAccess {
             channel_id,

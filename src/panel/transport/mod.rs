@@ -31,7 +31,7 @@ pub use session::{LOGIN_COOLDOWN, unix_now_secs};
 
 /// A request body.
 #[derive(Clone)]
-pub enum Body {
+pub(super) enum Body {
     /// No body.
     Empty,
     /// A JSON body.
@@ -39,7 +39,7 @@ pub enum Body {
 }
 
 /// The raw answer to one request.
-pub struct Raw {
+pub(super) struct Raw {
     /// HTTP status.
     pub status: StatusCode,
     content_type: String,
@@ -49,7 +49,7 @@ pub struct Raw {
 }
 
 /// The HTTP side of [`super::XuiClient`].
-pub struct Transport {
+pub(super) struct Transport {
     http: reqwest::Client,
     base: Url,
     auth: Auth,
@@ -66,7 +66,7 @@ impl Transport {
     ///
     /// # Errors
     /// [`PanelError::Config`] for a bad base URL, CA file or TOTP secret, or missing credentials.
-    pub fn new(cfg: &PanelConfig) -> PanelResult<Self> {
+    pub(super) fn new(cfg: &PanelConfig) -> PanelResult<Self> {
         let mut base = Url::parse(cfg.base_url.trim())
             .map_err(|e| PanelError::Config(format!("panel.base_url is not a URL ({e})")))?;
         if !base.path().ends_with('/') {
@@ -116,12 +116,12 @@ impl Transport {
     }
 
     /// True when an API token is used.
-    pub fn is_bearer(&self) -> bool {
+    pub(super) fn is_bearer(&self) -> bool {
         matches!(self.auth, Auth::Bearer(_))
     }
 
     /// Sends one request without any session handling; `Err` only for transport failures.
-    pub async fn send_raw(
+    pub(super) async fn send_raw(
         &self,
         ctx: &ErrorContext,
         method: Method,
@@ -206,7 +206,7 @@ impl Transport {
     ///
     /// # Errors
     /// Every [`PanelError`] kind; `success:false` is sorted by [`PanelError::from_refusal`].
-    pub async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         op: &'static str,
         method: Method,
@@ -232,7 +232,7 @@ impl Transport {
     ///
     /// # Errors
     /// Transport, auth and protocol failures; `success:false` is returned, not an error.
-    pub async fn call_envelope(
+    pub(super) async fn call_envelope(
         &self,
         op: &'static str,
         method: Method,
@@ -280,7 +280,7 @@ impl Transport {
     ///
     /// # Errors
     /// Transport and auth failures, and any other answer.
-    pub async fn route_exists(&self, op: &'static str, route: &str) -> PanelResult<bool> {
+    pub(super) async fn route_exists(&self, op: &'static str, route: &str) -> PanelResult<bool> {
         let ctx = ErrorContext::new(op, route);
         let mut relogged = false;
         loop {
@@ -316,6 +316,6 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'@');
 
 /// Percent-encodes one path segment (emails may hold `@`, `+`...): `a+b@x` → `a%2Bb@x`.
-pub fn seg(s: &str) -> String {
+pub(super) fn seg(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }

@@ -95,7 +95,7 @@ impl Transport {
     ///
     /// # Errors
     /// Unavailable / Protocol for anything else.
-    pub async fn probe_csrf(&self, op: &'static str) -> PanelResult<Option<String>> {
+    pub(crate) async fn probe_csrf(&self, op: &'static str) -> PanelResult<Option<String>> {
         let ctx = ErrorContext::new(op, "csrf-token");
         let raw = self
             .send_raw(&ctx, Method::GET, "csrf-token", &Body::Empty)

@@ -93,7 +93,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ReceiptFormat, UserError> {
 
 /// What [`analyze`] learned from an acceptable image.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Analysis {
+pub(super) struct Analysis {
     /// The sniffed format.
     pub format: ReceiptFormat,
     /// SHA-256 of the bytes, 64 lowercase hex characters.
@@ -134,7 +134,7 @@ fn max_alloc(config: &ReceiptsConfig) -> u64 {
 /// # Errors
 /// [`UserError::BadReceipt`]: refused format, dimensions or memory over the limits (checked from
 /// the header, before the pixel buffer is allocated), damaged or truncated image.
-pub fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis, UserError> {
+pub(super) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis, UserError> {
     let format = sniff(bytes)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
     reader.limits(limits(config));

@@ -27,7 +27,7 @@ pub fn relative_path(sha256: &str, extension: &str) -> String {
 ///
 /// # Errors
 /// [`Error::Io`] (`InvalidInput`) when the recorded path would leave the data directory.
-pub fn resolve(data_dir: &Path, relative: &str) -> Result<PathBuf> {
+pub(super) fn resolve(data_dir: &Path, relative: &str) -> Result<PathBuf> {
     let rel = Path::new(relative);
     if rel.components().all(|c| matches!(c, Component::Normal(_))) {
         Ok(data_dir.join(rel))
@@ -46,7 +46,7 @@ pub fn resolve(data_dir: &Path, relative: &str) -> Result<PathBuf> {
 /// # Errors
 /// [`Error::Io`] naming the file when a directory cannot be created or the file cannot be
 /// written, synced or renamed (the temp file is removed on failure).
-pub fn write_atomic(data_dir: &Path, relative: &str, bytes: &[u8]) -> Result<bool> {
+pub(super) fn write_atomic(data_dir: &Path, relative: &str, bytes: &[u8]) -> Result<bool> {
     let target = resolve(data_dir, relative)?;
     if target.exists() {
         return Ok(false);
@@ -91,7 +91,7 @@ fn write_and_sync(path: &Path, bytes: &[u8]) -> Result<()> {
 /// # Errors
 /// [`Error::Io`] (including not found) naming the file; [`Error::Io`] (`InvalidInput`) for a path outside
 /// the data directory.
-pub fn read(data_dir: &Path, relative: &str) -> Result<Vec<u8>> {
+pub(super) fn read(data_dir: &Path, relative: &str) -> Result<Vec<u8>> {
     let path = resolve(data_dir, relative)?;
     fs::read(&path).map_err(Error::io("cannot read receipt", path))
 }
@@ -100,7 +100,7 @@ pub fn read(data_dir: &Path, relative: &str) -> Result<Vec<u8>> {
 ///
 /// # Errors
 /// [`Error::Io`] for other failures; [`Error::Io`] (`InvalidInput`) for a path outside the data directory.
-pub fn remove(data_dir: &Path, relative: &str) -> Result<bool> {
+pub(super) fn remove(data_dir: &Path, relative: &str) -> Result<bool> {
     let path = resolve(data_dir, relative)?;
     match fs::remove_file(&path) {
         Ok(()) => Ok(true),

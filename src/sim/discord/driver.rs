@@ -254,15 +254,6 @@ impl Emulator {
         self.new_interaction(3, user, channel, &data, Some(message))
     }
 
-    /// The modal the bot opened in answer to an interaction (callback type 9).
-    pub fn modal_of(&self, interaction: &InteractionRef) -> Option<Value> {
-        self.read(|s| {
-            s.interactions
-                .get(&interaction.id)
-                .and_then(|i| i.modal.clone())
-        })
-    }
-
     /// The user fills the modal opened for `opened_by` with `(custom_id, value)` pairs and
     /// submits it. `None` when no modal was opened.
     pub fn submit_modal(

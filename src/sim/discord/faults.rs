@@ -78,7 +78,12 @@ pub(crate) struct Faults {
 impl Faults {
     /// A configured failure for this request (route and major id), consuming one: the error
     /// to answer with.
-    pub fn take_failure(&mut self, method: &str, route: &str, major: &str) -> Option<ApiError> {
+    pub(crate) fn take_failure(
+        &mut self,
+        method: &str,
+        route: &str,
+        major: &str,
+    ) -> Option<ApiError> {
         let f = self.failures.iter_mut().find(|f| {
             f.method == method
                 && f.route == route
@@ -93,7 +98,7 @@ impl Faults {
         ))
     }
 
-    pub fn delay(&self, method: &str, route: &str) -> Option<Duration> {
+    pub(crate) fn delay(&self, method: &str, route: &str) -> Option<Duration> {
         self.delays
             .iter()
             .find(|(m, r, _)| m == method && r == route)
@@ -102,7 +107,7 @@ impl Faults {
 
     /// Counts a request against the global budget (unless exempt) and its route budget. `Err` is
     /// the 429 to send; `Ok` holds the headers to add to the successful answer.
-    pub fn rate_limit(
+    pub(crate) fn rate_limit(
         &mut self,
         method: &str,
         route: &str,

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(super) struct Request {
     pub method: String,
     pub path: String,
     pub query: String,
@@ -91,7 +91,7 @@ fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
 }
 
 /// Serves requests on one connection until the peer closes it.
-pub async fn serve<S, F, Fut>(stream: S, handler: F)
+pub(super) async fn serve<S, F, Fut>(stream: S, handler: F)
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: Fn(Request) -> Fut,
@@ -110,7 +110,7 @@ where
 
 /// One part of a multipart body.
 #[derive(Debug, Clone)]
-pub struct Part {
+pub(super) struct Part {
     pub name: String,
     pub filename: Option<String>,
     pub content_type: Option<String>,
@@ -119,7 +119,7 @@ pub struct Part {
 
 /// Splits a `multipart/form-data` body; `None` when the content type is not multipart or the
 /// body is malformed.
-pub async fn multipart(content_type: &str, body: Bytes) -> Option<Vec<Part>> {
+pub(super) async fn multipart(content_type: &str, body: Bytes) -> Option<Vec<Part>> {
     let boundary = multer::parse_boundary(content_type).ok()?;
     let mut form = multer::Multipart::new(
         futures_util::stream::iter([Ok::<_, Infallible>(body)]),

@@ -10,9 +10,9 @@ mod runner;
 use vpn_ticket_bot::clock::Clock;
 
 /// 2026-11-21T12:00:00Z, the wall time the tests' clocks start at.
-pub const T0: i64 = 1_795_262_400_000;
+pub(crate) const T0: i64 = 1_795_262_400_000;
 
 /// A clock at [`T0`] following tokio's (paused) clock.
-pub fn clock() -> Clock {
+pub(crate) fn clock() -> Clock {
     Clock::starting_at(T0)
 }

@@ -15,7 +15,7 @@ use crate::store::outbox::Backlog;
 const ERROR_CHARS: usize = 300;
 
 /// The revenue embed: today, this month, this quarter and this year, per currency.
-pub fn revenue_embed(t: &RevenueTotals, shop: &str) -> CreateEmbed {
+pub(crate) fn revenue_embed(t: &RevenueTotals, shop: &str) -> CreateEmbed {
     let k = &t.keys;
     CreateEmbed::new()
         .title(format!("📊 Revenue — {shop}"))
@@ -38,7 +38,7 @@ pub fn revenue_embed(t: &RevenueTotals, shop: &str) -> CreateEmbed {
 }
 
 /// `/admin revenue`: the dashboard's embed, the time zone, and one line per recent day.
-pub fn revenue_report_embed(r: &RevenueReport, shop: &str) -> CreateEmbed {
+pub(crate) fn revenue_report_embed(r: &RevenueReport, shop: &str) -> CreateEmbed {
     revenue_embed(&r.totals, shop)
         .description(format!("Shop time zone: {}", r.time_zone))
         .field(
@@ -50,7 +50,7 @@ pub fn revenue_report_embed(r: &RevenueReport, shop: &str) -> CreateEmbed {
 
 /// One line per currency: `5.00 USD (1 sale)`; `—` when there is none.
 #[must_use]
-pub fn revenue_lines(totals: &[CurrencyTotal]) -> String {
+pub(super) fn revenue_lines(totals: &[CurrencyTotal]) -> String {
     if totals.is_empty() {
         return "—".to_owned();
     }
@@ -72,7 +72,7 @@ fn currency_total(c: &CurrencyTotal) -> String {
 
 /// `2026-11-21: 5.00 USD (1 sale)` per day, oldest first; `—` for a day without sales.
 #[must_use]
-pub fn day_lines(days: &[DayTotal]) -> String {
+pub(super) fn day_lines(days: &[DayTotal]) -> String {
     if days.is_empty() {
         return "—".to_owned();
     }
@@ -95,7 +95,7 @@ pub fn day_lines(days: &[DayTotal]) -> String {
 
 /// `/admin health`: breaker, live panel status, outbox backlog, last backup.
 #[must_use]
-pub fn health_text(r: &HealthReport) -> String {
+pub(crate) fn health_text(r: &HealthReport) -> String {
     let backup = r
         .last_backup
         .map_or_else(|| "none yet".to_owned(), |t| moment(t.as_second()));
@@ -199,7 +199,7 @@ fn outbox_line(b: &Backlog) -> String {
 
 /// `/admin backup`'s answer: file name, size, time taken, old backups deleted.
 #[must_use]
-pub fn backup_text(r: &BackupReport) -> String {
+pub(crate) fn backup_text(r: &BackupReport) -> String {
     let name = r.path.file_name().map_or_else(
         || r.path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
