@@ -168,13 +168,7 @@ async fn a_failing_panel_call_rolls_back_to_pending_without_a_client() {
     );
 
     // The admin can approve again once the panel works: still one client.
-    let token = shop.token(ADMIN_A, payment2).await;
-    let out = shop
-        .approval(None)
-        .confirm(&actor(ADMIN_A), &token)
-        .await
-        .unwrap();
-    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    shop.approved(payment2).await;
     assert_done_once(&shop, 2201, payment2);
 }
 
@@ -339,13 +333,7 @@ async fn a_renewal_that_failed_after_extending_is_put_back_and_retried_once() {
     );
     assert_eq!(after_failure.total_gb, 100 << 30, "and the traffic limit");
 
-    let token = shop.token(ADMIN_A, payment).await;
-    let out = shop
-        .approval(None)
-        .confirm(&actor(ADMIN_A), &token)
-        .await
-        .unwrap();
-    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    shop.approved(payment).await;
     assert_done_once(&shop, 2400, payment);
     let total = shop.sim.client("u2400").unwrap().expiry_time - before;
     assert_eq!(
@@ -378,13 +366,7 @@ async fn a_renewal_that_could_not_be_put_back_reuses_its_terms_on_retry() {
     let stuck = shop.sim.client("u2500").unwrap().expiry_time;
     assert_eq!(stuck - before, 30 * 86_400_000, "the revert was refused");
 
-    let token = shop.token(ADMIN_A, payment).await;
-    let out = shop
-        .approval(None)
-        .confirm(&actor(ADMIN_A), &token)
-        .await
-        .unwrap();
-    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    shop.approved(payment).await;
     let total = shop.sim.client("u2500").unwrap().expiry_time - before;
     assert_eq!(
         total,

@@ -11,7 +11,6 @@ use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::SubscriptionStatus;
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::panel::ClientSpec;
-use vpn_ticket_bot::service::approval::ApprovalOutcome;
 use vpn_ticket_bot::service::subscriptions::SubscriptionService;
 use vpn_ticket_bot::sim::panel::{Fault, Profile};
 use vpn_ticket_bot::store::{self, users::Subscription};
@@ -26,13 +25,7 @@ fn subs(shop: &Shop, clock: Clock) -> SubscriptionService {
 /// Orders `plan` for `user` and approves it (new client or renewal).
 async fn approve(shop: &Shop, user: u64, plan: &str) {
     let (_, payment) = shop.order_under_review(user, plan).await;
-    let token = shop.token(ADMIN_A, payment).await;
-    let out = shop
-        .approval(None)
-        .confirm(&actor(ADMIN_A), &token)
-        .await
-        .unwrap();
-    assert!(matches!(out, ApprovalOutcome::Approved(_)), "{out:?}");
+    shop.approved(payment).await;
 }
 
 /// Sets `user`'s expiry on the panel and in the database (status kept).

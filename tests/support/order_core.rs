@@ -19,7 +19,7 @@ use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
 use vpn_ticket_bot::service::Deps;
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
-use vpn_ticket_bot::service::approval::{ApprovalService, FailPoint};
+use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService, Approved, FailPoint};
 use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
 use vpn_ticket_bot::service::roles::{Actor, Roles};
@@ -216,6 +216,20 @@ impl Shop {
     /// A new ticket channel id for `user`: `user * 100 + n`.
     pub(crate) fn ticket_channel(&self, user: u64) -> u64 {
         user * 100 + self.receipts.fetch_add(1, Ordering::SeqCst) % 100
+    }
+
+    /// ADMIN_A approves `payment` and confirms; the approval must complete.
+    pub(crate) async fn approved(&self, payment: PaymentId) -> Approved {
+        let token = self.token(ADMIN_A, payment).await;
+        let out = self
+            .approval(None)
+            .confirm(&actor(ADMIN_A), &token)
+            .await
+            .unwrap();
+        match out {
+            ApprovalOutcome::Approved(a) => a,
+            other => panic!("not approved: {other:?}"),
+        }
     }
 
     /// An approve token of `admin` for `payment`.
