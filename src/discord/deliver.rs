@@ -106,7 +106,8 @@ impl DiscordDeliverer {
         let image = self.receipt_bytes(p).await;
         let name = image
             .as_ref()
-            .map(|_| render::receipt_name(&p.receipt.content_type));
+            .zip(p.receipt.as_ref())
+            .map(|(_, r)| render::receipt_name(&r.content_type));
         msg = msg.embed(render::review_embed(p, o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
@@ -127,8 +128,9 @@ impl DiscordDeliverer {
             .map_err(retry)
     }
 
+    /// The receipt image of `p`; `None` for a payment no receipt backs, or an unreadable file.
     async fn receipt_bytes(&self, p: &store::payments::Payment) -> Option<Vec<u8>> {
-        match self.app.receipts.read(&p.receipt).await {
+        match self.app.receipts.read(p.receipt.as_ref()?).await {
             Ok(b) => Some(b),
             Err(e) => {
                 tracing::warn!(payment = %p.id, error = %e, "review card without the receipt image");

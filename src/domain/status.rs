@@ -111,6 +111,43 @@ status_enum! {
 }
 
 status_enum! {
+    /// `payments.source`: what backs a payment.
+    PaymentSource: "payment source" {
+        /// A receipt image, reviewed by an admin.
+        Receipt = "receipt",
+        /// A paid Crypto Pay invoice (`crypto_invoices.payment_id`), settled by the bot.
+        Cryptobot = "cryptobot",
+        /// A promo code that covers the whole price (nothing paid).
+        Promo = "promo",
+        /// The one free trial (nothing paid).
+        Trial = "trial",
+        /// A redeemed gift (paid by someone else).
+        Gift = "gift",
+    }
+}
+
+status_enum! {
+    /// `crypto_invoices.status`: `creating → active → paid | expired | cancelled | mismatch`,
+    /// `creating → failed`.
+    InvoiceState: "invoice state" {
+        /// Row written; `createInvoice` not answered yet.
+        Creating = "creating",
+        /// Created at Crypto Pay and payable.
+        Active = "active",
+        /// Paid and matched; its payment is in `crypto_invoices.payment_id`.
+        Paid = "paid",
+        /// Crypto Pay expired it unpaid.
+        Expired = "expired",
+        /// Deleted at Crypto Pay because its order closed.
+        Cancelled = "cancelled",
+        /// Paid, but not what we asked for (amount, currency or payload): never provisioned.
+        Mismatch = "mismatch",
+        /// `createInvoice` failed; nothing exists at Crypto Pay.
+        Failed = "failed",
+    }
+}
+
+status_enum! {
     /// `admin_sessions.action`
     AdminAction: "admin action" {
         /// Approve a payment.
@@ -174,6 +211,8 @@ mod tests {
         round_trip(OrderStatus::ALL);
         round_trip(PaymentStatus::ALL);
         round_trip(AdminAction::ALL);
+        round_trip(PaymentSource::ALL);
+        round_trip(InvoiceState::ALL);
         round_trip(OutboxStatus::ALL);
         round_trip(JobStatus::ALL);
         round_trip(LedgerKind::ALL);

@@ -7,8 +7,8 @@ use crate::domain::ids::{
     AdminSessionId, ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId,
 };
 use crate::domain::status::{
-    AdminAction, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus, PaymentStatus,
-    SubscriptionStatus,
+    AdminAction, InvoiceState, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus,
+    PaymentSource, PaymentStatus, SubscriptionStatus,
 };
 
 /// Current time in Unix milliseconds.
@@ -69,6 +69,8 @@ text_sql!(
     OrderKind,
     OrderStatus,
     PaymentStatus,
+    PaymentSource,
+    InvoiceState,
     AdminAction,
     OutboxStatus,
     JobStatus,

@@ -14,6 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5654_4231;
 const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_converge.sql")),
+    M::up(include_str!("../../migrations/0003_payment_sources.sql")).foreign_key_check(),
 ];
 
 /// Every migration, in order. The schema version is the number applied.
@@ -81,11 +82,21 @@ pub fn check_ownership(conn: &Connection, path: &Path) -> Result<Identity> {
 
 /// Applies every pending migration in one transaction. Returns (version before, version after).
 ///
+/// `foreign_keys` is off while migrations run (SQLite ignores the PRAGMA inside a transaction,
+/// and a table rebuild such as 0003's must not cascade or trip on the dropped parent); migrations
+/// that rebuild tables run `PRAGMA foreign_key_check` before their commit instead. The
+/// connection's previous `foreign_keys` setting is restored afterwards, whatever happened.
+///
 /// # Errors
-/// [`Error::Migration`] when a migration fails (nothing is applied then).
+/// [`Error::Migration`] when a migration fails or leaves a dangling reference (nothing is applied
+/// then).
 pub fn migrate(conn: &mut Connection) -> Result<(i64, i64)> {
     let before: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    MIGRATIONS.to_latest(conn)?;
+    let foreign_keys: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = MIGRATIONS.to_latest(conn);
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    applied?;
     let after: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     Ok((before, after))
 }

@@ -1,10 +1,11 @@
-//! `payments`: a receipt for an order, its review, and the provisioning state machine's progress.
-//! A receipt's SHA-256 is unique across all payments (any user, any status), so an exact duplicate
-//! can never be stored twice; rejected payments keep their hashes.
+//! `payments`: what pays for an order (a receipt, or since schema 3 a paid Crypto Pay invoice),
+//! its review, and the provisioning state machine's progress. A receipt's SHA-256 is unique across
+//! all payments (any user, any status), so an exact duplicate can never be stored twice; rejected
+//! payments keep their hashes.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::domain::status::PaymentStatus;
+use crate::domain::status::{PaymentSource, PaymentStatus};
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
 use crate::error::Result;
 
@@ -42,6 +43,23 @@ pub struct NewPayment {
     pub near_duplicate: Option<(PaymentId, u32)>,
 }
 
+/// A payment not backed by a receipt (a paid invoice, a free order), to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUnattendedPayment {
+    /// The order paid for.
+    pub order_id: OrderId,
+    /// The customer.
+    pub user_id: UserId,
+    /// Payment method id (`[[payment_methods]]`), or the source's name for free orders.
+    pub method: String,
+    /// What backs it; never [`PaymentSource::Receipt`].
+    pub source: PaymentSource,
+    /// Amount in minor units (> 0 for a paid source, ≥ 0 otherwise).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
 /// A payment row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
@@ -57,8 +75,10 @@ pub struct Payment {
     pub amount_minor: i64,
     /// ISO 4217 code.
     pub currency: String,
-    /// The receipt.
-    pub receipt: Receipt,
+    /// What backs the payment.
+    pub source: PaymentSource,
+    /// The receipt: `Some` exactly when `source` is [`PaymentSource::Receipt`].
+    pub receipt: Option<Receipt>,
     /// Near duplicate of (payment, distance).
     pub near_duplicate: Option<(PaymentId, u32)>,
     /// Where the review card was posted (channel, message).
@@ -87,7 +107,7 @@ const COLUMNS: &str = "id, order_id, user_id, method, amount_minor, currency, re
     receipt_phash, receipt_path, receipt_content_type, receipt_size, near_duplicate_of, \
     near_duplicate_distance, review_channel_id, review_message_id, status, reviewer_id, reason, \
     client_uuid, client_email, client_sub_id, client_created, provision_step, created_at, \
-    updated_at, decided_at";
+    updated_at, decided_at, source";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Payment> {
     let client = match (r.get(18)?, r.get(19)?, r.get(20)?) {
@@ -101,12 +121,16 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Payment> {
         method: r.get(3)?,
         amount_minor: r.get(4)?,
         currency: r.get(5)?,
-        receipt: Receipt {
-            sha256: r.get(6)?,
-            phash: r.get(7)?,
-            path: r.get(8)?,
-            content_type: r.get(9)?,
-            size: r.get(10)?,
+        source: r.get(26)?,
+        receipt: match (r.get(6)?, r.get(7)?, r.get(9)?, r.get(10)?) {
+            (Some(sha256), Some(phash), Some(content_type), Some(size)) => Some(Receipt {
+                sha256,
+                phash,
+                path: r.get(8)?,
+                content_type,
+                size,
+            }),
+            _ => None,
         },
         near_duplicate: r.get::<_, Option<PaymentId>>(11)?.zip(r.get(12)?),
         review_message: r.get::<_, Option<ChannelId>>(13)?.zip(r.get(14)?),
@@ -152,6 +176,36 @@ pub fn insert(conn: &Connection, p: &NewPayment, now: i64) -> Result<PaymentId> 
     Ok(PaymentId(conn.last_insert_rowid()))
 }
 
+/// Inserts a payment that no receipt backs, in `status` (a paid invoice starts `approving`: the
+/// provider's answer is its confirmation).
+///
+/// # Errors
+/// SQLite errors; a unique violation on `payments_one_open_per_order` when the order already has
+/// a payment in flight; a CHECK violation for a receipt source or a paid source without amount.
+pub fn insert_unattended(
+    conn: &Connection,
+    p: &NewUnattendedPayment,
+    status: PaymentStatus,
+    now: i64,
+) -> Result<PaymentId> {
+    conn.prepare_cached(
+        "INSERT INTO payments (order_id, user_id, method, source, amount_minor, currency, status,
+            created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+    )?
+    .execute(params![
+        p.order_id,
+        p.user_id,
+        p.method,
+        p.source,
+        p.amount_minor,
+        p.currency,
+        status,
+        now
+    ])?;
+    Ok(PaymentId(conn.last_insert_rowid()))
+}
+
 /// The payment with this id.
 ///
 /// # Errors
@@ -182,7 +236,7 @@ fn query_one(conn: &Connection, filter: &str, p: impl rusqlite::Params) -> Resul
 pub fn all_phashes(conn: &Connection) -> Result<Vec<(PaymentId, OrderId, String)>> {
     super::query_all(
         conn,
-        "SELECT id, order_id, receipt_phash FROM payments",
+        "SELECT id, order_id, receipt_phash FROM payments WHERE receipt_phash IS NOT NULL",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )

@@ -300,7 +300,12 @@ async fn reject_tells_the_customer_and_reopens_the_ticket_for_a_new_receipt() {
     // The same receipt stays a duplicate; a new one is accepted for the same order.
     let dup = shop
         .orders
-        .submit_receipt(UserId(1009), order, shop.payment(payment).receipt, None)
+        .submit_receipt(
+            UserId(1009),
+            order,
+            shop.payment(payment).receipt.unwrap(),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(

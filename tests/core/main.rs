@@ -18,6 +18,7 @@ mod background;
 mod backup_restore;
 mod health_panel;
 mod lifecycle;
+mod migrations;
 mod orders;
 mod provisioning;
 mod receipts;

@@ -10,7 +10,7 @@ use std::path::Path;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::ReceiptsConfig;
 use vpn_ticket_bot::domain::audit::AuditAction;
-use vpn_ticket_bot::domain::status::OrderKind;
+use vpn_ticket_bot::domain::status::{OrderKind, PaymentSource};
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::service::receipts::{self, AcceptedReceipt, ReceiptService};
@@ -382,15 +382,19 @@ async fn retention_deletes_old_images_keeps_hashes_and_duplicates_are_still_caug
     {
         let conn = env.store.conn().unwrap();
         let old_row = payments::get(&conn, old_payment).unwrap().unwrap();
-        assert_eq!(old_row.receipt.path, None);
-        assert_eq!(old_row.receipt.sha256, old.receipt.sha256, "hash kept");
-        assert_eq!(old_row.receipt.phash, old.receipt.phash, "hash kept");
+        assert_eq!(old_row.source, PaymentSource::Receipt);
+        let old_row = old_row
+            .receipt
+            .expect("a receipt payment keeps its receipt");
+        assert_eq!(old_row.path, None);
+        assert_eq!(old_row.sha256, old.receipt.sha256, "hash kept");
+        assert_eq!(old_row.phash, old.receipt.phash, "hash kept");
         assert_eq!(
             payments::get(&conn, gone_payment)
                 .unwrap()
                 .unwrap()
                 .receipt
-                .path,
+                .and_then(|r| r.path),
             None
         );
         assert_eq!(
@@ -398,11 +402,10 @@ async fn retention_deletes_old_images_keeps_hashes_and_duplicates_are_still_caug
                 .unwrap()
                 .unwrap()
                 .receipt
-                .path,
+                .and_then(|r| r.path),
             recent.receipt.path
         );
-        let old_receipt = old_row.receipt;
-        let unreadable = env.service.read(&old_receipt).await.unwrap_err();
+        let unreadable = env.service.read(&old_row).await.unwrap_err();
         assert!(matches!(
             unreadable,
             Error::User(UserError::NotFound { .. })

@@ -6,8 +6,8 @@ use crate::common;
 use rusqlite::Connection;
 use serde_json::json;
 use vpn_ticket_bot::domain::status::{
-    AdminAction, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus, PaymentStatus,
-    SubscriptionStatus,
+    AdminAction, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus, PaymentSource,
+    PaymentStatus, SubscriptionStatus,
 };
 use vpn_ticket_bot::domain::{ChannelId, GuildId, MessageId, PaymentId, UserId};
 use vpn_ticket_bot::store::users::{ClientIdentity, Subscription};
@@ -247,7 +247,8 @@ fn payments_round_trip_and_receipts_are_unique() {
     let conn = common::store(dir.path()).conn().unwrap();
     let id = seed(&conn, ALICE, 10, 'a');
     let p = payments::get(&conn, id).unwrap().unwrap();
-    assert_eq!(p.receipt, receipt('a'));
+    assert_eq!(p.receipt, Some(receipt('a')));
+    assert_eq!(p.source, PaymentSource::Receipt);
     assert_eq!(
         (p.status, p.amount_minor, p.currency.as_str()),
         (PaymentStatus::Pending, 500, "USD")

@@ -54,7 +54,7 @@ pub fn record_duplicate(
         "earlier_payment": earlier.id.0,
         "earlier_order": earlier.order_id.0,
         "earlier_user": earlier.user_id.to_string(),
-        "sha256": earlier.receipt.sha256,
+        "sha256": earlier.receipt.as_ref().map(|r| r.sha256.as_str()),
         "declared_name": truncate(declared_name, 100),
         "size": size,
     });
