@@ -9,13 +9,18 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod cryptobot;
 mod require;
 mod sections;
 mod validate;
 
+pub use cryptobot::{
+    CRYPTO_PAY_FIATS, CryptobotConfig, InvoiceCurrency, MAX_INVOICE_LIFETIME_MINUTES,
+    USD_STABLECOINS,
+};
 pub use sections::{
     BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
-    PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
+    PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -28,6 +33,8 @@ pub mod env {
     pub const PANEL_API_TOKEN: &str = "VTB_PANEL_API_TOKEN";
     /// Base32 TOTP secret of the panel account (2FA, v2.6+).
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
+    /// Crypto Pay app token.
+    pub const CRYPTOBOT_TOKEN: &str = "VTB_CRYPTOBOT_TOKEN";
 }
 
 /// A secret string (token, password). `Debug` and `Display` print `[redacted]`; read it with
@@ -138,9 +145,12 @@ pub struct Config {
     /// Plans customers can buy.
     #[serde(default)]
     pub plans: Vec<Plan>,
-    /// Manual payment methods.
+    /// Payment methods: manual (receipt) or Crypto Pay.
     #[serde(default)]
     pub payment_methods: Vec<PaymentMethod>,
+    /// Crypto Pay, for payment methods of kind `cryptobot`.
+    #[serde(default)]
+    pub cryptobot: CryptobotConfig,
     /// Orders and tickets.
     #[serde(default)]
     pub orders: OrdersConfig,
@@ -206,6 +216,7 @@ impl Config {
         set(&mut self.panel.password, env::PANEL_PASSWORD);
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
+        set(&mut self.cryptobot.token, env::CRYPTOBOT_TOKEN);
     }
 
     /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).

@@ -168,6 +168,17 @@ pub struct Plan {
     pub start_on_first_use: bool,
 }
 
+/// How a payment method is paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentKind {
+    /// The customer pays outside the bot and uploads a receipt an admin reviews.
+    #[default]
+    Manual,
+    /// The customer pays a Crypto Pay invoice; the bot checks it and delivers (`[cryptobot]`).
+    Cryptobot,
+}
+
 /// `[[payment_methods]]`
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,7 +187,12 @@ pub struct PaymentMethod {
     pub id: String,
     /// Name shown in the select menu.
     pub name: String,
-    /// Instructions shown after the customer picks this method (account number, wallet...).
+    /// `manual` (default) or `cryptobot`.
+    #[serde(default)]
+    pub kind: PaymentKind,
+    /// Instructions shown after the customer picks this method (account number, wallet...);
+    /// required for manual methods, optional for Crypto Pay (shown above the invoice).
+    #[serde(default)]
     pub instructions: String,
 }
 

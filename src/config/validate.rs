@@ -119,7 +119,8 @@ impl Config {
 
     fn validate_catalogue(&self) -> Result<(), ConfigError> {
         self.validate_plans()?;
-        self.validate_payment_methods()
+        self.validate_payment_methods()?;
+        self.validate_cryptobot()
     }
 
     fn validate_plans(&self) -> Result<(), ConfigError> {
@@ -171,7 +172,7 @@ impl Config {
                     format!("{:?} is used twice", method.id),
                 ));
             }
-            if method.instructions.trim().is_empty() {
+            if method.kind == super::PaymentKind::Manual && method.instructions.trim().is_empty() {
                 return Err(ConfigError::invalid(
                     key("instructions"),
                     "must not be empty",
