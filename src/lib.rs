@@ -5,6 +5,8 @@
 //! - [`cli`]: the command line (`run`, `demo`, `migrate`, `backup`, `restore`, `check`).
 //! - [`clock`]: Unix-millisecond time that follows tokio's clock (paused in tests).
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
+//! - [`cryptopay`]: Crypto Pay (@CryptoBot): the `CryptoPayApi` trait, its HTTP client,
+//!   invoices, minor-unit amounts and webhook verification.
 //! - [`error`]: the crate's error type.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
 //! - [`net`]: network helpers (loopback hosts bypass environment proxies).
@@ -31,12 +33,13 @@
 //!
 //! # The one rule
 //! The core (`domain`, `service`) never imports serenity or poise; only `discord` does. Only
-//! `store` runs SQL and only `panel` speaks HTTP to the panel.
+//! `store` runs SQL and only `panel` speaks HTTP to the panel (and only `cryptopay` to Crypto Pay).
 
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cryptopay;
 pub mod demo;
 pub mod discord;
 pub mod domain;
