@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::cryptopay::CryptoPayClient;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
 use crate::panel::PanelApi;
@@ -14,6 +15,7 @@ use crate::panel::XuiClient;
 use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::ApprovalService;
+use crate::service::crypto::{CryptoPayments, CryptoPollJob};
 use crate::service::health::{
     CircuitBreaker, HealthConfig, HealthMonitor, HealthProbe, PanelProbe,
 };
@@ -67,6 +69,8 @@ pub struct App {
     pub staff: StaffService,
     /// Transient bot messages, deleted after their TTL by the `message_ttl` job.
     pub transient: TransientMessages,
+    /// Crypto Pay invoices, when a payment method of kind `cryptobot` is configured.
+    pub crypto: Option<Arc<CryptoPayments>>,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -154,7 +158,7 @@ impl App {
         let subscriptions = SubscriptionService::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
-        let staff = StaffService::new(deps, revenue.clone());
+        let staff = StaffService::new(deps.clone(), revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
             config.receipts.clone(),
@@ -163,6 +167,7 @@ impl App {
         );
         let transient = TransientMessages::new(store.clone(), clock);
         let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
+        let crypto = crypto_payments(&deps, &approval);
         Self {
             config,
             store,
@@ -178,6 +183,7 @@ impl App {
             subscriptions,
             staff,
             transient,
+            crypto,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -229,11 +235,42 @@ impl App {
             )),
             Arc::new(SweepJob(sweep)),
         ];
+        if let Some(crypto) = &self.crypto {
+            jobs.push(Arc::new(CryptoPollJob(crypto.clone())));
+        }
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)
         {
             jobs.push(Arc::new(backup));
         }
         jobs
+    }
+}
+
+/// The Crypto Pay service when a `cryptobot` payment method is configured: the client talks to
+/// `cryptobot.api_url`, else Crypto Pay's mainnet or testnet. `None` (logged) when the client
+/// cannot be built.
+fn crypto_payments(deps: &Deps, approval: &Arc<ApprovalService>) -> Option<Arc<CryptoPayments>> {
+    let config = &deps.config;
+    if !config.cryptobot_enabled() {
+        return None;
+    }
+    let c = &config.cryptobot;
+    let url = match (c.api_url.as_str(), c.testnet) {
+        ("", false) => crate::cryptopay::MAINNET_URL,
+        ("", true) => crate::cryptopay::TESTNET_URL,
+        (url, _) => url,
+    };
+    let timeout = std::time::Duration::from_secs(c.timeout_secs);
+    match CryptoPayClient::new(url, c.token.clone(), timeout) {
+        Ok(client) => Some(Arc::new(CryptoPayments::new(
+            deps.clone(),
+            Arc::new(client),
+            approval.clone(),
+        ))),
+        Err(e) => {
+            tracing::error!(error = %e, "Crypto Pay is configured but its client cannot be built");
+            None
+        }
     }
 }

@@ -77,6 +77,13 @@ pub enum UserError {
     /// The panel is in outage mode (breaker open).
     #[error("the VPN service is temporarily unavailable; please try again later")]
     PanelUnavailable,
+    /// The payment provider (Crypto Pay) could not be reached or refused the call; nothing was
+    /// charged by the bot and the order is kept.
+    #[error("{provider} cannot be reached right now; your order is kept, please try again in a few minutes")]
+    ProviderUnavailable {
+        /// The provider's name (`Crypto Pay`).
+        provider: &'static str,
+    },
     /// The exact same receipt was submitted before (any user, any status).
     #[error(
         "this receipt was already submitted before (order #{earlier_order}); upload your own payment receipt"

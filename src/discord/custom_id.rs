@@ -36,6 +36,10 @@ pub enum CustomId {
     CancelConfirm(String),
     /// "Show my link" in a ticket when the customer's DMs are closed.
     RevealLink(PaymentId),
+    /// The customer's "New invoice" on a Crypto Pay order (after an expiry).
+    NewInvoice(OrderId),
+    /// The customer's "I paid — check now" on a Crypto Pay invoice.
+    CheckInvoice(OrderId),
 }
 
 impl fmt::Display for CustomId {
@@ -50,6 +54,8 @@ impl fmt::Display for CustomId {
             Self::Confirm(t) => write!(f, "{PREFIX}:confirm:{t}"),
             Self::CancelConfirm(t) => write!(f, "{PREFIX}:confirm_cancel:{t}"),
             Self::RevealLink(p) => write!(f, "{PREFIX}:reveal:{p}"),
+            Self::NewInvoice(o) => write!(f, "{PREFIX}:invoice:{o}"),
+            Self::CheckInvoice(o) => write!(f, "{PREFIX}:invoice_check:{o}"),
         }
     }
 }
@@ -76,6 +82,8 @@ impl CustomId {
             "confirm" => token().map(Self::Confirm),
             "confirm_cancel" => token().map(Self::CancelConfirm),
             "reveal" => payment().map(Self::RevealLink),
+            "invoice" => order().map(Self::NewInvoice),
+            "invoice_check" => order().map(Self::CheckInvoice),
             _ => None,
         }
     }
@@ -111,6 +119,8 @@ mod tests {
             CustomId::Confirm(TOKEN.into()),
             CustomId::CancelConfirm(TOKEN.into()),
             CustomId::RevealLink(PaymentId(9_007_199_254_740_993)),
+            CustomId::NewInvoice(OrderId(3)),
+            CustomId::CheckInvoice(OrderId(3)),
         ]
     }
 

@@ -234,15 +234,18 @@ impl DiscordDeliverer {
         user: UserId,
         ticket: Option<ChannelId>,
         text: String,
+        buttons: Vec<CreateActionRow>,
     ) -> Result<(), DeliveryError> {
         if let Some(t) = ticket {
-            let msg = CreateMessage::new().content(text.clone());
+            let msg = CreateMessage::new()
+                .content(text.clone())
+                .components(buttons.clone());
             match self.say(t, msg, "tell the customer in the ticket").await {
                 Err(_) if self.ticket_deleted(t).await => {}
                 other => return other,
             }
         }
-        let msg = CreateMessage::new().content(text);
+        let msg = CreateMessage::new().content(text).components(buttons);
         match serenity::UserId::new(user.0)
             .direct_message(&*self.http, msg)
             .await
@@ -339,7 +342,10 @@ impl Deliverer for DiscordDeliverer {
             }
             Delivery::OwnerAlert { ref alert } => self.alert_owners(alert).await,
             ref notice => match render::notice(notice) {
-                Some((user, ticket, text)) => self.tell(user, ticket, text).await,
+                Some((user, ticket, text)) => {
+                    let buttons = render::notice_buttons(notice);
+                    self.tell(user, ticket, text, buttons).await
+                }
                 None => Err(DeliveryError::Permanent(format!(
                     "no rendering for {}",
                     notice.kind()

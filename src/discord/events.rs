@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::custom_id::CustomId;
 use super::interact::ephemeral;
-use super::{Data, Failure, catch_up, review, tickets};
+use super::{Data, Failure, catch_up, crypto, review, tickets};
 use crate::domain::{ChannelId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
@@ -78,6 +78,8 @@ async fn component(
             CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
             CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
             CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
+            CustomId::NewInvoice(order) => crypto::new_invoice(ctx, c, data, order).await,
+            CustomId::CheckInvoice(order) => crypto::check(ctx, c, data, order).await,
             CustomId::RejectModal(_) => Ok(()),
         }
     }

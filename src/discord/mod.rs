@@ -16,6 +16,7 @@
 //! like), `run` (`serve`: the process around `start`).
 
 mod catch_up;
+mod crypto;
 pub mod commands;
 pub mod custom_id;
 mod dashboard;

@@ -274,6 +274,9 @@ pub(super) async fn method_selected(
     let Some(method) = app.config.payment_method(method_id) else {
         return Ok(());
     };
+    if method.kind == crate::config::PaymentKind::Cryptobot {
+        return super::crypto::post_invoice(ctx, c, data, order, method).await;
+    }
     let text = format!(
         "**{}**\n{}\n\nWhen you have paid, upload a screenshot of the payment in this channel.",
         method.name, method.instructions

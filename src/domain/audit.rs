@@ -68,6 +68,20 @@ status_enum! {
         /// The sweep repaired a Discord view that did not show the database (or a missing link
         /// delivery); the payload says what was found.
         SweepRepair = "sweep.repair",
+        /// A Crypto Pay invoice was created for an order (payload: order, amount, currency).
+        InvoiceCreate = "invoice.create",
+        /// Crypto Pay refused or could not create an invoice (payload: order, error).
+        InvoiceCreateFailed = "invoice.create_failed",
+        /// A paid invoice matched its order and was settled: a payment was created and
+        /// provisioning started (payload: order, payment, paid asset and amount).
+        InvoicePaid = "invoice.paid",
+        /// A paid invoice was not settled: amount, currency or payload differ from what was
+        /// asked, or its order was closed (payload: order, what differed). Nothing provisioned.
+        InvoiceMismatch = "invoice.mismatch",
+        /// Crypto Pay expired an unpaid invoice.
+        InvoiceExpired = "invoice.expired",
+        /// An unpaid invoice of a closed order was deleted at Crypto Pay.
+        InvoiceCancelled = "invoice.cancelled",
     }
 }
 
@@ -174,6 +188,12 @@ mod tests {
                 "subscription.reconcile.expiry_drift",
             ),
             (AuditAction::SweepRepair, "sweep.repair"),
+            (AuditAction::InvoiceCreate, "invoice.create"),
+            (AuditAction::InvoiceCreateFailed, "invoice.create_failed"),
+            (AuditAction::InvoicePaid, "invoice.paid"),
+            (AuditAction::InvoiceMismatch, "invoice.mismatch"),
+            (AuditAction::InvoiceExpired, "invoice.expired"),
+            (AuditAction::InvoiceCancelled, "invoice.cancelled"),
         ];
         assert_eq!(pinned.len(), AuditAction::ALL.len());
         for (action, text) in pinned {

@@ -165,6 +165,41 @@ pub enum Delivery {
         /// What happened.
         alert: OwnerAlert,
     },
+    /// Tell the customer (in the ticket, else by DM) what became of their Crypto Pay invoice
+    /// when it did not end in a delivery.
+    InvoiceNotice {
+        /// The customer.
+        user_id: UserId,
+        /// The order.
+        order_id: OrderId,
+        /// Where to post (the ticket), if it still exists.
+        ticket_channel_id: Option<ChannelId>,
+        /// Crypto Pay's `invoice_id`.
+        invoice_id: i64,
+        /// What happened.
+        event: InvoiceEvent,
+    },
+}
+
+/// What a [`Delivery::InvoiceNotice`] tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceEvent {
+    /// It expired unpaid; a new one can be asked for (a button).
+    Expired,
+    /// It was paid but could not be matched to the order; staff were told and will sort it out.
+    NotSettled,
+}
+
+impl InvoiceEvent {
+    /// `expired` or `not_settled`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::NotSettled => "not_settled",
+        }
+    }
 }
 
 /// An admin's change to a customer's access ([`Delivery::AccessChanged`]).
@@ -199,6 +234,19 @@ pub enum OwnerAlert {
         permission: String,
         /// What the bot was doing (e.g. `lock the ticket of order #12`).
         action: String,
+    },
+    /// A Crypto Pay invoice was paid but not settled (nothing provisioned): what it was paid
+    /// with differs from what was asked, or its order had closed. Money to refund or deliver by
+    /// hand.
+    InvoiceNotSettled {
+        /// Crypto Pay's `invoice_id`.
+        invoice_id: i64,
+        /// The order.
+        order_id: OrderId,
+        /// The customer.
+        user_id: UserId,
+        /// What differed (`amount 4.00 USD, expected 5.00 USD`, `order #3 is cancelled`).
+        reason: String,
     },
     /// A delivery the customer paid for was given up.
     DeliveryFailed {
@@ -239,6 +287,7 @@ impl Delivery {
             Self::SubscriptionExpired { .. } => "subscription_expired",
             Self::AccessChanged { .. } => "access_changed",
             Self::OwnerAlert { .. } => "owner_alert",
+            Self::InvoiceNotice { .. } => "invoice_notice",
         }
     }
 
@@ -295,6 +344,12 @@ impl Delivery {
             Self::OwnerAlert {
                 alert: OwnerAlert::DeliveryFailed { outbox_id, .. },
             } => format!("{}:delivery_failed:{outbox_id}", self.kind()),
+            Self::OwnerAlert {
+                alert: OwnerAlert::InvoiceNotSettled { invoice_id, .. },
+            } => format!("{}:invoice_not_settled:{invoice_id}", self.kind()),
+            Self::InvoiceNotice {
+                invoice_id, event, ..
+            } => format!("{}:invoice:{invoice_id}:{}", self.kind(), event.as_str()),
         }
     }
 

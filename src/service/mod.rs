@@ -15,6 +15,9 @@ pub mod admin_sessions;
 /// Approval, rejection and provisioning: the persisted state machine that creates or extends
 /// the panel client exactly once, its crash reconciler and the review card's place.
 pub mod approval;
+/// Automatic payment by Crypto Pay invoices: invoice per order, poller, settlement into the
+/// approval state machine, mismatch alerts.
+pub mod crypto;
 /// Receipt intake: a ticket message (live or caught up) → download → pipeline → submitted receipt.
 pub mod intake;
 /// Orders: open (plan snapshot), ticket, payment method, receipt submission, cancel,

@@ -111,6 +111,8 @@ pub enum Target {
     Order(OrderId),
     /// A customer (their subscription).
     User(UserId),
+    /// A Crypto Pay invoice (Crypto Pay's `invoice_id`, or our row id while it has none).
+    Invoice(i64),
     /// The database itself (backups).
     Database,
 }
@@ -132,6 +134,7 @@ pub fn audit(
         Target::Payment(p) => ("payment", p.to_string()),
         Target::Order(o) => ("order", o.to_string()),
         Target::User(u) => ("user", u.to_string()),
+        Target::Invoice(i) => ("invoice", i.to_string()),
         Target::Database => ("database", "bot.db".to_owned()),
     };
     store::audit::append(

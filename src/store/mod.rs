@@ -18,6 +18,8 @@ pub mod bot_config;
 pub mod bot_messages;
 /// Recognising SQLite constraint violations by constraint.
 pub mod constraint;
+/// `crypto_invoices`: Crypto Pay invoices, settled at most once.
+pub mod crypto_invoices;
 /// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.

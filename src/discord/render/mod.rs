@@ -1,10 +1,12 @@
 //! How things look in Discord: select menus, buttons, embeds and texts built from core values.
 //! No service calls here. The shop-wide staff views (revenue, health, backup) are in `staff`.
 
+mod crypto;
 mod notices;
 mod staff;
 
-pub(super) use notices::{notice, owner_alert, reveal_offer};
+pub(super) use crypto::{check_reply, invoice_message, invoice_notice, new_invoice_button};
+pub(super) use notices::{notice, notice_buttons, owner_alert, reveal_offer};
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;

@@ -1,7 +1,9 @@
 //! The texts of one-shot deliveries: customer notices (rejection, closing, delays, reminders,
 //! admin changes), the "Show my link" offer and the owners' alerts.
 
-use crate::domain::delivery::{AccessChange, Delivery, OwnerAlert};
+use poise::serenity_prelude as serenity;
+
+use crate::domain::delivery::{AccessChange, Delivery, InvoiceEvent, OwnerAlert};
 use crate::domain::{ChannelId, UserId};
 
 use super::when;
@@ -52,11 +54,35 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
         Delivery::ExpiryReminder { .. }
         | Delivery::SubscriptionExpired { .. }
         | Delivery::AccessChanged { .. } => return subscription_notice(d),
+        Delivery::InvoiceNotice {
+            user_id,
+            order_id,
+            ticket_channel_id,
+            invoice_id,
+            event,
+        } => (
+            *user_id,
+            *ticket_channel_id,
+            super::invoice_notice(*user_id, *order_id, *invoice_id, *event),
+        ),
         Delivery::ReviewCard { .. }
         | Delivery::TicketView { .. }
         | Delivery::DeliverLink { .. }
         | Delivery::OwnerAlert { .. } => return None,
     })
+}
+
+/// The buttons under a notice: "New invoice" under an expired invoice's notice; none otherwise.
+#[must_use]
+pub(crate) fn notice_buttons(d: &Delivery) -> Vec<serenity::CreateActionRow> {
+    match d {
+        Delivery::InvoiceNotice {
+            order_id,
+            event: InvoiceEvent::Expired,
+            ..
+        } => super::new_invoice_button(*order_id),
+        _ => Vec::new(),
+    }
 }
 
 /// A DM about the customer's subscription (reminder, expiry, an admin's change).
@@ -121,6 +147,14 @@ pub(crate) fn owner_alert(alert: &OwnerAlert) -> String {
             "⚠ Discord refused the bot in <#{channel_id}>: it could not {action}. Give the \
              bot's role **{permission}** in that channel (Edit Channel → Permissions). The bot \
              keeps retrying and catches up on its own once the permission is there."
+        ),
+        OwnerAlert::InvoiceNotSettled {
+            invoice_id,
+            order_id,
+            user_id,
+            reason,
+        } => format!(
+            "⚠ Crypto Pay invoice #{invoice_id} (order #{order_id}, <@{user_id}>) was paid but              not settled: {reason}. Nothing was delivered. Check the payment in @CryptoBot, then              refund it or serve the customer by hand (`/admin extend`)."
         ),
         OwnerAlert::DeliveryFailed {
             outbox_id,

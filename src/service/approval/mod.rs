@@ -232,6 +232,29 @@ impl ApprovalService {
         self.drive(payment).await
     }
 
+    /// Provisions `payment`, which the bot settled itself (a paid invoice) and moved to
+    /// `approving` with [`start_settled`] in the settling transaction: the same drive as after an
+    /// admin's confirm. `None` when it is already driven in this process or no longer
+    /// `approving` (the reconciler finished it first).
+    ///
+    /// # Errors
+    /// Store errors; [`Error::Crashed`] from the fail point.
+    pub async fn provision_settled(&self, payment: PaymentId) -> Result<Option<ApprovalOutcome>> {
+        let Some(_guard) = InFlight::claim(&self.in_flight, payment) else {
+            return Ok(None);
+        };
+        let status = self
+            .deps
+            .store
+            .call(move |c| Ok(store::payments::get(c, payment)?.map(|p| p.status)))
+            .await?;
+        if status != Some(PaymentStatus::Approving) {
+            return Ok(None);
+        }
+        self.crash_point(ProvisionStep::Confirmed)?;
+        self.drive(payment).await.map(Some)
+    }
+
     /// Returns [`Error::Crashed`] when the fail point asks for a crash after `step`.
     fn crash_point(&self, step: ProvisionStep) -> Result<()> {
         match &self.fail_point {
@@ -278,6 +301,36 @@ fn start(
         now,
     )?;
     Ok(Ok(()))
+}
+
+/// Starts provisioning a payment no admin confirms (a paid invoice), inside the transaction that
+/// inserted it `approving`: order `pending_payment → under_review → provisioning`, step
+/// `confirmed`, audited as a confirm by the bot (`actor` = none, `source` in the payload). Then
+/// [`ApprovalService::provision_settled`] (or, after a crash, the reconciler) drives it.
+///
+/// # Errors
+/// [`Error::Internal`] when the order is not waiting for a payment (the caller checked); store
+/// errors.
+pub(crate) fn start_settled(
+    tx: &rusqlite::Connection,
+    payment: PaymentId,
+    order: OrderId,
+    source: &str,
+    now: i64,
+) -> Result<()> {
+    move_order(tx, order, (OrderStatus::PendingPayment, OrderStatus::UnderReview), None, now)?;
+    move_order(tx, order, (OrderStatus::UnderReview, OrderStatus::Provisioning), None, now)?;
+    progress::save_progress(tx, payment, ProvisionStep::Confirmed, None, false, now)?;
+    let payload = serde_json::json!({ "order": order, "source": source });
+    audit(
+        tx,
+        None,
+        AuditAction::PaymentConfirm,
+        Target::Payment(payment),
+        None,
+        payload,
+        now,
+    )
 }
 
 fn busy(payment: PaymentId) -> UserError {

@@ -1,0 +1,88 @@
+//! Crypto Pay in the ticket: picking a `cryptobot` method (or "New invoice") posts the order's
+//! invoice; "I paid — check now" asks Crypto Pay and settles. Handlers only translate: parse →
+//! `service::crypto` → render. Both defer first: Crypto Pay may take longer than Discord's 3 s.
+
+use poise::serenity_prelude as serenity;
+use serenity::{ComponentInteraction, EditInteractionResponse};
+
+use crate::config::PaymentMethod;
+use crate::domain::{OrderId, UserId};
+use crate::error::UserError;
+
+use super::Data;
+use super::interact::{Failure, ephemeral};
+use super::render;
+
+/// The order's invoice, posted in the ticket (visible to staff too): a new one unless a
+/// payable one exists. Answers the click itself (deferred, then edited).
+pub(super) async fn post_invoice(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    data: &Data,
+    order: OrderId,
+    method: &PaymentMethod,
+) -> Result<(), Failure> {
+    let Some(crypto) = data.app.crypto.clone() else {
+        return Err(UserError::InvalidState {
+            reason: "Crypto Pay is not available in this shop right now".into(),
+        }
+        .into());
+    };
+    c.defer(ctx).await?;
+    let user = UserId(c.user.id.get());
+    let edit = match crypto.open_invoice(user, order).await {
+        Ok(view) => {
+            let (text, buttons) = render::invoice_message(&view, &method.name, &method.instructions);
+            EditInteractionResponse::new().content(text).components(buttons)
+        }
+        Err(e) => {
+            let text = Failure::from(e).report(&format!("invoice for order #{order}"));
+            EditInteractionResponse::new().content(text)
+        }
+    };
+    c.edit_response(ctx, edit).await?;
+    Ok(())
+}
+
+/// "New invoice" after an expiry: the same as picking the order's Crypto Pay method again.
+pub(super) async fn new_invoice(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    data: &Data,
+    order: OrderId,
+) -> Result<(), Failure> {
+    let app = &data.app;
+    let method = match app.orders.get(order).await? {
+        Some(o) if o.user_id.0 == c.user.id.get() => o
+            .payment_method
+            .and_then(|m| app.config.payment_method(&m).cloned()),
+        _ => None,
+    };
+    match method {
+        Some(m) if m.kind == crate::config::PaymentKind::Cryptobot => {
+            post_invoice(ctx, c, data, order, &m).await
+        }
+        _ => ephemeral(ctx, c, &format!("Order #{order} is not paid by Crypto Pay.")).await,
+    }
+}
+
+/// "I paid — check now": only the customer sees the answer.
+pub(super) async fn check(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    data: &Data,
+    order: OrderId,
+) -> Result<(), Failure> {
+    let Some(crypto) = data.app.crypto.clone() else {
+        return ephemeral(ctx, c, "Crypto Pay is not available in this shop right now.").await;
+    };
+    c.defer_ephemeral(ctx).await?;
+    let user = UserId(c.user.id.get());
+    let text = match crypto.check_order(user, order).await {
+        Ok(outcome) => render::check_reply(order, &outcome),
+        Err(e) => Failure::from(e).report(&format!("checking the invoice of order #{order}")),
+    };
+    c.edit_response(ctx, EditInteractionResponse::new().content(text))
+        .await?;
+    Ok(())
+}
