@@ -34,7 +34,7 @@ impl std::fmt::Debug for CryptoPayClient {
             .field("base", &self.base.as_str())
             .field("token", &self.token)
             .field("timeout", &self.timeout)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

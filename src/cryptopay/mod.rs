@@ -53,7 +53,7 @@ pub mod webhook;
 
 use async_trait::async_trait;
 
-pub use amount::{amount_from_minor, minor_from_amount};
+pub use amount::{amount_from_minor, is_positive_decimal, minor_from_amount};
 pub use client::{CryptoPayClient, TOKEN_HEADER};
 pub use error::{CryptoPayError, CryptoPayResult};
 pub(crate) use types::split_list;
