@@ -46,6 +46,7 @@
 //! are read); whether webhook retries carry a fresh `request_date`.
 
 mod amount;
+mod answer;
 mod client;
 mod error;
 mod types;

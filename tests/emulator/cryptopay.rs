@@ -358,3 +358,87 @@ async fn forged_deliveries_are_refused_and_wake_nobody() {
     );
     assert_eq!(woken.try_recv(), Ok(id));
 }
+
+#[tokio::test]
+async fn the_emulator_answers_get_queries_and_filters_like_the_service() {
+    let (sim, client) = setup().await;
+    let a = client
+        .create_invoice(&usd("1", "a"))
+        .await
+        .unwrap()
+        .invoice_id;
+    let b = client
+        .create_invoice(&usd("2", "b"))
+        .await
+        .unwrap()
+        .invoice_id;
+    let c = client
+        .create_invoice(&usd("3", "c"))
+        .await
+        .unwrap()
+        .invoice_id;
+    assert!(sim.pay(b));
+    assert!(
+        sim.tamper(c, |i| i.amount = "0.01".into()),
+        "a forged amount"
+    );
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |query: &str| {
+        let req = http
+            .get(format!("{}getInvoices?{query}", sim.base_url()))
+            .header("Crypto-Pay-API-Token", TOKEN);
+        async move {
+            let r = req.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["result"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["invoice_id"].as_i64().unwrap())
+            .collect()
+    };
+    let (status, paid) = get("status=paid").await;
+    assert_eq!((status, ids(&paid)), (200, vec![b.0]));
+    let (_, newest) = get("count=2").await;
+    assert_eq!(ids(&newest), vec![c.0, b.0], "newest first");
+    let (_, second) = get("count=1&offset=1").await;
+    assert_eq!(ids(&second), vec![b.0]);
+    let (_, some) = get(&format!("invoice_ids={},{}", a.0, c.0)).await;
+    assert_eq!(ids(&some), vec![c.0, a.0]);
+    assert_eq!(some["result"]["items"][0]["amount"], "0.01");
+    let (status, refused) = get("count=1001").await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["error"]["name"], "COUNT_INVALID");
+
+    let r = http
+        .post(format!("{}getMe", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"ok": false, "error": {"code": 401, "name": "UNAUTHORIZED"}})
+    );
+    let form = http
+        .post(format!("{}createInvoice", sim.base_url()))
+        .header("Crypto-Pay-API-Token", TOKEN)
+        .form(&[
+            ("asset", "TON"),
+            ("amount", "0.5"),
+            ("expires_in", "2678401"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 400);
+    let body: serde_json::Value = form.json().await.unwrap();
+    assert_eq!(body["error"]["name"], "EXPIRES_IN_INVALID");
+    assert_eq!(sim.invoices().len(), 3);
+}

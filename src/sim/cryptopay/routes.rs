@@ -55,29 +55,8 @@ async fn handle(
         *st.requests.entry(method.clone()).or_default() += 1;
         st.take_fault(&method)
     };
-    match fault {
-        Some(Fault::Status(s)) => {
-            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let page = format!("<html><head><title>{s}</title></head><body>nginx</body></html>");
-            return (status, [(CONTENT_TYPE, "text/html")], page).into_response();
-        }
-        Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
-        Some(Fault::OkFalse { code, name }) => {
-            let status = u16::try_from(code)
-                .ok()
-                .filter(|c| (400..=599).contains(c))
-                .unwrap_or(200);
-            return refusal(status, code, &name);
-        }
-        Some(Fault::Garbage) => {
-            return (
-                StatusCode::OK,
-                [(CONTENT_TYPE, "text/plain")],
-                "upstream says hi",
-            )
-                .into_response();
-        }
-        None => {}
+    if let Some(answer) = fault_answer(fault).await {
+        return answer;
     }
     let token = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
     if token != Some(sh.token.as_str()) {
@@ -100,6 +79,36 @@ async fn handle(
     match answer {
         Ok(result) => axum::Json(json!({ "ok": true, "result": result })).into_response(),
         Err((status, name)) => refusal(status, i64::from(status), name),
+    }
+}
+
+/// What a fault answers instead of the service (after [`Fault::Slow`]'s delay: nothing).
+async fn fault_answer(fault: Option<Fault>) -> Option<Response> {
+    match fault? {
+        Fault::Status(s) => {
+            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let page = format!("<html><head><title>{s}</title></head><body>nginx</body></html>");
+            Some((status, [(CONTENT_TYPE, "text/html")], page).into_response())
+        }
+        Fault::Slow(d) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Fault::OkFalse { code, name } => {
+            let status = u16::try_from(code)
+                .ok()
+                .filter(|c| (400..=599).contains(c))
+                .unwrap_or(200);
+            Some(refusal(status, code, &name))
+        }
+        Fault::Garbage => Some(
+            (
+                StatusCode::OK,
+                [(CONTENT_TYPE, "text/plain")],
+                "upstream says hi",
+            )
+                .into_response(),
+        ),
     }
 }
 
@@ -163,7 +172,10 @@ fn list(p: &Params, key: &str) -> Vec<String> {
     }
 }
 
-fn create_invoice(sh: &Shared, p: &Params) -> Answer {
+type Currency = (CurrencyType, Option<String>, Option<String>, Vec<String>);
+
+/// `currency_type` with its `asset`, `fiat` and `accepted_assets`, checked.
+fn currency(p: &Params) -> Result<Currency, (u16, &'static str)> {
     let currency_type = match text(p, "currency_type").as_deref() {
         None | Some("crypto") => CurrencyType::Crypto,
         Some("fiat") => CurrencyType::Fiat,
@@ -186,6 +198,11 @@ fn create_invoice(sh: &Shared, p: &Params) -> Answer {
     if accepted.iter().any(|a| !ASSETS.contains(&a.as_str())) {
         return Err((400, "ACCEPTED_ASSETS_INVALID"));
     }
+    Ok((currency_type, asset, fiat, accepted))
+}
+
+fn create_invoice(sh: &Shared, p: &Params) -> Answer {
+    let (currency_type, asset, fiat, accepted) = currency(p)?;
     let amount = text(p, "amount").ok_or((400, "AMOUNT_INVALID"))?;
     if !is_positive_decimal(&amount, 18) {
         return Err((400, "AMOUNT_INVALID"));
