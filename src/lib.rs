@@ -39,6 +39,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[warn(missing_docs)]
 pub mod cryptopay;
 pub mod demo;
 pub mod discord;

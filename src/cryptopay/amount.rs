@@ -47,6 +47,19 @@ pub fn minor_from_amount(amount: &str, exponent: u32) -> Option<i64> {
     int_value.checked_add(frac_value)
 }
 
+/// Whether `amount` is a decimal string above zero with at most `max_fraction_digits`
+/// significant fractional digits (trailing zeros do not count). Unlike
+/// [`minor_from_amount`] at that exponent, large amounts of 18-decimal assets do not overflow:
+/// only the digits actually written are scaled.
+pub fn is_positive_decimal(amount: &str, max_fraction_digits: u32) -> bool {
+    let significant = amount
+        .split_once('.')
+        .map_or(0, |(_, f)| f.trim_end_matches('0').len());
+    u32::try_from(significant).is_ok_and(|sig| {
+        sig <= max_fraction_digits && minor_from_amount(amount, sig).is_some_and(|m| m > 0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +109,22 @@ mod tests {
             "overflow"
         );
         assert_eq!(minor_from_amount("1", 19), None, "10^19 overflows i64");
+    }
+
+    #[test]
+    fn positive_decimals_are_recognised_without_overflow() {
+        assert!(
+            is_positive_decimal("12", 18),
+            "12 ETH is 12e18 wei: no overflow"
+        );
+        assert!(is_positive_decimal("12.50", 2));
+        assert!(is_positive_decimal("12.500000", 2));
+        assert!(is_positive_decimal("0.000000000000000001", 18));
+        assert!(!is_positive_decimal("12.505", 2));
+        assert!(!is_positive_decimal("0", 2));
+        assert!(!is_positive_decimal("0.000", 2));
+        assert!(!is_positive_decimal("12.", 2));
+        assert!(!is_positive_decimal("-1", 2));
     }
 
     #[test]

@@ -12,6 +12,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::answer::interpret;
+
 use super::error::{CryptoPayError, CryptoPayResult};
 use super::types::{AppInfo, CreateInvoice, Invoice, InvoiceId};
 use super::{CryptoPayApi, GET_INVOICES_MAX};
@@ -34,7 +36,7 @@ impl std::fmt::Debug for CryptoPayClient {
             .field("base", &self.base.as_str())
             .field("token", &self.token)
             .field("timeout", &self.timeout)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -157,112 +159,6 @@ fn read_result<T: DeserializeOwned>(method: &'static str, result: Value) -> Cryp
     })
 }
 
-/// Sorts one answer: `Ok(result)` for `{"ok":true,"result":…}` with a 2xx status, otherwise
-/// the error it means (see [`CryptoPayError`]'s variants). The service answers errors with the
-/// HTTP status in `error.code` (400 for a refused parameter, 401 for a bad token, 405 for an
-/// unknown method), so `ok:false` bodies are read whatever the status.
-pub(crate) fn interpret(
-    method: &'static str,
-    status: u16,
-    content_type: &str,
-    body: &[u8],
-) -> CryptoPayResult<Value> {
-    let envelope = serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(|v| v.get("ok").is_some_and(Value::is_boolean));
-    let Some(mut envelope) = envelope else {
-        let detail = describe_body(status, content_type, body);
-        return Err(match status {
-            500..=599 => CryptoPayError::Unavailable {
-                method,
-                reason: detail,
-                http_status: Some(status),
-            },
-            401 | 403 => CryptoPayError::Auth {
-                method,
-                reason: detail,
-            },
-            429 => CryptoPayError::Rejected {
-                method,
-                code: Some(429),
-                name: detail,
-            },
-            _ => CryptoPayError::Protocol { method, detail },
-        });
-    };
-    if envelope["ok"] == Value::Bool(true) {
-        return match (status, envelope.get_mut("result").map(Value::take)) {
-            (200..=299, Some(result)) => Ok(result),
-            (200..=299, None) => Err(CryptoPayError::Protocol {
-                method,
-                detail: "ok:true without a result".into(),
-            }),
-            _ => Err(CryptoPayError::Protocol {
-                method,
-                detail: format!("ok:true with HTTP {status}"),
-            }),
-        };
-    }
-    let (code, name) = refusal(&envelope);
-    let auth = status == 401
-        || code == Some(401)
-        || name.eq_ignore_ascii_case("UNAUTHORIZED")
-        || (status == 403 && !name.eq_ignore_ascii_case("METHOD_DISABLED"));
-    Err(if auth {
-        CryptoPayError::Auth {
-            method,
-            reason: format!("HTTP {status} {name}"),
-        }
-    } else if (500..=599).contains(&status) {
-        CryptoPayError::Unavailable {
-            method,
-            reason: format!("HTTP {status} {name}"),
-            http_status: Some(status),
-        }
-    } else {
-        CryptoPayError::Rejected { method, code, name }
-    })
-}
-
-/// `(error.code, error.name)` of an `ok:false` envelope. Also reads the shape the
-/// `crypto-pay-api` crate models (`"error": "NAME", "error_code": 400`).
-fn refusal(envelope: &Value) -> (Option<i64>, String) {
-    let int = |v: &Value| {
-        v.as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-    };
-    let error = &envelope["error"];
-    let code = error
-        .get("code")
-        .and_then(int)
-        .or_else(|| envelope.get("error_code").and_then(int));
-    let name = error
-        .get("name")
-        .or_else(|| error.get("message"))
-        .and_then(Value::as_str)
-        .or_else(|| error.as_str())
-        .unwrap_or("UNKNOWN_ERROR")
-        .to_owned();
-    (code, name)
-}
-
-fn describe_body(status: u16, content_type: &str, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let what = if text.is_empty() {
-        "an empty body".to_owned()
-    } else {
-        let cut: String = text.chars().take(80).collect();
-        let kind = if content_type.contains("html") || text.starts_with('<') {
-            "HTML"
-        } else {
-            "a non-JSON body"
-        };
-        format!("{kind}: {cut:?}")
-    };
-    format!("HTTP {status} with {what}")
-}
-
 #[async_trait]
 impl CryptoPayApi for CryptoPayClient {
     async fn create_invoice(&self, params: &CreateInvoice) -> CryptoPayResult<Invoice> {
@@ -317,90 +213,6 @@ impl CryptoPayApi for CryptoPayClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sort(status: u16, body: &str) -> CryptoPayResult<Value> {
-        interpret("getInvoices", status, "application/json", body.as_bytes())
-    }
-
-    #[test]
-    fn answers_are_sorted_into_results_and_errors() {
-        assert_eq!(
-            sort(200, r#"{"ok":true,"result":{"items":[]}}"#),
-            Ok(json!({"items": []}))
-        );
-        assert!(matches!(
-            sort(
-                401,
-                r#"{"ok":false,"error":{"code":401,"name":"UNAUTHORIZED"}}"#
-            ),
-            Err(CryptoPayError::Auth { .. })
-        ));
-        assert!(matches!(
-            sort(
-                200,
-                r#"{"ok":false,"error":{"code":401,"name":"UNAUTHORIZED"}}"#
-            ),
-            Err(CryptoPayError::Auth { .. })
-        ));
-        assert_eq!(
-            sort(
-                400,
-                r#"{"ok":false,"error":{"code":400,"name":"EXPIRES_IN_INVALID"}}"#
-            ),
-            Err(CryptoPayError::Rejected {
-                method: "getInvoices",
-                code: Some(400),
-                name: "EXPIRES_IN_INVALID".into()
-            })
-        );
-        assert!(
-            matches!(
-                sort(
-                    403,
-                    r#"{"ok":false,"error":{"code":403,"name":"METHOD_DISABLED"}}"#
-                ),
-                Err(CryptoPayError::Rejected { .. })
-            ),
-            "a disabled method is not a token problem"
-        );
-        assert_eq!(
-            sort(
-                400,
-                r#"{"ok":false,"error":"AMOUNT_TOO_SMALL","error_code":400}"#
-            ),
-            Err(CryptoPayError::Rejected {
-                method: "getInvoices",
-                code: Some(400),
-                name: "AMOUNT_TOO_SMALL".into()
-            }),
-            "the crate's flat error shape"
-        );
-    }
-
-    #[test]
-    fn non_envelopes_are_sorted_by_status() {
-        let html = interpret("getMe", 502, "text/html", b"<html>Bad Gateway</html>");
-        assert!(matches!(
-            html,
-            Err(CryptoPayError::Unavailable {
-                http_status: Some(502),
-                ..
-            })
-        ));
-        assert!(matches!(
-            sort(200, "not json"),
-            Err(CryptoPayError::Protocol { .. })
-        ));
-        assert!(matches!(
-            sort(200, r#"{"result":1}"#),
-            Err(CryptoPayError::Protocol { .. })
-        ));
-        assert!(matches!(sort(401, ""), Err(CryptoPayError::Auth { .. })));
-        assert!(matches!(
-            sort(500, r#"{"ok":true,"result":1}"#),
-            Err(CryptoPayError::Protocol { .. })
-        ));
-    }
 
     #[test]
     fn bad_configuration_is_refused_and_debug_hides_the_token() {

@@ -46,6 +46,7 @@
 //! are read); whether webhook retries carry a fresh `request_date`.
 
 mod amount;
+mod answer;
 mod client;
 mod error;
 mod types;
@@ -53,7 +54,7 @@ pub mod webhook;
 
 use async_trait::async_trait;
 
-pub use amount::{amount_from_minor, minor_from_amount};
+pub use amount::{amount_from_minor, is_positive_decimal, minor_from_amount};
 pub use client::{CryptoPayClient, TOKEN_HEADER};
 pub use error::{CryptoPayError, CryptoPayResult};
 pub(crate) use types::split_list;
@@ -80,7 +81,8 @@ pub trait CryptoPayApi: Send + Sync {
     /// # Errors
     /// [`CryptoPayError::Invalid`] before sending; otherwise any call error (a parameter the
     /// service refuses is [`CryptoPayError::Rejected`]). Not idempotent: a timeout may still
-    /// have created an invoice (find it by `payload` before creating another).
+    /// have created an invoice. Such an orphan is harmless (its link was never shown; it
+    /// expires after `expires_in`), and `getInvoices` has no `payload` filter to find it.
     async fn create_invoice(&self, params: &CreateInvoice) -> CryptoPayResult<Invoice>;
 
     /// `getInvoices` for these ids (one call per [`GET_INVOICES_MAX`] ids; none for an empty

@@ -11,7 +11,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::amount::minor_from_amount;
+use super::amount::is_positive_decimal;
 use super::error::CryptoPayError;
 
 /// The service's invoice id (`invoice_id`, an integer). Displayed as the bare number.
@@ -268,17 +268,14 @@ impl CreateInvoice {
         };
         currency?;
         let digits = self.max_fraction_digits();
-        match minor_from_amount(&self.amount, digits) {
-            Some(m) if m > 0 => {}
-            _ => {
-                return bad(
-                    "amount",
-                    format!(
-                        "{:?} is not a positive decimal with at most {digits} fractional digits",
-                        self.amount
-                    ),
-                );
-            }
+        if !is_positive_decimal(&self.amount, digits) {
+            return bad(
+                "amount",
+                format!(
+                    "{:?} is not a positive decimal with at most {digits} fractional digits",
+                    self.amount
+                ),
+            );
         }
         let payload_len = self.payload.chars().count();
         if payload_len > MAX_PAYLOAD_CHARS {

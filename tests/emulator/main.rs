@@ -7,6 +7,7 @@
 
 mod support;
 
+mod cryptopay;
 mod downtime;
 mod fidelity;
 mod history;
