@@ -45,6 +45,15 @@ pub async fn serve(config: Config) -> Result<()> {
             tracing::warn!(error = %e, "cannot reach Discord yet; retrying in the background");
         }
     }
+    let webhook = match &app.crypto {
+        Some(crypto) => crypto.start_webhook().await.map_err(|e| {
+            Error::Config(crate::config::ConfigError::Invalid {
+                key: "cryptobot.webhook_listen".into(),
+                reason: format!("cannot listen there: {e}"),
+            })
+        })?,
+        None => None,
+    };
     let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Discord(format!("cannot start the Discord client: {e}")))?;
@@ -62,6 +71,9 @@ pub async fn serve(config: Config) -> Result<()> {
         tracing::warn!(?aborted, "jobs aborted at shutdown");
     }
     let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
+    if let Some(listener) = webhook {
+        listener.shutdown().await;
+    }
     tracing::info!("stopped");
     if let Some(reason) = client_died {
         return Err(Error::Discord(format!(

@@ -19,7 +19,7 @@ use crate::config::{PaymentMethod, Plan};
 use crate::discord::custom_id::CustomId;
 use crate::domain::OrderId;
 use crate::domain::delivery::ReviewState;
-use crate::domain::status::OrderStatus;
+use crate::domain::status::{OrderStatus, PaymentSource};
 use crate::store::orders::Order;
 use crate::store::payments::Payment;
 
@@ -132,6 +132,9 @@ pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>)
         )
         .field("Method", &payment.method, true)
         .field("Order kind", order.kind.as_str(), true);
+    if payment.source == PaymentSource::Cryptobot {
+        e = e.field("Paid by", "Crypto Pay invoice (checked by the bot)", false);
+    }
     if let Some((earlier, distance)) = payment.near_duplicate {
         e = e.field(
             "⚠ Near duplicate",
@@ -174,7 +177,10 @@ pub(super) fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec
     let admin = (state != ReviewState::Cancelled)
         .then_some(payment.reviewer_id)
         .flatten();
-    let text = review_status(state, admin, payment.reason.as_deref());
+    let mut text = review_status(state, admin, payment.reason.as_deref());
+    if payment.source == PaymentSource::Cryptobot && admin.is_none() {
+        text.push_str(" · automatic (Crypto Pay)");
+    }
     let buttons = if state.buttons_enabled() {
         review_buttons(payment.id)
     } else {

@@ -29,6 +29,7 @@ use crate::cryptopay::{
     CreateInvoice, CryptoPayApi, CryptoPayError, CurrencyType, Invoice, InvoiceId,
     amount_from_minor,
 };
+use crate::cryptopay::webhook::{Wake, WebhookListener};
 use crate::domain::audit::AuditAction;
 use crate::domain::status::{InvoiceState, OrderStatus};
 use crate::domain::{OrderId, UserId};
@@ -127,6 +128,32 @@ impl CryptoPayments {
     #[must_use]
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// Starts the webhook listener on `cryptobot.webhook_listen` (`None` when it is off). A
+    /// verified update only wakes the poll job, which asks Crypto Pay: the body is never trusted.
+    ///
+    /// # Errors
+    /// The bind error (address in use, permission).
+    pub async fn start_webhook(&self) -> std::io::Result<Option<WebhookListener>> {
+        let c = &self.deps.config.cryptobot;
+        let Some(addr) = c.webhook_addr() else {
+            return Ok(None);
+        };
+        let waker = self.wake.clone();
+        let wake: Wake = Arc::new(move |_| waker.notify_one());
+        let max_age_ms = i64::try_from(c.webhook_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let listener = WebhookListener::start(
+            addr,
+            c.webhook_path.clone(),
+            c.token.clone(),
+            max_age_ms,
+            self.deps.clock,
+            wake,
+        )
+        .await?;
+        tracing::info!(addr = %listener.local_addr(), "Crypto Pay webhook listener started");
+        Ok(Some(listener))
     }
 
     /// The invoice the customer should pay for `order`: the live one if it is still payable,

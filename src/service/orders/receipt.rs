@@ -48,10 +48,18 @@ impl OrderService {
     ) -> Result<PaymentId> {
         let now = self.clock.now_ms();
         let sha = receipt.sha256.clone();
+        let automatic: Vec<String> = self
+            .config
+            .payment_methods
+            .iter()
+            .filter(|m| m.kind != crate::config::PaymentKind::Manual)
+            .map(|m| m.id.clone())
+            .collect();
         let result = self
             .store
             .transaction(move |tx| {
-                let submitted = insert_receipt(tx, user, order, receipt, near_duplicate, now)?;
+                let submitted =
+                    insert_receipt(tx, (user, order), receipt, near_duplicate, &automatic, now)?;
                 if let (Ok(_), Some(m)) = (&submitted, message) {
                     store::orders::set_last_message(tx, order, m)?;
                 }
@@ -89,12 +97,13 @@ impl OrderService {
 
 /// The transaction of [`OrderService::submit_receipt`]: `Ok(Err)` for a refusal to commit with
 /// its audit entry.
+/// Orders paid by an automatic method (`automatic`: their ids) take no receipt.
 fn insert_receipt(
     tx: &rusqlite::Connection,
-    user: UserId,
-    order: OrderId,
+    (user, order): (UserId, OrderId),
     receipt: Receipt,
     near_duplicate: Option<(PaymentId, u32)>,
+    automatic: &[String],
     now: i64,
 ) -> Result<Result<PaymentId, UserError>> {
     let o = owned_order(tx, user, order)?;
@@ -103,6 +112,14 @@ fn insert_receipt(
             reason: "choose a payment method first".into(),
         }));
     };
+    if automatic.contains(&method) {
+        return Ok(Err(UserError::InvalidState {
+            reason: format!(
+                "order #{order} is paid by invoice and needs no screenshot: pay the invoice, or \
+                 pick another payment method to pay by receipt"
+            ),
+        }));
+    }
     if o.status != OrderStatus::PendingPayment {
         return Ok(Err(UserError::InvalidState {
             reason: format!("order #{order} is not waiting for a receipt"),
