@@ -79,7 +79,9 @@ pub enum UserError {
     PanelUnavailable,
     /// The payment provider (Crypto Pay) could not be reached or refused the call; nothing was
     /// charged by the bot and the order is kept.
-    #[error("{provider} cannot be reached right now; your order is kept, please try again in a few minutes")]
+    #[error(
+        "{provider} cannot be reached right now; your order is kept, please try again in a few minutes"
+    )]
     ProviderUnavailable {
         /// The provider's name (`Crypto Pay`).
         provider: &'static str,

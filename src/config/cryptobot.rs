@@ -122,8 +122,9 @@ impl Config {
             ));
         }
         if !c.api_url.is_empty() {
-            let url = reqwest::Url::parse(&c.api_url)
-                .map_err(|e| ConfigError::invalid("cryptobot.api_url", format!("not a URL ({e})")))?;
+            let url = reqwest::Url::parse(&c.api_url).map_err(|e| {
+                ConfigError::invalid("cryptobot.api_url", format!("not a URL ({e})"))
+            })?;
             if !matches!(url.scheme(), "http" | "https") || !url.path().ends_with('/') {
                 return Err(ConfigError::invalid(
                     "cryptobot.api_url",
@@ -166,7 +167,8 @@ impl Config {
                 return Err(ConfigError::invalid(format!("plans[{i}].currency"), why));
             }
         }
-        if c.currency_type == InvoiceCurrency::Crypto && !USD_STABLECOINS.contains(&c.asset.as_str())
+        if c.currency_type == InvoiceCurrency::Crypto
+            && !USD_STABLECOINS.contains(&c.asset.as_str())
         {
             return Err(ConfigError::invalid(
                 "cryptobot.asset",
@@ -203,7 +205,10 @@ impl Config {
         if !c.webhook_listen.trim().is_empty() && c.webhook_addr().is_none() {
             return Err(ConfigError::invalid(
                 "cryptobot.webhook_listen",
-                format!("{:?} is not host:port such as \"127.0.0.1:8083\"", c.webhook_listen),
+                format!(
+                    "{:?} is not host:port such as \"127.0.0.1:8083\"",
+                    c.webhook_listen
+                ),
             ));
         }
         if !c.webhook_path.starts_with('/') {
@@ -250,15 +255,30 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let cases = [
-            ("invoice_lifetime_minutes = 0", "cryptobot.invoice_lifetime_minutes"),
-            ("invoice_lifetime_minutes = 50000", "cryptobot.invoice_lifetime_minutes"),
+            (
+                "invoice_lifetime_minutes = 0",
+                "cryptobot.invoice_lifetime_minutes",
+            ),
+            (
+                "invoice_lifetime_minutes = 50000",
+                "cryptobot.invoice_lifetime_minutes",
+            ),
             ("poll_interval_secs = 1", "cryptobot.poll_interval_secs"),
             ("timeout_secs = 0", "cryptobot.timeout_secs"),
-            ("webhook_listen = \"everywhere\"", "cryptobot.webhook_listen"),
+            (
+                "webhook_listen = \"everywhere\"",
+                "cryptobot.webhook_listen",
+            ),
             ("webhook_path = \"hook\"", "cryptobot.webhook_path"),
-            ("accepted_assets = [\"usdt\"]", "cryptobot.accepted_assets[0]"),
+            (
+                "accepted_assets = [\"usdt\"]",
+                "cryptobot.accepted_assets[0]",
+            ),
             ("api_url = \"ftp://x/\"", "cryptobot.api_url"),
-            ("currency_type = \"crypto\"\nasset = \"TON\"", "cryptobot.asset"),
+            (
+                "currency_type = \"crypto\"\nasset = \"TON\"",
+                "cryptobot.asset",
+            ),
             ("currency_type = \"gold\"", "cryptobot.currency_type"),
         ];
         for (line, key) in cases {

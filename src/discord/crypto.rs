@@ -32,8 +32,11 @@ pub(super) async fn post_invoice(
     let user = UserId(c.user.id.get());
     let edit = match crypto.open_invoice(user, order).await {
         Ok(view) => {
-            let (text, buttons) = render::invoice_message(&view, &method.name, &method.instructions);
-            EditInteractionResponse::new().content(text).components(buttons)
+            let (text, buttons) =
+                render::invoice_message(&view, &method.name, &method.instructions);
+            EditInteractionResponse::new()
+                .content(text)
+                .components(buttons)
         }
         Err(e) => {
             let text = Failure::from(e).report(&format!("invoice for order #{order}"));
@@ -62,7 +65,14 @@ pub(super) async fn new_invoice(
         Some(m) if m.kind == crate::config::PaymentKind::Cryptobot => {
             post_invoice(ctx, c, data, order, &m).await
         }
-        _ => ephemeral(ctx, c, &format!("Order #{order} is not paid by Crypto Pay.")).await,
+        _ => {
+            ephemeral(
+                ctx,
+                c,
+                &format!("Order #{order} is not paid by Crypto Pay."),
+            )
+            .await
+        }
     }
 }
 
@@ -74,7 +84,12 @@ pub(super) async fn check(
     order: OrderId,
 ) -> Result<(), Failure> {
     let Some(crypto) = data.app.crypto.clone() else {
-        return ephemeral(ctx, c, "Crypto Pay is not available in this shop right now.").await;
+        return ephemeral(
+            ctx,
+            c,
+            "Crypto Pay is not available in this shop right now.",
+        )
+        .await;
     };
     c.defer_ephemeral(ctx).await?;
     let user = UserId(c.user.id.get());

@@ -16,8 +16,8 @@
 //! like), `run` (`serve`: the process around `start`).
 
 mod catch_up;
-mod crypto;
 pub mod commands;
+mod crypto;
 pub mod custom_id;
 mod dashboard;
 mod deliver;

@@ -198,7 +198,13 @@ pub fn settle_paid(
                  paid_amount = ?4, paid_at = ?5, updated_at = ?5
              WHERE id = ?1 AND status = 'active'",
         )?
-        .execute(params![id, payment, paid.map(|p| p.0), paid.map(|p| p.1), now])?;
+        .execute(params![
+            id,
+            payment,
+            paid.map(|p| p.0),
+            paid.map(|p| p.1),
+            now
+        ])?;
     Ok(n == 1)
 }
 
@@ -206,7 +212,13 @@ pub fn settle_paid(
 ///
 /// # Errors
 /// SQLite errors.
-pub fn record_paid_with(conn: &Connection, id: i64, asset: &str, amount: &str, now: i64) -> Result<()> {
+pub fn record_paid_with(
+    conn: &Connection,
+    id: i64,
+    asset: &str,
+    amount: &str,
+    now: i64,
+) -> Result<()> {
     conn.prepare_cached(
         "UPDATE crypto_invoices SET paid_asset = ?2, paid_amount = ?3, paid_at = ?4, updated_at = ?4
          WHERE id = ?1",

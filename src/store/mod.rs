@@ -18,10 +18,10 @@ pub mod bot_config;
 pub mod bot_messages;
 /// Recognising SQLite constraint violations by constraint.
 pub mod constraint;
-/// `crypto_invoices`: Crypto Pay invoices, settled at most once.
-pub mod crypto_invoices;
 /// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
+/// `crypto_invoices`: Crypto Pay invoices, settled at most once.
+pub mod crypto_invoices;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
 /// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.

@@ -16,6 +16,7 @@ mod order_core;
 mod approval;
 mod background;
 mod backup_restore;
+mod crypto;
 mod health_panel;
 mod lifecycle;
 mod migrations;

@@ -110,9 +110,15 @@ impl Shop {
     }
 
     pub(crate) async fn start_with(profile: Profile, clock: Clock) -> Self {
+        Self::start_configured(profile, clock, "").await
+    }
+
+    /// A shop whose configuration has `extra` appended (more `[[payment_methods]]`, a
+    /// `[cryptobot]` section...).
+    pub(crate) async fn start_configured(profile: Profile, clock: Clock, extra: &str) -> Self {
         let sim = PanelSim::start(profile).await;
         let p = sim.profile().clone();
-        let text = config_toml(&sim.base_url(), &p.username, &p.password);
+        let text = config_toml(&sim.base_url(), &p.username, &p.password) + extra;
         let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("test config"));
         let dir = tempfile::tempdir().unwrap();
         let store =

@@ -157,6 +157,8 @@ mod tests {
         assert!(check_reply(order, &CheckOutcome::Waiting(view())).contains("not paid yet"));
         assert!(check_reply(order, &CheckOutcome::AlreadyPaid).contains("Payment received"));
         assert!(check_reply(order, &CheckOutcome::Expired).contains("New invoice"));
-        assert!(check_reply(order, &CheckOutcome::NotSettled("x".into())).contains("do not pay again"));
+        assert!(
+            check_reply(order, &CheckOutcome::NotSettled("x".into())).contains("do not pay again")
+        );
     }
 }

@@ -318,8 +318,20 @@ pub(crate) fn start_settled(
     source: &str,
     now: i64,
 ) -> Result<()> {
-    move_order(tx, order, (OrderStatus::PendingPayment, OrderStatus::UnderReview), None, now)?;
-    move_order(tx, order, (OrderStatus::UnderReview, OrderStatus::Provisioning), None, now)?;
+    move_order(
+        tx,
+        order,
+        (OrderStatus::PendingPayment, OrderStatus::UnderReview),
+        None,
+        now,
+    )?;
+    move_order(
+        tx,
+        order,
+        (OrderStatus::UnderReview, OrderStatus::Provisioning),
+        None,
+        now,
+    )?;
     progress::save_progress(tx, payment, ProvisionStep::Confirmed, None, false, now)?;
     let payload = serde_json::json!({ "order": order, "source": source });
     audit(

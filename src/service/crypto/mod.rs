@@ -25,11 +25,11 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use crate::config::{InvoiceCurrency, PaymentKind};
+use crate::cryptopay::webhook::{Wake, WebhookListener};
 use crate::cryptopay::{
     CreateInvoice, CryptoPayApi, CryptoPayError, CurrencyType, Invoice, InvoiceId,
     amount_from_minor,
 };
-use crate::cryptopay::webhook::{Wake, WebhookListener};
 use crate::domain::audit::AuditAction;
 use crate::domain::status::{InvoiceState, OrderStatus};
 use crate::domain::{OrderId, UserId};
@@ -142,7 +142,8 @@ impl CryptoPayments {
         };
         let waker = self.wake.clone();
         let wake: Wake = Arc::new(move |_| waker.notify_one());
-        let max_age_ms = i64::try_from(c.webhook_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let max_age_ms =
+            i64::try_from(c.webhook_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let listener = WebhookListener::start(
             addr,
             c.webhook_path.clone(),
@@ -344,7 +345,8 @@ impl CryptoPayments {
                 }
                 let (new, request) = invoice_request(&cfg, &o, &nonce);
                 let id = crypto_invoices::insert_creating(tx, &new, now).map_err(|e| {
-                    if crate::store::constraint::is_unique_violation(&e, "crypto_invoices.order_id") {
+                    if crate::store::constraint::is_unique_violation(&e, "crypto_invoices.order_id")
+                    {
                         creating_now(order)
                     } else {
                         e
@@ -374,7 +376,15 @@ impl CryptoPayments {
                     "currency": row.fiat.as_ref().or(row.asset.as_ref()),
                 });
                 let target = Target::Invoice(id);
-                audit(tx, None, AuditAction::InvoiceCreate, target, None, payload, now)?;
+                audit(
+                    tx,
+                    None,
+                    AuditAction::InvoiceCreate,
+                    target,
+                    None,
+                    payload,
+                    now,
+                )?;
                 Ok(row)
             })
             .await?;
@@ -398,7 +408,15 @@ impl CryptoPayments {
                 crypto_invoices::transition(tx, row_id, from, to, Some(&why), now)?;
                 let payload = serde_json::json!({ "order": order, "error": why });
                 let target = Target::Invoice(row_id);
-                audit(tx, None, AuditAction::InvoiceCreateFailed, target, None, payload, now)
+                audit(
+                    tx,
+                    None,
+                    AuditAction::InvoiceCreateFailed,
+                    target,
+                    None,
+                    payload,
+                    now,
+                )
             })
             .await
     }
@@ -462,7 +480,12 @@ fn invoice_request(
             Some(o.plan.currency.clone()),
             c.accepted_assets.clone(),
         ),
-        InvoiceCurrency::Crypto => (CurrencyType::Crypto, Some(c.asset.clone()), None, Vec::new()),
+        InvoiceCurrency::Crypto => (
+            CurrencyType::Crypto,
+            Some(c.asset.clone()),
+            None,
+            Vec::new(),
+        ),
     };
     let payload = format!("vtb:{}:{nonce}", o.id);
     let new = NewInvoice {
@@ -505,18 +528,18 @@ impl CryptoPayments {
             Vec::new()
         };
         InvoiceView {
-        order_id: row.order_id,
-        invoice_id: row.invoice_id.unwrap_or_default(),
-        pay_url: row.pay_url.clone().unwrap_or_default(),
-        amount: row.amount.clone(),
-        unit: row
-            .fiat
-            .clone()
-            .or_else(|| row.asset.clone())
-            .unwrap_or_default(),
-        accepted_assets: accepted,
-        expires_at: row.expires_at,
-    }
+            order_id: row.order_id,
+            invoice_id: row.invoice_id.unwrap_or_default(),
+            pay_url: row.pay_url.clone().unwrap_or_default(),
+            amount: row.amount.clone(),
+            unit: row
+                .fiat
+                .clone()
+                .or_else(|| row.asset.clone())
+                .unwrap_or_default(),
+            accepted_assets: accepted,
+            expires_at: row.expires_at,
+        }
     }
 }
 

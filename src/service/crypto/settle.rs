@@ -6,15 +6,15 @@
 use rusqlite::Connection;
 
 use crate::cryptopay::{Invoice, InvoiceStatus, minor_from_amount};
+use crate::domain::PaymentId;
 use crate::domain::audit::AuditAction;
 use crate::domain::delivery::{Delivery, InvoiceEvent, OwnerAlert};
 use crate::domain::status::{InvoiceState, OrderStatus, PaymentSource, PaymentStatus};
-use crate::domain::PaymentId;
 use crate::error::{Error, Result};
 use crate::service::approval::start_settled;
 use crate::service::state::{Target, audit, enqueue, refresh_views};
-use crate::store::{self, crypto_invoices, orders::Order, payments::NewUnattendedPayment};
 use crate::store::crypto_invoices::StoredInvoice;
+use crate::store::{self, crypto_invoices, orders::Order, payments::NewUnattendedPayment};
 
 use super::{CheckOutcome, CryptoPayments, PROVIDER};
 
@@ -30,13 +30,21 @@ enum Settled {
 
 impl CryptoPayments {
     /// Applies Crypto Pay's answer `invoice` about our `row`.
-    pub(super) async fn apply(&self, row: StoredInvoice, invoice: &Invoice) -> Result<CheckOutcome> {
+    pub(super) async fn apply(
+        &self,
+        row: StoredInvoice,
+        invoice: &Invoice,
+    ) -> Result<CheckOutcome> {
         match &invoice.status {
             InvoiceStatus::Active => Ok(CheckOutcome::Waiting(self.view(&row))),
             InvoiceStatus::Expired => self.expire(row).await,
             InvoiceStatus::Paid => self.settle(row, invoice).await,
             InvoiceStatus::Other(status) => {
-                tracing::warn!(invoice = invoice.invoice_id.0, status, "unknown invoice status; waiting");
+                tracing::warn!(
+                    invoice = invoice.invoice_id.0,
+                    status,
+                    "unknown invoice status; waiting"
+                );
                 Ok(CheckOutcome::Waiting(self.view(&row)))
             }
         }
@@ -101,7 +109,15 @@ impl CryptoPayments {
                 let invoice_id = row.invoice_id.unwrap_or_default();
                 let payload = serde_json::json!({ "order": row.order_id });
                 let target = Target::Invoice(invoice_id);
-                audit(tx, None, AuditAction::InvoiceExpired, target, None, payload, now)?;
+                audit(
+                    tx,
+                    None,
+                    AuditAction::InvoiceExpired,
+                    target,
+                    None,
+                    payload,
+                    now,
+                )?;
                 let Some(order) = store::orders::get(tx, row.order_id)? else {
                     return Ok(());
                 };
@@ -126,7 +142,11 @@ impl CryptoPayments {
         let Some(invoice_id) = row.invoice_id.filter(|_| closed) else {
             return Ok(false);
         };
-        if let Err(e) = self.api.delete_invoice(crate::cryptopay::InvoiceId(invoice_id)).await {
+        if let Err(e) = self
+            .api
+            .delete_invoice(crate::cryptopay::InvoiceId(invoice_id))
+            .await
+        {
             tracing::warn!(invoice_id, error = %e, "deleting the invoice of a closed order failed");
             return Ok(false);
         }
@@ -139,7 +159,15 @@ impl CryptoPayments {
                 if crypto_invoices::transition(tx, id, from, to, note, now)? {
                     let payload = serde_json::json!({ "order": order });
                     let target = Target::Invoice(invoice_id);
-                    audit(tx, None, AuditAction::InvoiceCancelled, target, None, payload, now)?;
+                    audit(
+                        tx,
+                        None,
+                        AuditAction::InvoiceCancelled,
+                        target,
+                        None,
+                        payload,
+                        now,
+                    )?;
                 }
                 Ok(true)
             })
@@ -211,16 +239,32 @@ fn accept(
     let payment = store::payments::insert_unattended(tx, &new, PaymentStatus::Approving, now)?;
     let paid_ref = paid.map(|(a, m)| (a.as_str(), m.as_str()));
     if !crypto_invoices::settle_paid(tx, row.id, payment, paid_ref, now)? {
-        return Err(Error::Internal("invoice left `active` inside its own transaction"));
+        return Err(Error::Internal(
+            "invoice left `active` inside its own transaction",
+        ));
     }
-    start_settled(tx, payment, order.id, PaymentSource::Cryptobot.as_str(), now)?;
+    start_settled(
+        tx,
+        payment,
+        order.id,
+        PaymentSource::Cryptobot.as_str(),
+        now,
+    )?;
     let invoice_id = row.invoice_id.unwrap_or_default();
     let payload = serde_json::json!({
         "order": order.id, "payment": payment,
         "paid_asset": paid.map(|p| &p.0), "paid_amount": paid.map(|p| &p.1),
     });
     let target = Target::Invoice(invoice_id);
-    audit(tx, None, AuditAction::InvoicePaid, target, None, payload, now)?;
+    audit(
+        tx,
+        None,
+        AuditAction::InvoicePaid,
+        target,
+        None,
+        payload,
+        now,
+    )?;
     refresh_views(tx, order, Some(payment), now)?;
     Ok(payment)
 }
@@ -246,7 +290,15 @@ fn refuse(
         "paid_asset": paid.map(|p| &p.0), "paid_amount": paid.map(|p| &p.1),
     });
     let target = Target::Invoice(invoice_id);
-    audit(tx, None, AuditAction::InvoiceMismatch, target, None, payload, now)?;
+    audit(
+        tx,
+        None,
+        AuditAction::InvoiceMismatch,
+        target,
+        None,
+        payload,
+        now,
+    )?;
     let alert = OwnerAlert::InvoiceNotSettled {
         invoice_id,
         order_id: order.id,
@@ -254,14 +306,20 @@ fn refuse(
         reason: reason.to_owned(),
     };
     enqueue(tx, &Delivery::OwnerAlert { alert }, now)?;
-    enqueue(tx, &notice(order, invoice_id, InvoiceEvent::NotSettled), now)
+    enqueue(
+        tx,
+        &notice(order, invoice_id, InvoiceEvent::NotSettled),
+        now,
+    )
 }
 
 fn notice(order: &Order, invoice_id: i64, event: InvoiceEvent) -> Delivery {
     Delivery::InvoiceNotice {
         user_id: order.user_id,
         order_id: order.id,
-        ticket_channel_id: order.ticket_channel_id.filter(|_| order.ticket_deleted_at.is_none()),
+        ticket_channel_id: order
+            .ticket_channel_id
+            .filter(|_| order.ticket_deleted_at.is_none()),
         invoice_id,
         event,
     }

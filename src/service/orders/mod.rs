@@ -293,7 +293,11 @@ impl OrderService {
 }
 
 /// The order if it exists and belongs to `user`.
-pub(crate) fn owned_order(conn: &rusqlite::Connection, user: UserId, order: OrderId) -> Result<Order> {
+pub(crate) fn owned_order(
+    conn: &rusqlite::Connection,
+    user: UserId,
+    order: OrderId,
+) -> Result<Order> {
     match store::orders::get(conn, order)? {
         Some(o) if o.user_id == user => Ok(o),
         _ => Err(not_found(order)),
