@@ -8,6 +8,7 @@
 //! `polish.rs`: the dashboard chart, the closed approval prompt, a full server, expiring notices;
 //! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
+//! `crypto.rs`: paying a Crypto Pay invoice with no admin click, an expired invoice replaced;
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
@@ -17,6 +18,7 @@ mod cli;
 #[path = "../support/common.rs"]
 mod common;
 mod converge;
+mod crypto;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::discord::{self, Running};
 use crate::service::health::{HealthMonitor, HealthProbe};
+use crate::sim::cryptopay::CryptoPaySim;
 use crate::sim::discord::state::State;
 use crate::sim::discord::{Emulator, EmulatorConfig};
 use crate::sim::panel::{PanelSim, Profile};
@@ -92,6 +93,8 @@ pub struct World {
     pub emu: Emulator,
     /// The 3x-ui panel emulator.
     pub sim: PanelSim,
+    /// The Crypto Pay emulator (the shop's `crypto` payment method).
+    pub pay: CryptoPaySim,
     /// The bot's services (rebuilt by [`World::restart`]).
     pub app: Arc<App>,
     /// The running bot; `None` after [`World::stop`] started.
@@ -184,9 +187,17 @@ impl Guild {
     }
 }
 
-/// The generated configuration (one plan, one payment method, the panel emulator's
-/// credentials, everything else default).
-fn config_toml(g: &Guild, sim: &PanelSim, dir: &std::path::Path, options: &WorldOptions) -> String {
+/// The Crypto Pay app token of the staged shop (the emulator checks it).
+pub const CRYPTO_PAY_TOKEN: &str = "777:AAdemoCryptoPay";
+
+/// The generated configuration (one plan, a manual and a Crypto Pay payment method, the
+/// emulators' addresses and credentials, everything else default).
+fn config_toml(
+    g: &Guild,
+    (sim, pay): (&PanelSim, &CryptoPaySim),
+    dir: &std::path::Path,
+    options: &WorldOptions,
+) -> String {
     format!(
         r#"
 [discord]
@@ -226,6 +237,18 @@ id = "bank"
 name = "Bank transfer"
 instructions = "IBAN DE00 1234 5678"
 
+[[payment_methods]]
+id = "crypto"
+name = "Crypto (USDT, TON)"
+kind = "cryptobot"
+
+[cryptobot]
+token = "{CRYPTO_PAY_TOKEN}"
+api_url = "{pay_url}"
+accepted_assets = ["USDT", "TON"]
+timeout_secs = 5
+poll_interval_secs = 30
+
 [storage]
 data_dir = "{dir}"
 "#,
@@ -237,6 +260,7 @@ data_dir = "{dir}"
         admin_role = g.admin_role,
         support_role = g.support_role,
         panel_url = sim.base_url(),
+        pay_url = pay.base_url(),
         user = sim.profile().username,
         password = sim.profile().password,
         interval = options.health_interval_secs,
@@ -269,11 +293,12 @@ impl World {
         .map_err(|e| setup("the Discord emulator", &e))?;
         let g = Guild::stage(&emu)?;
         let sim = PanelSim::start(Profile::v3_6_0()).await;
+        let pay = CryptoPaySim::start(CRYPTO_PAY_TOKEN).await;
         let dir = tempfile::Builder::new()
             .prefix("vpn-ticket-bot-")
             .tempdir()
             .map_err(|e| setup("a temporary data directory", &e))?;
-        let text = config_toml(&g, &sim, dir.path(), &options);
+        let text = config_toml(&g, (&sim, &pay), dir.path(), &options);
         let config = Arc::new(
             Config::from_toml_with_env(&text, |_| None).map_err(|e| setup("the config", &e))?,
         );
@@ -282,6 +307,7 @@ impl World {
         let mut world = Self {
             emu,
             sim,
+            pay,
             app,
             running: None,
             monitor: Some(monitor),

@@ -90,6 +90,71 @@ impl World {
         .await
     }
 
+    /// Picks the Crypto Pay method in the ticket and waits for the invoice message (a link
+    /// button to pay, "I paid — check now"); returns it and the invoice id.
+    ///
+    /// # Errors
+    /// A step that did not happen, or no invoice stored for the order.
+    pub async fn pick_crypto(
+        &self,
+        user: u64,
+        ticket: u64,
+        order: OrderId,
+    ) -> Result<(MessageRec, crate::cryptopay::InvoiceId), StepError> {
+        let select_id = CustomId::MethodSelect(order).to_string();
+        let welcome = self
+            .message_in(ticket, "the payment method select", |m| {
+                custom_ids(m).contains(&select_id)
+            })
+            .await?;
+        self.emu.select(user, welcome.id, &select_id, &["crypto"]);
+        let check = CustomId::CheckInvoice(order).to_string();
+        let invoice = self
+            .message_in(ticket, "the Crypto Pay invoice", |m| {
+                custom_ids(m).contains(&check)
+            })
+            .await?;
+        let id = self
+            .app
+            .store
+            .call(move |c| store::crypto_invoices::latest_for_order(c, order))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|row| row.invoice_id)
+            .ok_or_else(|| {
+                StepError::Unexpected(format!("no invoice stored for order #{order}"))
+            })?;
+        Ok((invoice, crate::cryptopay::InvoiceId(id)))
+    }
+
+    /// The customer pays `invoice` in "@CryptoBot" (the emulator) and presses "I paid — check
+    /// now" on the invoice message; returns the DM with the link.
+    ///
+    /// # Errors
+    /// A step that did not happen.
+    pub async fn pay_and_check(
+        &self,
+        user: u64,
+        invoice_message: &MessageRec,
+        invoice: crate::cryptopay::InvoiceId,
+    ) -> Result<MessageRec, StepError> {
+        if !self.pay.pay(invoice) {
+            return Err(StepError::Unexpected(format!(
+                "invoice {invoice} is not payable"
+            )));
+        }
+        let i = self.emu.click_button(
+            user,
+            invoice_message.id,
+            &click_id(invoice_message, |id| {
+                matches!(id, CustomId::CheckInvoice(_))
+            })?,
+        );
+        self.reply_to(&i, "Payment received").await?;
+        self.dm(user, "vless://").await
+    }
+
     /// Posts a message with the picture `png` (named `file_name`) in the ticket.
     ///
     /// # Errors
