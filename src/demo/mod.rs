@@ -65,4 +65,4 @@ pub enum DemoError {
 }
 
 /// The number of steps in the story.
-pub const STEPS: usize = 8;
+pub const STEPS: usize = 9;

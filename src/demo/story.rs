@@ -10,8 +10,11 @@
 //! 5. carol gets a DM with her `vless://` link, subscription URL and QR code; the client exists
 //!    on the panel; the revenue dashboard shows the sale;
 //! 6. mallory orders and uploads the same picture: refused as a duplicate, no card;
-//! 7. the panel goes down: the owner gets a DM; carol's renewal order is refused;
-//! 8. the panel recovers: the owner is told, and carol's order goes through.
+//! 7. mallory pays by Crypto Pay instead: an invoice in the ticket, paid in "@CryptoBot" (the
+//!    emulator), "I paid — check now", her link by DM with no admin click; the review channel
+//!    shows the sale;
+//! 8. the panel goes down: the owner gets a DM; carol's renewal order is refused;
+//! 9. the panel recovers: the owner is told, and carol's order goes through.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -135,7 +138,8 @@ impl Story<'_> {
         let card = self.receipt(ticket).await?;
         self.approve(&card).await?;
         let dashboard = self.delivered().await?;
-        self.reuse(dashboard).await?;
+        let (m_ticket, m_order) = self.reuse(dashboard).await?;
+        self.crypto(m_ticket, m_order).await?;
         self.outage().await?;
         self.recovery().await
     }
@@ -278,7 +282,11 @@ impl Story<'_> {
         Ok(dashboard)
     }
 
-    async fn reuse(&self, dashboard: MessageRec) -> StepResult {
+    /// Returns mallory's ticket and order (still waiting for a payment).
+    async fn reuse(
+        &self,
+        dashboard: MessageRec,
+    ) -> Result<(u64, OrderId), (&'static str, StepError)> {
         let (w, admin) = (self.w, self.w.admin_channel);
         let fail = self.begin("mallory reuses carol's screenshot");
         println!("  mallory runs /order, picks the bank transfer and posts the same picture");
@@ -311,6 +319,36 @@ impl Story<'_> {
             ))));
         }
         println!("  → no review card was posted for it");
+        Ok((m_ticket, m_order))
+    }
+
+    async fn crypto(&self, ticket: u64, order: OrderId) -> StepResult {
+        let (w, mallory) = (self.w, self.w.mallory);
+        let place = format!("in {}", w.channel_name(ticket));
+        let fail = self.begin("mallory pays by Crypto Pay instead");
+        println!("  mallory picks \"Crypto (USDT, TON)\" in her ticket");
+        let (invoice_msg, invoice) = w.pick_crypto(mallory, ticket, order).await.map_err(&fail)?;
+        w.show("mallory", &place, &invoice_msg);
+        println!(
+            "  mallory opens the invoice in @CryptoBot (emulated), pays 5.00 USD in USDT, and clicks \"I paid — check now\""
+        );
+        let dm = w
+            .pay_and_check(mallory, &invoice_msg, invoice)
+            .await
+            .map_err(&fail)?;
+        w.show("mallory", "in her DMs", &dm);
+        let card = w
+            .message_in(w.admin_channel, "the Crypto Pay sale's card", |m| {
+                m.content.contains("automatic (Crypto Pay)")
+            })
+            .await
+            .map_err(&fail)?;
+        w.show("the admins", "in #admin-review (no click needed)", &card);
+        if !card.components.is_empty() {
+            return Err(fail(StepError::Unexpected(
+                "the automatic sale's card offers Approve/Reject".into(),
+            )));
+        }
         Ok(())
     }
 

@@ -3,7 +3,10 @@
 //! `service::crypto` → render. Both defer first: Crypto Pay may take longer than Discord's 3 s.
 
 use poise::serenity_prelude as serenity;
-use serenity::{ComponentInteraction, EditInteractionResponse};
+use serenity::{
+    ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse,
+};
 
 use crate::config::PaymentMethod;
 use crate::domain::{OrderId, UserId};
@@ -28,7 +31,10 @@ pub(super) async fn post_invoice(
         }
         .into());
     };
-    c.defer(ctx).await?;
+    // A new message in the ticket (DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE), not an edit of the
+    // message clicked: the ticket's method select and Cancel stay usable.
+    let thinking = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new());
+    c.create_response(ctx, thinking).await?;
     let user = UserId(c.user.id.get());
     let edit = match crypto.open_invoice(user, order).await {
         Ok(view) => {

@@ -25,6 +25,14 @@ async fn a_customer_pays_a_crypto_pay_invoice_and_gets_the_link_with_no_admin_cl
         "{}",
         message.content
     );
+    assert!(message.embeds.is_empty(), "a message of its own, not an edit of the welcome");
+    // The ticket's welcome keeps its method select and Cancel button.
+    let welcome = w
+        .message_in(ticket, "the welcome", |m| {
+            custom_ids(m).contains(&CustomId::MethodSelect(order).to_string())
+        })
+        .await;
+    assert!(custom_ids(&welcome).contains(&CustomId::CancelOrder(order).to_string()));
     let buttons = &message.components[0]["components"];
     assert_eq!(buttons[0]["url"], at_provider.bot_invoice_url.as_str());
     assert_eq!(
