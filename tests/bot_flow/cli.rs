@@ -263,14 +263,15 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    for step in 1..=8 {
+    for step in 1..=vpn_ticket_bot::demo::STEPS {
         assert!(
-            stdout.contains(&format!("\n{step}/8  ")),
+            stdout.contains(&format!("\n{step}/{}  ", vpn_ticket_bot::demo::STEPS)),
             "step {step}:\n{stdout}"
         );
     }
     for seen in [
-        "All 8 steps happened",
+        "All 9 steps happened",
+        "automatic (Crypto Pay)",
         "what carol sees in her DMs:",
         "vless://",
         "Payment #1",
