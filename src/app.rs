@@ -256,13 +256,8 @@ fn crypto_payments(deps: &Deps, approval: &Arc<ApprovalService>) -> Option<Arc<C
         return None;
     }
     let c = &config.cryptobot;
-    let url = match (c.api_url.as_str(), c.testnet) {
-        ("", false) => crate::cryptopay::MAINNET_URL,
-        ("", true) => crate::cryptopay::TESTNET_URL,
-        (url, _) => url,
-    };
     let timeout = std::time::Duration::from_secs(c.timeout_secs);
-    match CryptoPayClient::new(url, c.token.clone(), timeout) {
+    match CryptoPayClient::new(c.api_base(), c.token.clone(), timeout) {
         Ok(client) => Some(Arc::new(CryptoPayments::new(
             deps.clone(),
             Arc::new(client),

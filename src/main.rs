@@ -145,6 +145,16 @@ fn check(config: &Config) -> Result<(), Error> {
         .map_err(Error::io("cannot start the async runtime for", "check"))?;
     let summary = runtime.block_on(ops::check::check(config))?;
     println!("{summary}");
+    match runtime.block_on(ops::check::check_crypto_pay(config)) {
+        Some(Ok(line)) => println!("{line}"),
+        Some(Err(e)) => {
+            return Err(Error::Command(format!(
+                "{e}: check cryptobot.token (or VTB_CRYPTOBOT_TOKEN), cryptobot.testnet and \
+                 cryptobot.api_url"
+            )));
+        }
+        None => {}
+    }
     if summary.configured_inbound_found() {
         Ok(())
     } else {

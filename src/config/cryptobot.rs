@@ -84,6 +84,16 @@ impl Default for CryptobotConfig {
 }
 
 impl CryptobotConfig {
+    /// The API base URL: `api_url`, else Crypto Pay's testnet or mainnet (`…/api/`).
+    #[must_use]
+    pub fn api_base(&self) -> &str {
+        match (self.api_url.trim(), self.testnet) {
+            ("", false) => "https://pay.crypt.bot/api/",
+            ("", true) => "https://testnet-pay.crypt.bot/api/",
+            (url, _) => url,
+        }
+    }
+
     /// The webhook listener's address; `None` when it is off.
     #[must_use]
     pub fn webhook_addr(&self) -> Option<SocketAddr> {

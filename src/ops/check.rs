@@ -1,9 +1,11 @@
-//! `check`: logs in to the configured panel, lists inbounds and reads the server status, and
-//! prints a short summary, so an operator can verify `[panel]` before starting the bot.
+//! `check`: logs in to the configured panel, lists inbounds and reads the server status, asks
+//! Crypto Pay who the configured app is (when a `cryptobot` method is configured), and prints a
+//! short summary, so an operator can verify `[panel]` and `[cryptobot]` before starting the bot.
 
 use std::fmt;
 
 use crate::config::Config;
+use crate::cryptopay::{CryptoPayApi, CryptoPayClient, CryptoPayError};
 use crate::panel::{PanelApi, PanelError, PanelStatus, XuiClient};
 
 /// One inbound line of the summary.
@@ -118,4 +120,36 @@ pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
         inbounds,
         configured_inbound: config.panel.inbound_id,
     })
+}
+
+/// Asks Crypto Pay (`getMe`) which app the configured token belongs to; `None` when no payment
+/// method of kind `cryptobot` is configured.
+///
+/// # Errors
+/// (Inside the option) any [`CryptoPayError`]: token refused, service unreachable, bad answer.
+pub async fn check_crypto_pay(config: &Config) -> Option<Result<String, CryptoPayError>> {
+    if !config.cryptobot_enabled() {
+        return None;
+    }
+    let c = &config.cryptobot;
+    let timeout = std::time::Duration::from_secs(c.timeout_secs);
+    let result = async {
+        let client = CryptoPayClient::new(c.api_base(), c.token.clone(), timeout)?;
+        let app = client.get_me().await?;
+        Ok(format!(
+            "crypto pay: app {:?} (#{}) at {}, paid through @{}",
+            app.name,
+            app.app_id,
+            c.api_base(),
+            app.payment_processing_bot_username
+                .as_deref()
+                .unwrap_or(if c.testnet {
+                    "CryptoTestnetBot"
+                } else {
+                    "CryptoBot"
+                })
+        ))
+    }
+    .await;
+    Some(result)
 }

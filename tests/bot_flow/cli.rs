@@ -354,6 +354,53 @@ async fn check_prints_a_summary_and_fails_clearly() {
     assert!(text(&out).contains("panel unavailable"), "{}", text(&out));
 }
 
+/// `check` with a Crypto Pay method: it names the app the token belongs to, and a refused token
+/// fails naming the keys to fix, without printing the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_asks_crypto_pay_who_the_token_belongs_to() {
+    use vpn_ticket_bot::sim::cryptopay::CryptoPaySim;
+    use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+
+    let sim = PanelSim::start(Profile::v3_6_0().with_api_token("check-token-777")).await;
+    let pay = CryptoPaySim::start("123:AAright").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[panel]\nbase_url = \"{}\"\ntimeout_secs = 2\n[[plans]]\nid = \"m\"\nname = \"M\"\ndays = 30\n\
+         price_minor = 500\ncurrency = \"USD\"\n[[payment_methods]]\nid = \"crypto\"\nname = \"Crypto\"\n\
+         kind = \"cryptobot\"\n[cryptobot]\napi_url = \"{}\"\n[storage]\ndata_dir = \"{}\"\n",
+        sim.base_url(),
+        pay.base_url(),
+        dir.path().join("data").display()
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let run = |token: &'static str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+            .current_dir(dir.path())
+            .arg("check")
+            .env("VTB_PANEL_API_TOKEN", "check-token-777")
+            .env("VTB_CRYPTOBOT_TOKEN", token)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("VTB_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+    };
+    let out = run("123:AAright").await.unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("crypto pay: app"), "{shown}");
+    assert!(shown.contains(&pay.base_url()), "{shown}");
+
+    let out = run("123:AAwrong").await.unwrap();
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("refused the API token"), "{shown}");
+    assert!(shown.contains("cryptobot.token"), "{shown}");
+    assert!(
+        !shown.contains("AAwrong") && !shown.contains("AAright"),
+        "{shown}"
+    );
+}
+
 /// `run` as systemd runs it, against the Discord emulator (through `discord.rest_proxy_url`) and
 /// the panel emulator: it registers its commands, answers a member, holds the data-directory lock
 /// (a `restore` meanwhile is refused), and on SIGTERM stops gracefully with exit code 0.

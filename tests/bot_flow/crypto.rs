@@ -25,7 +25,10 @@ async fn a_customer_pays_a_crypto_pay_invoice_and_gets_the_link_with_no_admin_cl
         "{}",
         message.content
     );
-    assert!(message.embeds.is_empty(), "a message of its own, not an edit of the welcome");
+    assert!(
+        message.embeds.is_empty(),
+        "a message of its own, not an edit of the welcome"
+    );
     // The ticket's welcome keeps its method select and Cancel button.
     let welcome = w
         .message_in(ticket, "the welcome", |m| {
