@@ -158,7 +158,8 @@ impl App {
         let subscriptions = SubscriptionService::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
-        let staff = StaffService::new(deps.clone(), revenue.clone());
+        let crypto = crypto_payments(&deps, &approval);
+        let staff = StaffService::new(deps, revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
             config.receipts.clone(),
@@ -167,7 +168,6 @@ impl App {
         );
         let transient = TransientMessages::new(store.clone(), clock);
         let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
-        let crypto = crypto_payments(&deps, &approval);
         Self {
             config,
             store,

@@ -27,6 +27,9 @@ use crate::order_core::Shop;
 
 const TOKEN: &str = "5150:AAcryptoTestToken";
 
+/// A change made to a paid invoice at Crypto Pay (a forged or inconsistent answer).
+type Forgery = fn(&mut vpn_ticket_bot::cryptopay::Invoice);
+
 struct CryptoShop {
     shop: Shop,
     pay: CryptoPaySim,
@@ -226,7 +229,7 @@ async fn a_paid_invoice_provisions_once_when_pollers_a_check_and_two_webhooks_ra
 #[tokio::test]
 async fn a_paid_invoice_that_differs_from_what_was_asked_provisions_nothing_and_alerts() {
     let s = CryptoShop::start().await;
-    let cases: [(u64, fn(&mut vpn_ticket_bot::cryptopay::Invoice), &str); 3] = [
+    let cases: [(u64, Forgery, &str); 3] = [
         (
             7020,
             |i| i.amount = "4.00".into(),
