@@ -1,4 +1,4 @@
-//! Small network helpers shared by the panel client and the Discord layer.
+//! Small network helpers shared by the panel client, the Crypto Pay client and the Discord layer.
 
 use reqwest::Url;
 
@@ -14,6 +14,27 @@ pub fn is_loopback(url: &Url) -> bool {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     })
+}
+
+/// Why a request got no answer, for an "unavailable" error: `no answer within 5 s`, or
+/// `cannot connect: …` / `request failed: …` followed by the chain of causes.
+#[must_use]
+pub fn transport_failure(e: &reqwest::Error, timeout: std::time::Duration) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {} s", timeout.as_secs_f32());
+    }
+    let mut text = if e.is_connect() {
+        "cannot connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -179,22 +179,7 @@ impl Transport {
     }
 
     fn transport_error(&self, ctx: &ErrorContext, e: &reqwest::Error) -> PanelError {
-        let reason = if e.is_timeout() {
-            format!("no answer within {} s", self.timeout.as_secs_f32())
-        } else {
-            let mut text = if e.is_connect() {
-                "cannot connect".to_owned()
-            } else {
-                "request failed".to_owned()
-            };
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        };
+        let reason = crate::net::transport_failure(e, self.timeout);
         PanelError::Unavailable {
             ctx: ctx.clone(),
             reason,

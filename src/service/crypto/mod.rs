@@ -375,16 +375,7 @@ impl CryptoPayments {
                     "order": row.order_id, "amount": row.amount,
                     "currency": row.fiat.as_ref().or(row.asset.as_ref()),
                 });
-                let target = Target::Invoice(id);
-                audit(
-                    tx,
-                    None,
-                    AuditAction::InvoiceCreate,
-                    target,
-                    None,
-                    payload,
-                    now,
-                )?;
+                audit_invoice(tx, AuditAction::InvoiceCreate, id, payload, now)?;
                 Ok(row)
             })
             .await?;
@@ -407,16 +398,7 @@ impl CryptoPayments {
                 let (from, to) = (InvoiceState::Creating, InvoiceState::Failed);
                 crypto_invoices::transition(tx, row_id, from, to, Some(&why), now)?;
                 let payload = serde_json::json!({ "order": order, "error": why });
-                let target = Target::Invoice(row_id);
-                audit(
-                    tx,
-                    None,
-                    AuditAction::InvoiceCreateFailed,
-                    target,
-                    None,
-                    payload,
-                    now,
-                )
+                audit_invoice(tx, AuditAction::InvoiceCreateFailed, row_id, payload, now)
             })
             .await
     }
@@ -509,6 +491,25 @@ fn invoice_request(
         expires_in: c.invoice_lifetime_minutes.saturating_mul(60),
     };
     (new, request)
+}
+
+/// Audits `action` on Crypto Pay invoice `invoice_id`, done by the bot.
+fn audit_invoice(
+    tx: &rusqlite::Connection,
+    action: AuditAction,
+    invoice_id: i64,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    audit(
+        tx,
+        None,
+        action,
+        Target::Invoice(invoice_id),
+        None,
+        payload,
+        now,
+    )
 }
 
 /// `crypto` or `fiat`, as stored and as Crypto Pay spells it.

@@ -12,11 +12,11 @@ use crate::domain::delivery::{Delivery, InvoiceEvent, OwnerAlert};
 use crate::domain::status::{InvoiceState, OrderStatus, PaymentSource, PaymentStatus};
 use crate::error::{Error, Result};
 use crate::service::approval::start_settled;
-use crate::service::state::{Target, audit, enqueue, refresh_views};
+use crate::service::state::{enqueue, refresh_views};
 use crate::store::crypto_invoices::StoredInvoice;
 use crate::store::{self, crypto_invoices, orders::Order, payments::NewUnattendedPayment};
 
-use super::{CheckOutcome, CryptoPayments, PROVIDER};
+use super::{CheckOutcome, CryptoPayments, PROVIDER, audit_invoice};
 
 /// What the settling transaction decided.
 enum Settled {
@@ -108,16 +108,7 @@ impl CryptoPayments {
                 }
                 let invoice_id = row.invoice_id.unwrap_or_default();
                 let payload = serde_json::json!({ "order": row.order_id });
-                let target = Target::Invoice(invoice_id);
-                audit(
-                    tx,
-                    None,
-                    AuditAction::InvoiceExpired,
-                    target,
-                    None,
-                    payload,
-                    now,
-                )?;
+                audit_invoice(tx, AuditAction::InvoiceExpired, invoice_id, payload, now)?;
                 let Some(order) = store::orders::get(tx, row.order_id)? else {
                     return Ok(());
                 };
@@ -158,16 +149,7 @@ impl CryptoPayments {
                 let note = Some("its order closed");
                 if crypto_invoices::transition(tx, id, from, to, note, now)? {
                     let payload = serde_json::json!({ "order": order });
-                    let target = Target::Invoice(invoice_id);
-                    audit(
-                        tx,
-                        None,
-                        AuditAction::InvoiceCancelled,
-                        target,
-                        None,
-                        payload,
-                        now,
-                    )?;
+                    audit_invoice(tx, AuditAction::InvoiceCancelled, invoice_id, payload, now)?;
                 }
                 Ok(true)
             })
@@ -255,16 +237,7 @@ fn accept(
         "order": order.id, "payment": payment,
         "paid_asset": paid.map(|p| &p.0), "paid_amount": paid.map(|p| &p.1),
     });
-    let target = Target::Invoice(invoice_id);
-    audit(
-        tx,
-        None,
-        AuditAction::InvoicePaid,
-        target,
-        None,
-        payload,
-        now,
-    )?;
+    audit_invoice(tx, AuditAction::InvoicePaid, invoice_id, payload, now)?;
     refresh_views(tx, order, Some(payment), now)?;
     Ok(payment)
 }
@@ -289,16 +262,7 @@ fn refuse(
         "order": order.id, "reason": reason,
         "paid_asset": paid.map(|p| &p.0), "paid_amount": paid.map(|p| &p.1),
     });
-    let target = Target::Invoice(invoice_id);
-    audit(
-        tx,
-        None,
-        AuditAction::InvoiceMismatch,
-        target,
-        None,
-        payload,
-        now,
-    )?;
+    audit_invoice(tx, AuditAction::InvoiceMismatch, invoice_id, payload, now)?;
     let alert = OwnerAlert::InvoiceNotSettled {
         invoice_id,
         order_id: order.id,
