@@ -16,6 +16,7 @@ use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::ApprovalService;
 use crate::service::crypto::{CryptoPayments, CryptoPollJob};
+use crate::service::growth::{GrowthService, ReferralRewardJob};
 use crate::service::health::{
     CircuitBreaker, HealthConfig, HealthMonitor, HealthProbe, PanelProbe,
 };
@@ -71,6 +72,8 @@ pub struct App {
     pub transient: TransientMessages,
     /// Crypto Pay invoices, when a payment method of kind `cryptobot` is configured.
     pub crypto: Option<Arc<CryptoPayments>>,
+    /// Bans, the trial, promo codes, referrals and gifts.
+    pub growth: Arc<GrowthService>,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -152,13 +155,22 @@ impl App {
             roles,
             ..
         } = deps.clone();
-        let limits = Arc::new(RateLimits::new(&config.orders));
+        let limits = Arc::new(RateLimits::with_promo(
+            &config.orders,
+            config.promo.attempts_per_10_min,
+        ));
         let orders = OrderService::new(&deps, limits.clone());
         let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
         let subscriptions = SubscriptionService::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
         let crypto = crypto_payments(&deps, &approval);
+        let growth = Arc::new(GrowthService::new(
+            deps.clone(),
+            approval.clone(),
+            subscriptions.clone(),
+            limits.clone(),
+        ));
         let staff = StaffService::new(deps, revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
@@ -184,6 +196,7 @@ impl App {
             staff,
             transient,
             crypto,
+            growth,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -237,6 +250,9 @@ impl App {
         ];
         if let Some(crypto) = &self.crypto {
             jobs.push(Arc::new(CryptoPollJob(crypto.clone())));
+        }
+        if self.config.referrals.enabled {
+            jobs.push(Arc::new(ReferralRewardJob(self.growth.clone())));
         }
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)

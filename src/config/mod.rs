@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod cryptobot;
+mod growth;
 mod require;
 mod sections;
 mod validate;
@@ -18,6 +19,7 @@ pub use cryptobot::{
     CRYPTO_PAY_FIATS, CryptobotConfig, InvoiceCurrency, MAX_INVOICE_LIFETIME_MINUTES,
     USD_STABLECOINS,
 };
+pub use growth::{GiftsConfig, PromoConfig, ReferralsConfig, TrialConfig};
 pub use sections::{
     BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
     PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
@@ -151,6 +153,18 @@ pub struct Config {
     /// Crypto Pay, for payment methods of kind `cryptobot`.
     #[serde(default)]
     pub cryptobot: CryptobotConfig,
+    /// The free trial.
+    #[serde(default)]
+    pub trial: TrialConfig,
+    /// Promo codes.
+    #[serde(default)]
+    pub promo: PromoConfig,
+    /// Referrals.
+    #[serde(default)]
+    pub referrals: ReferralsConfig,
+    /// Gift subscriptions.
+    #[serde(default)]
+    pub gifts: GiftsConfig,
     /// Orders and tickets.
     #[serde(default)]
     pub orders: OrdersConfig,

@@ -120,7 +120,8 @@ impl Config {
     fn validate_catalogue(&self) -> Result<(), ConfigError> {
         self.validate_plans()?;
         self.validate_payment_methods()?;
-        self.validate_cryptobot()
+        self.validate_cryptobot()?;
+        self.validate_growth()
     }
 
     fn validate_plans(&self) -> Result<(), ConfigError> {

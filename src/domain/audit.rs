@@ -82,6 +82,46 @@ status_enum! {
         InvoiceExpired = "invoice.expired",
         /// An unpaid invoice of a closed order was deleted at Crypto Pay.
         InvoiceCancelled = "invoice.cancelled",
+        /// A customer was banned (payload: reason, whether access was revoked).
+        UserBan = "user.ban",
+        /// A customer's ban was lifted.
+        UserUnban = "user.unban",
+        /// The one free trial was granted (payload: order).
+        TrialGrant = "trial.grant",
+        /// `/trial` was refused (payload: why).
+        TrialRefused = "trial.refused",
+        /// Staff created a promo code (payload: its terms).
+        PromoCreate = "promo.create",
+        /// Staff disabled a promo code.
+        PromoDisable = "promo.disable",
+        /// A code was reserved by an order (payload: code, discount, extra days).
+        PromoReserve = "promo.reserve",
+        /// An order's code was consumed by its approval.
+        PromoConsume = "promo.consume",
+        /// An order's code was released when it closed unpaid.
+        PromoRelease = "promo.release",
+        /// A code was refused (payload: code, why).
+        PromoRefused = "promo.refused",
+        /// An order the code paid entirely went straight to provisioning (actor: none, payload:
+        /// the code).
+        PromoGrant = "promo.grant",
+        /// A new customer bound a referral code (payload: referrer).
+        ReferralBind = "referral.bind",
+        /// Binding a referral code was refused (payload: why).
+        ReferralRefused = "referral.refused",
+        /// The referee's first payment earned the referrer a reward (payload: payment, days,
+        /// pending or capped).
+        ReferralEarn = "referral.earn",
+        /// A referral reward was added to the referrer's subscription (payload: days, expiry).
+        ReferralReward = "referral.reward",
+        /// A gift token was issued for an approved gift order (payload: gift, expiry).
+        GiftIssue = "gift.issue",
+        /// A gift was redeemed (payload: gift, redemption order).
+        GiftRedeem = "gift.redeem",
+        /// A redemption was refused (payload: why).
+        GiftRefused = "gift.refused",
+        /// Staff revoked an unredeemed gift.
+        GiftRevoke = "gift.revoke",
     }
 }
 
@@ -194,6 +234,25 @@ mod tests {
             (AuditAction::InvoiceMismatch, "invoice.mismatch"),
             (AuditAction::InvoiceExpired, "invoice.expired"),
             (AuditAction::InvoiceCancelled, "invoice.cancelled"),
+            (AuditAction::UserBan, "user.ban"),
+            (AuditAction::UserUnban, "user.unban"),
+            (AuditAction::TrialGrant, "trial.grant"),
+            (AuditAction::TrialRefused, "trial.refused"),
+            (AuditAction::PromoCreate, "promo.create"),
+            (AuditAction::PromoDisable, "promo.disable"),
+            (AuditAction::PromoReserve, "promo.reserve"),
+            (AuditAction::PromoConsume, "promo.consume"),
+            (AuditAction::PromoRelease, "promo.release"),
+            (AuditAction::PromoRefused, "promo.refused"),
+            (AuditAction::PromoGrant, "promo.grant"),
+            (AuditAction::ReferralBind, "referral.bind"),
+            (AuditAction::ReferralRefused, "referral.refused"),
+            (AuditAction::ReferralEarn, "referral.earn"),
+            (AuditAction::ReferralReward, "referral.reward"),
+            (AuditAction::GiftIssue, "gift.issue"),
+            (AuditAction::GiftRedeem, "gift.redeem"),
+            (AuditAction::GiftRefused, "gift.refused"),
+            (AuditAction::GiftRevoke, "gift.revoke"),
         ];
         assert_eq!(pinned.len(), AuditAction::ALL.len());
         for (action, text) in pinned {

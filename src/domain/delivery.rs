@@ -153,7 +153,7 @@ pub enum Delivery {
     AccessChanged {
         /// The customer.
         user_id: UserId,
-        /// The admin (or owner) who acted.
+        /// Who caused it: the admin (or owner) who acted; for a referral reward, the referee.
         admin_id: UserId,
         /// What changed.
         change: AccessChange,
@@ -164,6 +164,20 @@ pub enum Delivery {
     OwnerAlert {
         /// What happened.
         alert: OwnerAlert,
+    },
+    /// DM the buyer of a gift its token (shown once; the database keeps only its hash). The
+    /// payload is scrubbed once delivered.
+    GiftIssued {
+        /// The buyer.
+        user_id: UserId,
+        /// The gift order.
+        order_id: OrderId,
+        /// The gift's row id.
+        gift_id: i64,
+        /// The token to pass on.
+        token: String,
+        /// When it expires (Unix ms).
+        expires_at: i64,
     },
     /// Tell the customer (in the ticket, else by DM) what became of their Crypto Pay invoice
     /// when it did not end in a delivery.
@@ -219,6 +233,21 @@ pub enum AccessChange {
         /// The admin's reason.
         reason: String,
     },
+    /// The customer was banned from the shop.
+    Banned {
+        /// The admin's reason.
+        reason: String,
+    },
+    /// The customer's ban was lifted.
+    Unbanned,
+    /// A referral reward of `days` was added; new expiry in Unix ms (negative = that many ms
+    /// from the first connection).
+    ReferralReward {
+        /// Days added.
+        days: u32,
+        /// The new expiry.
+        expiry_at: i64,
+    },
 }
 
 /// Something the owners must hear about ([`Delivery::OwnerAlert`]).
@@ -268,6 +297,9 @@ impl AccessChange {
         match self {
             Self::Extended { .. } => "extended",
             Self::Revoked { .. } => "revoked",
+            Self::Banned { .. } => "banned",
+            Self::Unbanned => "unbanned",
+            Self::ReferralReward { .. } => "referral_reward",
         }
     }
 }
@@ -288,6 +320,7 @@ impl Delivery {
             Self::AccessChanged { .. } => "access_changed",
             Self::OwnerAlert { .. } => "owner_alert",
             Self::InvoiceNotice { .. } => "invoice_notice",
+            Self::GiftIssued { .. } => "gift_issued",
         }
     }
 
@@ -316,7 +349,9 @@ impl Delivery {
             | Self::ReceiptRejected { payment_id, .. } => {
                 format!("{}:payment:{payment_id}", self.kind())
             }
-            Self::TicketView { order_id } | Self::OrderClosed { order_id, .. } => {
+            Self::TicketView { order_id }
+            | Self::OrderClosed { order_id, .. }
+            | Self::GiftIssued { order_id, .. } => {
                 format!("{}:order:{order_id}", self.kind())
             }
             Self::ExpiryReminder {

@@ -73,6 +73,12 @@ status_enum! {
         New = "new",
         /// Extends an existing client from max(now, expiry).
         Renewal = "renewal",
+        /// The one free trial (price 0, no ticket).
+        Trial = "trial",
+        /// Bought for someone else: on approval a gift token is issued instead of a client.
+        Gift = "gift",
+        /// A gift token redeemed (price 0, no ticket).
+        Redemption = "redemption",
     }
 }
 

@@ -18,6 +18,8 @@ pub mod approval;
 /// Automatic payment by Crypto Pay invoices: invoice per order, poller, settlement into the
 /// approval state machine, mismatch alerts.
 pub mod crypto;
+/// Growth: bans, the free trial, promo codes, referrals and gift subscriptions.
+pub mod growth;
 /// Receipt intake: a ticket message (live or caught up) → download → pipeline → submitted receipt.
 pub mod intake;
 /// Orders: open (plan snapshot), ticket, payment method, receipt submission, cancel,

@@ -47,6 +47,8 @@ impl governor::clock::Clock for TokioClock {
 pub enum Command {
     /// `/order`.
     Order,
+    /// A promo code applied at `/order` or `/renew` (right or wrong: brute force).
+    PromoAttempt,
 }
 
 type Limiter = RateLimiter<
@@ -73,8 +75,22 @@ impl RateLimits {
     /// limit).
     #[must_use]
     pub fn new(orders: &OrdersConfig) -> Self {
+        Self::with_promo(orders, 5)
+    }
+
+    /// [`RateLimits::new`] plus `promo_per_10_min` promo code attempts per 10 minutes (with that
+    /// burst; 0 = no limit).
+    #[must_use]
+    pub fn with_promo(orders: &OrdersConfig, promo_per_10_min: u32) -> Self {
         let order = NonZeroU32::new(orders.orders_per_hour).map(Quota::per_hour);
-        Self::with_quotas(order.map(|q| (Command::Order, q)))
+        let promo = NonZeroU32::new(promo_per_10_min).and_then(|n| {
+            Quota::with_period(Duration::from_secs(600) / n.get()).map(|q| q.allow_burst(n))
+        });
+        let quotas = order
+            .map(|q| (Command::Order, q))
+            .into_iter()
+            .chain(promo.map(|q| (Command::PromoAttempt, q)));
+        Self::with_quotas(quotas)
     }
 
     /// Limits with explicit quotas; commands without a quota are not limited.

@@ -113,6 +113,8 @@ pub enum Target {
     User(UserId),
     /// A Crypto Pay invoice (Crypto Pay's `invoice_id`, or our row id while it has none).
     Invoice(i64),
+    /// A gift (its row id).
+    Gift(i64),
     /// The database itself (backups).
     Database,
 }
@@ -135,6 +137,7 @@ pub fn audit(
         Target::Order(o) => ("order", o.to_string()),
         Target::User(u) => ("user", u.to_string()),
         Target::Invoice(i) => ("invoice", i.to_string()),
+        Target::Gift(g) => ("gift", g.to_string()),
         Target::Database => ("database", "bot.db".to_owned()),
     };
     store::audit::append(

@@ -18,6 +18,14 @@ pub mod bot_config;
 pub mod bot_messages;
 /// Recognising SQLite constraint violations by constraint.
 pub mod constraint;
+/// `gifts`: gift subscriptions, stored by token hash, redeemed once.
+pub mod gifts;
+/// `promo_codes`, `promo_redemptions`: codes, reserved / consumed / released.
+pub mod promo;
+/// `referral_codes`, `referrals`: referrals and their one reward.
+pub mod referrals;
+/// `trials`: one free trial per Discord account, ever.
+pub mod trials;
 /// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
 /// `crypto_invoices`: Crypto Pay invoices, settled at most once.

@@ -118,6 +118,40 @@ pub fn insert(
     Ok(OrderId(conn.last_insert_rowid()))
 }
 
+/// Records the list price (before a promo code) and the code of `order`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_promo(conn: &Connection, order: OrderId, list_price_minor: i64, code: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE orders SET list_price_minor = ?2, promo_code = ?3 WHERE id = ?1")?
+        .execute(params![order, list_price_minor, code])?;
+    Ok(())
+}
+
+/// How many of `user`'s orders completed (any kind but a trial).
+///
+/// # Errors
+/// SQLite errors.
+pub fn count_completed_for_user(conn: &Connection, user: UserId) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM orders WHERE user_id = ?1 AND status = 'completed' AND kind <> 'trial'",
+        [user],
+        |r| r.get(0),
+    )?)
+}
+
+/// How many orders `user` ever opened, trials aside (any status).
+///
+/// # Errors
+/// SQLite errors.
+pub fn count_for_user_excluding_trials(conn: &Connection, user: UserId) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM orders WHERE user_id = ?1 AND kind <> 'trial'",
+        [user],
+        |r| r.get(0),
+    )?)
+}
+
 /// The order with this id.
 ///
 /// # Errors

@@ -67,6 +67,17 @@ pub struct Subscription {
     pub status: SubscriptionStatus,
 }
 
+/// The subscription part of a user row.
+#[must_use]
+pub fn subscription_of(u: &User) -> Subscription {
+    Subscription {
+        expiry_at: u.expiry_at,
+        traffic_limit_bytes: u.traffic_limit_bytes,
+        device_limit: u.device_limit,
+        status: u.status,
+    }
+}
+
 const COLUMNS: &str = "discord_id, panel_client_uuid, panel_email, panel_sub_id, inbound_id, \
     expiry_at, traffic_limit_bytes, device_limit, status, banned, ban_reason, created_at, updated_at, \
     access_link, access_subscription_url";

@@ -65,6 +65,22 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
             *ticket_channel_id,
             super::invoice_notice(*user_id, *order_id, *invoice_id, *event),
         ),
+        Delivery::GiftIssued {
+            user_id,
+            order_id,
+            token,
+            expires_at,
+            ..
+        } => (
+            *user_id,
+            None,
+            format!(
+                "Your gift (order #{order_id}) is ready. Give this code to the person it is for; \
+                 they redeem it with `/redeem` before <t:{}:D>. It works once, and only for \
+                 someone else:\n```\n{token}\n```",
+                expires_at / 1000
+            ),
+        ),
         Delivery::ReviewCard { .. }
         | Delivery::TicketView { .. }
         | Delivery::DeliverLink { .. }
@@ -123,6 +139,16 @@ fn access_changed(change: &AccessChange) -> String {
         AccessChange::Revoked { reason } => {
             format!("An admin revoked your VPN access: {reason}")
         }
+        AccessChange::Banned { reason } => format!(
+            "You can no longer order in this shop (orders, renewals, trials, gifts and referrals \
+             are refused): {reason}"
+        ),
+        AccessChange::Unbanned => "Your ban was lifted: you can order in this shop again.".into(),
+        AccessChange::ReferralReward { days, expiry_at } => format!(
+            "Thanks for bringing a friend: {days} days were added to your VPN access; it now ends \
+             {}.",
+            when(*expiry_at)
+        ),
     }
 }
 

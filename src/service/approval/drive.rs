@@ -47,6 +47,9 @@ impl ApprovalService {
     /// Drives `payment` (status `approving`, claimed by the caller) to its outcome.
     pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
         let mut ctx = self.load(payment).await?;
+        if ctx.order.kind == crate::domain::status::OrderKind::Gift {
+            return self.finalize_gift(&ctx).await;
+        }
         let stage = self.panel_stage(&mut ctx).await?;
         match stage {
             Ok(()) => self.finalize(&ctx).await,

@@ -12,6 +12,7 @@ use crate::domain::status::{OrderStatus, PaymentStatus, SubscriptionStatus};
 use crate::error::{Error, Result};
 use crate::panel::Inbound;
 use crate::panel::link::{customer_link, subscription_url};
+use crate::service::growth;
 use crate::service::orders::{TICKET_DELETED, close_order, schedule_channel_deletion};
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment, refresh_views};
 use crate::store::{
@@ -58,12 +59,13 @@ impl ApprovalService {
         let delete_at = now + hours * 3_600_000;
         let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());
         let tz = self.deps.config.shop_time_zone();
+        let referrals = self.deps.config.referrals.clone();
         let sent = link.clone();
         let result = self
             .deps
             .store
             .transaction(move |tx| {
-                record(tx, &p, &o, &id, terms, &tz, now)?;
+                record(tx, (&p, &o), &id, terms, (&referrals, &tz), now)?;
                 store::users::set_access_link(tx, o.user_id, &sent, sub_url.as_deref(), now)?;
                 // The ticket as it is now: it may have been deleted while the panel was called.
                 let ticket = store::orders::get(tx, o.id)?.and_then(|o| o.ticket_channel_id);
@@ -95,6 +97,47 @@ impl ApprovalService {
             link,
             expiry_ms: terms.expiry_ms,
             renewal: terms.extend,
+        }))
+    }
+
+    /// Step 4 of a gift order (no client: steps 2 and 3 are skipped): one transaction approves
+    /// the payment, completes the order, settles the books, issues the gift token (DM'd to the
+    /// buyer) and schedules the ticket's deletion.
+    pub(super) async fn finalize_gift(&self, ctx: &Context) -> Result<ApprovalOutcome> {
+        let now = self.deps.clock.now_ms();
+        let (p, o) = (ctx.payment.clone(), ctx.order.clone());
+        let tz = self.deps.config.shop_time_zone();
+        let referrals = self.deps.config.referrals.clone();
+        let days = self.deps.config.gifts.expire_after_days;
+        let hours = i64::from(self.deps.config.orders.delete_ticket_after_hours);
+        let delete_at = now + hours * 3_600_000;
+        self.deps
+            .store
+            .transaction(move |tx| {
+                move_payment(tx, p.id, (PaymentStatus::Approving, PaymentStatus::Approved), None, None, now)?;
+                let done = (OrderStatus::Provisioning, OrderStatus::Completed);
+                move_order(tx, o.id, done, Some("gift issued"), now)?;
+                settle_books(tx, (&p, &o), &referrals, &tz, now)?;
+                let gift = growth::issue_gift_in(tx, &o, days, now)?.map(|g| g.gift_id);
+                let ticket = store::orders::get(tx, o.id)?.and_then(|o| o.ticket_channel_id);
+                enqueue(tx, &Delivery::ReviewCard { payment_id: p.id }, now)?;
+                if let Some(channel) = ticket {
+                    schedule_channel_deletion(tx, channel, delete_at, now)?;
+                }
+                save_progress(tx, p.id, ProvisionStep::Finalized, None, false, now)?;
+                let payload = serde_json::json!({ "order": o.id, "gift": gift, "reviewer": p.reviewer_id });
+                audit(tx, p.reviewer_id, AuditAction::PaymentApproved, Target::Payment(p.id), None, payload, now)
+            })
+            .await?;
+        self.crash_point(ProvisionStep::Finalized)?;
+        Ok(ApprovalOutcome::Approved(Approved {
+            payment_id: ctx.payment.id,
+            order_id: ctx.order.id,
+            user_id: ctx.order.user_id,
+            email: String::new(),
+            link: String::new(),
+            expiry_ms: 0,
+            renewal: false,
         }))
     }
 
@@ -224,14 +267,31 @@ fn queue_approved(
     Ok(())
 }
 
-/// Payment approved, order completed, subscription, ledger sale (and the revenue cache), audit.
+/// What an approval settles besides the client: the ledger sale (paid payments only: a free
+/// order is no sale), the order's promo code consumed, and the referee's first paid approval
+/// earning their referrer's reward.
+fn settle_books(
+    tx: &rusqlite::Connection,
+    (p, o): (&Payment, &Order),
+    referrals: &crate::config::ReferralsConfig,
+    tz: &jiff::tz::TimeZone,
+    now: i64,
+) -> Result<()> {
+    growth::consume_in(tx, o.id, now)?;
+    if p.amount_minor > 0 {
+        crate::service::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now, tz)?;
+        growth::earn_in(tx, referrals, (p.id, o), now)?;
+    }
+    Ok(())
+}
+
+/// Payment approved, order completed, subscription, the books ([`settle_books`]), audit.
 fn record(
     tx: &rusqlite::Connection,
-    p: &Payment,
-    o: &Order,
+    (p, o): (&Payment, &Order),
     id: &ClientIdentity,
     terms: Terms,
-    tz: &jiff::tz::TimeZone,
+    (referrals, tz): (&crate::config::ReferralsConfig, &jiff::tz::TimeZone),
     now: i64,
 ) -> Result<()> {
     let moves = (PaymentStatus::Approving, PaymentStatus::Approved);
@@ -251,7 +311,7 @@ fn record(
         status: SubscriptionStatus::Active,
     };
     store::users::set_subscription(tx, o.user_id, &sub, now)?;
-    crate::service::revenue::record_sale(tx, p.id, p.amount_minor, &p.currency, now, tz)?;
+    settle_books(tx, (p, o), referrals, tz, now)?;
     let payload = serde_json::json!({
         "order": o.id, "email": id.email, "expiry_ms": terms.expiry_ms,
         "reviewer": p.reviewer_id, "renewal": terms.extend,

@@ -113,9 +113,9 @@ pub struct Approved {
     pub order_id: OrderId,
     /// The customer.
     pub user_id: UserId,
-    /// The client's email on the panel.
+    /// The client's email on the panel (empty for a gift order: no client).
     pub email: String,
-    /// The `vless://` link queued for delivery.
+    /// The `vless://` link queued for delivery (empty for a gift order: its token is DM'd).
     pub link: String,
     /// New expiry (Unix ms; negative = from first connection).
     pub expiry_ms: i64,

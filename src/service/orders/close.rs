@@ -170,7 +170,8 @@ pub(crate) fn close_order(
     after_close(tx, o, actor, reason, now)
 }
 
-/// Audit, customer notice and the ticket's deletion for a closed order.
+/// Audit, customer notice, the promo code's release and the ticket's deletion for a closed
+/// order.
 fn after_close(
     tx: &rusqlite::Connection,
     o: &Order,
@@ -178,6 +179,7 @@ fn after_close(
     reason: &str,
     now: i64,
 ) -> Result<()> {
+    crate::service::growth::release_in(tx, o.id, now)?;
     let payload = serde_json::json!({ "reason": reason, "from": o.status.as_str() });
     audit(
         tx,

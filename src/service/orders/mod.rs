@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
+use crate::service::growth;
 use crate::domain::audit::AuditAction;
 use crate::domain::status::{OrderKind, OrderStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
@@ -76,10 +77,47 @@ impl OrderService {
     /// [`UserError::PanelUnavailable`] (outage), [`UserError::NotFound`] for an unknown plan;
     /// store errors.
     pub async fn open(&self, user: UserId, plan_id: &str) -> Result<Order> {
+        Ok(self.open_inner(user, plan_id, None, false).await?.order)
+    }
+
+    /// Opens a gift order of `plan_id` for `user` (paid like any order; its approval issues a
+    /// gift token instead of a client).
+    ///
+    /// # Errors
+    /// As [`OrderService::open`]; [`UserError::InvalidState`] when gifts are off.
+    pub async fn open_gift(&self, user: UserId, plan_id: &str) -> Result<Order> {
+        if !self.config.gifts.enabled {
+            return Err(UserError::InvalidState {
+                reason: "this shop sells no gifts".into(),
+            }
+            .into());
+        }
+        Ok(self.open_inner(user, plan_id, None, true).await?.order)
+    }
+
+    /// [`OrderService::open`] with a promo code, reserved in the same transaction
+    /// ([`crate::service::growth::apply_code_in`]); a code that pays everything also starts the
+    /// order's free payment (`Opened::granted`), which the caller provisions.
+    ///
+    /// # Errors
+    /// As [`OrderService::open`]; [`UserError::InvalidState`] (audited) for a code that does not
+    /// apply.
+    pub async fn open_with_code(&self, user: UserId, plan_id: &str, code: &str) -> Result<Opened> {
+        self.open_inner(user, plan_id, Some(code.to_owned()), false).await
+    }
+
+    async fn open_inner(
+        &self,
+        user: UserId,
+        plan_id: &str,
+        code: Option<String>,
+        gift: bool,
+    ) -> Result<Opened> {
         self.limits.check(user, Command::Order)?;
         let plan = self.plan(plan_id)?;
         let outage = self.breaker.is_outage();
         let now = self.clock.now_ms();
+        let cfg = self.config.clone();
         let result = self
             .store
             .transaction(move |tx| {
@@ -93,15 +131,14 @@ impl OrderService {
                 if outage {
                     return Ok(Err(UserError::PanelUnavailable));
                 }
-                let kind = if u.panel_email.is_some() {
+                let kind = if gift {
+                    OrderKind::Gift
+                } else if u.panel_email.is_some() {
                     OrderKind::Renewal
                 } else {
                     OrderKind::New
                 };
-                let id = store::orders::insert(tx, user, kind, &plan, None, now)?;
-                Ok(Ok(store::orders::get(tx, id)?.ok_or(Error::Internal(
-                    "an order vanished inside its own transaction",
-                ))?))
+                insert_order(tx, &cfg, (user, kind), &plan, code.as_deref(), now)
             })
             .await;
         match result {
@@ -113,6 +150,12 @@ impl OrderService {
                     .call(move |c| store::orders::find_open_for_user(c, user))
                     .await?;
                 Err(open.map_or(e, |o| UserError::OpenOrderExists { order: o.id }.into()))
+            }
+            Err(e) if store::constraint::is_unique_violation(&e, "promo_redemptions.code") => {
+                Err(UserError::InvalidState {
+                    reason: "you already used this code".into(),
+                }
+                .into())
             }
             Err(e) => Err(e),
         }
@@ -309,4 +352,45 @@ fn not_found(order: OrderId) -> Error {
         what: format!("order #{order}"),
     }
     .into()
+}
+
+/// An order just opened, and the free payment a code that pays everything started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The order.
+    pub order: Order,
+    /// The payment to provision (`approving`), when a code paid everything.
+    pub granted: Option<crate::domain::PaymentId>,
+}
+
+/// Inserts the order (with `code` applied and reserved, if any); `Ok(Err)` for a refused code
+/// (audited).
+fn insert_order(
+    tx: &rusqlite::Connection,
+    cfg: &Config,
+    (user, kind): (UserId, OrderKind),
+    plan: &Plan,
+    code: Option<&str>,
+    now: i64,
+) -> Result<Result<Opened, UserError>> {
+    let (snapshot, reserve) = match code {
+        None => (plan.clone(), None),
+        Some(code) => match growth::apply_code_in(tx, cfg, user, plan, code, now)? {
+            Ok((snapshot, reserve)) => (snapshot, Some(reserve)),
+            Err(refusal) => {
+                growth::refuse_code_in(tx, user, code, &refusal, now)?;
+                return Ok(Err(refusal));
+            }
+        },
+    };
+    let id = store::orders::insert(tx, user, kind, &snapshot, None, now)?;
+    let order = store::orders::get(tx, id)?
+        .ok_or(Error::Internal("an order vanished inside its own transaction"))?;
+    let granted = match &reserve {
+        Some(r) => growth::reserve_in(tx, &order, r, now)?,
+        None => None,
+    };
+    let order = store::orders::get(tx, id)?
+        .ok_or(Error::Internal("an order vanished inside its own transaction"))?;
+    Ok(Ok(Opened { order, granted }))
 }
