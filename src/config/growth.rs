@@ -100,7 +100,10 @@ impl Config {
     /// Growth sections must make sense.
     pub(super) fn validate_growth(&self) -> Result<(), ConfigError> {
         if !(1..=30).contains(&self.trial.days) {
-            return Err(ConfigError::invalid("trial.days", "must be between 1 and 30"));
+            return Err(ConfigError::invalid(
+                "trial.days",
+                "must be between 1 and 30",
+            ));
         }
         if self.referrals.enabled && self.referrals.reward_days == 0 {
             return Err(ConfigError::invalid(
@@ -134,9 +137,15 @@ mod tests {
         assert!(!c.trial.enabled && !c.referrals.enabled && !c.gifts.enabled);
         for (text, key) in [
             ("[trial]\ndays = 0", "trial.days"),
-            ("[referrals]\nenabled = true\nreward_days = 0", "referrals.reward_days"),
+            (
+                "[referrals]\nenabled = true\nreward_days = 0",
+                "referrals.reward_days",
+            ),
             ("[gifts]\nexpire_after_days = 0", "gifts.expire_after_days"),
-            ("[promo]\nattempts_per_10_min = 0", "promo.attempts_per_10_min"),
+            (
+                "[promo]\nattempts_per_10_min = 0",
+                "promo.attempts_per_10_min",
+            ),
             ("[trial]\nsize = 3", "trial.size"),
         ] {
             let err = Config::from_toml_with_env(text, |_| None).unwrap_err();

@@ -20,6 +20,10 @@ const PREFIX: &str = "vtb";
 pub enum CustomId {
     /// The ephemeral plan select menu of `/order` (values are plan ids).
     PlanSelect,
+    /// The plan select of `/order promo:<code>` (the code rides in the id: no state kept).
+    PlanSelectWithCode(String),
+    /// The plan select of `/gift`.
+    GiftPlanSelect,
     /// The payment-method select menu in a ticket (values are method ids).
     MethodSelect(OrderId),
     /// "Cancel order" in a ticket.
@@ -46,6 +50,8 @@ impl fmt::Display for CustomId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::PlanSelect => write!(f, "{PREFIX}:plan"),
+            Self::PlanSelectWithCode(code) => write!(f, "{PREFIX}:plan_code:{code}"),
+            Self::GiftPlanSelect => write!(f, "{PREFIX}:gift_plan"),
             Self::MethodSelect(o) => write!(f, "{PREFIX}:method:{o}"),
             Self::CancelOrder(o) => write!(f, "{PREFIX}:cancel:{o}"),
             Self::Approve(p) => write!(f, "{PREFIX}:approve:{p}"),
@@ -74,6 +80,8 @@ impl CustomId {
         let token = || is_token(arg).then(|| arg.to_owned());
         match kind {
             "plan" if arg.is_empty() && !rest.contains(':') => Some(Self::PlanSelect),
+            "plan_code" if is_promo_code(arg) => Some(Self::PlanSelectWithCode(arg.to_owned())),
+            "gift_plan" if arg.is_empty() && !rest.contains(':') => Some(Self::GiftPlanSelect),
             "method" => order().map(Self::MethodSelect),
             "cancel" => order().map(Self::CancelOrder),
             "approve" => payment().map(Self::Approve),
@@ -96,6 +104,14 @@ fn row_id(s: &str) -> Option<i64> {
 }
 
 /// Admin-session tokens are 32 lowercase hex characters (128 bits).
+/// A promo code as `/admin promo create` accepts it: 4–32 of A-Z a-z 0-9 `_` `-`.
+#[must_use]
+pub fn is_promo_code(s: &str) -> bool {
+    (4..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 fn is_token(s: &str) -> bool {
     s.len() == 32
         && s.bytes()
@@ -111,6 +127,8 @@ mod tests {
     fn all() -> Vec<CustomId> {
         vec![
             CustomId::PlanSelect,
+            CustomId::PlanSelectWithCode("SPRING-25".into()),
+            CustomId::GiftPlanSelect,
             CustomId::MethodSelect(OrderId(1)),
             CustomId::CancelOrder(OrderId(i64::MAX)),
             CustomId::Approve(PaymentId(42)),

@@ -9,6 +9,7 @@ use tracing::Instrument;
 
 use super::custom_id::CustomId;
 use super::interact::ephemeral;
+use super::tickets::PlanIntent;
 use super::{Data, Failure, catch_up, crypto, review, tickets};
 use crate::domain::{ChannelId, UserId};
 
@@ -70,7 +71,13 @@ async fn component(
     let span = tracing::info_span!("click", user = %c.user.id, custom_id = %c.data.custom_id);
     let result = async {
         match id {
-            CustomId::PlanSelect => tickets::plan_selected(ctx, c, data).await,
+            CustomId::PlanSelect => tickets::plan_selected(ctx, c, data, PlanIntent::Plain).await,
+            CustomId::PlanSelectWithCode(code) => {
+                tickets::plan_selected(ctx, c, data, PlanIntent::Code(code)).await
+            }
+            CustomId::GiftPlanSelect => {
+                tickets::plan_selected(ctx, c, data, PlanIntent::Gift).await
+            }
             CustomId::MethodSelect(order) => tickets::method_selected(ctx, c, data, order).await,
             CustomId::CancelOrder(order) => tickets::cancel(ctx, c, data, order).await,
             CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,

@@ -16,6 +16,7 @@ use super::interact::ephemeral;
 use super::{Data, Downloads, Failure, render};
 use crate::app::App;
 use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
+use crate::service::growth::CodeOrder;
 use crate::service::intake::{Attachment, Intake, TicketMessage};
 use crate::store;
 
@@ -29,11 +30,23 @@ pub(super) fn customer_allow(locked: bool) -> Permissions {
     }
 }
 
-/// A plan was picked in `/order`: open the order, create the ticket, post the method select.
+/// How a plan select was opened: `/order` (`None`), `/order promo:<code>`, or `/gift`.
+pub(super) enum PlanIntent {
+    /// A plain order or renewal.
+    Plain,
+    /// With a promo code.
+    Code(String),
+    /// A gift for someone else.
+    Gift,
+}
+
+/// A plan was picked in `/order`: open the order, create the ticket, post the method select. A
+/// code that pays everything needs no ticket: the access is provisioned at once.
 pub(super) async fn plan_selected(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
     data: &Data,
+    intent: PlanIntent,
 ) -> Result<(), Failure> {
     let ComponentInteractionDataKind::StringSelect { values } = &c.data.kind else {
         return Ok(());
@@ -43,7 +56,17 @@ pub(super) async fn plan_selected(
     };
     let app = &data.app;
     let user = UserId(c.user.id.get());
-    let order = app.orders.open(user, plan).await?;
+    let order = match intent {
+        PlanIntent::Plain => app.orders.open(user, plan).await?,
+        PlanIntent::Gift => app.orders.open_gift(user, plan).await?,
+        PlanIntent::Code(code) => match app.growth.order_with_code(user, plan, &code).await? {
+            CodeOrder::Ticket(order) => order,
+            CodeOrder::Granted(order, outcome) => {
+                let text = render::granted_text(order, outcome.as_ref());
+                return ephemeral(ctx, c, &text).await;
+            }
+        },
+    };
     c.defer_ephemeral(ctx).await?;
     let text = match open_ticket(ctx, data, c.user.id, &order).await {
         Ok(channel) => format!("Your ticket is open: <#{channel}>. Continue there."),

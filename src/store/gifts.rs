@@ -64,7 +64,14 @@ pub fn insert(
         "INSERT INTO gifts (token_sha256, buyer_id, order_id, plan_id, expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![token_sha256, buyer, order, plan_id, expires_at, now])?;
+    .execute(params![
+        token_sha256,
+        buyer,
+        order,
+        plan_id,
+        expires_at,
+        now
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -74,7 +81,9 @@ pub fn insert(
 /// SQLite errors.
 pub fn by_token_hash(conn: &Connection, token_sha256: &str) -> Result<Option<Gift>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM gifts WHERE token_sha256 = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM gifts WHERE token_sha256 = ?1"
+        ))?
         .query_row([token_sha256], from_row)
         .optional()?)
 }

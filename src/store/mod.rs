@@ -18,18 +18,12 @@ pub mod bot_config;
 pub mod bot_messages;
 /// Recognising SQLite constraint violations by constraint.
 pub mod constraint;
-/// `gifts`: gift subscriptions, stored by token hash, redeemed once.
-pub mod gifts;
-/// `promo_codes`, `promo_redemptions`: codes, reserved / consumed / released.
-pub mod promo;
-/// `referral_codes`, `referrals`: referrals and their one reward.
-pub mod referrals;
-/// `trials`: one free trial per Discord account, ever.
-pub mod trials;
 /// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
 /// `crypto_invoices`: Crypto Pay invoices, settled at most once.
 pub mod crypto_invoices;
+/// `gifts`: gift subscriptions, stored by token hash, redeemed once.
+pub mod gifts;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
 /// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.
@@ -38,10 +32,16 @@ pub mod orders;
 pub mod outbox;
 /// `payments`: a receipt and its review, with the provisioning progress.
 pub mod payments;
+/// `promo_codes`, `promo_redemptions`: codes, reserved / consumed / released.
+pub mod promo;
+/// `referral_codes`, `referrals`: referrals and their one reward.
+pub mod referrals;
 /// `revenue_ledger` and `revenue_cache`: money in and out, and the period totals.
 pub mod revenue;
 /// `scheduled_jobs`: delayed work that survives a restart.
 pub mod scheduled_jobs;
+/// `trials`: one free trial per Discord account, ever.
+pub mod trials;
 /// `users`: customers, their ban flag, their panel client and the link last sent.
 pub mod users;
 

@@ -122,7 +122,12 @@ pub fn insert(
 ///
 /// # Errors
 /// SQLite errors.
-pub fn set_promo(conn: &Connection, order: OrderId, list_price_minor: i64, code: &str) -> Result<()> {
+pub fn set_promo(
+    conn: &Connection,
+    order: OrderId,
+    list_price_minor: i64,
+    code: &str,
+) -> Result<()> {
     conn.prepare_cached("UPDATE orders SET list_price_minor = ?2, promo_code = ?3 WHERE id = ?1")?
         .execute(params![order, list_price_minor, code])?;
     Ok(())

@@ -140,6 +140,8 @@ pub fn due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<OutboxItem>> {
 
 /// Marks a pending item delivered, if its revision is still `revision` (the one delivered).
 /// Returns false if it was not pending or was re-armed meanwhile (it then stays pending, due now).
+/// A delivered payload loses its `token` (a gift code sent once): the database keeps only the
+/// gift's hash.
 ///
 /// # Errors
 /// SQLite errors.
@@ -147,7 +149,8 @@ pub fn mark_delivered(conn: &Connection, id: i64, revision: i64, now: i64) -> Re
     let n = conn
         .prepare_cached(
             "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2,
-             last_error = NULL WHERE id = ?1 AND status = 'pending' AND revision = ?3",
+             last_error = NULL, payload = json_remove(payload, '$.token')
+             WHERE id = ?1 AND status = 'pending' AND revision = ?3",
         )?
         .execute(params![id, now, revision])?;
     if n == 0 {

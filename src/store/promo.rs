@@ -126,7 +126,9 @@ pub fn insert(conn: &Connection, c: &PromoCode) -> Result<()> {
 /// SQLite errors.
 pub fn get(conn: &Connection, code: &str) -> Result<Option<PromoCode>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM promo_codes WHERE code = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM promo_codes WHERE code = ?1"
+        ))?
         .query_row([code], from_row)
         .optional()?)
 }

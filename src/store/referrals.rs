@@ -86,8 +86,10 @@ pub fn owner_of(conn: &Connection, code: &str) -> Result<Option<UserId>> {
 /// # Errors
 /// SQLite errors; a unique violation on `referrals.referee_id` when already bound.
 pub fn bind(conn: &Connection, referee: UserId, referrer: UserId, now: i64) -> Result<()> {
-    conn.prepare_cached("INSERT INTO referrals (referee_id, referrer_id, bound_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![referee, referrer, now])?;
+    conn.prepare_cached(
+        "INSERT INTO referrals (referee_id, referrer_id, bound_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![referee, referrer, now])?;
     Ok(())
 }
 
@@ -97,7 +99,9 @@ pub fn bind(conn: &Connection, referee: UserId, referrer: UserId, now: i64) -> R
 /// SQLite errors.
 pub fn of_referee(conn: &Connection, referee: UserId) -> Result<Option<Referral>> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM referrals WHERE referee_id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM referrals WHERE referee_id = ?1"
+        ))?
         .query_row([referee], from_row)
         .optional()?)
 }

@@ -17,6 +17,7 @@ mod approval;
 mod background;
 mod backup_restore;
 mod crypto;
+mod growth;
 mod health_panel;
 mod lifecycle;
 mod migrations;

@@ -63,6 +63,10 @@ pub(crate) async fn revoke(
         "revoke",
         "user",
         "orders",
+        "super::growth::ban",
+        "super::growth::unban",
+        "super::growth::promo",
+        "super::growth::gift_revoke",
         "super::shop::health",
         "super::shop::revenue",
         "super::shop::backup"

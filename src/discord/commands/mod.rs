@@ -2,6 +2,7 @@
 //! Discord's command picker.
 
 mod admin;
+mod growth;
 mod help;
 mod order;
 mod shop;
@@ -15,6 +16,10 @@ pub fn all() -> Vec<poise::Command<Data, Failure>> {
     vec![
         order::order(),
         order::renew(),
+        order::gift(),
+        growth::trial(),
+        growth::referral(),
+        growth::redeem(),
         help::help(),
         status::status(),
         admin::admin_command(),

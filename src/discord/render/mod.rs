@@ -2,10 +2,12 @@
 //! No service calls here. The shop-wide staff views (revenue, health, backup) are in `staff`.
 
 mod crypto;
+mod growth;
 mod notices;
 mod staff;
 
 pub(super) use crypto::{check_reply, invoice_message, invoice_notice, new_invoice_button};
+pub(super) use growth::{granted_text, promo_list, provisioned_text, referral_text};
 pub(super) use notices::{notice, notice_buttons, owner_alert, reveal_offer};
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
@@ -57,19 +59,16 @@ pub(super) fn plan_line(plan: &Plan) -> String {
     )
 }
 
-/// The ephemeral plan select of `/order`.
-pub(super) fn plan_select(plans: &[Plan]) -> CreateActionRow {
+/// The ephemeral plan select of `/order` (`id`: plain, with a code, or for a gift).
+pub(super) fn plan_select(plans: &[Plan], id: &CustomId) -> CreateActionRow {
     let options = plans
         .iter()
         .take(25)
         .map(|p| CreateSelectMenuOption::new(&p.name, &p.id).description(plan_line(p)))
         .collect();
     CreateActionRow::SelectMenu(
-        CreateSelectMenu::new(
-            CustomId::PlanSelect.to_string(),
-            CreateSelectMenuKind::String { options },
-        )
-        .placeholder("Choose a plan"),
+        CreateSelectMenu::new(id.to_string(), CreateSelectMenuKind::String { options })
+            .placeholder("Choose a plan"),
     )
 }
 

@@ -114,7 +114,14 @@ impl ApprovalService {
         self.deps
             .store
             .transaction(move |tx| {
-                move_payment(tx, p.id, (PaymentStatus::Approving, PaymentStatus::Approved), None, None, now)?;
+                move_payment(
+                    tx,
+                    p.id,
+                    (PaymentStatus::Approving, PaymentStatus::Approved),
+                    None,
+                    None,
+                    now,
+                )?;
                 let done = (OrderStatus::Provisioning, OrderStatus::Completed);
                 move_order(tx, o.id, done, Some("gift issued"), now)?;
                 settle_books(tx, (&p, &o), &referrals, &tz, now)?;
@@ -125,8 +132,17 @@ impl ApprovalService {
                     schedule_channel_deletion(tx, channel, delete_at, now)?;
                 }
                 save_progress(tx, p.id, ProvisionStep::Finalized, None, false, now)?;
-                let payload = serde_json::json!({ "order": o.id, "gift": gift, "reviewer": p.reviewer_id });
-                audit(tx, p.reviewer_id, AuditAction::PaymentApproved, Target::Payment(p.id), None, payload, now)
+                let payload =
+                    serde_json::json!({ "order": o.id, "gift": gift, "reviewer": p.reviewer_id });
+                audit(
+                    tx,
+                    p.reviewer_id,
+                    AuditAction::PaymentApproved,
+                    Target::Payment(p.id),
+                    None,
+                    payload,
+                    now,
+                )
             })
             .await?;
         self.crash_point(ProvisionStep::Finalized)?;

@@ -2,10 +2,10 @@
 //! and referral binding with the reason; the customer is told by DM; optionally their access is
 //! revoked at once (the `/admin revoke` path).
 
+use crate::domain::UserId;
 use crate::domain::audit::AuditAction;
 use crate::domain::delivery::{AccessChange, Delivery};
 use crate::domain::role::Permission;
-use crate::domain::UserId;
 use crate::error::{Result, UserError};
 use crate::service::roles::Actor;
 use crate::service::state::{Target, audit, enqueue};
@@ -21,7 +21,9 @@ impl GrowthService {
     /// empty reason or a customer already banned; the revoke's errors (the ban stands then);
     /// store errors.
     pub async fn ban(&self, actor: &Actor, user: UserId, reason: &str, revoke: bool) -> Result<()> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         let reason = reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > 200 {
             return Err(UserError::InvalidState {
@@ -43,15 +45,36 @@ impl GrowthService {
                 }
                 store::users::set_ban(tx, user, Some(&text), now)?;
                 let payload = serde_json::json!({ "reason": text, "revoke": revoke });
-                audit(tx, Some(admin), AuditAction::UserBan, Target::User(user), None, payload, now)?;
+                audit(
+                    tx,
+                    Some(admin),
+                    AuditAction::UserBan,
+                    Target::User(user),
+                    None,
+                    payload,
+                    now,
+                )?;
                 let change = AccessChange::Banned { reason: text };
-                enqueue(tx, &Delivery::AccessChanged { user_id: user, admin_id: admin, change, at: now }, now)
+                enqueue(
+                    tx,
+                    &Delivery::AccessChanged {
+                        user_id: user,
+                        admin_id: admin,
+                        change,
+                        at: now,
+                    },
+                    now,
+                )
             })
             .await?;
         let has_access = self
             .deps
             .store
-            .call(move |c| Ok(store::users::get(c, user)?.and_then(|u| u.panel_email).is_some()))
+            .call(move |c| {
+                Ok(store::users::get(c, user)?
+                    .and_then(|u| u.panel_email)
+                    .is_some())
+            })
             .await?;
         if revoke && has_access {
             self.subscriptions.revoke(actor, user, &reason).await?;
@@ -65,7 +88,9 @@ impl GrowthService {
     /// [`UserError::Forbidden`] without `ManageSubscriptions`; [`UserError::InvalidState`] when
     /// the customer is not banned; store errors.
     pub async fn unban(&self, actor: &Actor, user: UserId) -> Result<()> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         let (admin, now) = (actor.user, self.deps.clock.now_ms());
         self.deps
             .store
@@ -78,9 +103,26 @@ impl GrowthService {
                 }
                 store::users::set_ban(tx, user, None, now)?;
                 let payload = serde_json::json!({});
-                audit(tx, Some(admin), AuditAction::UserUnban, Target::User(user), None, payload, now)?;
+                audit(
+                    tx,
+                    Some(admin),
+                    AuditAction::UserUnban,
+                    Target::User(user),
+                    None,
+                    payload,
+                    now,
+                )?;
                 let change = AccessChange::Unbanned;
-                enqueue(tx, &Delivery::AccessChanged { user_id: user, admin_id: admin, change, at: now }, now)
+                enqueue(
+                    tx,
+                    &Delivery::AccessChanged {
+                        user_id: user,
+                        admin_id: admin,
+                        change,
+                        at: now,
+                    },
+                    now,
+                )
             })
             .await
     }

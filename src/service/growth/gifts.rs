@@ -48,8 +48,17 @@ pub fn issue_gift_in(
     let expires_at = now + i64::from(expire_after_days) * 86_400_000;
     let owner = (order.user_id, order.id, order.plan.id.as_str());
     let gift_id = store::gifts::insert(tx, &token_hash(&token), owner, expires_at, now)?;
-    let payload = serde_json::json!({ "order": order.id, "plan": order.plan.id, "expires_at": expires_at });
-    audit(tx, None, AuditAction::GiftIssue, Target::Gift(gift_id), None, payload, now)?;
+    let payload =
+        serde_json::json!({ "order": order.id, "plan": order.plan.id, "expires_at": expires_at });
+    audit(
+        tx,
+        None,
+        AuditAction::GiftIssue,
+        Target::Gift(gift_id),
+        None,
+        payload,
+        now,
+    )?;
     let dm = Delivery::GiftIssued {
         user_id: order.user_id,
         order_id: order.id,
@@ -78,7 +87,9 @@ impl GrowthService {
         } else if self.deps.breaker.is_outage() {
             Some(UserError::PanelUnavailable)
         } else if !account_old_enough(user, cfg.gifts.min_account_age_days, now) {
-            Some(invalid("your Discord account is too new to redeem a gift".into()))
+            Some(invalid(
+                "your Discord account is too new to redeem a gift".into(),
+            ))
         } else {
             None
         };
@@ -91,7 +102,13 @@ impl GrowthService {
                     None => redeem_in(tx, &cfg, user, &hash, now)?,
                 };
                 if let Err(refusal) = &outcome {
-                    refused(tx, user, AuditAction::GiftRefused, &refusal.to_string(), now)?;
+                    refused(
+                        tx,
+                        user,
+                        AuditAction::GiftRefused,
+                        &refusal.to_string(),
+                        now,
+                    )?;
                 }
                 Ok(outcome)
             })
@@ -105,15 +122,28 @@ impl GrowthService {
     /// [`UserError::Forbidden`] without `ManageSubscriptions`; [`UserError::NotFound`] for an
     /// unknown gift or one no longer issued; store errors.
     pub async fn revoke_gift(&self, actor: &Actor, gift: i64) -> Result<Gift> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         let (admin, now) = (actor.user, self.deps.clock.now_ms());
         self.deps
             .store
             .transaction(move |tx| {
                 if !store::gifts::revoke(tx, gift, admin)? {
-                    return Err(UserError::NotFound { what: format!("an unredeemed gift #{gift}") }.into());
+                    return Err(UserError::NotFound {
+                        what: format!("an unredeemed gift #{gift}"),
+                    }
+                    .into());
                 }
-                audit(tx, Some(admin), AuditAction::GiftRevoke, Target::Gift(gift), None, serde_json::json!({}), now)?;
+                audit(
+                    tx,
+                    Some(admin),
+                    AuditAction::GiftRevoke,
+                    Target::Gift(gift),
+                    None,
+                    serde_json::json!({}),
+                    now,
+                )?;
                 store::gifts::get(tx, gift)?.ok_or(Error::Internal("a gift vanished"))
             })
             .await
@@ -142,7 +172,9 @@ fn redeem_in(
         return Ok(Err(UserError::OpenOrderExists { order: open.id }));
     }
     let Some(plan) = cfg.plan(&gift.plan_id) else {
-        return Ok(Err(invalid("the plan of this gift is no longer sold; ask staff".into())));
+        return Ok(Err(invalid(
+            "the plan of this gift is no longer sold; ask staff".into(),
+        )));
     };
     let mut plan = plan.clone();
     plan.price_minor = 0;
@@ -152,7 +184,15 @@ fn redeem_in(
     }
     let payment = free_payment(tx, (user, order), &plan.currency, now)?;
     let payload = serde_json::json!({ "order": order, "buyer": gift.buyer.to_string() });
-    audit(tx, Some(user), AuditAction::GiftRedeem, Target::Gift(gift.id), None, payload, now)?;
+    audit(
+        tx,
+        Some(user),
+        AuditAction::GiftRedeem,
+        Target::Gift(gift.id),
+        None,
+        payload,
+        now,
+    )?;
     Ok(Ok(payment))
 }
 

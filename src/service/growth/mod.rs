@@ -79,15 +79,17 @@ impl GrowthService {
 }
 
 /// Audits a refusal of `action` to `user` with `why`, in its own small transaction's caller.
-fn refused(
-    tx: &Connection,
-    user: UserId,
-    action: AuditAction,
-    why: &str,
-    now: i64,
-) -> Result<()> {
+fn refused(tx: &Connection, user: UserId, action: AuditAction, why: &str, now: i64) -> Result<()> {
     let payload = serde_json::json!({ "why": why });
-    audit(tx, Some(user), action, Target::User(user), None, payload, now)
+    audit(
+        tx,
+        Some(user),
+        action,
+        Target::User(user),
+        None,
+        payload,
+        now,
+    )
 }
 
 #[cfg(test)]
@@ -99,7 +101,15 @@ mod tests {
         // Discord's documented example: 175928847299117063 was created 2016-04-30T11:18:25.796Z.
         let created = account_created_at(UserId(175_928_847_299_117_063));
         assert_eq!(created, 1_462_015_105_796);
-        assert!(account_old_enough(UserId(175_928_847_299_117_063), 7, created + 7 * 86_400_000));
-        assert!(!account_old_enough(UserId(175_928_847_299_117_063), 7, created + 86_400_000));
+        assert!(account_old_enough(
+            UserId(175_928_847_299_117_063),
+            7,
+            created + 7 * 86_400_000
+        ));
+        assert!(!account_old_enough(
+            UserId(175_928_847_299_117_063),
+            7,
+            created + 86_400_000
+        ));
     }
 }

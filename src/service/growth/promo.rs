@@ -57,7 +57,9 @@ impl GrowthService {
     /// [`UserError::Forbidden`] without `ManageSubscriptions`; [`UserError::InvalidState`] for a
     /// malformed code, a value out of range, an unknown plan, or a code that exists; store errors.
     pub async fn create_promo(&self, actor: &Actor, new: NewPromo) -> Result<PromoCode> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         let promo = self.promo_of(actor.user, new)?;
         let row = promo.clone();
         let result = self
@@ -71,7 +73,15 @@ impl GrowthService {
                     "first_order_only": row.first_order_only, "valid_until": row.valid_until,
                 });
                 let target = Target::User(row.created_by);
-                audit(tx, Some(row.created_by), AuditAction::PromoCreate, target, None, payload, row.created_at)
+                audit(
+                    tx,
+                    Some(row.created_by),
+                    AuditAction::PromoCreate,
+                    target,
+                    None,
+                    payload,
+                    row.created_at,
+                )
             })
             .await;
         match result {
@@ -87,7 +97,9 @@ impl GrowthService {
         let cfg = &self.deps.config;
         let code = new.code.trim().to_owned();
         let well_formed = (4..=32).contains(&code.len())
-            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !well_formed {
             return Err(invalid("a code is 4 to 32 of A-Z, 0-9, '_' and '-'".into()).into());
         }
@@ -137,16 +149,29 @@ impl GrowthService {
     /// [`UserError::Forbidden`] without `ManageSubscriptions`; [`UserError::NotFound`] for an
     /// unknown or already disabled code; store errors.
     pub async fn disable_promo(&self, actor: &Actor, code: &str) -> Result<()> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         let (admin, now, code) = (actor.user, self.deps.clock.now_ms(), code.trim().to_owned());
         self.deps
             .store
             .transaction(move |tx| {
                 if !store::promo::disable(tx, &code, now)? {
-                    return Err(UserError::NotFound { what: format!("an enabled code {code}") }.into());
+                    return Err(UserError::NotFound {
+                        what: format!("an enabled code {code}"),
+                    }
+                    .into());
                 }
                 let payload = serde_json::json!({ "code": code });
-                audit(tx, Some(admin), AuditAction::PromoDisable, Target::User(admin), None, payload, now)
+                audit(
+                    tx,
+                    Some(admin),
+                    AuditAction::PromoDisable,
+                    Target::User(admin),
+                    None,
+                    payload,
+                    now,
+                )
             })
             .await
     }
@@ -156,7 +181,9 @@ impl GrowthService {
     /// # Errors
     /// [`UserError::Forbidden`] without `ManageSubscriptions`; store errors.
     pub async fn list_promos(&self, actor: &Actor) -> Result<Vec<PromoCode>> {
-        self.deps.roles.require(actor, Permission::ManageSubscriptions)?;
+        self.deps
+            .roles
+            .require(actor, Permission::ManageSubscriptions)?;
         self.deps.store.call(|c| store::promo::list(c, 50)).await
     }
 
@@ -167,9 +194,17 @@ impl GrowthService {
     /// [`UserError::RateLimited`] after too many attempts; [`UserError::InvalidState`] (audited)
     /// for a code that does not apply; the order's own refusals (banned, open order, outage);
     /// store errors.
-    pub async fn order_with_code(&self, user: UserId, plan_id: &str, code: &str) -> Result<CodeOrder> {
+    pub async fn order_with_code(
+        &self,
+        user: UserId,
+        plan_id: &str,
+        code: &str,
+    ) -> Result<CodeOrder> {
         self.limits.check(user, Command::PromoAttempt)?;
-        let opened = self.deps_orders().open_with_code(user, plan_id, code).await?;
+        let opened = self
+            .deps_orders()
+            .open_with_code(user, plan_id, code)
+            .await?;
         match opened.granted {
             None => Ok(CodeOrder::Ticket(opened.order)),
             Some(payment) => {
@@ -209,7 +244,10 @@ pub fn apply_code_in(
         return Ok(Err(invalid(why)));
     }
     if promo.first_order_only && store::orders::count_completed_for_user(tx, user)? > 0 {
-        return Ok(Err(invalid(format!("{} is for a first order only", promo.code))));
+        return Ok(Err(invalid(format!(
+            "{} is for a first order only",
+            promo.code
+        ))));
     }
     let (snapshot, reserve) = match effect(cfg, &promo, plan) {
         Ok(applied) => applied,
@@ -243,13 +281,17 @@ fn unusable(promo: &PromoCode, plan: &Plan, now: i64) -> Option<String> {
     if promo.valid_from.is_some_and(|t| now < t) || promo.valid_until.is_some_and(|t| now >= t) {
         return Some(format!("{code} is not valid now"));
     }
-    let restricted = promo.kind != PromoKind::Plan
-        && promo.plan_id.as_deref().is_some_and(|p| p != plan.id);
+    let restricted =
+        promo.kind != PromoKind::Plan && promo.plan_id.as_deref().is_some_and(|p| p != plan.id);
     if restricted {
         return Some(format!("{code} does not apply to the plan {}", plan.name));
     }
-    if promo.kind == PromoKind::Amount && promo.currency.as_deref() != Some(plan.currency.as_str()) {
-        return Some(format!("{code} does not apply to prices in {}", plan.currency));
+    if promo.kind == PromoKind::Amount && promo.currency.as_deref() != Some(plan.currency.as_str())
+    {
+        return Some(format!(
+            "{code} does not apply to prices in {}",
+            plan.currency
+        ));
     }
     None
 }
@@ -268,11 +310,15 @@ fn effect(cfg: &Config, promo: &PromoCode, plan: &Plan) -> Result<(Plan, Reserve
         PromoKind::Amount => reserve.discount_minor = promo.value.min(plan.price_minor),
         PromoKind::Days => {
             reserve.extra_days = promo.value;
-            snapshot.days = plan.days.saturating_add(u32::try_from(promo.value).unwrap_or(u32::MAX));
+            snapshot.days = plan
+                .days
+                .saturating_add(u32::try_from(promo.value).unwrap_or(u32::MAX));
         }
         PromoKind::Plan => {
             let granted = promo.plan_id.as_deref().and_then(|id| cfg.plan(id));
-            snapshot = granted.cloned().ok_or("the plan of this code no longer exists")?;
+            snapshot = granted
+                .cloned()
+                .ok_or("the plan of this code no longer exists")?;
             reserve.list_price_minor = snapshot.price_minor;
             reserve.discount_minor = snapshot.price_minor;
         }
@@ -301,7 +347,15 @@ pub(crate) fn reserve_in(
         "extra_days": reserve.extra_days,
     });
     let user = order.user_id;
-    audit(tx, Some(user), AuditAction::PromoReserve, Target::Order(order.id), None, payload.clone(), now)?;
+    audit(
+        tx,
+        Some(user),
+        AuditAction::PromoReserve,
+        Target::Order(order.id),
+        None,
+        payload.clone(),
+        now,
+    )?;
     if order.plan.price_minor > 0 {
         return Ok(None);
     }
@@ -319,7 +373,15 @@ pub(crate) fn reserve_in(
         now,
     )?;
     start_settled(tx, payment, order.id, PaymentSource::Promo.as_str(), now)?;
-    audit(tx, None, AuditAction::PromoGrant, Target::Payment(payment), None, payload, now)?;
+    audit(
+        tx,
+        None,
+        AuditAction::PromoGrant,
+        Target::Payment(payment),
+        None,
+        payload,
+        now,
+    )?;
     Ok(Some(payment))
 }
 
@@ -330,7 +392,15 @@ pub(crate) fn reserve_in(
 pub fn consume_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
     if let Some(code) = store::promo::consume(tx, order, now)? {
         let payload = serde_json::json!({ "code": code });
-        audit(tx, None, AuditAction::PromoConsume, Target::Order(order), None, payload, now)?;
+        audit(
+            tx,
+            None,
+            AuditAction::PromoConsume,
+            Target::Order(order),
+            None,
+            payload,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -342,14 +412,34 @@ pub fn consume_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
 pub fn release_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
     if let Some(code) = store::promo::release(tx, order, now)? {
         let payload = serde_json::json!({ "code": code });
-        audit(tx, None, AuditAction::PromoRelease, Target::Order(order), None, payload, now)?;
+        audit(
+            tx,
+            None,
+            AuditAction::PromoRelease,
+            Target::Order(order),
+            None,
+            payload,
+            now,
+        )?;
     }
     Ok(())
 }
 
 /// Audits a refused code.
-pub(crate) fn refuse_code_in(tx: &Connection, user: UserId, code: &str, why: &UserError, now: i64) -> Result<()> {
-    refused(tx, user, AuditAction::PromoRefused, &format!("{code}: {why}"), now)
+pub(crate) fn refuse_code_in(
+    tx: &Connection,
+    user: UserId,
+    code: &str,
+    why: &UserError,
+    now: i64,
+) -> Result<()> {
+    refused(
+        tx,
+        user,
+        AuditAction::PromoRefused,
+        &format!("{code}: {why}"),
+        now,
+    )
 }
 
 fn invalid(reason: String) -> UserError {

@@ -58,7 +58,10 @@ impl GrowthService {
                 Ok(candidate)
             })
             .await?;
-        Ok(ReferralView { code, reward_days: cfg.reward_days })
+        Ok(ReferralView {
+            code,
+            reward_days: cfg.reward_days,
+        })
     }
 
     /// Binds `user` (a new customer) to the owner of `code`. Returns the referrer.
@@ -89,7 +92,13 @@ impl GrowthService {
                     None => bind_in(tx, user, &code, now)?,
                 };
                 if let Err(refusal) = &outcome {
-                    refused(tx, user, AuditAction::ReferralRefused, &refusal.to_string(), now)?;
+                    refused(
+                        tx,
+                        user,
+                        AuditAction::ReferralRefused,
+                        &refusal.to_string(),
+                        now,
+                    )?;
                 }
                 Ok(outcome)
             })
@@ -99,7 +108,12 @@ impl GrowthService {
 }
 
 /// The binding's checks and row; `Ok(Err)` for a refusal.
-fn bind_in(tx: &Connection, user: UserId, code: &str, now: i64) -> Result<Result<UserId, UserError>> {
+fn bind_in(
+    tx: &Connection,
+    user: UserId,
+    code: &str,
+    now: i64,
+) -> Result<Result<UserId, UserError>> {
     let u = store::users::ensure(tx, user, now)?;
     if u.banned {
         return Ok(Err(banned(u.ban_reason.as_deref())));
@@ -114,11 +128,21 @@ fn bind_in(tx: &Connection, user: UserId, code: &str, now: i64) -> Result<Result
         return Ok(Err(invalid("you already used a referral code".into())));
     }
     if store::orders::count_for_user_excluding_trials(tx, user)? > 0 {
-        return Ok(Err(invalid("referral codes are for a customer's first order".into())));
+        return Ok(Err(invalid(
+            "referral codes are for a customer's first order".into(),
+        )));
     }
     store::referrals::bind(tx, user, referrer, now)?;
     let payload = serde_json::json!({ "referrer": referrer.to_string(), "code": code });
-    audit(tx, Some(user), AuditAction::ReferralBind, Target::User(user), None, payload, now)?;
+    audit(
+        tx,
+        Some(user),
+        AuditAction::ReferralBind,
+        Target::User(user),
+        None,
+        payload,
+        now,
+    )?;
     Ok(Ok(referrer))
 }
 
@@ -149,7 +173,15 @@ pub fn earn_in(
             "referee": order.user_id.to_string(), "payment": payment, "days": days, "status": status,
         });
         let target = Target::User(r.referrer);
-        audit(tx, None, AuditAction::ReferralEarn, target, None, payload, now)?;
+        audit(
+            tx,
+            None,
+            AuditAction::ReferralEarn,
+            target,
+            None,
+            payload,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -165,13 +197,19 @@ impl GrowthService {
         if self.deps.breaker.is_outage() {
             return Ok(0);
         }
-        let pending = self.deps.store.call(|c| store::referrals::pending(c, 100)).await?;
+        let pending = self
+            .deps
+            .store
+            .call(|c| store::referrals::pending(c, 100))
+            .await?;
         let mut applied = 0;
         for r in pending {
             match self.apply_reward(&r).await {
                 Ok(true) => applied += 1,
                 Ok(false) => {}
-                Err(e) => tracing::warn!(referee = %r.referee, error = %e, "a referral reward waits"),
+                Err(e) => {
+                    tracing::warn!(referee = %r.referee, error = %e, "a referral reward waits");
+                }
             }
         }
         Ok(applied)
@@ -179,7 +217,12 @@ impl GrowthService {
 
     async fn apply_reward(&self, r: &Referral) -> Result<bool> {
         let (referrer, referee) = (r.referrer, r.referee);
-        let Some(u) = self.deps.store.call(move |c| store::users::get(c, referrer)).await? else {
+        let Some(u) = self
+            .deps
+            .store
+            .call(move |c| store::users::get(c, referrer))
+            .await?
+        else {
             return Ok(false);
         };
         let (Some(email), Some(expiry)) = (u.panel_email.clone(), u.expiry_at) else {
@@ -187,7 +230,9 @@ impl GrowthService {
         };
         let days = r.reward_days.unwrap_or_default();
         let now = self.deps.clock.now_ms();
-        let target = r.reward_target_expiry.unwrap_or_else(|| extended(expiry, days, now));
+        let target = r
+            .reward_target_expiry
+            .unwrap_or_else(|| extended(expiry, days, now));
         self.deps
             .store
             .call(move |c| store::referrals::set_target(c, referee, target))
@@ -276,8 +321,16 @@ mod tests {
     fn a_reward_extends_from_the_later_of_now_and_the_expiry() {
         let now = 1_000 * DAY_MS;
         assert_eq!(extended(now + 5 * DAY_MS, 7, now), now + 12 * DAY_MS);
-        assert_eq!(extended(now - 5 * DAY_MS, 7, now), now + 7 * DAY_MS, "expired: from now");
-        assert_eq!(extended(-30 * DAY_MS, 7, now), -37 * DAY_MS, "first use: more days");
+        assert_eq!(
+            extended(now - 5 * DAY_MS, 7, now),
+            now + 7 * DAY_MS,
+            "expired: from now"
+        );
+        assert_eq!(
+            extended(-30 * DAY_MS, 7, now),
+            -37 * DAY_MS,
+            "first use: more days"
+        );
         assert_eq!(extended(0, 7, now), 0, "never expires");
         let code = new_code().unwrap();
         assert_eq!(code.len(), 8);

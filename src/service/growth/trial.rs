@@ -25,7 +25,9 @@ impl GrowthService {
         let cfg = self.deps.config.trial.clone();
         let now = self.deps.clock.now_ms();
         let early = if !cfg.enabled {
-            Some(UserError::InvalidState { reason: "this shop offers no trial".into() })
+            Some(UserError::InvalidState {
+                reason: "this shop offers no trial".into(),
+            })
         } else if self.deps.breaker.is_outage() {
             Some(UserError::PanelUnavailable)
         } else if !account_old_enough(user, cfg.min_account_age_days, now) {
@@ -44,13 +46,25 @@ impl GrowthService {
             .store
             .transaction(move |tx| {
                 if let Some(refusal) = early {
-                    refused(tx, user, AuditAction::TrialRefused, &refusal.to_string(), now)?;
+                    refused(
+                        tx,
+                        user,
+                        AuditAction::TrialRefused,
+                        &refusal.to_string(),
+                        now,
+                    )?;
                     return Ok(Err(refusal));
                 }
                 match grant(tx, user, &plan, now)? {
                     Ok(granted) => Ok(Ok(granted)),
                     Err(refusal) => {
-                        refused(tx, user, AuditAction::TrialRefused, &refusal.to_string(), now)?;
+                        refused(
+                            tx,
+                            user,
+                            AuditAction::TrialRefused,
+                            &refusal.to_string(),
+                            now,
+                        )?;
                         Ok(Err(refusal))
                     }
                 }
@@ -122,6 +136,14 @@ fn grant(
     )?;
     start_settled(tx, payment, order, PaymentSource::Trial.as_str(), now)?;
     let payload = serde_json::json!({ "order": order, "days": plan.days });
-    audit(tx, Some(user), AuditAction::TrialGrant, Target::User(user), None, payload, now)?;
+    audit(
+        tx,
+        Some(user),
+        AuditAction::TrialGrant,
+        Target::User(user),
+        None,
+        payload,
+        now,
+    )?;
     Ok(Ok((order, payment)))
 }

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, Plan};
-use crate::service::growth;
 use crate::domain::audit::AuditAction;
 use crate::domain::status::{OrderKind, OrderStatus, SubscriptionStatus};
 use crate::domain::{ChannelId, GuildId, OrderId, UserId};
 use crate::error::{Error, Result, UserError};
 use crate::service::Deps;
+use crate::service::growth;
 use crate::service::health::CircuitBreaker;
 use crate::service::rate_limit::{Command, RateLimits};
 use crate::service::state::{Target, audit, move_order};
@@ -103,7 +103,8 @@ impl OrderService {
     /// As [`OrderService::open`]; [`UserError::InvalidState`] (audited) for a code that does not
     /// apply.
     pub async fn open_with_code(&self, user: UserId, plan_id: &str, code: &str) -> Result<Opened> {
-        self.open_inner(user, plan_id, Some(code.to_owned()), false).await
+        self.open_inner(user, plan_id, Some(code.to_owned()), false)
+            .await
     }
 
     async fn open_inner(
@@ -384,13 +385,15 @@ fn insert_order(
         },
     };
     let id = store::orders::insert(tx, user, kind, &snapshot, None, now)?;
-    let order = store::orders::get(tx, id)?
-        .ok_or(Error::Internal("an order vanished inside its own transaction"))?;
+    let order = store::orders::get(tx, id)?.ok_or(Error::Internal(
+        "an order vanished inside its own transaction",
+    ))?;
     let granted = match &reserve {
         Some(r) => growth::reserve_in(tx, &order, r, now)?,
         None => None,
     };
-    let order = store::orders::get(tx, id)?
-        .ok_or(Error::Internal("an order vanished inside its own transaction"))?;
+    let order = store::orders::get(tx, id)?.ok_or(Error::Internal(
+        "an order vanished inside its own transaction",
+    ))?;
     Ok(Ok(Opened { order, granted }))
 }
