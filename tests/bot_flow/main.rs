@@ -9,6 +9,7 @@
 //! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
 //! `crypto.rs`: paying a Crypto Pay invoice with no admin click, an expired invoice replaced;
+//! `growth.rs`: trial, promo code, referral, gift and ban through Discord;
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
@@ -20,6 +21,7 @@ mod common;
 mod converge;
 mod crypto;
 mod flows;
+mod growth;
 #[path = "../support/receipt_images.rs"]
 mod images;
 mod operations;

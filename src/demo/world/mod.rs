@@ -249,6 +249,21 @@ accepted_assets = ["USDT", "TON"]
 timeout_secs = 5
 poll_interval_secs = 30
 
+[trial]
+enabled = true
+days = 3
+traffic_gib = 1
+min_account_age_days = 0
+
+[referrals]
+enabled = true
+reward_days = 7
+min_account_age_days = 0
+
+[gifts]
+enabled = true
+expire_after_days = 30
+
 [storage]
 data_dir = "{dir}"
 "#,

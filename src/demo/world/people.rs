@@ -2,8 +2,8 @@
 
 use crate::discord::custom_id::CustomId;
 use crate::domain::{OrderId, UserId};
-use crate::sim::discord::InteractionRef;
 use crate::sim::discord::state::MessageRec;
+use crate::sim::discord::{CommandOption, InteractionRef};
 use crate::store;
 
 use super::waiting::{click_id, custom_ids};
@@ -17,7 +17,21 @@ impl World {
     /// # Errors
     /// A step that did not happen, or a ticket that does not match the open order.
     pub async fn open_ticket(&self, user: u64) -> Result<(u64, OrderId), StepError> {
-        let pick = self.pick_plan(user).await?;
+        self.open_ticket_via(user, "order", &[]).await
+    }
+
+    /// [`World::open_ticket`] through `command` (`order`, `renew`, `gift`) with `options`
+    /// (a promo code...).
+    ///
+    /// # Errors
+    /// As [`World::open_ticket`].
+    pub async fn open_ticket_via(
+        &self,
+        user: u64,
+        command: &str,
+        options: &[CommandOption],
+    ) -> Result<(u64, OrderId), StepError> {
+        let pick = self.pick_plan_via(user, command, options).await?;
         let answer = self.reply_to(&pick, "ticket is open").await?;
         let ticket: u64 = answer
             .content
@@ -50,7 +64,21 @@ impl World {
     /// # Errors
     /// No plan select, or one everybody sees.
     pub async fn pick_plan(&self, user: u64) -> Result<InteractionRef, StepError> {
-        let i = self.emu.run_command(user, self.general, "order", &[]);
+        self.pick_plan_via(user, "order", &[]).await
+    }
+
+    /// [`World::pick_plan`] through `command` with `options`; the plan select's own custom_id
+    /// (plain, with a promo code, or a gift's) is the one picked from.
+    ///
+    /// # Errors
+    /// As [`World::pick_plan`].
+    pub async fn pick_plan_via(
+        &self,
+        user: u64,
+        command: &str,
+        options: &[CommandOption],
+    ) -> Result<InteractionRef, StepError> {
+        let i = self.emu.run_command(user, self.general, command, options);
         let menu = self
             .wait("the plan select", |s| {
                 s.original_response(i.id)
@@ -63,7 +91,12 @@ impl World {
                 "the plan select is visible to everyone".into(),
             ));
         }
-        let plan_select = CustomId::PlanSelect.to_string();
+        let plan_select = click_id(&menu, |id| {
+            matches!(
+                id,
+                CustomId::PlanSelect | CustomId::PlanSelectWithCode(_) | CustomId::GiftPlanSelect
+            )
+        })?;
         Ok(self.emu.select(user, menu.id, &plan_select, &["month"]))
     }
 

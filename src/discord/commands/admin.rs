@@ -182,25 +182,48 @@ const _: () = {
     }
 };
 
-/// `/admin` with `/admin extend`'s `days` bounds sent as JSON integers: poise writes every
-/// integer option's bounds as floats (`1.0`), which Discord's API description refuses for
-/// INTEGER options.
+/// `/admin` with every integer option's bounds sent as JSON integers: poise writes them as
+/// floats (`1.0`), which Discord's API description refuses for INTEGER options. Bounds by
+/// option name: `days` 1–3650, `value` and `max_uses` 1–1 000 000, `valid_days` 1–3650, `gift`
+/// 1–2^53.
 pub(super) fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
     let mut command = admin();
-    let days = command
-        .subcommands
-        .iter_mut()
-        .filter(|c| c.name == "extend")
-        .flat_map(|c| c.parameters.iter_mut())
-        .filter(|p| p.name == "days");
-    for p in days {
-        p.type_setter = Some(|b| {
-            b.kind(serenity::CommandOptionType::Integer)
-                .min_int_value(1)
-                .max_int_value(3650)
-        });
-    }
+    integer_bounds(&mut command);
     command
+}
+
+/// Sets the integer bounds of `command`'s options and its subcommands', recursively.
+fn integer_bounds(command: &mut poise::Command<crate::discord::Data, Failure>) {
+    type Setter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
+    fn bounded(name: &str) -> Option<Setter> {
+        let setter: Setter = match name {
+            "days" | "valid_days" => |b| {
+                b.kind(serenity::CommandOptionType::Integer)
+                    .min_int_value(1)
+                    .max_int_value(3650)
+            },
+            "value" | "max_uses" => |b| {
+                b.kind(serenity::CommandOptionType::Integer)
+                    .min_int_value(1)
+                    .max_int_value(1_000_000)
+            },
+            "gift" => |b| {
+                b.kind(serenity::CommandOptionType::Integer)
+                    .min_int_value(1)
+                    .max_int_value(9_007_199_254_740_991_u64)
+            },
+            _ => return None,
+        };
+        Some(setter)
+    }
+    for p in &mut command.parameters {
+        if let Some(setter) = bounded(&p.name) {
+            p.type_setter = Some(setter);
+        }
+    }
+    for sub in &mut command.subcommands {
+        integer_bounds(sub);
+    }
 }
 
 #[cfg(test)]

@@ -193,6 +193,21 @@ impl Emulator {
         self.new_interaction(2, user, channel, &data, None)
     }
 
+    /// A user runs `/name group sub` (a subcommand in a subcommand group) with options.
+    pub fn run_subcommand_group(
+        &self,
+        user: u64,
+        channel: u64,
+        (name, group, sub): (&str, &str, &str),
+        options: &[CommandOption],
+    ) -> InteractionRef {
+        let mut data = self.command_data(user, name, options);
+        let inner = data["options"].take();
+        data["options"] = json!([{"name": group, "type": 2,
+            "options": [{"name": sub, "type": 1, "options": inner}]}]);
+        self.new_interaction(2, user, channel, &data, None)
+    }
+
     fn command_data(&self, user: u64, name: &str, options: &[CommandOption]) -> Value {
         self.read(|s| {
             let cmd_id = s.commands.iter().chain(&s.global_commands).find(|c| c["name"] == name).and_then(|c| c["id"].as_str().map(str::to_owned));
