@@ -28,12 +28,19 @@ async fn pay_and_approve(w: &World, user: u64, ticket: u64, seed: u64, nth: usiz
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trial_promo_referral_gift_and_ban_through_discord() {
     let w = World::start().await;
+    trial_and_referral_code(&w).await;
+    promo_order_and_referral_reward(&w).await;
+    let dave = gift_bought_and_redeemed(&w).await;
+    ban_refuses_every_way_in(&w, dave).await;
+    w.stop().await;
+}
 
+async fn trial_and_referral_code(w: &World) {
     // carol takes the trial: a link by DM, no ticket, no sale.
     let i = w.emu.run_command(w.carol, w.general, "trial", &[]);
     w.reply_to(&i, "Your free trial is ready").await;
     let dm = w.inner().dm(w.carol, "vless://").await.unwrap();
-    assert!(dm.content.contains(&client_id(&w, w.carol)));
+    assert!(dm.content.contains(&client_id(w, w.carol)));
     let i = w.emu.run_command(w.carol, w.general, "trial", &[]);
     w.reply_to(&i, "already had your free trial").await;
 
@@ -52,7 +59,9 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
     let bind = [CommandOption::Str("code", code.clone())];
     let i = w.emu.run_command(w.mallory, w.general, "referral", &bind);
     w.reply_to(&i, "brought you here").await;
+}
 
+async fn promo_order_and_referral_reward(w: &World) {
     // alice creates a half-price code; mallory orders with it and pays 2.50.
     let create = [
         CommandOption::Str("code", "HALF-OFF".into()),
@@ -70,7 +79,7 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
         .await
         .unwrap();
     w.pick_method(w.mallory, ticket, order).await;
-    let card = pay_and_approve(&w, w.mallory, ticket, 31, 1).await;
+    let card = pay_and_approve(w, w.mallory, ticket, 31, 1).await;
     assert!(card.contains("2.50 USD"), "{card}");
     w.inner().dm(w.mallory, "vless://").await.unwrap();
 
@@ -97,11 +106,14 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
         7 * 86_400_000
     );
     w.inner().dm(w.carol, "7 days were added").await.unwrap();
+}
 
+/// Returns dave, who redeemed the gift.
+async fn gift_bought_and_redeemed(w: &World) -> u64 {
     // sam buys a gift; its code comes by DM; dave redeems it; sam cannot.
     let (ticket, order) = w.inner().open_ticket_via(w.sam, "gift", &[]).await.unwrap();
     w.pick_method(w.sam, ticket, order).await;
-    pay_and_approve(&w, w.sam, ticket, 32, 2).await;
+    pay_and_approve(w, w.sam, ticket, 32, 2).await;
     let gift_dm = w.inner().dm(w.sam, "Your gift").await.unwrap();
     let token = gift_dm
         .content
@@ -119,7 +131,7 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
     let i = w.emu.run_command(dave, w.general, "redeem", &redeem);
     w.reply_to(&i, "Your gift is ready").await;
     let dm = w.inner().dm(dave, "vless://").await.unwrap();
-    assert!(dm.content.contains(&client_id(&w, dave)));
+    assert!(dm.content.contains(&client_id(w, dave)));
     let stored = w
         .app
         .store
@@ -133,7 +145,10 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
         .await
         .unwrap();
     assert_eq!(stored, 0, "the delivered token is gone from the outbox");
+    dave
+}
 
+async fn ban_refuses_every_way_in(w: &World, dave: u64) {
     // alice bans dave: every way in is refused with the reason; he is told.
     let ban = [
         CommandOption::User("customer", dave),
@@ -148,5 +163,4 @@ async fn trial_promo_referral_gift_and_ban_through_discord() {
     w.reply_to(&i, "shared his account").await;
     let pick = w.pick_plan(dave).await;
     w.reply_to(&pick, "cannot place orders").await;
-    w.stop().await;
 }
