@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::domain::status::RejectCode;
 use crate::domain::{OrderId, PaymentId};
 
 /// Discord's limit on `custom_id` length.
@@ -33,7 +34,9 @@ pub enum CustomId {
     /// "Reject" on a review card (opens the reason modal).
     Reject(PaymentId),
     /// The reject-reason modal.
-    RejectModal(PaymentId),
+    RejectModal(PaymentId, RejectChoice),
+    /// The reject-reason select of a payment (after Reject; values are [`RejectChoice`]s).
+    RejectReason(PaymentId),
     /// "Confirm" on the ephemeral approval prompt; carries the one-time token (hex).
     Confirm(String),
     /// "Cancel" on the ephemeral approval prompt.
@@ -56,7 +59,8 @@ impl fmt::Display for CustomId {
             Self::CancelOrder(o) => write!(f, "{PREFIX}:cancel:{o}"),
             Self::Approve(p) => write!(f, "{PREFIX}:approve:{p}"),
             Self::Reject(p) => write!(f, "{PREFIX}:reject:{p}"),
-            Self::RejectModal(p) => write!(f, "{PREFIX}:reject_reason:{p}"),
+            Self::RejectModal(p, choice) => write!(f, "{PREFIX}:reject_reason:{p}:{choice}"),
+            Self::RejectReason(p) => write!(f, "{PREFIX}:reject_code:{p}"),
             Self::Confirm(t) => write!(f, "{PREFIX}:confirm:{t}"),
             Self::CancelConfirm(t) => write!(f, "{PREFIX}:confirm_cancel:{t}"),
             Self::RevealLink(p) => write!(f, "{PREFIX}:reveal:{p}"),
@@ -86,7 +90,12 @@ impl CustomId {
             "cancel" => order().map(Self::CancelOrder),
             "approve" => payment().map(Self::Approve),
             "reject" => payment().map(Self::Reject),
-            "reject_reason" => payment().map(Self::RejectModal),
+            "reject_reason" => {
+                let (p, choice) = arg.split_once(':')?;
+                let choice = RejectChoice::parse(choice)?;
+                row_id(p).map(|p| Self::RejectModal(PaymentId(p), choice))
+            }
+            "reject_code" => payment().map(Self::RejectReason),
             "confirm" => token().map(Self::Confirm),
             "confirm_cancel" => token().map(Self::CancelConfirm),
             "reveal" => payment().map(Self::RevealLink),
@@ -104,6 +113,37 @@ fn row_id(s: &str) -> Option<i64> {
 }
 
 /// Admin-session tokens are 32 lowercase hex characters (128 bits).
+/// A reject reason picked on the reject select: a standard code, and whether to ban the
+/// customer too. Spelled `code` or `code.ban` (also the select's option values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RejectChoice {
+    /// The standard reason.
+    pub code: RejectCode,
+    /// Ban the customer too.
+    pub ban: bool,
+}
+
+impl RejectChoice {
+    /// Parses `code` or `code.ban`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        let (code, ban) = match s.strip_suffix(".ban") {
+            Some(code) => (code, true),
+            None => (s, false),
+        };
+        Some(Self {
+            code: code.parse().ok()?,
+            ban,
+        })
+    }
+}
+
+impl fmt::Display for RejectChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.code, if self.ban { ".ban" } else { "" })
+    }
+}
+
 /// A promo code as `/admin promo create` accepts it: 4–32 of A-Z a-z 0-9 `_` `-`.
 #[must_use]
 pub fn is_promo_code(s: &str) -> bool {
@@ -133,7 +173,9 @@ mod tests {
             CustomId::CancelOrder(OrderId(i64::MAX)),
             CustomId::Approve(PaymentId(42)),
             CustomId::Reject(PaymentId(42)),
-            CustomId::RejectModal(PaymentId(7)),
+            CustomId::RejectModal(PaymentId(7), RejectChoice::parse("unreadable.ban").unwrap()),
+            CustomId::RejectModal(PaymentId(7), RejectChoice::parse("other").unwrap()),
+            CustomId::RejectReason(PaymentId(7)),
             CustomId::Confirm(TOKEN.into()),
             CustomId::CancelConfirm(TOKEN.into()),
             CustomId::RevealLink(PaymentId(9_007_199_254_740_993)),

@@ -27,8 +27,8 @@ pub(super) async fn handle(
         FullEvent::InteractionCreate {
             interaction: Interaction::Modal(m),
         } => match CustomId::parse(&m.data.custom_id) {
-            Some(CustomId::RejectModal(payment)) => {
-                review::reject_submitted(ctx, m, data, payment).await
+            Some(CustomId::RejectModal(payment, choice)) => {
+                review::reject_submitted(ctx, m, data, payment, choice).await
             }
             _ => Ok(()),
         },
@@ -87,7 +87,8 @@ async fn component(
             CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
             CustomId::NewInvoice(order) => crypto::new_invoice(ctx, c, data, order).await,
             CustomId::CheckInvoice(order) => crypto::check(ctx, c, data, order).await,
-            CustomId::RejectModal(_) => Ok(()),
+            CustomId::RejectReason(payment) => review::reason_picked(ctx, c, data, payment).await,
+            CustomId::RejectModal(..) => Ok(()),
         }
     }
     .instrument(span)

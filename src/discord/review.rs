@@ -5,17 +5,17 @@
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ActionRowComponent, ComponentInteraction, CreateActionRow, CreateInputText,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
+    ActionRowComponent, ComponentInteraction, ComponentInteractionDataKind, CreateActionRow,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
     EditInteractionResponse, InputTextStyle, ModalInteraction,
 };
 
-use super::custom_id::CustomId;
+use super::custom_id::{CustomId, RejectChoice};
 use super::interact::actor_of_member as actor;
 use super::{Data, Failure, render};
 use crate::domain::PaymentId;
 use crate::domain::role::Permission;
-use crate::domain::status::AdminAction;
+use crate::domain::status::{AdminAction, RejectCode};
 use crate::service::approval::ApprovalOutcome;
 
 /// Approve on a review card: a one-time token bound to this admin and payment, answered with an
@@ -107,7 +107,8 @@ pub(super) async fn cancel_confirm(
     Ok(())
 }
 
-/// Reject on a review card: asks for the reason in a modal (the role is checked again on submit).
+/// Reject on a review card: asks for a standard reason (each also "… and ban") in an ephemeral
+/// select; the role is checked again on every step.
 pub(super) async fn reject(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
@@ -116,18 +117,46 @@ pub(super) async fn reject(
 ) -> Result<(), Failure> {
     let who = actor(c.user.id, c.member.as_ref());
     data.app.roles.require(&who, Permission::ReviewPayments)?;
+    let msg = CreateInteractionResponseMessage::new()
+        .content(format!("Why is payment #{payment} rejected?"))
+        .components(vec![render::reject_reasons(payment)])
+        .ephemeral(true);
+    c.create_response(ctx, CreateInteractionResponse::Message(msg))
+        .await?;
+    Ok(())
+}
+
+/// A reject reason was picked: the modal for the customer-facing details.
+pub(super) async fn reason_picked(
+    ctx: &serenity::Context,
+    c: &ComponentInteraction,
+    data: &Data,
+    payment: PaymentId,
+) -> Result<(), Failure> {
+    let ComponentInteractionDataKind::StringSelect { values } = &c.data.kind else {
+        return Ok(());
+    };
+    let Some(choice) = values.first().and_then(|v| RejectChoice::parse(v)) else {
+        return Ok(());
+    };
+    let who = actor(c.user.id, c.member.as_ref());
+    data.app.roles.require(&who, Permission::ReviewPayments)?;
+    let required = choice.code == RejectCode::Other;
     let reason = CreateInputText::new(
         InputTextStyle::Paragraph,
-        "Reason (the customer sees it)",
+        "Details (the customer sees them)",
         "reason",
     )
-    .min_length(3)
-    .max_length(500);
-    let modal = CreateModal::new(
-        CustomId::RejectModal(payment).to_string(),
-        format!("Reject payment #{payment}"),
-    )
-    .components(vec![CreateActionRow::InputText(reason)]);
+    .min_length(if required { 3 } else { 0 })
+    .max_length(500)
+    .required(required);
+    let title = if choice.ban {
+        format!("Reject payment #{payment} and ban")
+    } else {
+        format!("Reject payment #{payment}")
+    };
+    let modal = CreateModal::new(CustomId::RejectModal(payment, choice).to_string(), title)
+        .components(vec![CreateActionRow::InputText(reason)]);
     c.create_response(ctx, CreateInteractionResponse::Modal(modal))
         .await?;
     Ok(())
@@ -139,6 +168,7 @@ pub(super) async fn reject_submitted(
     m: &ModalInteraction,
     data: &Data,
     payment: PaymentId,
+    choice: RejectChoice,
 ) -> Result<(), Failure> {
     let reason = m
         .data
@@ -151,7 +181,15 @@ pub(super) async fn reject_submitted(
         })
         .unwrap_or_default();
     let who = actor(m.user.id, m.member.as_ref());
-    let text = match data.app.approval.reject(&who, payment, reason.trim()).await {
+    let rejected = data
+        .app
+        .approval
+        .reject_with(&who, payment, (choice.code, reason.trim()), choice.ban)
+        .await;
+    let text = match rejected {
+        Ok(()) if choice.ban => {
+            format!("Payment #{payment} rejected and the customer banned; they were told why.")
+        }
         Ok(()) => {
             format!("Payment #{payment} rejected; the customer was told why.")
         }

@@ -118,8 +118,12 @@ pub enum Delivery {
         payment_id: PaymentId,
         /// Where to post.
         ticket_channel_id: Option<ChannelId>,
-        /// The admin's reason (modal text).
+        /// The admin's reason (modal text; may be empty when `reason_code` says it).
         reason: String,
+        /// The standard reason (`RejectCode` spelling), rendered in the customer's language
+        /// (`None` in rows queued before reason codes existed).
+        #[serde(default)]
+        reason_code: Option<String>,
     },
     /// Tell the customer (in the ticket) that the order was closed (cancelled or abandoned).
     OrderClosed {
@@ -415,6 +419,7 @@ mod tests {
             payment_id: PaymentId(9),
             ticket_channel_id: Some(ChannelId(1_234_567_890_123_456_789)),
             reason: "blurry".into(),
+            reason_code: Some("unreadable".into()),
         };
         let json = d.payload();
         assert_eq!(json["kind"], d.kind());

@@ -154,6 +154,23 @@ status_enum! {
 }
 
 status_enum! {
+    /// `payments.reason_code`: why a receipt was rejected, a code the customer's language can
+    /// render (the admin's free text stays in `reason`).
+    RejectCode: "reject reason code" {
+        /// The amount paid is not the order's price.
+        AmountMismatch = "amount_mismatch",
+        /// The receipt cannot be read.
+        Unreadable = "unreadable",
+        /// The money went to someone else.
+        WrongRecipient = "wrong_recipient",
+        /// The receipt was used before.
+        Duplicate = "duplicate",
+        /// Anything else (the free text says what).
+        Other = "other",
+    }
+}
+
+status_enum! {
     /// `admin_sessions.action`
     AdminAction: "admin action" {
         /// Approve a payment.
@@ -218,6 +235,7 @@ mod tests {
         round_trip(PaymentStatus::ALL);
         round_trip(AdminAction::ALL);
         round_trip(PaymentSource::ALL);
+        round_trip(RejectCode::ALL);
         round_trip(InvoiceState::ALL);
         round_trip(OutboxStatus::ALL);
         round_trip(JobStatus::ALL);

@@ -8,7 +8,7 @@ use crate::domain::ids::{
 };
 use crate::domain::status::{
     AdminAction, InvoiceState, JobStatus, LedgerKind, OrderKind, OrderStatus, OutboxStatus,
-    PaymentSource, PaymentStatus, SubscriptionStatus,
+    PaymentSource, PaymentStatus, RejectCode, SubscriptionStatus,
 };
 
 /// Current time in Unix milliseconds.
@@ -71,6 +71,7 @@ text_sql!(
     PaymentStatus,
     PaymentSource,
     InvoiceState,
+    RejectCode,
     AdminAction,
     OutboxStatus,
     JobStatus,

@@ -338,6 +338,20 @@ pub fn transition(
     Ok(n == 1)
 }
 
+/// Records why a payment was rejected, as a code.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_reason_code(
+    conn: &Connection,
+    id: PaymentId,
+    code: crate::domain::status::RejectCode,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE payments SET reason_code = ?2 WHERE id = ?1")?
+        .execute(params![id, code])?;
+    Ok(())
+}
+
 /// Stores the client identity chosen for provisioning (before any panel call).
 ///
 /// # Errors

@@ -44,7 +44,19 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
     let i = w.emu.click_button(w.sam, card.id, &reject);
     w.reply_to(&i, "not allowed").await;
 
-    let opened: InteractionRef = w.emu.click_button(w.alice, card.id, &reject);
+    // Reject asks for a standard reason first (only alice sees it), then the details.
+    let asked = w.emu.click_button(w.alice, card.id, &reject);
+    let reasons = w.reply_to(&asked, "Why is payment").await;
+    let select = click_id(&reasons, |id| matches!(id, CustomId::RejectReason(_)));
+    let options = reasons.components[0]["components"][0]["options"].clone();
+    assert_eq!(
+        options.as_array().map(Vec::len),
+        Some(10),
+        "5 reasons, each also with a ban"
+    );
+    let opened: InteractionRef = w
+        .emu
+        .select(w.alice, reasons.id, &select, &["amount_mismatch"]);
     w.emu
         .wait_for(T, |s| {
             s.interaction(opened.id).and_then(|i| i.modal.clone())
@@ -62,7 +74,8 @@ async fn reject_with_reason_then_a_new_receipt_is_accepted() {
         .expect("modal submitted");
     w.reply_to(&submit, "rejected").await;
     w.message_in(ticket, "reject notice", |m| {
-        m.content.contains("the amount is not visible")
+        m.content
+            .contains("the amount does not match the price (the amount is not visible)")
     })
     .await;
     w.emu

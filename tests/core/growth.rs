@@ -10,7 +10,9 @@ use std::sync::Arc;
 use vpn_ticket_bot::app::App;
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::audit::AuditAction;
-use vpn_ticket_bot::domain::status::{OrderKind, OrderStatus, PaymentSource, PaymentStatus};
+use vpn_ticket_bot::domain::status::{
+    OrderKind, OrderStatus, PaymentSource, PaymentStatus, RejectCode,
+};
 use vpn_ticket_bot::domain::{OrderId, UserId};
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
@@ -524,4 +526,40 @@ async fn a_ban_refuses_every_way_in_and_is_audited() {
         audits.contains(&AuditAction::UserBan) && audits.contains(&AuditAction::UserUnban),
         "{audits:?}"
     );
+}
+
+#[tokio::test]
+async fn a_rejection_with_a_standard_reason_can_ban_the_customer_in_the_same_step() {
+    let (shop, growth) = shop().await;
+    let (_, payment) = shop.order_under_review(8080, "month").await;
+    let ban = (RejectCode::WrongRecipient, "");
+    shop.approval(None)
+        .reject_with(&actor(ADMIN_A), payment, ban, true)
+        .await
+        .unwrap();
+    let conn = shop.store.conn().unwrap();
+    let code: String = conn
+        .query_row(
+            "SELECT reason_code FROM payments WHERE id = ?1",
+            [payment],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(code, "wrong_recipient");
+    let user = shop.user(8080);
+    assert!(user.banned);
+    assert_eq!(user.ban_reason.as_deref(), Some("wrong_recipient"));
+    let told = shop.outbox("receipt_rejected", "payment_id", payment.0);
+    assert_eq!(told[0]["reason_code"], "wrong_recipient");
+    assert!(user_audit(&shop, 8080).contains(&AuditAction::UserBan));
+    let refused = growth.trial(UserId(8080)).await.unwrap_err();
+    assert!(refused.to_string().contains("wrong_recipient"), "{refused}");
+    // "Other" needs words.
+    let (_, p2) = shop.order_under_review(8081, "month").await;
+    let err = shop
+        .approval(None)
+        .reject_with(&actor(ADMIN_A), p2, (RejectCode::Other, ""), false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("say why"), "{err}");
 }

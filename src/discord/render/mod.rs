@@ -147,6 +147,50 @@ pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>)
     e
 }
 
+/// The reject-reason select: each standard reason, and each with "… and ban the customer".
+#[must_use]
+pub(super) fn reject_reasons(payment: crate::domain::PaymentId) -> CreateActionRow {
+    use crate::discord::custom_id::RejectChoice;
+    use crate::domain::status::RejectCode;
+    let options = [false, true]
+        .into_iter()
+        .flat_map(|ban| {
+            RejectCode::ALL
+                .iter()
+                .map(move |&code| RejectChoice { code, ban })
+        })
+        .map(|choice| {
+            let label = reject_reason_text(choice.code);
+            let label = if choice.ban {
+                format!("{label} — and ban the customer")
+            } else {
+                label.to_owned()
+            };
+            CreateSelectMenuOption::new(label, choice.to_string())
+        })
+        .collect();
+    CreateActionRow::SelectMenu(
+        CreateSelectMenu::new(
+            CustomId::RejectReason(payment).to_string(),
+            CreateSelectMenuKind::String { options },
+        )
+        .placeholder("Choose a reason"),
+    )
+}
+
+/// A standard reject reason in words (what the customer reads before the admin's details).
+#[must_use]
+pub(super) fn reject_reason_text(code: crate::domain::status::RejectCode) -> &'static str {
+    use crate::domain::status::RejectCode;
+    match code {
+        RejectCode::AmountMismatch => "the amount does not match the price",
+        RejectCode::Unreadable => "the receipt cannot be read",
+        RejectCode::WrongRecipient => "the payment went to the wrong recipient",
+        RejectCode::Duplicate => "this receipt was used before",
+        RejectCode::Other => "other reason",
+    }
+}
+
 /// Approve / Reject buttons of a review card.
 #[must_use]
 pub(super) fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow> {

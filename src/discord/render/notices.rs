@@ -32,13 +32,15 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
             order_id,
             ticket_channel_id,
             reason,
+            reason_code,
             ..
         } => (
             *user_id,
             *ticket_channel_id,
             format!(
-                "<@{user_id}>, your receipt for order #{order_id} was rejected: {reason}\n\
-                 You can upload a new screenshot in this channel."
+                "<@{user_id}>, your receipt for order #{order_id} was rejected: {}\n\
+                 You can upload a new screenshot in this channel.",
+                rejection(reason_code.as_deref(), reason)
             ),
         ),
         Delivery::OrderClosed {
@@ -86,6 +88,16 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
         | Delivery::DeliverLink { .. }
         | Delivery::OwnerAlert { .. } => return None,
     })
+}
+
+/// A rejection's reason: the standard reason's words, then the admin's details.
+fn rejection(code: Option<&str>, details: &str) -> String {
+    use crate::domain::status::RejectCode;
+    match code.and_then(|c| c.parse::<RejectCode>().ok()) {
+        None | Some(RejectCode::Other) => details.to_owned(),
+        Some(code) if details.is_empty() => super::reject_reason_text(code).to_owned(),
+        Some(code) => format!("{} ({details})", super::reject_reason_text(code)),
+    }
 }
 
 /// The buttons under a notice: "New invoice" under an expired invoice's notice; none otherwise.

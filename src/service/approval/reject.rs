@@ -6,7 +6,7 @@ use crate::domain::PaymentId;
 use crate::domain::audit::AuditAction;
 use crate::domain::delivery::Delivery;
 use crate::domain::role::Permission;
-use crate::domain::status::{OrderStatus, PaymentStatus};
+use crate::domain::status::{OrderStatus, PaymentStatus, RejectCode};
 use crate::error::{Error, Result, UserError};
 use crate::service::admin_sessions::refuse_audit;
 use crate::service::roles::Actor;
@@ -22,8 +22,32 @@ impl ApprovalService {
     /// [`UserError::Forbidden`] without the role (audited), [`UserError::NotFound`],
     /// [`UserError::InvalidState`] when the payment is not pending; store errors.
     pub async fn reject(&self, actor: &Actor, payment: PaymentId, reason: &str) -> Result<()> {
+        self.reject_with(actor, payment, (RejectCode::Other, reason), false)
+            .await
+    }
+
+    /// `actor` rejects `payment` for a standard `code` and the admin's `text` (may be empty for
+    /// a standard code: the customer then reads the code's sentence); with `ban`, the customer
+    /// is banned in the same transaction (reason: the text, else the code).
+    ///
+    /// # Errors
+    /// As [`ApprovalService::reject`]; [`UserError::InvalidState`] for an empty text with the
+    /// code `other`.
+    pub async fn reject_with(
+        &self,
+        actor: &Actor,
+        payment: PaymentId,
+        (code, text): (RejectCode, &str),
+        ban: bool,
+    ) -> Result<()> {
         let allowed = self.deps.roles.require(actor, Permission::ReviewPayments);
-        let (admin, reason) = (actor.user, reason.trim().to_owned());
+        let (admin, reason) = (actor.user, text.trim().to_owned());
+        if code == RejectCode::Other && reason.chars().count() < 3 {
+            return Err(UserError::InvalidState {
+                reason: "say why (at least 3 characters) when the reason is \"other\"".into(),
+            }
+            .into());
+        }
         let now = self.deps.clock.now_ms();
         self.deps
             .store
@@ -47,6 +71,7 @@ impl ApprovalService {
                 })?;
                 let moves = (PaymentStatus::Pending, PaymentStatus::Rejected);
                 move_payment(tx, payment, moves, Some(admin), Some(&reason), now)?;
+                store::payments::set_reason_code(tx, payment, code)?;
                 move_order(
                     tx,
                     o.id,
@@ -54,7 +79,9 @@ impl ApprovalService {
                     None,
                     now,
                 )?;
-                let payload = serde_json::json!({ "reason": reason, "order": o.id });
+                let payload = serde_json::json!({
+                    "reason": reason, "code": code.as_str(), "order": o.id, "ban": ban,
+                });
                 audit(
                     tx,
                     Some(admin),
@@ -64,7 +91,15 @@ impl ApprovalService {
                     payload,
                     now,
                 )?;
-                notify(tx, &o, payment, &reason, now)?;
+                notify(tx, &o, payment, (code, &reason), now)?;
+                if ban {
+                    let why = if reason.is_empty() {
+                        code.as_str()
+                    } else {
+                        reason.as_str()
+                    };
+                    crate::service::growth::ban_in(tx, admin, o.user_id, why, now, false)?;
+                }
                 Ok(Ok(()))
             })
             .await?
@@ -76,7 +111,7 @@ fn notify(
     tx: &rusqlite::Connection,
     o: &store::orders::Order,
     payment: PaymentId,
-    reason: &str,
+    (code, reason): (RejectCode, &str),
     now: i64,
 ) -> Result<()> {
     let told = Delivery::ReceiptRejected {
@@ -85,6 +120,7 @@ fn notify(
         payment_id: payment,
         ticket_channel_id: o.ticket_channel_id,
         reason: reason.to_owned(),
+        reason_code: Some(code.as_str().to_owned()),
     };
     enqueue(tx, &told, now)?;
     // The card shows the rejection; the ticket unlocks for a new receipt.

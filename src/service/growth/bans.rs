@@ -43,28 +43,7 @@ impl GrowthService {
                     }
                     .into());
                 }
-                store::users::set_ban(tx, user, Some(&text), now)?;
-                let payload = serde_json::json!({ "reason": text, "revoke": revoke });
-                audit(
-                    tx,
-                    Some(admin),
-                    AuditAction::UserBan,
-                    Target::User(user),
-                    None,
-                    payload,
-                    now,
-                )?;
-                let change = AccessChange::Banned { reason: text };
-                enqueue(
-                    tx,
-                    &Delivery::AccessChanged {
-                        user_id: user,
-                        admin_id: admin,
-                        change,
-                        at: now,
-                    },
-                    now,
-                )
+                ban_in(tx, admin, user, &text, now, revoke)
             })
             .await?;
         let has_access = self
@@ -136,4 +115,45 @@ pub(super) fn banned(reason: Option<&str>) -> UserError {
             reason.map(|r| format!(": {r}")).unwrap_or_default()
         ),
     }
+}
+
+/// Bans `user` (by `admin`, for `reason`) inside the caller's transaction: the flag, the audit
+/// entry (`revoke`: whether access is revoked too) and the customer's DM. A customer already
+/// banned keeps their first reason.
+///
+/// # Errors
+/// Store errors.
+pub(crate) fn ban_in(
+    tx: &rusqlite::Connection,
+    admin: UserId,
+    user: UserId,
+    reason: &str,
+    now: i64,
+    revoke: bool,
+) -> Result<()> {
+    let u = store::users::ensure(tx, user, now)?;
+    if u.banned {
+        return Ok(());
+    }
+    store::users::set_ban(tx, user, Some(reason), now)?;
+    let payload = serde_json::json!({ "reason": reason, "revoke": revoke });
+    audit(
+        tx,
+        Some(admin),
+        AuditAction::UserBan,
+        Target::User(user),
+        None,
+        payload,
+        now,
+    )?;
+    let change = AccessChange::Banned {
+        reason: reason.to_owned(),
+    };
+    let dm = Delivery::AccessChanged {
+        user_id: user,
+        admin_id: admin,
+        change,
+        at: now,
+    };
+    enqueue(tx, &dm, now)
 }

@@ -26,6 +26,7 @@ use crate::service::rate_limit::RateLimits;
 use crate::service::state::{Target, audit};
 use crate::service::subscriptions::SubscriptionService;
 
+pub(crate) use bans::ban_in;
 pub use gifts::{GiftIssue, issue_gift_in};
 pub use promo::{CodeOrder, NewPromo, Reserve, apply_code_in, consume_in, release_in};
 pub(crate) use promo::{refuse_code_in, reserve_in};
