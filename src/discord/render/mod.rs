@@ -148,7 +148,6 @@ pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>)
 }
 
 /// The reject-reason select: each standard reason, and each with "… and ban the customer".
-#[must_use]
 pub(super) fn reject_reasons(payment: crate::domain::PaymentId) -> CreateActionRow {
     use crate::discord::custom_id::RejectChoice;
     use crate::domain::status::RejectCode;
