@@ -24,6 +24,7 @@ use crate::service::intake::ReceiptIntake;
 use crate::service::jobs::{
     AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
 };
+use crate::service::languages::Languages;
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::rate_limit::RateLimits;
@@ -67,6 +68,8 @@ pub struct App {
     pub staff: StaffService,
     /// Transient bot messages, deleted after their TTL by the `message_ttl` job.
     pub transient: TransientMessages,
+    /// Customers' languages (choice, client locale, shop default).
+    pub languages: Languages,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -163,6 +166,7 @@ impl App {
         );
         let transient = TransientMessages::new(store.clone(), clock);
         let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
+        let languages = Languages::new(store.clone(), clock, config.default_language());
         Self {
             config,
             store,
@@ -178,6 +182,7 @@ impl App {
             subscriptions,
             staff,
             transient,
+            languages,
             limits,
             dashboard_waker: Arc::default(),
         }

@@ -6,6 +6,7 @@
 //! - [`clock`]: Unix-millisecond time that follows tokio's clock (paused in tests).
 //! - [`config`]: typed TOML configuration, environment overrides for secrets, validation.
 //! - [`error`]: the crate's error type.
+//! - [`i18n`]: languages (en, ru, fa) and the embedded Fluent catalogs of customer texts.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
 //! - [`net`]: network helpers (loopback hosts bypass environment proxies).
 //! - [`discord`]: the Discord layer: poise commands, the global event handler (typed
@@ -41,6 +42,7 @@ pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod logging;
 pub mod net;
 pub mod ops;

@@ -214,6 +214,13 @@ impl Config {
         jiff::tz::TimeZone::get(&self.shop.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
     }
 
+    /// The shop's default customer language (`shop.default_language`, validated at load;
+    /// English if unknown).
+    #[must_use]
+    pub fn default_language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_code(&self.shop.default_language).unwrap_or(crate::i18n::Lang::En)
+    }
+
     /// Looks a plan up by id.
     #[must_use]
     pub fn plan(&self, id: &str) -> Option<&Plan> {

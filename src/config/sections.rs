@@ -132,6 +132,9 @@ pub struct ShopConfig {
     pub name: String,
     /// IANA time zone for revenue days/months (e.g. `Europe/Berlin`).
     pub time_zone: String,
+    /// The customers' language when they chose none and their Discord client's locale has no
+    /// catalog: `en`, `ru` or `fa`.
+    pub default_language: String,
 }
 
 impl Default for ShopConfig {
@@ -139,6 +142,7 @@ impl Default for ShopConfig {
         Self {
             name: "VPN Shop".into(),
             time_zone: "UTC".into(),
+            default_language: "en".into(),
         }
     }
 }

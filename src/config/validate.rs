@@ -13,6 +13,20 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl Config {
+    /// `shop.default_language` and `[metrics]`.
+    fn validate_world(&self) -> Result<(), ConfigError> {
+        if crate::i18n::Lang::from_code(&self.shop.default_language).is_none() {
+            return Err(ConfigError::invalid(
+                "shop.default_language",
+                format!(
+                    "unknown language {:?} (use \"en\", \"ru\" or \"fa\")",
+                    self.shop.default_language
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks values that parse but make no sense.
     ///
     /// # Errors
@@ -20,6 +34,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_panel()?;
         self.validate_catalogue()?;
+        self.validate_world()?;
         if jiff::tz::TimeZone::get(&self.shop.time_zone).is_err() {
             return Err(ConfigError::invalid(
                 "shop.time_zone",

@@ -85,7 +85,11 @@ async fn component(
     .await;
     if let Err(e) = result {
         // The handler had not answered yet (handlers that answer first report their own errors).
-        let text = e.report(&format!("click {} by {}", c.data.custom_id, c.user.id));
+        let lang = super::lang::of_interaction(&data.app, c.user.id, &c.locale).await;
+        let text = e.report(
+            &format!("click {} by {}", c.data.custom_id, c.user.id),
+            lang,
+        );
         ephemeral(ctx, c, &text).await?;
     }
     Ok(())

@@ -22,6 +22,7 @@ mod dashboard;
 mod deliver;
 mod events;
 mod interact;
+pub mod lang;
 mod owner_alerts;
 mod render;
 mod review;
@@ -41,7 +42,7 @@ use crate::tasks::Jobs;
 
 pub use catch_up::{CatchUp, run as catch_up};
 pub use deliver::DiscordDeliverer;
-pub use interact::{Failure, GENERIC};
+pub use interact::{Failure, generic};
 pub use run::serve;
 
 /// The poise user data: the application and the HTTP client for attachments.
@@ -320,7 +321,7 @@ const BAD_TOKEN: &str = "Discord refused the bot token: check `discord.token` (o
                          VTB_DISCORD_TOKEN) against the Developer Portal (Bot → Reset Token)";
 
 /// The one error handler: a user error becomes an ephemeral reply with its text; anything else
-/// is logged with the command and shown as [`GENERIC`].
+/// is logged with the command and shown as [`generic`], in the invoker's language.
 async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
     match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
@@ -332,8 +333,9 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
                     "command failed"
                 );
             }
+            let lang = lang::of_ctx(ctx).await;
             let reply = poise::CreateReply::default()
-                .content(error.shown())
+                .content(error.shown(lang))
                 .ephemeral(true);
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not tell the user about an error");

@@ -85,7 +85,8 @@ pub(super) async fn confirm(
              pending again."
         ),
         Err(e) => {
-            let shown = Failure::from(e).report(&format!("confirm by {}", c.user.id));
+            let shown =
+                Failure::from(e).report(&format!("confirm by {}", c.user.id), render::STAFF);
             format!("Not approved: {shown}")
         }
     };
@@ -156,7 +157,7 @@ pub(super) async fn reject_submitted(
             format!("Payment #{payment} rejected; the customer was told why.")
         }
         Err(e) => {
-            let shown = Failure::from(e).report(&format!("reject by {}", m.user.id));
+            let shown = Failure::from(e).report(&format!("reject by {}", m.user.id), render::STAFF);
             format!("Not rejected: {shown}")
         }
     };

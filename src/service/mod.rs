@@ -17,6 +17,8 @@ pub mod admin_sessions;
 pub mod approval;
 /// Receipt intake: a ticket message (live or caught up) → download → pipeline → submitted receipt.
 pub mod intake;
+/// The customer's language: `/language` choice, else Discord locale, else the shop default.
+pub mod languages;
 /// Orders: open (plan snapshot), ticket, payment method, receipt submission, cancel,
 /// abandonment, deleted tickets and customers who left.
 pub mod orders;

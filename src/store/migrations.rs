@@ -14,6 +14,7 @@ pub const APPLICATION_ID: i32 = 0x5654_4231;
 const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_converge.sql")),
+    M::up(include_str!("../../migrations/0004_world.sql")),
 ];
 
 /// Every migration, in order. The schema version is the number applied.

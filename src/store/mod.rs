@@ -20,6 +20,8 @@ pub mod bot_messages;
 pub mod constraint;
 /// Unix-ms and Discord-id conversions for SQLite.
 mod convert;
+/// The customer's language choice and last Discord locale.
+pub mod languages;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
 /// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.

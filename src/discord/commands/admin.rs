@@ -28,7 +28,7 @@ pub(crate) async fn extend(
     let text = format!(
         "Extended <@{}> by {days} days: access now ends {}.",
         customer.id,
-        render::when(done.expiry_at)
+        render::when(render::STAFF, done.expiry_at)
     );
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;

@@ -4,39 +4,43 @@
 //! same panel client when the customer has one. `/renew` first asks the core whether there is a
 //! subscription to renew, and refuses with its reason otherwise.
 
-use crate::discord::{Ctx, Failure, render};
+use crate::discord::{Ctx, Failure, lang, render};
 use crate::domain::UserId;
+use crate::i18n::{Lang, s, t};
 
 /// Buy VPN access: pick a plan, then pay in your private ticket channel.
 #[poise::command(slash_command, guild_only)]
 pub(crate) async fn order(ctx: Ctx<'_>) -> Result<(), Failure> {
-    plan_prompt(ctx, "Which plan would you like?".to_owned()).await
+    let lang = lang::of_ctx(ctx).await;
+    plan_prompt(ctx, lang, t(lang, "order-prompt", &[])).await
 }
 
 /// Extend your VPN access: pick a plan; the days are added to your current expiry.
 #[poise::command(slash_command, guild_only)]
 pub(crate) async fn renew(ctx: Ctx<'_>) -> Result<(), Failure> {
     let app = &ctx.data().app;
+    let lang = lang::of_ctx(ctx).await;
     let current = app.orders.renewable(UserId(ctx.author().id.get())).await?;
     let ends = match current.expiry_at {
-        Some(0) => "never ends".to_owned(),
-        Some(at) => format!("ends {}", render::when(at)),
-        None => "has no known end".to_owned(),
+        Some(0) => t(lang, "renew-ends-never", &[]),
+        Some(at) => t(lang, "renew-ends-at", &[s("when", render::when(lang, at))]),
+        None => t(lang, "renew-ends-unknown", &[]),
     };
-    let text = format!(
-        "Your VPN access ({}) {ends}. Which plan would you like to add? Its days are added to \
-         what you have left.",
-        current.status
+    let status = render::sub_status(lang, current.status);
+    let text = t(
+        lang,
+        "renew-prompt",
+        &[s("status", status), s("ends", ends)],
     );
-    plan_prompt(ctx, text).await
+    plan_prompt(ctx, lang, text).await
 }
 
 /// The ephemeral plan select shared by `/order` and `/renew`, under `text`.
-async fn plan_prompt(ctx: Ctx<'_>, text: String) -> Result<(), Failure> {
+async fn plan_prompt(ctx: Ctx<'_>, lang: Lang, text: String) -> Result<(), Failure> {
     let app = &ctx.data().app;
     let reply = poise::CreateReply::default()
         .content(text)
-        .components(vec![render::plan_select(&app.config.plans)])
+        .components(vec![render::plan_select(lang, &app.config.plans)])
         .ephemeral(true);
     ctx.send(reply).await?;
     Ok(())

@@ -4,7 +4,7 @@
 mod notices;
 mod staff;
 
-pub(super) use notices::{notice, owner_alert, reveal_offer};
+pub(super) use notices::{notice, notice_target, owner_alert, reveal_offer};
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;
@@ -17,7 +17,8 @@ use crate::config::{PaymentMethod, Plan};
 use crate::discord::custom_id::CustomId;
 use crate::domain::OrderId;
 use crate::domain::delivery::ReviewState;
-use crate::domain::status::OrderStatus;
+use crate::domain::status::{OrderStatus, SubscriptionStatus};
+use crate::i18n::{Lang, n, s, t};
 use crate::store::orders::Order;
 use crate::store::payments::Payment;
 
@@ -29,51 +30,68 @@ pub(super) fn money(minor: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
 }
 
+/// The language of staff-facing texts (review cards, `/admin` answers, owner alerts).
+pub(super) const STAFF: Lang = Lang::En;
+
 /// An expiry as Discord shows it to each reader in their own time zone: Unix ms → `<t:…:f>`;
 /// negative = that many ms from the first connection; 0 = never.
 #[must_use]
-pub(super) fn when(expiry_ms: i64) -> String {
+pub(super) fn when(lang: Lang, expiry_ms: i64) -> String {
     match expiry_ms {
-        0 => "never".to_owned(),
-        e if e < 0 => format!("{} days after your first connection", -e / 86_400_000),
-        e => format!("on <t:{}:f>", e / 1000),
+        0 => t(lang, "when-never", &[]),
+        e if e < 0 => t(lang, "when-first-use", &[n("days", -e / 86_400_000)]),
+        e => t(lang, "when-at", &[s("time", format!("<t:{}:f>", e / 1000))]),
     }
 }
 
-/// One line describing a plan.
+/// One line describing a plan: days, traffic, price.
 #[must_use]
-pub(super) fn plan_line(plan: &Plan) -> String {
+pub(super) fn plan_line(lang: Lang, plan: &Plan) -> String {
     let traffic = if plan.traffic_gib == 0 {
-        "unlimited traffic".to_owned()
+        t(lang, "traffic-unlimited", &[])
     } else {
-        format!("{} GiB", plan.traffic_gib)
+        t(lang, "traffic-gib", &[n("gib", plan.traffic_gib.into())])
     };
-    format!(
-        "{} days, {traffic}, {}",
-        plan.days,
-        money(plan.price_minor, &plan.currency)
+    t(
+        lang,
+        "plan-line",
+        &[
+            n("days", plan.days.into()),
+            s("traffic", traffic),
+            s("price", money(plan.price_minor, &plan.currency)),
+        ],
     )
 }
 
+/// A subscription status in words.
+#[must_use]
+pub(super) fn sub_status(lang: Lang, status: SubscriptionStatus) -> String {
+    t(lang, &format!("sub-status-{}", status.as_str()), &[])
+}
+
 /// The ephemeral plan select of `/order`.
-pub(super) fn plan_select(plans: &[Plan]) -> CreateActionRow {
+pub(super) fn plan_select(lang: Lang, plans: &[Plan]) -> CreateActionRow {
     let options = plans
         .iter()
         .take(25)
-        .map(|p| CreateSelectMenuOption::new(&p.name, &p.id).description(plan_line(p)))
+        .map(|p| CreateSelectMenuOption::new(&p.name, &p.id).description(plan_line(lang, p)))
         .collect();
     CreateActionRow::SelectMenu(
         CreateSelectMenu::new(
             CustomId::PlanSelect.to_string(),
             CreateSelectMenuKind::String { options },
         )
-        .placeholder("Choose a plan"),
+        .placeholder(t(lang, "plan-select-placeholder", &[])),
     )
 }
 
 /// The payment-method select and the cancel button posted in a new ticket.
 #[must_use]
-pub(super) fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Vec<CreateActionRow> {
+pub(super) fn ticket_components(
+    lang: Lang,
+    order: OrderId,
+    methods: &[PaymentMethod],
+) -> Vec<CreateActionRow> {
     let options = methods
         .iter()
         .take(25)
@@ -85,25 +103,27 @@ pub(super) fn ticket_components(order: OrderId, methods: &[PaymentMethod]) -> Ve
                 CustomId::MethodSelect(order).to_string(),
                 CreateSelectMenuKind::String { options },
             )
-            .placeholder("Choose a payment method"),
+            .placeholder(t(lang, "method-select-placeholder", &[])),
         ),
         CreateActionRow::Buttons(vec![
             CreateButton::new(CustomId::CancelOrder(order).to_string())
-                .label("Cancel order")
+                .label(t(lang, "button-cancel-order", &[]))
                 .style(ButtonStyle::Secondary),
         ]),
     ]
 }
 
 /// The welcome embed of a ticket.
-pub(super) fn ticket_embed(order: &Order) -> CreateEmbed {
+pub(super) fn ticket_embed(lang: Lang, order: &Order) -> CreateEmbed {
     CreateEmbed::new()
-        .title(format!("Order #{}", order.id))
-        .description(
-            "Pick a payment method below, pay, then upload a screenshot of the payment here.",
+        .title(t(lang, "ticket-title", &[s("order", order.id.to_string())]))
+        .description(t(lang, "ticket-description", &[]))
+        .field(t(lang, "ticket-field-plan", &[]), &order.plan.name, true)
+        .field(
+            t(lang, "ticket-field-details", &[]),
+            plan_line(lang, &order.plan),
+            true,
         )
-        .field("Plan", &order.plan.name, true)
-        .field("Details", plan_line(&order.plan), true)
 }
 
 /// The file name of a receipt on the review card, by its sniffed type.
@@ -203,17 +223,14 @@ pub(super) fn review_status(
     }
 }
 
-/// The customer's answer to an accepted receipt.
-pub(super) const RECEIPT_ACCEPTED: &str = "Thanks! Your receipt was received and is waiting for an \
-                                    admin's review. You will get your link by DM once it is \
-                                    approved.";
-
 /// The customer's answer to a refused receipt (`why`), deleted after `ttl`.
 #[must_use]
-pub(super) fn receipt_refused(why: &str, ttl: std::time::Duration) -> String {
-    format!(
-        "Your receipt was not accepted: {why} (this notice disappears in {} minutes)",
-        ttl.as_secs() / 60
+pub(super) fn receipt_refused(lang: Lang, why: &str, ttl: std::time::Duration) -> String {
+    let minutes = i64::try_from(ttl.as_secs() / 60).unwrap_or(i64::MAX);
+    t(
+        lang,
+        "receipt-refused",
+        &[s("why", why), n("minutes", minutes)],
     )
 }
 
@@ -230,25 +247,28 @@ pub(super) fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
     ])]
 }
 
-/// The message carrying a customer's connection.
+/// The message carrying a customer's connection. The link and the subscription URL are never
+/// part of a catalog message: the link has a code block of its own and the URL a line of its
+/// own, so a right-to-left text around them cannot reorder or mark them.
 #[must_use]
 pub(super) fn link_text(
+    lang: Lang,
     order: OrderId,
     link: &str,
     subscription_url: Option<&str>,
     renewal: bool,
 ) -> String {
     let head = if renewal {
-        format!("Your subscription was extended (order #{order}).")
+        "link-extended"
     } else {
-        format!("Your VPN access is ready (order #{order}).")
+        "link-ready"
     };
+    let head = t(lang, head, &[s("order", order.to_string())]);
+    let import = t(lang, "link-import", &[]);
     let sub = subscription_url
-        .map(|u| format!("\nSubscription URL: {u}"))
+        .map(|u| format!("\n{}\n{u}", t(lang, "link-subscription", &[])))
         .unwrap_or_default();
-    format!(
-        "{head}\nImport this link in your VLESS client (v2rayNG, Hiddify, Streisand...) or scan the QR code:\n```\n{link}\n```{sub}"
-    )
+    format!("{head}\n{import}\n```\n{link}\n```{sub}")
 }
 
 /// Bytes in binary units: `0 B`, `1.5 KiB`, `12.3 GiB`.
@@ -273,33 +293,36 @@ pub(super) fn bytes(n: i64) -> String {
 
 /// The `/status` answer (the QR code is attached separately).
 #[must_use]
-pub(super) fn status_text(view: &crate::service::subscriptions::StatusView) -> String {
+pub(super) fn status_text(lang: Lang, view: &crate::service::subscriptions::StatusView) -> String {
     let mut lines = Vec::new();
     if !view.live {
-        lines.push(
-            "⚠️ The VPN panel is unreachable right now, showing the last known data.".to_owned(),
-        );
+        lines.push(t(lang, "status-stale", &[]));
     }
-    lines.push(format!("**Subscription:** {}", view.status));
+    let status = sub_status(lang, view.status);
+    lines.push(t(lang, "status-subscription", &[s("status", status)]));
     if view.enabled == Some(false) {
-        lines.push("Your client is currently disabled on the server.".to_owned());
+        lines.push(t(lang, "status-disabled", &[]));
     }
-    let expiry = when(view.expiry_at);
-    lines.push(format!("**Expires:** {expiry}"));
+    let expiry = when(lang, view.expiry_at);
+    lines.push(t(lang, "status-expires", &[s("when", expiry)]));
     let limit = if view.limit_bytes == 0 {
-        "unlimited".to_owned()
+        t(lang, "unlimited", &[])
     } else {
         bytes(view.limit_bytes)
     };
-    let used = view.used_bytes.map_or_else(|| "unknown".to_owned(), bytes);
-    lines.push(format!("**Traffic:** {used} used of {limit}"));
+    let used = view
+        .used_bytes
+        .map_or_else(|| t(lang, "unknown", &[]), bytes);
+    let traffic = [s("used", used), s("limit", limit)];
+    lines.push(t(lang, "status-traffic", &traffic));
     if let Some(link) = &view.link {
         lines.push(format!(
-            "Import this link in your VLESS client or scan the QR code:\n```\n{link}\n```"
+            "{}\n```\n{link}\n```",
+            t(lang, "status-import", &[])
         ));
     }
     if let Some(url) = &view.subscription_url {
-        lines.push(format!("Subscription URL: {url}"));
+        lines.push(format!("{}\n{url}", t(lang, "link-subscription", &[])));
     }
     lines.join("\n")
 }
@@ -316,7 +339,7 @@ pub(super) fn user_lookup(user: u64, found: &crate::service::subscriptions::User
                 lines.push(format!("Panel client: `{email}`"));
             }
             if let Some(expiry) = u.expiry_at {
-                lines.push(format!("Expires: {}", when(expiry)));
+                lines.push(format!("Expires: {}", when(STAFF, expiry)));
             }
             let limit = if u.traffic_limit_bytes == 0 {
                 "unlimited".to_owned()

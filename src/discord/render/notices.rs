@@ -3,110 +3,127 @@
 
 use crate::domain::delivery::{AccessChange, Delivery, OwnerAlert};
 use crate::domain::{ChannelId, UserId};
+use crate::i18n::{Lang, n, s, t};
+use crate::service::orders::{
+    ABANDONED_PREFIX, CANCELLED_BY_CUSTOMER, CUSTOMER_LEFT, TICKET_DELETED,
+};
 
 use super::when;
 
-/// A plain-text notice: who it is for, the ticket to post it in (else a DM) and the text; `None`
-/// for deliveries that are not plain notices (views, the link, owner alerts).
+/// Who a plain-text notice is for and the ticket to post it in (else a DM); `None` for
+/// deliveries that are not plain notices (views, the link, owner alerts).
 #[must_use]
-pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
-    Some(match d {
+pub(crate) fn notice_target(d: &Delivery) -> Option<(UserId, Option<ChannelId>)> {
+    match d {
         Delivery::ProvisioningDelayed {
             user_id,
-            order_id,
             ticket_channel_id,
             ..
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!(
-                "<@{user_id}>, your payment for order #{order_id} is approved. The VPN panel is \
-                 briefly unavailable; your access is created automatically as soon as it is \
-                 back, and you will get your link by DM."
-            ),
-        ),
+        }
+        | Delivery::ReceiptRejected {
+            user_id,
+            ticket_channel_id,
+            ..
+        }
+        | Delivery::OrderClosed {
+            user_id,
+            ticket_channel_id,
+            ..
+        } => Some((*user_id, *ticket_channel_id)),
+        Delivery::ExpiryReminder { user_id, .. }
+        | Delivery::SubscriptionExpired { user_id, .. }
+        | Delivery::AccessChanged { user_id, .. } => Some((*user_id, None)),
+        Delivery::ReviewCard { .. }
+        | Delivery::TicketView { .. }
+        | Delivery::DeliverLink { .. }
+        | Delivery::OwnerAlert { .. } => None,
+    }
+}
+
+/// The text of a plain-text notice in the customer's `lang`; `None` as [`notice_target`].
+#[must_use]
+pub(crate) fn notice(d: &Delivery, lang: Lang) -> Option<String> {
+    let mention = |u: &UserId| s("mention", format!("<@{u}>"));
+    let order = |o: &crate::domain::OrderId| s("order", o.to_string());
+    Some(match d {
+        Delivery::ProvisioningDelayed {
+            user_id, order_id, ..
+        } => t(lang, "notice-delayed", &[mention(user_id), order(order_id)]),
         Delivery::ReceiptRejected {
             user_id,
             order_id,
-            ticket_channel_id,
             reason,
             ..
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!(
-                "<@{user_id}>, your receipt for order #{order_id} was rejected: {reason}\n\
-                 You can upload a new screenshot in this channel."
-            ),
+        } => t(
+            lang,
+            "notice-rejected",
+            &[
+                mention(user_id),
+                order(order_id),
+                s("reason", reason.clone()),
+            ],
         ),
         Delivery::OrderClosed {
             user_id,
             order_id,
-            ticket_channel_id,
             reason,
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!("<@{user_id}>, order #{order_id} is closed: {reason}."),
+            ..
+        } => t(
+            lang,
+            "notice-closed",
+            &[
+                mention(user_id),
+                order(order_id),
+                s("reason", close_reason(lang, reason)),
+            ],
         ),
-        Delivery::ExpiryReminder { .. }
-        | Delivery::SubscriptionExpired { .. }
-        | Delivery::AccessChanged { .. } => return subscription_notice(d),
-        Delivery::ReviewCard { .. }
-        | Delivery::TicketView { .. }
-        | Delivery::DeliverLink { .. }
-        | Delivery::OwnerAlert { .. } => return None,
-    })
-}
-
-/// A DM about the customer's subscription (reminder, expiry, an admin's change).
-fn subscription_notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
-    Some(match d {
-        Delivery::ExpiryReminder {
-            user_id, expiry_at, ..
-        } => (
-            *user_id,
-            None,
-            format!(
-                "Your VPN access ends {}. Run `/order` to renew: the days and traffic you have \
-                 left are kept.",
-                when(*expiry_at)
-            ),
+        Delivery::ExpiryReminder { expiry_at, .. } => t(
+            lang,
+            "notice-reminder",
+            &[s("when", when(lang, *expiry_at))],
         ),
-        Delivery::SubscriptionExpired { user_id, expiry_at } => (
-            *user_id,
-            None,
-            format!(
-                "Your VPN access expired {} and was disabled. Run `/order` to renew.",
-                when(*expiry_at)
-            ),
-        ),
-        Delivery::AccessChanged {
-            user_id, change, ..
-        } => (*user_id, None, access_changed(change)),
+        Delivery::SubscriptionExpired { expiry_at, .. } => {
+            t(lang, "notice-expired", &[s("when", when(lang, *expiry_at))])
+        }
+        Delivery::AccessChanged { change, .. } => access_changed(lang, change),
         _ => return None,
     })
 }
 
-fn access_changed(change: &AccessChange) -> String {
+/// Why an order closed, in `lang`: the core's reasons have catalog messages; any other reason
+/// (an admin's words) is shown as it is.
+fn close_reason(lang: Lang, reason: &str) -> String {
+    let hours = reason
+        .strip_prefix(ABANDONED_PREFIX)
+        .and_then(|h| h.strip_suffix(" h"))
+        .and_then(|h| h.parse::<i64>().ok());
+    match reason {
+        _ if hours.is_some() => t(lang, "close-abandoned", &[n("hours", hours.unwrap_or(0))]),
+        CANCELLED_BY_CUSTOMER => t(lang, "close-cancelled-customer", &[]),
+        TICKET_DELETED => t(lang, "close-ticket-deleted", &[]),
+        CUSTOMER_LEFT => t(lang, "close-member-left", &[]),
+        r if r.starts_with("no ticket channel") => t(lang, "close-no-ticket", &[]),
+        other => other.to_owned(),
+    }
+}
+
+fn access_changed(lang: Lang, change: &AccessChange) -> String {
     match change {
-        AccessChange::Extended { days, expiry_at } => format!(
-            "An admin extended your VPN access by {days} days; it now ends {}.",
-            when(*expiry_at)
+        AccessChange::Extended { days, expiry_at } => t(
+            lang,
+            "notice-extended",
+            &[n("days", (*days).into()), s("when", when(lang, *expiry_at))],
         ),
         AccessChange::Revoked { reason } => {
-            format!("An admin revoked your VPN access: {reason}")
+            t(lang, "notice-revoked", &[s("reason", reason.clone())])
         }
     }
 }
 
 /// The ticket message offering the link when the customer's DMs are closed.
 #[must_use]
-pub(crate) fn reveal_offer(user: UserId) -> String {
-    format!(
-        "<@{user}>, your access is ready, but your DMs are closed. Click the button: only you \
-         will see the link."
-    )
+pub(crate) fn reveal_offer(lang: Lang, user: UserId) -> String {
+    t(lang, "reveal-offer", &[s("mention", format!("<@{user}>"))])
 }
 
 /// The owners' DM for `alert`, in plain words: what is wrong and what to do.
@@ -148,15 +165,23 @@ mod tests {
             ticket_channel_id: Some(ChannelId(9)),
             reason: "cancelled by customer".into(),
         };
-        let (user, ticket, text) = notice(&d).unwrap();
+        let (user, ticket) = notice_target(&d).unwrap();
         assert_eq!((user, ticket), (UserId(7), Some(ChannelId(9))));
-        assert_eq!(text, "<@7>, order #3 is closed: cancelled by customer.");
-        assert!(
-            notice(&Delivery::ReviewCard {
-                payment_id: PaymentId(1)
-            })
-            .is_none()
-        );
+        let text = notice(&d, Lang::En).unwrap();
+        assert_eq!(text, "<@7>, order #3 is closed: cancelled by you.");
+        let ru = notice(&d, Lang::Ru).unwrap();
+        assert_eq!(ru, "<@7>, заказ №3 закрыт: вы отменили его.");
+        let card = Delivery::ReviewCard {
+            payment_id: PaymentId(1),
+        };
+        assert!(notice_target(&card).is_none() && notice(&card, Lang::En).is_none());
+    }
+
+    #[test]
+    fn the_cores_close_reasons_are_translated_and_an_admins_words_kept() {
+        let abandoned = close_reason(Lang::Ru, &format!("{ABANDONED_PREFIX}48 h"));
+        assert_eq!(abandoned, "чек не поступил за 48 часов");
+        assert_eq!(close_reason(Lang::Ru, "duplicate order"), "duplicate order");
     }
 
     #[test]

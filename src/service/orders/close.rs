@@ -16,6 +16,12 @@ use super::{OrderService, owned_order};
 /// Why an order whose ticket channel was deleted is closed.
 pub(crate) const TICKET_DELETED: &str = "ticket channel deleted";
 
+/// Why an order the customer cancelled is closed.
+pub(crate) const CANCELLED_BY_CUSTOMER: &str = "cancelled by customer";
+
+/// The start of why an order without a receipt is closed (`abandoned: no receipt within 48 h`).
+pub(crate) const ABANDONED_PREFIX: &str = "abandoned: no receipt within ";
+
 /// Why an unpaid order of a customer who left the guild is closed.
 pub(crate) const CUSTOMER_LEFT: &str = "the customer left the server";
 
@@ -34,7 +40,7 @@ impl OrderService {
         self.store
             .transaction(move |tx| {
                 let o = owned_order(tx, user, order)?;
-                close_order(tx, &o, Some(user), "cancelled by customer", now)
+                close_order(tx, &o, Some(user), CANCELLED_BY_CUSTOMER, now)
             })
             .await
     }
@@ -118,7 +124,7 @@ impl OrderService {
         self.store
             .transaction(move |tx| {
                 let stale = store::orders::list_waiting_since(tx, before, ABANDON_BATCH)?;
-                let reason = format!("abandoned: no receipt within {hours} h");
+                let reason = format!("{ABANDONED_PREFIX}{hours} h");
                 for o in &stale {
                     move_order(
                         tx,

@@ -7,7 +7,9 @@ mod close;
 mod receipt;
 
 pub use close::schedule_channel_deletion;
-pub(crate) use close::{TICKET_DELETED, close_order};
+pub(crate) use close::{
+    ABANDONED_PREFIX, CANCELLED_BY_CUSTOMER, CUSTOMER_LEFT, TICKET_DELETED, close_order,
+};
 
 use std::sync::Arc;
 
@@ -26,6 +28,9 @@ use crate::store::{self, Store, orders::Order};
 /// Why `/renew` refuses someone who never had a subscription.
 pub const NOTHING_TO_RENEW: &str =
     "you have no VPN access to renew yet; use `/order` to buy a plan";
+
+/// The refusal of a receipt sent before a payment method was picked.
+pub const CHOOSE_METHOD_FIRST: &str = "choose a payment method first";
 
 /// A subscription that can be renewed, as [`OrderService::renewable`] found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

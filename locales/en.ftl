@@ -1,0 +1,131 @@
+# vpn-ticket-bot: English, the fallback of every message.
+# Links, codes and ids are arguments (the bundles do not add bidi isolation marks) or sit in
+# their own code block; dates are Discord timestamps (<t:UNIX:f>) that each reader's client
+# formats.
+
+language-name = English
+language-set = From now on the bot answers you in English.
+
+## Time and amounts
+
+when-never = never
+when-at = on { $time }
+when-first-use = { $days ->
+    [one] { $days } day after your first connection
+   *[other] { $days } days after your first connection
+}
+days = { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+}
+traffic-unlimited = unlimited traffic
+traffic-gib = { $gib } GiB
+plan-line = { days }, { $traffic }, { $price }
+unlimited = unlimited
+unknown = unknown
+
+## Ordering
+
+order-prompt = Which plan would you like?
+renew-prompt = Your VPN access ({ $status }) { $ends }. Which plan would you like to add? Its days are added to what you have left.
+renew-ends-never = never ends
+renew-ends-at = ends { $when }
+renew-ends-unknown = has no known end
+plan-select-placeholder = Choose a plan
+method-select-placeholder = Choose a payment method
+button-cancel-order = Cancel order
+button-show-link = Show my link
+ticket-opened = Your ticket is open: { $channel }. Continue there.
+ticket-capacity = We are at capacity right now: the server cannot hold another ticket channel, so your order was not opened. Please try again later, or contact staff.
+ticket-welcome = { $mention }, welcome to your ticket.
+ticket-title = Order #{ $order }
+ticket-description = Pick a payment method below, pay, then upload a screenshot of the payment here.
+ticket-field-plan = Plan
+ticket-field-details = Details
+method-footer = When you have paid, upload a screenshot of the payment in this channel.
+order-cancelled = Order #{ $order } is cancelled.
+receipt-accepted = Thanks! Your receipt was received and is waiting for an admin's review. You will get your link by DM once it is approved.
+receipt-refused = Your receipt was not accepted: { $why } (this notice disappears in { $minutes } minutes)
+
+## The link
+
+link-ready = Your VPN access is ready (order #{ $order }).
+link-extended = Your subscription was extended (order #{ $order }).
+link-import = Import this link in your VLESS client (v2rayNG, Hiddify, Streisand...) or scan the QR code:
+link-subscription = Subscription URL:
+
+## /status
+
+status-none = You have no VPN subscription yet. Run `/order` to buy one.
+status-stale = ⚠️ The VPN panel is unreachable right now, showing the last known data.
+status-subscription = **Subscription:** { $status }
+status-disabled = Your client is currently disabled on the server.
+status-expires = **Expires:** { $when }
+status-traffic = **Traffic:** { $used } used of { $limit }
+status-import = Import this link in your VLESS client or scan the QR code:
+sub-status-none = none
+sub-status-active = active
+sub-status-expired = expired
+sub-status-revoked = revoked
+
+## Notices (ticket or DM)
+
+notice-delayed = { $mention }, your payment for order #{ $order } is approved. The VPN panel is briefly unavailable; your access is created automatically as soon as it is back, and you will get your link by DM.
+notice-rejected = { $mention }, your receipt for order #{ $order } was rejected: { $reason }
+    You can upload a new screenshot in this channel.
+notice-closed = { $mention }, order #{ $order } is closed: { $reason }.
+close-cancelled-customer = cancelled by you
+close-cancelled-admin = cancelled by an admin
+close-abandoned = no receipt arrived within { $hours } hours
+close-ticket-deleted = the ticket channel was deleted
+close-member-left = you left the server
+close-no-ticket = the ticket channel could not be created
+notice-reminder = Your VPN access ends { $when }. Run `/order` to renew: the days and traffic you have left are kept.
+notice-expired = Your VPN access expired { $when } and was disabled. Run `/order` to renew.
+notice-extended = An admin extended your VPN access by { days }; it now ends { $when }.
+notice-revoked = An admin revoked your VPN access: { $reason }
+reveal-offer = { $mention }, your access is ready, but your DMs are closed. Click the button: only you will see the link.
+
+## Refusals
+
+error-generic = Something went wrong on our side. Please try again in a minute; if it keeps happening, contact support.
+error-not-found = { $what } was not found.
+error-forbidden = You are not allowed to { $action }.
+error-invalid-state = That is not possible right now: { $reason }
+error-open-order = You already have an open order (#{ $order }); finish or cancel it first.
+error-banned = You cannot place orders in this shop.
+error-rate-limited = Too many requests; try again in { $seconds } s.
+error-panel-unavailable = The VPN service is temporarily unavailable; please try again later.
+error-duplicate-receipt = This receipt was already submitted before (order #{ $order }); upload your own payment receipt.
+error-bad-receipt = This file cannot be accepted as a receipt: { $reason }
+error-nothing-to-renew = You have no VPN access to renew yet; use `/order` to buy a plan.
+error-choose-method = Choose a payment method first.
+error-order-not-waiting = Order #{ $order } is no longer waiting for a payment.
+
+## /help
+
+help-text = **{ $shop }**
+    1. Run `/order` and pick a plan: a private ticket channel opens for you.
+    2. Pick a payment method in the ticket and follow the instructions.
+    3. Upload a screenshot of your payment in the ticket.
+    4. Once an admin approves it, you get your connection link by DM.
+
+    • **Customers:** `/order` buys a plan · `/renew` adds a plan to your current access · `/status` shows your expiry, traffic and link again · `/language` picks the bot's language · `/help` shows this.
+    • **Support:** sees every ticket and talks to customers there (cannot approve, reject, extend or revoke).
+    • **Admins:** Approve / Reject on the review cards · `/admin extend` and `/admin revoke` a customer's access · `/admin user` and `/admin orders` look-ups · `/admin revenue` sales totals · `/admin health` the panel's state · `/admin transcript` a closed ticket's messages.
+    • **Owners:** everything admins can do · `/admin backup` backs the database up now · a DM when the panel goes down and when it is back.
+
+## Commands (names are registered for Discord's `ru` locale only; English names are the code's)
+
+cmd-order = order
+    .description = Buy VPN access: pick a plan, then pay in your private ticket channel.
+cmd-renew = renew
+    .description = Extend your VPN access: pick a plan; the days are added to your current expiry.
+cmd-status = status
+    .description = Your VPN access: expiry, traffic used, and your connection link and QR code again.
+cmd-help = help
+    .description = How ordering works, and the commands for customers, support, admins and owners.
+cmd-language = language
+    .description = The language the bot answers you in (English, Russian, Persian).
+cmd-language-choice = language
+    .description = The language to use.

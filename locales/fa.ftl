@@ -1,0 +1,129 @@
+# vpn-ticket-bot: Persian. Discord has no Persian client locale: only a stored `/language` choice
+# selects this catalog. Links and codes are arguments or code blocks, never translated.
+
+language-name = فارسی
+language-set = از این پس ربات به فارسی به شما پاسخ می‌دهد.
+
+## Time and amounts
+
+when-never = هرگز
+when-at = در { $time }
+when-first-use = { $days ->
+    [one] { $days } روز پس از اولین اتصال شما
+   *[other] { $days } روز پس از اولین اتصال شما
+}
+days = { $days ->
+    [one] { $days } روز
+   *[other] { $days } روز
+}
+traffic-unlimited = ترافیک نامحدود
+traffic-gib = { $gib } گیگابایت
+plan-line = { days }، { $traffic }، { $price }
+unlimited = نامحدود
+unknown = نامشخص
+
+## Ordering
+
+order-prompt = کدام طرح را می‌خواهید؟
+renew-prompt = دسترسی VPN شما ({ $status }) { $ends }. کدام طرح را اضافه کنیم؟ روزهای آن به روزهای باقی‌مانده اضافه می‌شود.
+renew-ends-never = هرگز تمام نمی‌شود
+renew-ends-at = { $when } تمام می‌شود
+renew-ends-unknown = تاریخ پایان مشخصی ندارد
+plan-select-placeholder = یک طرح انتخاب کنید
+method-select-placeholder = یک روش پرداخت انتخاب کنید
+button-cancel-order = لغو سفارش
+button-show-link = نمایش لینک من
+ticket-opened = تیکت شما باز شد: { $channel }. در آنجا ادامه دهید.
+ticket-capacity = در حال حاضر ظرفیت تکمیل است: سرور جای کانال تیکت دیگری ندارد، پس سفارش شما باز نشد. لطفاً بعداً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید.
+ticket-welcome = { $mention }، به تیکت خود خوش آمدید.
+ticket-title = سفارش #{ $order }
+ticket-description = یک روش پرداخت را در زیر انتخاب کنید، پرداخت کنید و سپس تصویر رسید پرداخت را اینجا بارگذاری کنید.
+ticket-field-plan = طرح
+ticket-field-details = جزئیات
+method-footer = پس از پرداخت، تصویر رسید را در همین کانال بارگذاری کنید.
+order-cancelled = سفارش #{ $order } لغو شد.
+receipt-accepted = متشکریم! رسید شما دریافت شد و منتظر بررسی مدیر است. پس از تأیید، لینک را در پیام خصوصی دریافت می‌کنید.
+receipt-refused = رسید شما پذیرفته نشد: { $why } (این پیام پس از { $minutes } دقیقه حذف می‌شود)
+
+## The link
+
+link-ready = دسترسی VPN شما آماده است (سفارش #{ $order }).
+link-extended = اشتراک شما تمدید شد (سفارش #{ $order }).
+link-import = این لینک را در برنامهٔ VLESS خود (v2rayNG، Hiddify، Streisand...) وارد کنید یا کد QR را اسکن کنید:
+link-subscription = لینک اشتراک:
+
+## /status
+
+status-none = شما هنوز اشتراک VPN ندارید. برای خرید، `/order` را اجرا کنید.
+status-stale = ⚠️ پنل VPN در حال حاضر در دسترس نیست؛ آخرین اطلاعات موجود نمایش داده می‌شود.
+status-subscription = **اشتراک:** { $status }
+status-disabled = کلاینت شما در حال حاضر روی سرور غیرفعال است.
+status-expires = **انقضا:** { $when }
+status-traffic = **ترافیک:** { $used } مصرف‌شده از { $limit }
+status-import = این لینک را در برنامهٔ VLESS خود وارد کنید یا کد QR را اسکن کنید:
+sub-status-none = ندارد
+sub-status-active = فعال
+sub-status-expired = منقضی
+sub-status-revoked = لغوشده
+
+## Notices (ticket or DM)
+
+notice-delayed = { $mention }، پرداخت سفارش #{ $order } تأیید شد. پنل VPN موقتاً در دسترس نیست؛ دسترسی شما به محض بازگشت آن خودکار ساخته می‌شود و لینک را در پیام خصوصی دریافت می‌کنید.
+notice-rejected = { $mention }، رسید سفارش #{ $order } رد شد: { $reason }
+    می‌توانید تصویر جدیدی در همین کانال بارگذاری کنید.
+notice-closed = { $mention }، سفارش #{ $order } بسته شد: { $reason }.
+close-cancelled-customer = توسط شما لغو شد
+close-cancelled-admin = توسط مدیر لغو شد
+close-abandoned = در { $hours } ساعت رسیدی دریافت نشد
+close-ticket-deleted = کانال تیکت حذف شد
+close-member-left = شما سرور را ترک کردید
+close-no-ticket = کانال تیکت ساخته نشد
+notice-reminder = دسترسی VPN شما { $when } تمام می‌شود. برای تمدید `/order` را اجرا کنید: روزها و ترافیک باقی‌مانده حفظ می‌شود.
+notice-expired = دسترسی VPN شما { $when } منقضی و غیرفعال شد. برای تمدید `/order` را اجرا کنید.
+notice-extended = یک مدیر دسترسی VPN شما را { days } تمدید کرد؛ اکنون { $when } تمام می‌شود.
+notice-revoked = یک مدیر دسترسی VPN شما را لغو کرد: { $reason }
+reveal-offer = { $mention }، دسترسی شما آماده است، اما پیام‌های خصوصی شما بسته است. روی دکمه کلیک کنید: فقط شما لینک را می‌بینید.
+
+## Refusals
+
+error-generic = مشکلی در سمت ما پیش آمد. لطفاً یک دقیقه دیگر دوباره تلاش کنید؛ اگر تکرار شد، با پشتیبانی تماس بگیرید.
+error-not-found = پیدا نشد: { $what }.
+error-forbidden = شما اجازهٔ این کار را ندارید.
+error-invalid-state = این کار اکنون ممکن نیست: { $reason }
+error-open-order = شما یک سفارش باز دارید (#{ $order })؛ ابتدا آن را تمام یا لغو کنید.
+error-banned = شما نمی‌توانید در این فروشگاه سفارش دهید.
+error-rate-limited = درخواست‌ها بیش از حد است؛ { $seconds } ثانیهٔ دیگر تلاش کنید.
+error-panel-unavailable = سرویس VPN موقتاً در دسترس نیست؛ لطفاً بعداً تلاش کنید.
+error-duplicate-receipt = این رسید قبلاً ارسال شده است (سفارش #{ $order })؛ رسید پرداخت خودتان را بارگذاری کنید.
+error-bad-receipt = این فایل به‌عنوان رسید پذیرفته نمی‌شود: { $reason }
+error-nothing-to-renew = شما هنوز دسترسی VPN برای تمدید ندارید؛ برای خرید طرح از `/order` استفاده کنید.
+error-choose-method = ابتدا یک روش پرداخت انتخاب کنید.
+error-order-not-waiting = سفارش #{ $order } دیگر منتظر پرداخت نیست.
+
+## /help
+
+help-text = **{ $shop }**
+    ۱. `/order` را اجرا کنید و یک طرح انتخاب کنید: یک کانال تیکت خصوصی برای شما باز می‌شود.
+    ۲. در تیکت یک روش پرداخت انتخاب کنید و دستورالعمل را دنبال کنید.
+    ۳. تصویر رسید پرداخت را در تیکت بارگذاری کنید.
+    ۴. پس از تأیید مدیر، لینک اتصال را در پیام خصوصی دریافت می‌کنید.
+
+    • **مشتریان:** `/order` خرید طرح · `/renew` افزودن طرح به دسترسی فعلی · `/status` انقضا، ترافیک و لینک · `/language` زبان ربات · `/help` همین راهنما.
+    • **پشتیبانی:** همهٔ تیکت‌ها را می‌بیند و با مشتریان گفتگو می‌کند (نمی‌تواند تأیید، رد، تمدید یا لغو کند).
+    • **مدیران:** Approve / Reject روی کارت‌های بررسی · `/admin extend` و `/admin revoke` دسترسی مشتری · `/admin user` و `/admin orders` جستجو · `/admin revenue` فروش · `/admin health` وضعیت پنل · `/admin transcript` پیام‌های تیکت بسته‌شده.
+    • **مالکان:** هر کاری که مدیران می‌توانند · `/admin backup` پشتیبان‌گیری فوری از پایگاه داده · پیام خصوصی هنگام قطع و وصل شدن پنل.
+
+## Commands (never registered: Discord has no Persian locale; kept so every id is in every file)
+
+cmd-order = order
+    .description = خرید دسترسی VPN: یک طرح انتخاب کنید و در تیکت خصوصی خود پرداخت کنید.
+cmd-renew = renew
+    .description = تمدید دسترسی VPN: یک طرح انتخاب کنید؛ روزهای آن به انقضای فعلی اضافه می‌شود.
+cmd-status = status
+    .description = دسترسی VPN شما: انقضا، ترافیک مصرفی، و لینک و کد QR.
+cmd-help = help
+    .description = نحوهٔ سفارش و دستورات مشتریان، پشتیبانی، مدیران و مالکان.
+cmd-language = language
+    .description = زبانی که ربات با آن پاسخ می‌دهد (انگلیسی، روسی، فارسی).
+cmd-language-choice = language
+    .description = زبان مورد نظر.

@@ -1,0 +1,135 @@
+# vpn-ticket-bot: Russian. Plurals use CLDR's one / few / many / other (1 день, 2 дня, 5 дней).
+
+language-name = Русский
+language-set = Теперь бот отвечает вам по-русски.
+
+## Time and amounts
+
+when-never = никогда
+when-at = { $time }
+when-first-use = { $days ->
+    [one] через { $days } день после первого подключения
+    [few] через { $days } дня после первого подключения
+   *[many] через { $days } дней после первого подключения
+}
+days = { $days ->
+    [one] { $days } день
+    [few] { $days } дня
+    [many] { $days } дней
+   *[other] { $days } дня
+}
+traffic-unlimited = безлимитный трафик
+traffic-gib = { $gib } ГиБ
+plan-line = { days }, { $traffic }, { $price }
+unlimited = без ограничений
+unknown = неизвестно
+
+## Ordering
+
+order-prompt = Какой тариф вы хотите?
+renew-prompt = Ваш доступ к VPN ({ $status }) { $ends }. Какой тариф добавить? Его дни прибавятся к оставшимся.
+renew-ends-never = бессрочный
+renew-ends-at = заканчивается { $when }
+renew-ends-unknown = без известной даты окончания
+plan-select-placeholder = Выберите тариф
+method-select-placeholder = Выберите способ оплаты
+button-cancel-order = Отменить заказ
+button-show-link = Показать мою ссылку
+ticket-opened = Ваш тикет открыт: { $channel }. Продолжайте там.
+ticket-capacity = Сейчас мы не можем принять заказ: на сервере больше нет места для канала тикета, поэтому заказ не открыт. Попробуйте позже или напишите сотрудникам.
+ticket-welcome = { $mention }, добро пожаловать в ваш тикет.
+ticket-title = Заказ №{ $order }
+ticket-description = Выберите способ оплаты ниже, оплатите, затем загрузите сюда скриншот оплаты.
+ticket-field-plan = Тариф
+ticket-field-details = Подробности
+method-footer = После оплаты загрузите скриншот платежа в этот канал.
+order-cancelled = Заказ №{ $order } отменён.
+receipt-accepted = Спасибо! Чек получен и ждёт проверки администратором. Ссылку вы получите в личные сообщения после одобрения.
+receipt-refused = Чек не принят: { $why } (это сообщение исчезнет через { $minutes } мин.)
+
+## The link
+
+link-ready = Ваш доступ к VPN готов (заказ №{ $order }).
+link-extended = Ваша подписка продлена (заказ №{ $order }).
+link-import = Импортируйте эту ссылку в VLESS-клиент (v2rayNG, Hiddify, Streisand...) или отсканируйте QR-код:
+link-subscription = Ссылка на подписку:
+
+## /status
+
+status-none = У вас пока нет подписки на VPN. Выполните `/order`, чтобы купить её.
+status-stale = ⚠️ Панель VPN сейчас недоступна, показаны последние известные данные.
+status-subscription = **Подписка:** { $status }
+status-disabled = Ваш клиент сейчас отключён на сервере.
+status-expires = **Действует до:** { $when }
+status-traffic = **Трафик:** использовано { $used } из { $limit }
+status-import = Импортируйте эту ссылку в VLESS-клиент или отсканируйте QR-код:
+sub-status-none = нет
+sub-status-active = активна
+sub-status-expired = истекла
+sub-status-revoked = отозвана
+
+## Notices (ticket or DM)
+
+notice-delayed = { $mention }, оплата заказа №{ $order } одобрена. Панель VPN ненадолго недоступна; доступ будет создан автоматически, как только она вернётся, и ссылка придёт вам в личные сообщения.
+notice-rejected = { $mention }, чек по заказу №{ $order } отклонён: { $reason }
+    Вы можете загрузить новый скриншот в этот канал.
+notice-closed = { $mention }, заказ №{ $order } закрыт: { $reason }.
+close-cancelled-customer = вы отменили его
+close-cancelled-admin = его отменил администратор
+close-abandoned = чек не поступил за { $hours ->
+    [one] { $hours } час
+    [few] { $hours } часа
+   *[many] { $hours } часов
+}
+close-ticket-deleted = канал тикета был удалён
+close-member-left = вы покинули сервер
+close-no-ticket = не удалось создать канал тикета
+notice-reminder = Ваш доступ к VPN заканчивается { $when }. Выполните `/order`, чтобы продлить: оставшиеся дни и трафик сохранятся.
+notice-expired = Ваш доступ к VPN истёк { $when } и был отключён. Выполните `/order`, чтобы продлить.
+notice-extended = Администратор продлил ваш доступ к VPN на { days }; теперь он заканчивается { $when }.
+notice-revoked = Администратор отозвал ваш доступ к VPN: { $reason }
+reveal-offer = { $mention }, ваш доступ готов, но ваши личные сообщения закрыты. Нажмите кнопку: ссылку увидите только вы.
+
+## Refusals
+
+error-generic = Что-то пошло не так на нашей стороне. Попробуйте через минуту; если ошибка повторяется, обратитесь в поддержку.
+error-not-found = Не найдено: { $what }.
+error-forbidden = У вас нет прав на это действие.
+error-invalid-state = Сейчас это невозможно: { $reason }
+error-open-order = У вас уже есть открытый заказ (№{ $order }); завершите или отмените его.
+error-banned = Вы не можете делать заказы в этом магазине.
+error-rate-limited = Слишком много запросов; попробуйте через { $seconds } с.
+error-panel-unavailable = Сервис VPN временно недоступен; попробуйте позже.
+error-duplicate-receipt = Этот чек уже присылали раньше (заказ №{ $order }); загрузите свой собственный чек.
+error-bad-receipt = Этот файл нельзя принять как чек: { $reason }
+error-nothing-to-renew = У вас пока нет доступа к VPN для продления; купите тариф командой `/order`.
+error-choose-method = Сначала выберите способ оплаты.
+error-order-not-waiting = Заказ №{ $order } больше не ожидает оплаты.
+
+## /help
+
+help-text = **{ $shop }**
+    1. Выполните `/order` и выберите тариф: для вас откроется приватный канал-тикет.
+    2. Выберите в тикете способ оплаты и следуйте инструкциям.
+    3. Загрузите в тикет скриншот оплаты.
+    4. Когда администратор одобрит оплату, ссылка для подключения придёт вам в личные сообщения.
+
+    • **Клиенты:** `/order` — купить тариф · `/renew` — добавить тариф к текущему доступу · `/status` — срок, трафик и ссылка · `/language` — язык бота · `/help` — эта справка.
+    • **Поддержка:** видит все тикеты и общается там с клиентами (не может одобрять, отклонять, продлевать или отзывать).
+    • **Администраторы:** «Approve» / «Reject» на карточках проверки · `/admin extend` и `/admin revoke` — доступ клиента · `/admin user` и `/admin orders` — поиск · `/admin revenue` — выручка · `/admin health` — состояние панели · `/admin transcript` — сообщения закрытого тикета.
+    • **Владельцы:** всё, что могут администраторы · `/admin backup` — резервная копия базы сейчас · личное сообщение, когда панель падает и когда возвращается.
+
+## Commands (registered as Discord's `ru` localizations)
+
+cmd-order = заказ
+    .description = Купить доступ к VPN: выберите тариф и оплатите в своём приватном тикете.
+cmd-renew = продлить
+    .description = Продлить доступ к VPN: выберите тариф, его дни прибавятся к текущему сроку.
+cmd-status = статус
+    .description = Ваш доступ к VPN: срок, трафик, ссылка и QR-код.
+cmd-help = помощь
+    .description = Как сделать заказ и какие команды есть у клиентов, поддержки, админов и владельцев.
+cmd-language = язык
+    .description = Язык, на котором бот отвечает вам (английский, русский, персидский).
+cmd-language-choice = язык
+    .description = Какой язык использовать.

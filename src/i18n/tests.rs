@@ -1,0 +1,104 @@
+//! The catalog tests: every id in every language, formatting without errors, plural forms,
+//! and no bidi marks around arguments.
+
+use super::*;
+
+/// A value for every argument any message takes.
+fn sample_args() -> Vec<Arg<'static>> {
+    vec![
+        s("time", "<t:1767225600:f>"),
+        n("days", 5),
+        n("gib", 50),
+        s("traffic", "50 GiB"),
+        s("price", "5.00 USD"),
+        s("status", "active"),
+        s("ends", "ends <t:1767225600:f>"),
+        s("when", "<t:1767225600:f>"),
+        s("channel", "<#123>"),
+        s("mention", "<@456>"),
+        s("order", "12"),
+        s("why", "the image is damaged"),
+        n("minutes", 15),
+        s("used", "1.5 GiB"),
+        s("limit", "50.0 GiB"),
+        s("reason", "a reason"),
+        n("hours", 48),
+        s("what", "order #12"),
+        n("seconds", 30),
+        s("action", "approve payments"),
+        s("shop", "VPN Shop"),
+    ]
+}
+
+#[test]
+fn every_message_is_in_every_language_and_formats_without_errors() {
+    let en = Catalog::ids(Lang::En);
+    assert!(en.len() > 50, "only {} ids in en.ftl", en.len());
+    let args = sample_args();
+    for lang in Lang::ALL {
+        let ids = Catalog::ids(lang);
+        assert_eq!(
+            ids.iter().collect::<std::collections::BTreeSet<_>>(),
+            en.iter().collect::<std::collections::BTreeSet<_>>(),
+            "{lang}.ftl has other ids than en.ftl"
+        );
+        for id in &en {
+            let (text, errors) = catalog()
+                .format(lang, id, &args)
+                .unwrap_or_else(|| panic!("{lang}: {id} has no value"));
+            assert!(errors.is_empty(), "{lang}: {id}: {errors:?}");
+            assert!(!text.trim().is_empty(), "{lang}: {id} is empty");
+        }
+    }
+}
+
+#[test]
+fn russian_days_take_the_three_plural_forms() {
+    let days = |d| t(Lang::Ru, "days", &[n("days", d)]);
+    assert_eq!(days(1), "1 день");
+    assert_eq!(days(2), "2 дня");
+    assert_eq!(days(5), "5 дней");
+    assert_eq!(days(21), "21 день");
+    assert_eq!(days(11), "11 дней");
+    assert_eq!(t(Lang::En, "days", &[n("days", 1)]), "1 day");
+    assert_eq!(t(Lang::En, "days", &[n("days", 2)]), "2 days");
+}
+
+#[test]
+fn a_message_reference_sees_the_callers_arguments() {
+    let line = t(
+        Lang::Ru,
+        "plan-line",
+        &[n("days", 2), s("traffic", "10 ГиБ"), s("price", "5.00 USD")],
+    );
+    assert_eq!(line, "2 дня, 10 ГиБ, 5.00 USD");
+}
+
+#[test]
+fn arguments_carry_no_bidi_isolation_marks() {
+    let link = "vless://0b8e@vpn.example.com:443?security=reality#shop";
+    for lang in Lang::ALL {
+        let text = t(lang, "error-invalid-state", &[s("reason", link)]);
+        assert!(text.contains(link), "{lang}: {text}");
+        assert!(
+            !text.contains(['\u{2068}', '\u{2069}', '\u{2066}', '\u{2067}']),
+            "{lang}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_message_falls_back_to_english_then_to_its_id() {
+    assert_eq!(catalog().try_text(Lang::Fa, "no-such-id", &[]), None);
+    assert_eq!(t(Lang::Fa, "no-such-id", &[]), "no-such-id");
+}
+
+#[test]
+fn discord_locales_map_to_languages_and_persian_is_never_a_discord_locale() {
+    assert_eq!(Lang::from_discord_locale("ru"), Some(Lang::Ru));
+    assert_eq!(Lang::from_discord_locale("en-GB"), Some(Lang::En));
+    assert_eq!(Lang::from_discord_locale("de"), None);
+    assert_eq!(Lang::Fa.discord_locale(), None);
+    assert_eq!(Lang::from_code("FA"), Some(Lang::Fa));
+    assert_eq!(Lang::from_code("de"), None);
+}
