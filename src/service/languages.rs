@@ -90,3 +90,39 @@ impl Languages {
             .unwrap_or(self.default)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn languages(dir: &std::path::Path) -> Languages {
+        let store = Store::open_path(&dir.join("bot.db"), Duration::from_secs(5), 2).unwrap();
+        Languages::new(store, Clock::starting_at(1_000), Lang::En)
+    }
+
+    #[tokio::test]
+    async fn a_choice_beats_the_client_locale_which_beats_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = languages(dir.path());
+        let (ann, bob) = (UserId(1), UserId(2));
+        // No row, no choice: the locale decides, then the default.
+        assert_eq!(l.for_interaction(ann, "ru").await.unwrap(), Lang::Ru);
+        assert_eq!(l.for_interaction(ann, "de").await.unwrap(), Lang::En);
+        assert_eq!(l.for_user(ann).await.unwrap(), Lang::En);
+        // Persian only by choice; it wins over a Russian client, for replies and later DMs.
+        l.choose(ann, Lang::Fa).await.unwrap();
+        assert_eq!(l.for_interaction(ann, "ru").await.unwrap(), Lang::Fa);
+        assert_eq!(l.for_user(ann).await.unwrap(), Lang::Fa);
+        // A customer with a row and no choice: DMs follow their last client locale.
+        l.store
+            .call(move |c| crate::store::users::ensure(c, bob, 1).map(drop))
+            .await
+            .unwrap();
+        assert_eq!(l.for_interaction(bob, "ru").await.unwrap(), Lang::Ru);
+        assert_eq!(l.for_user(bob).await.unwrap(), Lang::Ru);
+        assert_eq!(l.for_interaction(bob, "en-GB").await.unwrap(), Lang::En);
+        assert_eq!(l.for_user(bob).await.unwrap(), Lang::En);
+    }
+}

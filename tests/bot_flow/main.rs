@@ -9,6 +9,7 @@
 //! `operations.rs`: a restart between Approve and Confirm, backup during traffic and restore;
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
+//! `languages.rs`: Russian clients, a Persian choice and the exact link;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
 
@@ -20,6 +21,7 @@ mod converge;
 mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
+mod languages;
 mod operations;
 mod polish;
 mod refusals;

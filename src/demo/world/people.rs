@@ -18,7 +18,7 @@ impl World {
     /// A step that did not happen, or a ticket that does not match the open order.
     pub async fn open_ticket(&self, user: u64) -> Result<(u64, OrderId), StepError> {
         let pick = self.pick_plan(user).await?;
-        let answer = self.reply_to(&pick, "ticket is open").await?;
+        let answer = self.reply_to(&pick, "<#").await?;
         let ticket: u64 = answer
             .content
             .split("<#")
