@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
-use crate::panel::PanelApi;
+use crate::metrics::{MeteredJob, MeteredPanel, Metrics};
 use crate::panel::XuiClient;
 use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
@@ -70,6 +70,8 @@ pub struct App {
     pub transient: TransientMessages,
     /// Customers' languages (choice, client locale, shop default).
     pub languages: Languages,
+    /// The metrics the services count (served by `metrics::http` when configured).
+    pub metrics: Metrics,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -107,7 +109,8 @@ impl App {
         clock: Clock,
         probe: Option<Arc<dyn HealthProbe>>,
     ) -> Result<(Arc<Self>, HealthMonitor)> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
+        let metrics = Metrics::new();
+        let panel = MeteredPanel::wrap(Arc::new(XuiClient::new(&config.panel)?), metrics.clone());
         let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
         let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
         let store = Store::open(&config.storage)?;
@@ -118,6 +121,7 @@ impl App {
             roles: Roles::new(config.roles.clone()),
             config,
             clock,
+            metrics,
         });
         Ok((Arc::new(app), monitor))
     }
@@ -129,7 +133,11 @@ impl App {
     /// # Errors
     /// As [`App::assemble`].
     pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&self.config.panel)?);
+        let metrics = self.metrics.clone();
+        let panel = MeteredPanel::wrap(
+            Arc::new(XuiClient::new(&self.config.panel)?),
+            metrics.clone(),
+        );
         Ok(Arc::new(Self::new(Deps {
             store: Store::open(&self.config.storage)?,
             panel,
@@ -137,6 +145,7 @@ impl App {
             roles: self.roles.clone(),
             config: self.config.clone(),
             clock,
+            metrics,
         })))
     }
 
@@ -149,6 +158,7 @@ impl App {
             clock,
             breaker,
             roles,
+            metrics,
             ..
         } = deps.clone();
         let limits = Arc::new(RateLimits::new(&config.orders));
@@ -183,6 +193,7 @@ impl App {
             staff,
             transient,
             languages,
+            metrics,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -239,6 +250,8 @@ impl App {
         {
             jobs.push(Arc::new(backup));
         }
-        jobs
+        jobs.into_iter()
+            .map(|j| MeteredJob::wrap(j, self.metrics.clone(), self.clock))
+            .collect()
     }
 }

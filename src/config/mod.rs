@@ -14,8 +14,8 @@ mod sections;
 mod validate;
 
 pub use sections::{
-    BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
-    PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
+    BackupConfig, DiscordConfig, LoggingConfig, MetricsConfig, OrdersConfig, PanelApiGeneration,
+    PanelConfig, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -28,6 +28,8 @@ pub mod env {
     pub const PANEL_API_TOKEN: &str = "VTB_PANEL_API_TOKEN";
     /// Base32 TOTP secret of the panel account (2FA, v2.6+).
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
+    /// Bearer token a Prometheus scrape of `/metrics` must send.
+    pub const METRICS_TOKEN: &str = "VTB_METRICS_TOKEN";
 }
 
 /// A secret string (token, password). `Debug` and `Display` print `[redacted]`; read it with
@@ -156,6 +158,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// The Prometheus listener.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 impl Config {
@@ -206,6 +211,7 @@ impl Config {
         set(&mut self.panel.password, env::PANEL_PASSWORD);
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
+        set(&mut self.metrics.bearer_token, env::METRICS_TOKEN);
     }
 
     /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).

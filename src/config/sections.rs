@@ -30,6 +30,18 @@ pub struct DiscordConfig {
     pub rest_proxy_url: String,
 }
 
+/// `[metrics]`: the Prometheus `/metrics` listener (off by default).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// `host:port` to serve `GET /metrics` on; empty (the default) = no listener. A loopback
+    /// address (`127.0.0.1:9464`) unless `bearer_token` is set.
+    pub listen: String,
+    /// When set, a scrape must send `Authorization: Bearer <token>`; overridden by
+    /// `VTB_METRICS_TOKEN`.
+    pub bearer_token: Secret,
+}
+
 /// `[roles]`: user ids and role ids per role. An owner is also an admin.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -13,8 +13,36 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl Config {
+    /// The metrics listener's address: `None` when `metrics.listen` is empty (off).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] (`metrics.listen`) for an address that does not parse, or one
+    /// that is not loopback while `metrics.bearer_token` is empty.
+    pub fn metrics_addr(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let addr: std::net::SocketAddr = listen.parse().map_err(|e| {
+            ConfigError::invalid(
+                "metrics.listen",
+                format!(
+                    "{listen:?} is not host:port with an IP address ({e}), e.g. \"127.0.0.1:9464\""
+                ),
+            )
+        })?;
+        if !addr.ip().is_loopback() && self.metrics.bearer_token.is_empty() {
+            return Err(ConfigError::invalid(
+                "metrics.listen",
+                "listening beyond loopback needs metrics.bearer_token (or VTB_METRICS_TOKEN)",
+            ));
+        }
+        Ok(Some(addr))
+    }
+
     /// `shop.default_language` and `[metrics]`.
     fn validate_world(&self) -> Result<(), ConfigError> {
+        self.metrics_addr()?;
         if crate::i18n::Lang::from_code(&self.shop.default_language).is_none() {
             return Err(ConfigError::invalid(
                 "shop.default_language",

@@ -22,6 +22,8 @@ pub mod constraint;
 mod convert;
 /// The customer's language choice and last Discord locale.
 pub mod languages;
+/// The counts a metrics scrape reads.
+pub mod metrics;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
 /// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.

@@ -10,6 +10,7 @@
 //! `refusals.rs`: near-duplicate flag, expired and support confirms;
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
 //! `languages.rs`: Russian clients, a Persian choice and the exact link;
+//! `metrics.rs`: a scrape after a story, the listener and its token;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
 
@@ -22,6 +23,7 @@ mod flows;
 #[path = "../support/receipt_images.rs"]
 mod images;
 mod languages;
+mod metrics;
 mod operations;
 mod polish;
 mod refusals;

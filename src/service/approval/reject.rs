@@ -65,10 +65,15 @@ impl ApprovalService {
                     now,
                 )?;
                 notify(tx, &o, payment, &reason, now)?;
-                Ok(Ok(()))
+                Ok(Ok(p.created_at))
             })
             .await?
             .map_err(Error::from)
+            .map(|received| {
+                #[allow(clippy::cast_precision_loss)]
+                let waited = (now - received) as f64 / 1000.0;
+                self.deps.metrics.approval("rejected", Some(waited));
+            })
     }
 }
 

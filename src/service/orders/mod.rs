@@ -49,6 +49,7 @@ pub struct OrderService {
     breaker: CircuitBreaker,
     limits: Arc<RateLimits>,
     clock: Clock,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for OrderService {
@@ -68,7 +69,13 @@ impl OrderService {
             breaker: deps.breaker.clone(),
             limits,
             clock: deps.clock,
+            metrics: deps.metrics.clone(),
         }
+    }
+
+    /// The metrics this service (and the receipt intake built on it) counts into.
+    pub(crate) const fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// Opens an order for `user` with a snapshot of plan `plan_id` (`renewal` when the user
@@ -110,7 +117,9 @@ impl OrderService {
             })
             .await;
         match result {
-            Ok(inner) => inner.map_err(Error::from),
+            Ok(inner) => inner
+                .map_err(Error::from)
+                .inspect(|o| self.metrics.order_opened(o.kind == OrderKind::Renewal)),
             // A concurrent open by the same user lost the unique index race.
             Err(e) if store::constraint::is_unique_violation(&e, "orders.user_id") => {
                 let open = self
