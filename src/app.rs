@@ -35,6 +35,7 @@ use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
 use crate::service::staff::StaffService;
 use crate::service::subscriptions::{ExpiryJob, ReconcileJob, RemindersJob, SubscriptionService};
 use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
+use crate::service::transcripts::{TranscriptRetentionJob, Transcripts};
 use crate::store::Store;
 use crate::tasks::Job;
 
@@ -70,6 +71,8 @@ pub struct App {
     pub transient: TransientMessages,
     /// Customers' languages (choice, client locale, shop default).
     pub languages: Languages,
+    /// Ticket transcripts.
+    pub transcripts: Transcripts,
     /// The metrics the services count (served by `metrics::http` when configured).
     pub metrics: Metrics,
     limits: Arc<RateLimits>,
@@ -167,6 +170,7 @@ impl App {
         let subscriptions = SubscriptionService::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
+        let transcripts = Transcripts::new(&deps);
         let staff = StaffService::new(deps, revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
@@ -193,6 +197,7 @@ impl App {
             staff,
             transient,
             languages,
+            transcripts,
             metrics,
             limits,
             dashboard_waker: Arc::default(),
@@ -213,8 +218,8 @@ impl App {
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
     /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
     /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
-    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views and (when
-    /// configured) backups. Call once. This is the one list of the bot's jobs (the Discord
+    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views, transcript
+    /// retention and (when configured) backups. Call once. This is the one list of the bot's jobs (the Discord
     /// layer adds only the dashboard).
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
         let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
@@ -244,6 +249,7 @@ impl App {
                 ports.message_deleter,
             )),
             Arc::new(SweepJob(sweep)),
+            Arc::new(TranscriptRetentionJob(self.transcripts.clone())),
         ];
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)

@@ -208,6 +208,9 @@ pub struct OrdersConfig {
     pub reminder_days: Vec<u32>,
     /// `/order` attempts allowed per user per hour.
     pub orders_per_hour: u32,
+    /// Archived ticket transcripts are deleted this many days after their ticket channel was;
+    /// 0 = kept forever.
+    pub transcript_keep_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -217,6 +220,7 @@ impl Default for OrdersConfig {
             delete_ticket_after_hours: 24,
             reminder_days: vec![3, 1],
             orders_per_hour: 5,
+            transcript_keep_days: 365,
         }
     }
 }

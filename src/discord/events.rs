@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::custom_id::CustomId;
 use super::interact::ephemeral;
-use super::{Data, Failure, catch_up, review, tickets};
+use super::{Data, Failure, catch_up, review, tickets, transcript};
 use crate::domain::{ChannelId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
@@ -31,9 +31,11 @@ pub(super) async fn handle(
             }
             _ => Ok(()),
         },
-        FullEvent::Message { new_message: msg }
-            if !msg.author.bot && msg.guild_id.is_some() && !msg.attachments.is_empty() =>
-        {
+        FullEvent::Message { new_message: msg } if msg.guild_id.is_some() => {
+            transcript::seen(&data.app, msg.channel_id, std::slice::from_ref(msg)).await;
+            if msg.author.bot || msg.attachments.is_empty() {
+                return Ok(());
+            }
             tickets::receipt_message(&ctx.http, &data.app, &data.downloads, msg).await
         }
         FullEvent::ChannelDelete { channel, .. } => {

@@ -28,6 +28,7 @@ mod render;
 mod review;
 mod run;
 mod tickets;
+mod transcript;
 mod upkeep;
 
 use std::sync::Arc;

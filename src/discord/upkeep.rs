@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use super::deliver::{DiscordDeliverer, Place, classify, customer_overwrite, is_gone};
 use super::interact::code;
 use super::interact::codes::UNKNOWN_CHANNEL;
-use super::render;
+use super::{render, transcript};
 use crate::domain::scheduled::ScheduledTask;
 use crate::domain::{ChannelId, MessageId};
 use crate::service::housekeeping::{Deleted, MessageDeleter};
@@ -95,8 +95,16 @@ impl ScheduledHandler for DiscordDeliverer {
 }
 
 impl DiscordDeliverer {
-    /// Deletes a closed ticket's channel; already gone is success.
+    /// Deletes a closed ticket's channel, after reading its history into the transcript;
+    /// already gone is success.
     async fn delete_ticket(&self, channel: ChannelId) -> Result<(), HandlerError> {
+        if let Err(e) = transcript::read_back(&self.http, &self.app, channel).await
+            && e.discord_code() != Some(UNKNOWN_CHANNEL)
+        {
+            return Err(HandlerError::Retry(format!(
+                "reading the ticket's history: {e}"
+            )));
+        }
         let place = Place {
             channel,
             permission: "Manage Channels",

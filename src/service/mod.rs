@@ -31,6 +31,8 @@ pub mod staff;
 /// Subscriptions: `/status`, "Show my link", reminders, expiry, panel reconciliation, admin
 /// extend/revoke.
 pub mod subscriptions;
+/// Ticket transcripts: messages recorded as seen, archived when the channel goes.
+pub mod transcripts;
 
 // The machinery.
 /// The one bundle of handles (store, panel, breaker, roles, config, clock) services are built from.

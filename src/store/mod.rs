@@ -36,6 +36,8 @@ pub mod payments;
 pub mod revenue;
 /// `scheduled_jobs`: delayed work that survives a restart.
 pub mod scheduled_jobs;
+/// `ticket_messages` and `transcripts`: what was said in tickets, archived before deletion.
+pub mod transcripts;
 /// `users`: customers, their ban flag, their panel client and the link last sent.
 pub mod users;
 

@@ -11,6 +11,7 @@
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
 //! `languages.rs`: Russian clients, a Persian choice and the exact link;
 //! `metrics.rs`: a scrape after a story, the listener and its token;
+//! `transcripts.rs`: transcripts after the bot or a person deleted the ticket;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
 
@@ -27,6 +28,7 @@ mod metrics;
 mod operations;
 mod polish;
 mod refusals;
+mod transcripts;
 mod world;
 
 use std::time::Duration;

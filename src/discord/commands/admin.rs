@@ -54,7 +54,7 @@ pub(crate) async fn revoke(
     Ok(())
 }
 
-/// Staff: extend or revoke access, look up customers and orders; panel health, revenue, backups.
+/// Staff: access, customers, orders, ticket transcripts; panel health, revenue, backups.
 #[poise::command(
     slash_command,
     guild_only,
@@ -63,6 +63,7 @@ pub(crate) async fn revoke(
         "revoke",
         "user",
         "orders",
+        "crate::discord::transcript::transcript",
         "super::shop::health",
         "super::shop::revenue",
         "super::shop::backup"
@@ -178,23 +179,38 @@ const _: () = {
     }
 };
 
-/// `/admin` with `/admin extend`'s `days` bounds sent as JSON integers: poise writes every
+/// How an integer option of a subcommand is declared to Discord.
+type Setter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
+
+/// The integer options of `/admin` with their bounds as JSON integers: poise writes every
 /// integer option's bounds as floats (`1.0`), which Discord's API description refuses for
 /// INTEGER options.
+const INTEGER_OPTIONS: [(&str, &str, Setter); 2] = [
+    ("extend", "days", |b| {
+        b.kind(serenity::CommandOptionType::Integer)
+            .min_int_value(1)
+            .max_int_value(3650)
+    }),
+    ("transcript", "order", |b| {
+        b.kind(serenity::CommandOptionType::Integer)
+            .min_int_value(1)
+            .max_int_value(u64::from(u32::MAX))
+    }),
+];
+
+/// `/admin` with its integer options' bounds sent as JSON integers ([`INTEGER_OPTIONS`]).
 pub(super) fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
     let mut command = admin();
-    let days = command
-        .subcommands
-        .iter_mut()
-        .filter(|c| c.name == "extend")
-        .flat_map(|c| c.parameters.iter_mut())
-        .filter(|p| p.name == "days");
-    for p in days {
-        p.type_setter = Some(|b| {
-            b.kind(serenity::CommandOptionType::Integer)
-                .min_int_value(1)
-                .max_int_value(3650)
-        });
+    for sub in &mut command.subcommands {
+        for p in &mut sub.parameters {
+            let setter = INTEGER_OPTIONS
+                .iter()
+                .find(|(c, name, _)| *c == sub.name && *name == p.name)
+                .map(|(_, _, set)| *set);
+            if let Some(set) = setter {
+                p.type_setter = Some(set);
+            }
+        }
     }
     command
 }

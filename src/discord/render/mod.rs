@@ -3,9 +3,11 @@
 
 mod notices;
 mod staff;
+mod transcript;
 
 pub(super) use notices::{notice, notice_target, owner_alert, reveal_offer};
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
+pub(super) use transcript::transcript_text;
 
 use poise::serenity_prelude as serenity;
 use serenity::{

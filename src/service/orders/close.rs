@@ -9,6 +9,7 @@ use crate::domain::status::{OrderStatus, PaymentStatus};
 use crate::domain::{ChannelId, OrderId, UserId};
 use crate::error::Result;
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store::transcripts::Source;
 use crate::store::{self, orders::Order};
 
 use super::{OrderService, owned_order};
@@ -61,6 +62,9 @@ impl OrderService {
                 let Some(mut o) = store::orders::find_by_ticket_channel(tx, channel)? else {
                     return Ok(None);
                 };
+                // Whoever deleted it, the transcript keeps what was seen (a deletion by the
+                // bot archived the full history first; that mark stays).
+                store::transcripts::archive(tx, o.id, Source::Seen, now)?;
                 match o.status {
                     OrderStatus::PendingPayment | OrderStatus::UnderReview => {
                         store::orders::detach_ticket(tx, o.id, now)?;

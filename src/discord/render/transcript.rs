@@ -1,0 +1,31 @@
+//! A ticket's transcript as a plain-text file: one block per message, oldest first.
+
+use std::fmt::Write as _;
+
+use crate::service::transcripts::Transcript;
+
+/// The file's text: a header (order, archive time), then `[UTC time] name (id): text` lines,
+/// each followed by its attachments' names. Times are UTC (a file has no reader's time zone).
+#[must_use]
+pub(crate) fn transcript_text(t: &Transcript) -> String {
+    let time = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms).map_or_else(
+            |_| ms.to_string(),
+            |ts| ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
+    };
+    let archived = t.archived_at.map_or_else(
+        || "the channel still exists".to_owned(),
+        |at| format!("archived {}", time(at)),
+    );
+    let mut out = format!("Ticket of order #{} ({archived})\n\n", t.order);
+    for l in &t.lines {
+        let bot = if l.author_bot { " [bot]" } else { "" };
+        let (when, name, id) = (time(l.created_at), &l.author_name, l.author_id);
+        let _ = writeln!(out, "[{when}] {name}{bot} ({id}): {}", l.content);
+        for a in &l.attachments {
+            let _ = writeln!(out, "    attachment: {a}");
+        }
+    }
+    out
+}
