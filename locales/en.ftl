@@ -45,7 +45,7 @@ ticket-field-details = Details
 method-footer = When you have paid, upload a screenshot of the payment in this channel.
 order-cancelled = Order #{ $order } is cancelled.
 receipt-accepted = Thanks! Your receipt was received and is waiting for an admin's review. You will get your link by DM once it is approved.
-receipt-refused = Your receipt was not accepted: { $why } (this notice disappears in { $minutes } minutes)
+receipt-refused = Your receipt was not accepted. { $why } (This notice disappears in { $minutes } minutes.)
 
 ## The link
 

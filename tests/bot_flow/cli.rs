@@ -263,14 +263,14 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    for step in 1..=8 {
+    for step in 1..=9 {
         assert!(
-            stdout.contains(&format!("\n{step}/8  ")),
+            stdout.contains(&format!("\n{step}/9  ")),
             "step {step}:\n{stdout}"
         );
     }
     for seen in [
-        "All 8 steps happened",
+        "All 9 steps happened",
         "what carol sees in her DMs:",
         "vless://",
         "Payment #1",
@@ -278,6 +278,8 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
         "The VPN panel is down",
         "The VPN panel is back",
         "temporarily unavailable",
+        "what ivan sees in his DMs:",
+        "Ваш доступ к VPN готов",
     ] {
         assert!(stdout.contains(seen), "{seen:?} missing:\n{stdout}");
     }
