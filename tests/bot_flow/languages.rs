@@ -6,7 +6,7 @@ use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::panel::{PanelApi, XuiClient, link::customer_link};
 use vpn_ticket_bot::sim::discord::CommandOption;
 
-use crate::world::{T, World, custom_ids};
+use crate::world::{World, custom_ids};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_russian_client_gets_russian_replies_and_command_names() {
@@ -81,16 +81,7 @@ async fn a_customer_who_chose_persian_gets_a_persian_dm_with_the_panels_exact_li
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 7, 1).await;
     w.approve(&card).await;
-    let dm = w
-        .emu
-        .wait_for(T, |s| {
-            s.dms_of(w.carol)
-                .into_iter()
-                .find(|m| m.content.contains("vless://"))
-                .cloned()
-        })
-        .await
-        .expect("link DM");
+    let dm = w.dm(w.carol, "vless://").await.expect("link DM");
     assert!(
         dm.content.contains("دسترسی VPN شما آماده است"),
         "{}",

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use vpn_ticket_bot::config::Secret;
 use vpn_ticket_bot::metrics::http;
 
-use crate::world::{T, World};
+use crate::world::World;
 
 /// Carol orders, pays and is approved; Mallory reuses Carol's screenshot and is refused.
 async fn story(w: &World) {
@@ -15,15 +15,7 @@ async fn story(w: &World) {
     w.pick_method(w.carol, ticket, order).await;
     let (card, png) = w.upload(w.carol, ticket, 11, 1).await;
     w.approve(&card).await;
-    w.emu
-        .wait_for(T, |s| {
-            s.dms_of(w.carol)
-                .into_iter()
-                .any(|m| m.content.contains("vless://"))
-                .then_some(())
-        })
-        .await
-        .expect("link DM");
+    w.dm(w.carol, "vless://").await.expect("link DM");
     let (ticket, order) = w.open_ticket(w.mallory).await;
     w.pick_method(w.mallory, ticket, order).await;
     w.emu

@@ -1,12 +1,8 @@
 //! Ticket transcripts: a completed ticket read back before the bot deletes its channel, and a
 //! ticket deleted by hand archived from what the bot saw; both served by `/admin transcript`.
 
-use vpn_ticket_bot::discord;
-use vpn_ticket_bot::domain::scheduled::ScheduledTask;
-use vpn_ticket_bot::domain::{ChannelId, OrderId};
-use vpn_ticket_bot::service::scheduled::ScheduledHandler;
+use vpn_ticket_bot::domain::OrderId;
 use vpn_ticket_bot::sim::discord::CommandOption;
-use vpn_ticket_bot::store;
 
 use crate::world::{T, World};
 
@@ -50,19 +46,7 @@ async fn a_completed_tickets_transcript_is_served_after_its_channel_is_deleted()
         .user_message(w.sam, ticket, "Enjoy, Carol!", None)
         .unwrap();
     // The deletion a day later (run now): the history is read back first.
-    let key = ScheduledTask::DeleteChannel {
-        channel_id: ChannelId(ticket),
-    }
-    .dedupe_key();
-    let job = store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
-        .unwrap()
-        .expect("deletion scheduled");
-    let http = w.running.as_ref().unwrap().http.clone();
-    let handler = discord::DiscordDeliverer::new(http, w.app.clone());
-    ScheduledHandler::run(&handler, &job)
-        .await
-        .expect("deleted");
-    assert!(w.emu.read(|s| !s.channels.contains_key(&ticket)));
+    crate::ticket_deleted_a_day_later(&w, ticket).await;
     let (answer, file) = transcript(&w, w.alice, order).await;
     let text = file.unwrap_or_else(|| panic!("no file in {answer:?}"));
     assert!(
@@ -98,13 +82,7 @@ async fn a_ticket_deleted_by_hand_is_archived_from_what_the_bot_saw() {
     })
     .await;
     assert!(w.emu.delete_channel_by_hand(ticket));
-    w.emu
-        .wait_for(T, |s| {
-            s.dms_of(w.carol)
-                .into_iter()
-                .any(|m| m.content.contains("the ticket channel was deleted"))
-                .then_some(())
-        })
+    w.dm(w.carol, "the ticket channel was deleted")
         .await
         .expect("customer told");
     let (_, file) = transcript(&w, w.alice, order).await;
