@@ -222,6 +222,7 @@ impl Metrics {
 }
 
 impl Inner {
+    /// The shop's own families, then the machinery's.
     fn register(&mut self) {
         let r = &mut self.registry;
         r.register("orders", "Orders opened, by kind", self.orders.clone());
@@ -241,6 +242,12 @@ impl Inner {
             "Seconds of panel work per approval",
             self.provision.clone(),
         );
+        self.register_machinery();
+    }
+
+    /// The panel, the outbox, the jobs, backups and Discord.
+    fn register_machinery(&mut self) {
+        let r = &mut self.registry;
         r.register(
             "panel_requests",
             "Panel API calls",

@@ -55,6 +55,25 @@ async fn a_russian_client_gets_russian_replies_and_command_names() {
     w.stop().await;
 }
 
+/// The link the panel's client of `user` and its inbound define (the shop's remark and host).
+async fn link_on_panel(w: &World, user: u64) -> String {
+    let client = w.sim.client(&format!("u{user}")).expect("panel client");
+    let cfg = &w.app.config.panel;
+    let inbound = XuiClient::new(cfg)
+        .unwrap()
+        .inbound(cfg.inbound_id)
+        .await
+        .unwrap();
+    customer_link(
+        &inbound,
+        &client.id,
+        &client.email,
+        &client.sub_id,
+        &cfg.public_host,
+    )
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_chose_persian_gets_a_persian_dm_with_the_panels_exact_link() {
     let w = World::start().await;
@@ -93,24 +112,7 @@ async fn a_customer_who_chose_persian_gets_a_persian_dm_with_the_panels_exact_li
         .nth(1)
         .and_then(|rest| rest.lines().next())
         .expect("the link in its own code block");
-    let client = w
-        .sim
-        .client(&format!("u{}", w.carol))
-        .expect("panel client");
-    let cfg = &w.app.config.panel;
-    let inbound = XuiClient::new(cfg)
-        .unwrap()
-        .inbound(cfg.inbound_id)
-        .await
-        .unwrap();
-    let on_panel = customer_link(
-        &inbound,
-        &client.id,
-        &client.email,
-        &client.sub_id,
-        &cfg.public_host,
-    )
-    .unwrap();
+    let on_panel = link_on_panel(&w, w.carol).await;
     assert_eq!(sent.as_bytes(), on_panel.as_bytes());
     assert!(
         !dm.content
