@@ -227,6 +227,13 @@ impl Config {
         crate::i18n::Lang::from_code(&self.shop.default_language).unwrap_or(crate::i18n::Lang::En)
     }
 
+    /// The language of staff-facing texts (`shop.staff_language`, validated at load; English if
+    /// unknown).
+    #[must_use]
+    pub fn staff_language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_code(&self.shop.staff_language).unwrap_or(crate::i18n::Lang::En)
+    }
+
     /// Looks a plan up by id.
     #[must_use]
     pub fn plan(&self, id: &str) -> Option<&Plan> {

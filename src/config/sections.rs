@@ -147,6 +147,9 @@ pub struct ShopConfig {
     /// The customers' language when they chose none and their Discord client's locale has no
     /// catalog: `en`, `ru` or `fa`.
     pub default_language: String,
+    /// The language of staff-facing texts (review cards, approval prompts, panel outage DMs,
+    /// `/admin extend|revoke` answers): `en`, `ru` or `fa`.
+    pub staff_language: String,
 }
 
 impl Default for ShopConfig {
@@ -155,6 +158,7 @@ impl Default for ShopConfig {
             name: "VPN Shop".into(),
             time_zone: "UTC".into(),
             default_language: "en".into(),
+            staff_language: "en".into(),
         }
     }
 }

@@ -129,6 +129,11 @@ fn the_world_keys_default_off_and_bad_values_name_the_key() {
         "shop.default_language"
     );
     assert_eq!(
+        key_of("[shop]\nstaff_language = \"xx\"\n"),
+        "shop.staff_language"
+    );
+    assert_eq!(c.staff_language(), crate::i18n::Lang::En);
+    assert_eq!(
         key_of("[metrics]\nlisten = \"localhost\"\n"),
         "metrics.listen"
     );

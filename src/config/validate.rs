@@ -43,14 +43,17 @@ impl Config {
     /// `shop.default_language` and `[metrics]`.
     fn validate_world(&self) -> Result<(), ConfigError> {
         self.metrics_addr()?;
-        if crate::i18n::Lang::from_code(&self.shop.default_language).is_none() {
-            return Err(ConfigError::invalid(
-                "shop.default_language",
-                format!(
-                    "unknown language {:?} (use \"en\", \"ru\" or \"fa\")",
-                    self.shop.default_language
-                ),
-            ));
+        let languages = [
+            ("shop.default_language", &self.shop.default_language),
+            ("shop.staff_language", &self.shop.staff_language),
+        ];
+        for (key, code) in languages {
+            if crate::i18n::Lang::from_code(code).is_none() {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("unknown language {code:?} (use \"en\", \"ru\" or \"fa\")"),
+                ));
+            }
         }
         Ok(())
     }

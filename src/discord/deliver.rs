@@ -61,7 +61,8 @@ impl DiscordDeliverer {
                 "payment #{payment} is gone"
             )));
         };
-        let (text, buttons) = render::review_card_view(&p, &o);
+        let staff = self.app.config.staff_language();
+        let (text, buttons) = render::review_card_view(staff, &p, &o);
         if let Some((channel, message)) = p.review_message {
             let edit = EditMessage::new()
                 .content(text.clone())
@@ -108,7 +109,8 @@ impl DiscordDeliverer {
         let name = image
             .as_ref()
             .map(|_| render::receipt_name(&p.receipt.content_type));
-        msg = msg.embed(render::review_embed(p, o, name.as_deref()));
+        let staff = self.app.config.staff_language();
+        msg = msg.embed(render::review_embed(staff, p, o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
         }

@@ -83,7 +83,7 @@ async fn component(
             CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,
             CustomId::Reject(payment) => review::reject(ctx, c, data, payment).await,
             CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
-            CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
+            CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c, data).await,
             CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
             CustomId::RejectModal(_) => Ok(()),
         }

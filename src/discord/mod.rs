@@ -283,7 +283,7 @@ fn spawn_watchers(
         http.clone(),
         app.config.roles.clone(),
         guild,
-        app.breaker.subscribe(),
+        (app.breaker.subscribe(), app.config.staff_language()),
         watch_stop.clone(),
     );
     let approval = app.approval.clone();

@@ -106,10 +106,7 @@ async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
     if admin == 0 {
         return;
     }
-    let text = "⚠ New tickets cannot be opened: the server has reached Discord's limit of 500 \
-                channels. Customers are told to try again later. Delete unused channels (old \
-                tickets, empty categories) to make room. This warning is not repeated until a \
-                ticket opens again.";
+    let text = t(data.app.config.staff_language(), "staff-guild-full", &[]);
     let posted = serenity::ChannelId::new(admin)
         .send_message(ctx, CreateMessage::new().content(text))
         .await;

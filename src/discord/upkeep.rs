@@ -70,7 +70,8 @@ impl ViewInspector for DiscordDeliverer {
             Err(e) if is_gone(&e) => return Ok(Observed::Gone),
             Err(e) => return Err(e.to_string()),
         };
-        let (text, buttons) = render::review_card_view(&p, &o);
+        let staff = self.app.config.staff_language();
+        let (text, buttons) = render::review_card_view(staff, &p, &o);
         let live = found.components.iter().any(|r| !r.components.is_empty());
         Ok(if found.content == text && live != buttons.is_empty() {
             Observed::Matches

@@ -27,6 +27,16 @@ fn sample_args() -> Vec<Arg<'static>> {
         n("seconds", 30),
         s("action", "approve payments"),
         s("shop", "VPN Shop"),
+        s("payment", "7"),
+        s("earlier", "3"),
+        n("distance", 4),
+        s("admin", "<@789>"),
+        s("by", " by <@789>"),
+        s("expires", "<t:1767225600:R>"),
+        s("email", "u456"),
+        s("since", "<t:1767225600:f>"),
+        s("error", "connection refused"),
+        s("after", "2 min"),
     ]
 }
 

@@ -10,6 +10,7 @@ use crate::discord::interact::actor_of_command;
 use crate::discord::{Ctx, Failure, render};
 use crate::domain::UserId;
 use crate::domain::status::OrderStatus;
+use crate::i18n::{n, s, t};
 
 /// Admins: add days to a customer's VPN access (counted from their current expiry).
 #[poise::command(slash_command, guild_only)]
@@ -25,11 +26,13 @@ pub(crate) async fn extend(
         .subscriptions
         .extend(&who, UserId(customer.id.get()), days)
         .await?;
-    let text = format!(
-        "Extended <@{}> by {days} days: access now ends {}.",
-        customer.id,
-        render::when(render::STAFF, done.expiry_at)
-    );
+    let staff = app.config.staff_language();
+    let args = [
+        s("mention", format!("<@{}>", customer.id)),
+        n("days", days.into()),
+        s("when", render::when(staff, done.expiry_at)),
+    ];
+    let text = t(staff, "staff-extended", &args);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -48,7 +51,8 @@ pub(crate) async fn revoke(
     app.subscriptions
         .revoke(&who, UserId(customer.id.get()), reason.trim())
         .await?;
-    let text = format!("Revoked the access of <@{}>.", customer.id);
+    let mention = s("mention", format!("<@{}>", customer.id));
+    let text = t(app.config.staff_language(), "staff-revoked", &[mention]);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())

@@ -32,8 +32,8 @@ pub(super) fn money(minor: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
 }
 
-/// The language of staff-facing texts (review cards, `/admin` answers, owner alerts).
-pub(super) const STAFF: Lang = Lang::En;
+/// The language of the staff views that are English only (`/admin user`, `/admin orders`).
+const STAFF_EN: Lang = Lang::En;
 
 /// An expiry as Discord shows it to each reader in their own time zone: Unix ms → `<t:…:f>`;
 /// negative = that many ms from the first connection; 0 = never.
@@ -140,22 +140,40 @@ pub(super) fn receipt_name(content_type: &str) -> String {
 }
 
 /// The review card's embed (the receipt image is attached as `file`).
-pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>) -> CreateEmbed {
+pub(super) fn review_embed(
+    lang: Lang,
+    payment: &Payment,
+    order: &Order,
+    file: Option<&str>,
+) -> CreateEmbed {
+    let f = |id: &str| t(lang, id, &[]);
+    let ids = [
+        s("payment", payment.id.to_string()),
+        s("order", order.id.to_string()),
+    ];
     let mut e = CreateEmbed::new()
-        .title(format!("Payment #{} — order #{}", payment.id, order.id))
-        .field("Customer", format!("<@{}>", payment.user_id), true)
-        .field("Plan", &order.plan.name, true)
+        .title(t(lang, "staff-card-title", &ids))
         .field(
-            "Price",
+            f("staff-card-customer"),
+            format!("<@{}>", payment.user_id),
+            true,
+        )
+        .field(f("staff-card-plan"), &order.plan.name, true)
+        .field(
+            f("staff-card-price"),
             money(payment.amount_minor, &payment.currency),
             true,
         )
-        .field("Method", &payment.method, true)
-        .field("Order kind", order.kind.as_str(), true);
+        .field(f("staff-card-method"), &payment.method, true)
+        .field(f("staff-card-kind"), order.kind.as_str(), true);
     if let Some((earlier, distance)) = payment.near_duplicate {
+        let near = [
+            s("earlier", earlier.to_string()),
+            n("distance", distance.into()),
+        ];
         e = e.field(
-            "⚠ Near duplicate",
-            format!("looks like the receipt of payment #{earlier} (distance {distance})"),
+            f("staff-card-near"),
+            t(lang, "staff-card-near-text", &near),
             false,
         );
     }
@@ -167,13 +185,16 @@ pub(super) fn review_embed(payment: &Payment, order: &Order, file: Option<&str>)
 
 /// Approve / Reject buttons of a review card.
 #[must_use]
-pub(super) fn review_buttons(payment: crate::domain::PaymentId) -> Vec<CreateActionRow> {
+pub(super) fn review_buttons(
+    lang: Lang,
+    payment: crate::domain::PaymentId,
+) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(CustomId::Approve(payment).to_string())
-            .label("Approve")
+            .label(t(lang, "staff-button-approve", &[]))
             .style(ButtonStyle::Success),
         CreateButton::new(CustomId::Reject(payment).to_string())
-            .label("Reject")
+            .label(t(lang, "staff-button-reject", &[]))
             .style(ButtonStyle::Danger),
     ])]
 }
@@ -189,14 +210,18 @@ pub(super) fn review_card_state(payment: &Payment, order: &Order) -> ReviewState
 /// The status line and buttons of the review card of `payment` as they are now: Approve /
 /// Reject only while it is pending.
 #[must_use]
-pub(super) fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec<CreateActionRow>) {
+pub(super) fn review_card_view(
+    lang: Lang,
+    payment: &Payment,
+    order: &Order,
+) -> (String, Vec<CreateActionRow>) {
     let state = review_card_state(payment, order);
     let admin = (state != ReviewState::Cancelled)
         .then_some(payment.reviewer_id)
         .flatten();
-    let text = review_status(state, admin, payment.reason.as_deref());
+    let text = review_status(lang, state, admin, payment.reason.as_deref());
     let buttons = if state.buttons_enabled() {
-        review_buttons(payment.id)
+        review_buttons(lang, payment.id)
     } else {
         Vec::new()
     };
@@ -206,19 +231,23 @@ pub(super) fn review_card_view(payment: &Payment, order: &Order) -> (String, Vec
 /// The status line of a review card in `state`.
 #[must_use]
 pub(super) fn review_status(
+    lang: Lang,
     state: ReviewState,
     admin: Option<crate::domain::UserId>,
     note: Option<&str>,
 ) -> String {
-    let by = admin.map(|a| format!(" by <@{a}>")).unwrap_or_default();
-    let head = match state {
-        ReviewState::Pending => "⏳ Waiting for review".to_owned(),
-        ReviewState::Approving => format!("⚙ Approved{by}; creating the access"),
-        ReviewState::WaitingForPanel => format!("⏸ Approved{by}; waiting for the panel"),
-        ReviewState::Approved => format!("✅ Approved{by}"),
-        ReviewState::Rejected => format!("❌ Rejected{by}"),
-        ReviewState::Cancelled => "🚫 Order cancelled".to_owned(),
+    let by = admin
+        .map(|a| format!(" {}", t(lang, "staff-by", &[s("admin", format!("<@{a}>"))])))
+        .unwrap_or_default();
+    let id = match state {
+        ReviewState::Pending => "staff-review-pending",
+        ReviewState::Approving => "staff-review-approving",
+        ReviewState::WaitingForPanel => "staff-review-waiting",
+        ReviewState::Approved => "staff-review-approved",
+        ReviewState::Rejected => "staff-review-rejected",
+        ReviewState::Cancelled => "staff-review-cancelled",
     };
+    let head = t(lang, id, &[s("by", by)]);
     match note {
         Some(n) if !n.is_empty() => format!("{head} — {n}"),
         _ => head,
@@ -238,13 +267,13 @@ pub(super) fn receipt_refused(lang: Lang, why: &str, ttl: std::time::Duration) -
 
 /// The Confirm / Cancel buttons of the ephemeral approval prompt.
 #[must_use]
-pub(super) fn confirm_buttons(token: &str) -> Vec<CreateActionRow> {
+pub(super) fn confirm_buttons(lang: Lang, token: &str) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(CustomId::Confirm(token.to_owned()).to_string())
-            .label("Confirm")
+            .label(t(lang, "staff-button-confirm", &[]))
             .style(ButtonStyle::Success),
         CreateButton::new(CustomId::CancelConfirm(token.to_owned()).to_string())
-            .label("Cancel")
+            .label(t(lang, "staff-button-cancel", &[]))
             .style(ButtonStyle::Secondary),
     ])]
 }
@@ -341,7 +370,7 @@ pub(super) fn user_lookup(user: u64, found: &crate::service::subscriptions::User
                 lines.push(format!("Panel client: `{email}`"));
             }
             if let Some(expiry) = u.expiry_at {
-                lines.push(format!("Expires: {}", when(STAFF, expiry)));
+                lines.push(format!("Expires: {}", when(STAFF_EN, expiry)));
             }
             let limit = if u.traffic_limit_bytes == 0 {
                 "unlimited".to_owned()
@@ -394,7 +423,19 @@ fn order_line(o: &Order) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{bytes, money};
+    use super::{Lang, ReviewState, bytes, money, review_status};
+    use crate::domain::UserId;
+
+    #[test]
+    fn review_states_read_in_the_staff_language() {
+        let alice = Some(UserId(5));
+        let en = review_status(Lang::En, ReviewState::Approved, alice, None);
+        assert_eq!(en, "✅ Approved by <@5>");
+        let ru = review_status(Lang::Ru, ReviewState::Rejected, alice, Some("blurry"));
+        assert_eq!(ru, "❌ Отклонено (<@5>) — blurry");
+        let pending = review_status(Lang::Fa, ReviewState::Pending, None, None);
+        assert_eq!(pending, "⏳ در انتظار بررسی");
+    }
 
     #[test]
     fn bytes_in_binary_units() {
