@@ -3,7 +3,6 @@
 # their own code block; dates are Discord timestamps (<t:UNIX:f>) that each reader's client
 # formats.
 
-language-name = English
 language-set = From now on the bot answers you in English.
 
 ## Time and amounts

@@ -1,7 +1,6 @@
 # vpn-ticket-bot: Persian. Discord has no Persian client locale: only a stored `/language` choice
 # selects this catalog. Links and codes are arguments or code blocks, never translated.
 
-language-name = فارسی
 language-set = از این پس ربات به فارسی به شما پاسخ می‌دهد.
 
 ## Time and amounts

@@ -1,6 +1,5 @@
 # vpn-ticket-bot: Russian. Plurals use CLDR's one / few / many / other (1 день, 2 дня, 5 дней).
 
-language-name = Русский
 language-set = Теперь бот отвечает вам по-русски.
 
 ## Time and amounts

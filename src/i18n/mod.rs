@@ -70,12 +70,6 @@ impl Lang {
         }
     }
 
-    /// The language's own name (`English`, `Русский`, `فارسی`), from its catalog.
-    #[must_use]
-    pub fn native_name(self) -> String {
-        catalog().text(self, "language-name", &[])
-    }
-
     const fn index(self) -> usize {
         match self {
             Self::En => 0,
