@@ -25,3 +25,4 @@ mod renewal;
 mod store_roundtrip;
 mod subscription_races;
 mod subscriptions;
+mod transcripts;
