@@ -56,10 +56,13 @@ impl Languages {
         let stored = self
             .store
             .call(move |c| {
-                if !owned.is_empty() {
+                let stored = languages::get(c, user)?;
+                // A write only when a customer's client language changed (most interactions
+                // read only).
+                if !owned.is_empty() && stored.discord_locale.as_deref() != Some(owned.as_str()) {
                     languages::remember_locale(c, user, &owned)?;
                 }
-                languages::get(c, user)
+                Ok(stored)
             })
             .await?;
         Ok(stored
