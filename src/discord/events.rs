@@ -51,11 +51,6 @@ pub(super) async fn handle(
             }
             Ok(())
         }
-        FullEvent::Ratelimit { data: info } => {
-            data.app.metrics.discord_rate_limited();
-            tracing::debug!(path = %info.path, global = info.global, "Discord rate limit");
-            Ok(())
-        }
         FullEvent::Ready { .. } => {
             // A new session (start, or a resume that failed): catch up on what was missed.
             catch_up::spawn(ctx.http.clone(), data);

@@ -193,6 +193,7 @@ pub async fn start(
         | serenity::GatewayIntents::GUILD_MEMBERS;
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
+        .event_handler(RateLimitCounter(app.metrics.clone()))
         .await?;
     let http = client.http.clone();
     let jobs = start_jobs(&app, &http, shutdown);
@@ -290,6 +291,18 @@ fn spawn_watchers(
     let (events, stop) = (app.breaker.subscribe(), watch_stop.clone());
     let resume = tokio::spawn(async move { approval.resume_on_recovery(events, stop).await });
     (watch_stop, vec![alerts, resume])
+}
+
+/// Counts serenity's rate-limit holds (`vtb_discord_rate_limits_total`). serenity hands its
+/// limiter's callback to event handlers only (not to the framework), hence this one.
+struct RateLimitCounter(crate::metrics::Metrics);
+
+#[async_trait::async_trait]
+impl serenity::EventHandler for RateLimitCounter {
+    async fn ratelimit(&self, info: serenity::RatelimitInfo) {
+        self.0.discord_rate_limited();
+        tracing::debug!(path = %info.path, global = info.global, "Discord rate limit");
+    }
 }
 
 /// What an operator should read when the client stopped with `e`: the two set-up mistakes

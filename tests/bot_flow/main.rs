@@ -111,6 +111,16 @@ async fn the_story_in_tls_mode_under_rate_limits() {
         .filter(|e| e.status() == Some(429))
         .count();
     assert!(limited > 0, "the rate limit was hit (and serenity retried)");
+    let metrics = vpn_ticket_bot::metrics::http::scrape(&w.app).await.unwrap();
+    let held: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("vtb_discord_rate_limits_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        held > 0,
+        "serenity's rate-limit waits are counted:\n{metrics}"
+    );
     w.stop().await;
 }
 
