@@ -100,6 +100,7 @@ error-bad-receipt = This file cannot be accepted as a receipt: { $reason }
 error-nothing-to-renew = You have no VPN access to renew yet; use `/order` to buy a plan.
 error-choose-method = Choose a payment method first.
 error-order-not-waiting = Order #{ $order } is no longer waiting for a payment.
+error-guild-only = Use this command in the shop's server, not in direct messages.
 
 ## /help
 

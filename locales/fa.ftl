@@ -98,6 +98,7 @@ error-bad-receipt = این فایل به‌عنوان رسید پذیرفته ن
 error-nothing-to-renew = شما هنوز دسترسی VPN برای تمدید ندارید؛ برای خرید طرح از `/order` استفاده کنید.
 error-choose-method = ابتدا یک روش پرداخت انتخاب کنید.
 error-order-not-waiting = سفارش #{ $order } دیگر منتظر پرداخت نیست.
+error-guild-only = این دستور را در سرور فروشگاه اجرا کنید، نه در پیام خصوصی.
 
 ## /help
 

@@ -355,6 +355,14 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
                 tracing::warn!(error = %e, "could not tell the user about an error");
             }
         }
+        poise::FrameworkError::GuildOnly { ctx, .. } => {
+            let lang = lang::of_ctx(ctx).await;
+            let text = crate::i18n::t(lang, "error-guild-only", &[]);
+            let reply = poise::CreateReply::default().content(text).ephemeral(true);
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not answer a command used outside the server");
+            }
+        }
         poise::FrameworkError::EventHandler { error, event, .. } => {
             tracing::error!(event = event.snake_case_name(), error = %error, "event handler failed");
         }

@@ -43,9 +43,21 @@ pub fn refusal(lang: Lang, e: &UserError) -> String {
 }
 
 fn invalid_state(lang: Lang, reason: &str) -> String {
+    // The core's "order #12 is no longer waiting for a payment" / "… is not waiting for a
+    // receipt": the order no longer takes a payment.
+    let not_waiting = reason
+        .strip_prefix("order #")
+        .and_then(|r| r.split_once(' '))
+        .filter(|(_, rest)| rest.contains("waiting for a"))
+        .map(|(order, _)| order);
     match reason {
         NOTHING_TO_RENEW => t(lang, "error-nothing-to-renew", &[]),
         CHOOSE_METHOD_FIRST => t(lang, "error-choose-method", &[]),
+        _ if not_waiting.is_some() => t(
+            lang,
+            "error-order-not-waiting",
+            &[s("order", not_waiting.unwrap_or_default())],
+        ),
         other => t(lang, "error-invalid-state", &[s("reason", other)]),
     }
 }

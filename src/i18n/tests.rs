@@ -112,3 +112,32 @@ fn discord_locales_map_to_languages_and_persian_is_never_a_discord_locale() {
     assert_eq!(Lang::from_code("FA"), Some(Lang::Fa));
     assert_eq!(Lang::from_code("de"), None);
 }
+
+#[test]
+fn the_cores_refusals_read_in_the_customers_language() {
+    use crate::domain::OrderId;
+    use crate::error::UserError;
+    let open = UserError::OpenOrderExists { order: OrderId(4) };
+    assert_eq!(
+        refusal(Lang::Ru, &open),
+        "У вас уже есть открытый заказ (№4); завершите или отмените его."
+    );
+    let stale = UserError::InvalidState {
+        reason: "order #9 is no longer waiting for a payment".into(),
+    };
+    assert_eq!(
+        refusal(Lang::En, &stale),
+        "Order #9 is no longer waiting for a payment."
+    );
+    assert_eq!(
+        refusal(Lang::Ru, &stale),
+        "Заказ №9 больше не ожидает оплаты."
+    );
+    let other = UserError::InvalidState {
+        reason: "payment #3 is already approved".into(),
+    };
+    assert_eq!(
+        refusal(Lang::Ru, &other),
+        "Сейчас это невозможно: payment #3 is already approved"
+    );
+}
