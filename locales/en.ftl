@@ -167,3 +167,63 @@ staff-panel-back = ✅ The VPN panel is back after { $after }. Waiting approvals
 staff-extended = Extended { $mention } by { days }: access now ends { $when }.
 staff-revoked = Revoked the access of { $mention }.
 staff-guild-full = ⚠ New tickets cannot be opened: the server has reached Discord's limit of 500 channels. Customers are told to try again later. Delete unused channels (old tickets, empty categories) to make room. This warning is not repeated until a ticket opens again.
+staff-alert-access = ⚠ Discord refused the bot in { $channel }: it could not { $action }. Give the bot's role **{ $permission }** in that channel (Edit Channel → Permissions). The bot keeps retrying and catches up on its own once the permission is there.
+staff-alert-delivery = ⚠ { $what } could not be delivered to { $mention } and was given up (delivery #{ $outbox }: { $error }). The customer paid: send it to them by hand (they can also see it with `/status`). `/admin health` lists such deliveries.
+
+## Staff views: /admin user, orders, health, revenue, backup and the dashboard
+
+staff-user-title = **Customer** { $mention }
+staff-user-never = Never used the bot.
+staff-user-subscription = Subscription: { $status }
+staff-user-client = Panel client: `{ $email }`
+staff-user-expires = Expires: { $when }
+staff-user-limit = Traffic limit: { $limit }
+staff-user-banned = Banned: { $why }
+staff-user-no-reason = no reason
+staff-user-no-order = No open order.
+staff-user-open-order = Open order: { $order }
+staff-orders-none = No orders are { $status }.
+staff-orders-title = **Orders { $status }** (oldest first, at most { $max }):
+staff-order-line = #{ $order } { $status } by { $mention }, { $plan } ({ $price }){ $ticket }, opened { $opened }
+staff-order-ticket = in { $channel }
+staff-revenue-title = 📊 Revenue — { $shop }
+staff-revenue-today = Today ({ $key })
+staff-revenue-month = Month ({ $key })
+staff-revenue-quarter = Quarter ({ $key })
+staff-revenue-year = Year ({ $key })
+staff-revenue-zone = Shop time zone: { $zone }
+staff-revenue-last-days = Last { $days } days
+staff-revenue-report = Revenue report ({ $zone })
+staff-revenue-chart = Chart: revenue per day in { $currency }, { $from } to { $to }
+staff-sales = { $amount } ({ $sales ->
+    [one] { $sales } sale
+   *[other] { $sales } sales
+})
+staff-health-title = **Panel health**
+staff-health-breaker = **Breaker:** { $line }
+staff-health-panel = **Panel:** { $line }
+staff-health-outbox = **Outbox:** { $line }
+staff-health-backup = **Last backup:** { $line }
+staff-backup-none = none yet
+staff-links-failed = **⚠ Links not delivered** (send them by hand): { $list }
+staff-link-failed-item = { $mention } (payment #{ $payment })
+staff-breaker-ok = ✅ ok: the panel answers its health checks
+staff-breaker-failing = ⚠️ ok, but the last { $failures } health check(s) failed: { $error }
+staff-breaker-outage = 🔴 outage since { $since }: panel calls fail fast, new orders are refused{ $probing }. Last error: { $error }
+staff-breaker-probing = (a health check is running)
+staff-unknown-time = an unknown time
+staff-unknown = unknown
+staff-panel-skipped = not asked during the outage
+staff-panel-failed = ⚠️ the status call failed: { $error }
+staff-panel-version = version { $version }
+staff-panel-version-unknown = version unknown (before v3.1)
+staff-panel-status = { $version }, API { $generation }; Xray { $xray }{ $xray_version }; host up { $uptime }
+staff-outbox-none = nothing waiting
+staff-outbox-waiting = { $count ->
+    [one] { $count } delivery waiting
+   *[other] { $count } deliveries waiting
+}, the oldest queued { $oldest }
+staff-outbox-waiting-count = { $count } deliveries waiting
+staff-outbox-failed = { $waiting }; { $count } given up (failed)
+staff-backup-done = Backup written and verified: `{ $name }` ({ $size }, schema version { $schema }) in { $secs } s.{ $retention }
+staff-backup-retention = { $count } old backup(s) deleted by retention.

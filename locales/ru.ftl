@@ -171,3 +171,65 @@ staff-panel-back = ✅ Панель VPN снова работает (прост�
 staff-extended = Доступ { $mention } продлён на { days }: теперь заканчивается { $when }.
 staff-revoked = Доступ { $mention } отозван.
 staff-guild-full = ⚠ Новые тикеты открыть нельзя: на сервере достигнут лимит Discord в 500 каналов. Клиентам предлагается попробовать позже. Удалите ненужные каналы (старые тикеты, пустые категории). Это предупреждение не повторится, пока снова не откроется тикет.
+staff-alert-access = ⚠ Discord не пустил бота в { $channel }: не удалось { $action }. Выдайте роли бота право **{ $permission }** в этом канале (Изменить канал → Права доступа). Бот продолжает попытки и сам догонит, как только право появится.
+staff-alert-delivery = ⚠ { $what } не удалось доставить { $mention }, попытки прекращены (доставка №{ $outbox }: { $error }). Клиент заплатил: отправьте вручную (он также может увидеть это через `/status`). `/admin health` показывает такие доставки.
+
+## Staff views: /admin user, orders, health, revenue, backup and the dashboard
+
+staff-user-title = **Клиент** { $mention }
+staff-user-never = Ещё не пользовался ботом.
+staff-user-subscription = Подписка: { $status }
+staff-user-client = Клиент на панели: `{ $email }`
+staff-user-expires = Действует до: { $when }
+staff-user-limit = Лимит трафика: { $limit }
+staff-user-banned = Заблокирован: { $why }
+staff-user-no-reason = без причины
+staff-user-no-order = Открытого заказа нет.
+staff-user-open-order = Открытый заказ: { $order }
+staff-orders-none = Нет заказов в состоянии { $status }.
+staff-orders-title = **Заказы: { $status }** (сначала старые, не больше { $max }):
+staff-order-line = №{ $order } { $status }, { $mention }, { $plan } ({ $price }){ $ticket }, открыт { $opened }
+staff-order-ticket = в { $channel }
+staff-revenue-title = 📊 Выручка — { $shop }
+staff-revenue-today = Сегодня ({ $key })
+staff-revenue-month = Месяц ({ $key })
+staff-revenue-quarter = Квартал ({ $key })
+staff-revenue-year = Год ({ $key })
+staff-revenue-zone = Часовой пояс магазина: { $zone }
+staff-revenue-last-days = Последние дни: { $days }
+staff-revenue-report = Отчёт о выручке ({ $zone })
+staff-revenue-chart = График: выручка по дням в { $currency }, с { $from } по { $to }
+staff-sales = { $amount } ({ $sales ->
+    [one] { $sales } продажа
+    [few] { $sales } продажи
+   *[many] { $sales } продаж
+})
+staff-health-title = **Состояние панели**
+staff-health-breaker = **Предохранитель:** { $line }
+staff-health-panel = **Панель:** { $line }
+staff-health-outbox = **Очередь доставки:** { $line }
+staff-health-backup = **Последняя копия:** { $line }
+staff-backup-none = пока нет
+staff-links-failed = **⚠ Ссылки не доставлены** (отправьте вручную): { $list }
+staff-link-failed-item = { $mention } (платёж №{ $payment })
+staff-breaker-ok = ✅ в порядке: панель отвечает на проверки
+staff-breaker-failing = ⚠️ в порядке, но последние проверки ({ $failures }) не прошли: { $error }
+staff-breaker-outage = 🔴 сбой с { $since }: вызовы панели сразу отклоняются, новые заказы не принимаются{ $probing }. Последняя ошибка: { $error }
+staff-breaker-probing = (идёт проверка)
+staff-unknown-time = неизвестного момента
+staff-unknown = неизвестно
+staff-panel-skipped = не опрашивалась во время сбоя
+staff-panel-failed = ⚠️ запрос состояния не удался: { $error }
+staff-panel-version = версия { $version }
+staff-panel-version-unknown = версия неизвестна (до v3.1)
+staff-panel-status = { $version }, API { $generation }; Xray { $xray }{ $xray_version }; хост работает { $uptime }
+staff-outbox-none = очередь пуста
+staff-outbox-waiting = { $count ->
+    [one] ждёт { $count } доставка
+    [few] ждут { $count } доставки
+   *[many] ждут { $count } доставок
+}, самая старая поставлена { $oldest }
+staff-outbox-waiting-count = ждут доставки: { $count }
+staff-outbox-failed = { $waiting }; брошено: { $count }
+staff-backup-done = Копия записана и проверена: `{ $name }` ({ $size }, версия схемы { $schema }) за { $secs } с.{ $retention }
+staff-backup-retention = Удалено старых копий: { $count }.

@@ -147,8 +147,8 @@ pub struct ShopConfig {
     /// The customers' language when they chose none and their Discord client's locale has no
     /// catalog: `en`, `ru` or `fa`.
     pub default_language: String,
-    /// The language of staff-facing texts (review cards, approval prompts, panel outage DMs,
-    /// `/admin extend|revoke` answers): `en`, `ru` or `fa`.
+    /// The language of staff-facing texts (review cards, approvals, owner alerts, `/admin`
+    /// answers, the revenue dashboard): `en`, `ru` or `fa`.
     pub staff_language: String,
 }
 

@@ -287,7 +287,7 @@ impl DiscordDeliverer {
             .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let guild = serenity::GuildId::from(guild);
         let owners = owner_alerts::recipients(&self.http, &self.app.config.roles, guild).await;
-        let text = render::owner_alert(alert);
+        let text = render::owner_alert(self.app.config.staff_language(), alert);
         for owner in owners {
             let msg = CreateMessage::new().content(text.clone());
             match serenity::UserId::new(owner)

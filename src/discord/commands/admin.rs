@@ -93,7 +93,8 @@ pub(crate) async fn user(
         .subscriptions
         .lookup_user(&who, UserId(member.id.get()))
         .await?;
-    let text = render::user_lookup(member.id.get(), &found);
+    let staff = ctx.data().app.config.staff_language();
+    let text = render::user_lookup(staff, member.id.get(), &found);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -114,7 +115,7 @@ pub(crate) async fn orders(
         .subscriptions
         .lookup_orders(&who, wanted)
         .await?;
-    let text = render::order_list(wanted, &list);
+    let text = render::order_list(ctx.data().app.config.staff_language(), wanted, &list);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())

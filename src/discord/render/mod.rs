@@ -32,9 +32,6 @@ pub(super) fn money(minor: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
 }
 
-/// The language of the staff views that are English only (`/admin user`, `/admin orders`).
-const STAFF_EN: Lang = Lang::En;
-
 /// An expiry as Discord shows it to each reader in their own time zone: Unix ms → `<t:…:f>`;
 /// negative = that many ms from the first connection; 0 = never.
 #[must_use]
@@ -360,65 +357,95 @@ pub(super) fn status_text(lang: Lang, view: &crate::service::subscriptions::Stat
 
 /// `/admin user`: a customer's subscription and open order.
 #[must_use]
-pub(super) fn user_lookup(user: u64, found: &crate::service::subscriptions::UserLookup) -> String {
-    let mut lines = vec![format!("**Customer** <@{user}>")];
+pub(super) fn user_lookup(
+    lang: Lang,
+    user: u64,
+    found: &crate::service::subscriptions::UserLookup,
+) -> String {
+    let mut lines = vec![t(
+        lang,
+        "staff-user-title",
+        &[s("mention", format!("<@{user}>"))],
+    )];
     match &found.user {
-        None => lines.push("Never used the bot.".to_owned()),
-        Some(u) => {
-            lines.push(format!("Subscription: {}", u.status));
-            if let Some(email) = &u.panel_email {
-                lines.push(format!("Panel client: `{email}`"));
-            }
-            if let Some(expiry) = u.expiry_at {
-                lines.push(format!("Expires: {}", when(STAFF_EN, expiry)));
-            }
-            let limit = if u.traffic_limit_bytes == 0 {
-                "unlimited".to_owned()
-            } else {
-                bytes(u.traffic_limit_bytes)
-            };
-            lines.push(format!("Traffic limit: {limit}"));
-            if u.banned {
-                let why = u.ban_reason.as_deref().unwrap_or("no reason");
-                lines.push(format!("Banned: {why}"));
-            }
-        }
+        None => lines.push(t(lang, "staff-user-never", &[])),
+        Some(u) => lines.extend(user_lines(lang, u)),
     }
-    match &found.open_order {
-        None => lines.push("No open order.".to_owned()),
-        Some(o) => lines.push(format!("Open order: {}", order_line(o))),
-    }
+    lines.push(match &found.open_order {
+        None => t(lang, "staff-user-no-order", &[]),
+        Some(o) => t(
+            lang,
+            "staff-user-open-order",
+            &[s("order", order_line(lang, o))],
+        ),
+    });
     lines.join("\n")
+}
+
+/// A known customer's subscription, panel client, expiry, limit and ban.
+fn user_lines(lang: Lang, u: &crate::store::users::User) -> Vec<String> {
+    let mut lines = vec![t(
+        lang,
+        "staff-user-subscription",
+        &[s("status", u.status.to_string())],
+    )];
+    if let Some(email) = &u.panel_email {
+        lines.push(t(lang, "staff-user-client", &[s("email", email.clone())]));
+    }
+    if let Some(expiry) = u.expiry_at {
+        lines.push(t(
+            lang,
+            "staff-user-expires",
+            &[s("when", when(lang, expiry))],
+        ));
+    }
+    let limit = if u.traffic_limit_bytes == 0 {
+        t(lang, "unlimited", &[])
+    } else {
+        bytes(u.traffic_limit_bytes)
+    };
+    lines.push(t(lang, "staff-user-limit", &[s("limit", limit)]));
+    if u.banned {
+        let why = u
+            .ban_reason
+            .clone()
+            .unwrap_or_else(|| t(lang, "staff-user-no-reason", &[]));
+        lines.push(t(lang, "staff-user-banned", &[s("why", why)]));
+    }
+    lines
 }
 
 /// `/admin orders`: a short list.
 #[must_use]
-pub(super) fn order_list(status: OrderStatus, orders: &[Order]) -> String {
+pub(super) fn order_list(lang: Lang, status: OrderStatus, orders: &[Order]) -> String {
+    let status_arg = s("status", status.to_string());
     if orders.is_empty() {
-        return format!("No orders are {status}.");
+        return t(lang, "staff-orders-none", &[status_arg]);
     }
-    let mut lines = vec![format!(
-        "**Orders {status}** (oldest first, at most {}):",
-        crate::service::subscriptions::ORDERS_SHOWN
-    )];
-    lines.extend(orders.iter().map(|o| format!("- {}", order_line(o))));
+    let max = i64::from(crate::service::subscriptions::ORDERS_SHOWN);
+    let mut lines = vec![t(lang, "staff-orders-title", &[status_arg, n("max", max)])];
+    lines.extend(orders.iter().map(|o| format!("- {}", order_line(lang, o))));
     lines.join("\n")
 }
 
-fn order_line(o: &Order) -> String {
+fn order_line(lang: Lang, o: &Order) -> String {
     let ticket = o
         .ticket_channel_id
-        .map(|c| format!(" in <#{}>", c.0))
+        .map(|c| {
+            let channel = s("channel", format!("<#{}>", c.0));
+            format!(" {}", t(lang, "staff-order-ticket", &[channel]))
+        })
         .unwrap_or_default();
-    format!(
-        "#{} {} by <@{}>, {} ({}){ticket}, opened <t:{}:R>",
-        o.id,
-        o.status,
-        o.user_id.0,
-        o.plan.name,
-        money(o.plan.price_minor, &o.plan.currency),
-        o.created_at / 1000
-    )
+    let args = [
+        s("order", o.id.to_string()),
+        s("status", o.status.to_string()),
+        s("mention", format!("<@{}>", o.user_id.0)),
+        s("plan", o.plan.name.clone()),
+        s("price", money(o.plan.price_minor, &o.plan.currency)),
+        s("ticket", ticket),
+        s("opened", format!("<t:{}:R>", o.created_at / 1000)),
+    ];
+    t(lang, "staff-order-line", &args)
 }
 
 #[cfg(test)]

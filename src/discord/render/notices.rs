@@ -126,29 +126,36 @@ pub(crate) fn reveal_offer(lang: Lang, user: UserId) -> String {
     t(lang, "reveal-offer", &[s("mention", format!("<@{user}>"))])
 }
 
-/// The owners' DM for `alert`, in plain words: what is wrong and what to do.
+/// The owners' DM for `alert`, in `lang` (`shop.staff_language`): what is wrong and what to do.
 #[must_use]
-pub(crate) fn owner_alert(alert: &OwnerAlert) -> String {
+pub(crate) fn owner_alert(lang: Lang, alert: &OwnerAlert) -> String {
     match alert {
         OwnerAlert::MissingAccess {
             channel_id,
             permission,
             action,
-        } => format!(
-            "⚠ Discord refused the bot in <#{channel_id}>: it could not {action}. Give the \
-             bot's role **{permission}** in that channel (Edit Channel → Permissions). The bot \
-             keeps retrying and catches up on its own once the permission is there."
-        ),
+        } => {
+            let args = [
+                s("channel", format!("<#{channel_id}>")),
+                s("action", action.clone()),
+                s("permission", permission.clone()),
+            ];
+            t(lang, "staff-alert-access", &args)
+        }
         OwnerAlert::DeliveryFailed {
             outbox_id,
             user_id,
             what,
             error,
-        } => format!(
-            "⚠ {what} could not be delivered to <@{user_id}> and was given up (delivery \
-             #{outbox_id}: {error}). The customer paid: send it to them by hand (they can also \
-             see it with `/status`). `/admin health` lists such deliveries."
-        ),
+        } => {
+            let args = [
+                s("what", what.clone()),
+                s("mention", format!("<@{user_id}>")),
+                s("outbox", outbox_id.to_string()),
+                s("error", error.clone()),
+            ];
+            t(lang, "staff-alert-delivery", &args)
+        }
     }
 }
 
@@ -186,11 +193,14 @@ mod tests {
 
     #[test]
     fn a_missing_permission_names_the_permission_and_the_channel() {
-        let text = owner_alert(&OwnerAlert::MissingAccess {
-            channel_id: ChannelId(42),
-            permission: "Manage Roles".into(),
-            action: "lock a ticket".into(),
-        });
+        let text = owner_alert(
+            Lang::En,
+            &OwnerAlert::MissingAccess {
+                channel_id: ChannelId(42),
+                permission: "Manage Roles".into(),
+                action: "lock a ticket".into(),
+            },
+        );
         assert!(
             text.contains("<#42>") && text.contains("**Manage Roles**"),
             "{text}"
