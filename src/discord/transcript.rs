@@ -10,6 +10,7 @@ use super::interact::actor_of_command;
 use super::{Ctx, Failure};
 use crate::app::App;
 use crate::domain::{ChannelId, MessageId, OrderId, UserId};
+use crate::i18n::{n, s, t as tr};
 use crate::store::transcripts::{Source, TicketLine};
 
 /// Messages per history page (Discord's maximum).
@@ -88,12 +89,12 @@ pub(crate) async fn transcript(
     ctx.defer_ephemeral().await?;
     let order = OrderId(i64::from(order));
     let t = ctx.data().app.transcripts.get(&who, order).await?;
-    let text = super::render::transcript_text(&t);
+    let staff = ctx.data().app.config.staff_language();
+    let text = super::render::transcript_text(staff, &t);
     let file = CreateAttachment::bytes(text.into_bytes(), format!("transcript-order-{order}.txt"));
-    let summary = format!(
-        "Transcript of order #{order}: {} message(s).",
-        t.lines.len()
-    );
+    let count = i64::try_from(t.lines.len()).unwrap_or(i64::MAX);
+    let args = [s("order", order.to_string()), n("count", count)];
+    let summary = tr(staff, "staff-transcript-summary", &args);
     let reply = poise::CreateReply::default()
         .content(summary)
         .attachment(file)

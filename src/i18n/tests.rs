@@ -68,6 +68,7 @@ fn sample_args() -> Vec<Arg<'static>> {
         s("schema", "3"),
         s("secs", "0.12"),
         s("retention", ""),
+        s("state", "archived 2026-11-21 10:00:00 UTC"),
     ]
 }
 
