@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::cryptopay::CryptoPayClient;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
-use crate::panel::PanelApi;
+use crate::metrics::{MeteredJob, MeteredPanel, Metrics};
 use crate::panel::XuiClient;
 use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
@@ -27,6 +27,7 @@ use crate::service::intake::ReceiptIntake;
 use crate::service::jobs::{
     AbandonedOrdersJob, ApprovalReconcileJob, RateLimitPurgeJob, ReceiptRetentionJob,
 };
+use crate::service::languages::Languages;
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::rate_limit::RateLimits;
@@ -37,6 +38,7 @@ use crate::service::scheduled::{ScheduledHandler, ScheduledJobsRunner};
 use crate::service::staff::StaffService;
 use crate::service::subscriptions::{ExpiryJob, ReconcileJob, RemindersJob, SubscriptionService};
 use crate::service::sweep::{Sweep, SweepJob, ViewInspector};
+use crate::service::transcripts::{TranscriptRetentionJob, Transcripts};
 use crate::store::Store;
 use crate::tasks::Job;
 
@@ -74,6 +76,12 @@ pub struct App {
     pub crypto: Option<Arc<CryptoPayments>>,
     /// Bans, the trial, promo codes, referrals and gifts.
     pub growth: Arc<GrowthService>,
+    /// Customers' languages (choice, client locale, shop default).
+    pub languages: Languages,
+    /// Ticket transcripts.
+    pub transcripts: Transcripts,
+    /// The metrics the services count (served by `metrics::http` when configured).
+    pub metrics: Metrics,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -111,7 +119,8 @@ impl App {
         clock: Clock,
         probe: Option<Arc<dyn HealthProbe>>,
     ) -> Result<(Arc<Self>, HealthMonitor)> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
+        let metrics = Metrics::new();
+        let panel = MeteredPanel::wrap(Arc::new(XuiClient::new(&config.panel)?), metrics.clone());
         let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
         let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
         let store = Store::open(&config.storage)?;
@@ -122,6 +131,7 @@ impl App {
             roles: Roles::new(config.roles.clone()),
             config,
             clock,
+            metrics,
         });
         Ok((Arc::new(app), monitor))
     }
@@ -133,7 +143,11 @@ impl App {
     /// # Errors
     /// As [`App::assemble`].
     pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&self.config.panel)?);
+        let metrics = self.metrics.clone();
+        let panel = MeteredPanel::wrap(
+            Arc::new(XuiClient::new(&self.config.panel)?),
+            metrics.clone(),
+        );
         Ok(Arc::new(Self::new(Deps {
             store: Store::open(&self.config.storage)?,
             panel,
@@ -141,6 +155,7 @@ impl App {
             roles: self.roles.clone(),
             config: self.config.clone(),
             clock,
+            metrics,
         })))
     }
 
@@ -153,6 +168,7 @@ impl App {
             clock,
             breaker,
             roles,
+            metrics,
             ..
         } = deps.clone();
         let limits = Arc::new(RateLimits::with_promo(
@@ -171,6 +187,7 @@ impl App {
             subscriptions.clone(),
             limits.clone(),
         ));
+        let transcripts = Transcripts::new(&deps);
         let staff = StaffService::new(deps, revenue.clone());
         let receipts = ReceiptService::new(
             store.clone(),
@@ -180,6 +197,7 @@ impl App {
         );
         let transient = TransientMessages::new(store.clone(), clock);
         let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
+        let languages = Languages::new(store.clone(), clock, config.default_language());
         Self {
             config,
             store,
@@ -197,6 +215,9 @@ impl App {
             transient,
             crypto,
             growth,
+            languages,
+            transcripts,
+            metrics,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -216,8 +237,8 @@ impl App {
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
     /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
     /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
-    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views and (when
-    /// configured) backups. Call once. This is the one list of the bot's jobs (the Discord
+    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views, transcript
+    /// retention and (when configured) backups. Call once. This is the one list of the bot's jobs (the Discord
     /// layer adds only the dashboard).
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
         let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
@@ -247,6 +268,7 @@ impl App {
                 ports.message_deleter,
             )),
             Arc::new(SweepJob(sweep)),
+            Arc::new(TranscriptRetentionJob(self.transcripts.clone())),
         ];
         if let Some(crypto) = &self.crypto {
             jobs.push(Arc::new(CryptoPollJob(crypto.clone())));
@@ -259,7 +281,9 @@ impl App {
         {
             jobs.push(Arc::new(backup));
         }
-        jobs
+        jobs.into_iter()
+            .map(|j| MeteredJob::wrap(j, self.metrics.clone(), self.clock))
+            .collect()
     }
 }
 

@@ -8,7 +8,9 @@
 //! - [`cryptopay`]: Crypto Pay (@CryptoBot): the `CryptoPayApi` trait, its HTTP client,
 //!   invoices, minor-unit amounts and webhook verification.
 //! - [`error`]: the crate's error type.
+//! - [`i18n`]: languages (en, ru, fa) and the embedded Fluent catalogs of customer texts.
 //! - [`logging`]: tracing to stderr, JSON files and an errors-only file.
+//! - [`metrics`]: Prometheus families, the metered panel and jobs, the `/metrics` listener.
 //! - [`net`]: network helpers (loopback hosts bypass environment proxies).
 //! - [`discord`]: the Discord layer: poise commands, the global event handler (typed
 //!   custom_ids), outbox delivery (views rendered from the database), catch-up after downtime,
@@ -45,7 +47,9 @@ pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod ops;
 pub mod panel;

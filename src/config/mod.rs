@@ -21,8 +21,9 @@ pub use cryptobot::{
 };
 pub use growth::{GiftsConfig, PromoConfig, ReferralsConfig, TrialConfig};
 pub use sections::{
-    BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
-    PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
+    BackupConfig, DiscordConfig, LoggingConfig, MetricsConfig, OrdersConfig, PanelApiGeneration,
+    PanelConfig, PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig,
+    StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -37,6 +38,8 @@ pub mod env {
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
     /// Crypto Pay app token.
     pub const CRYPTOBOT_TOKEN: &str = "VTB_CRYPTOBOT_TOKEN";
+    /// Bearer token a Prometheus scrape of `/metrics` must send.
+    pub const METRICS_TOKEN: &str = "VTB_METRICS_TOKEN";
 }
 
 /// A secret string (token, password). `Debug` and `Display` print `[redacted]`; read it with
@@ -180,6 +183,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub logging: LoggingConfig,
+    /// The Prometheus listener.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 impl Config {
@@ -231,12 +237,27 @@ impl Config {
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
         set(&mut self.cryptobot.token, env::CRYPTOBOT_TOKEN);
+        set(&mut self.metrics.bearer_token, env::METRICS_TOKEN);
     }
 
     /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).
     #[must_use]
     pub fn shop_time_zone(&self) -> jiff::tz::TimeZone {
         jiff::tz::TimeZone::get(&self.shop.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    /// The shop's default customer language (`shop.default_language`, validated at load;
+    /// English if unknown).
+    #[must_use]
+    pub fn default_language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_code(&self.shop.default_language).unwrap_or(crate::i18n::Lang::En)
+    }
+
+    /// The language of staff-facing texts (`shop.staff_language`, validated at load; English if
+    /// unknown).
+    #[must_use]
+    pub fn staff_language(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::from_code(&self.shop.staff_language).unwrap_or(crate::i18n::Lang::En)
     }
 
     /// Looks a plan up by id.

@@ -30,6 +30,18 @@ pub struct DiscordConfig {
     pub rest_proxy_url: String,
 }
 
+/// `[metrics]`: the Prometheus `/metrics` listener (off by default).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// `host:port` to serve `GET /metrics` on; empty (the default) = no listener. A loopback
+    /// address (`127.0.0.1:9464`) unless `bearer_token` is set.
+    pub listen: String,
+    /// When set, a scrape must send `Authorization: Bearer <token>`; overridden by
+    /// `VTB_METRICS_TOKEN`.
+    pub bearer_token: Secret,
+}
+
 /// `[roles]`: user ids and role ids per role. An owner is also an admin.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -132,6 +144,12 @@ pub struct ShopConfig {
     pub name: String,
     /// IANA time zone for revenue days/months (e.g. `Europe/Berlin`).
     pub time_zone: String,
+    /// The customers' language when they chose none and their Discord client's locale has no
+    /// catalog: `en`, `ru` or `fa`.
+    pub default_language: String,
+    /// The language of staff-facing texts (review cards, approvals, owner alerts, `/admin`
+    /// answers, the revenue dashboard): `en`, `ru` or `fa`.
+    pub staff_language: String,
 }
 
 impl Default for ShopConfig {
@@ -139,6 +157,8 @@ impl Default for ShopConfig {
         Self {
             name: "VPN Shop".into(),
             time_zone: "UTC".into(),
+            default_language: "en".into(),
+            staff_language: "en".into(),
         }
     }
 }
@@ -208,6 +228,9 @@ pub struct OrdersConfig {
     pub reminder_days: Vec<u32>,
     /// `/order` attempts allowed per user per hour.
     pub orders_per_hour: u32,
+    /// Archived ticket transcripts are deleted this many days after their ticket channel was;
+    /// 0 = kept forever.
+    pub transcript_keep_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -217,6 +240,7 @@ impl Default for OrdersConfig {
             delete_ticket_after_hours: 24,
             reminder_days: vec![3, 1],
             orders_per_hour: 5,
+            transcript_keep_days: 365,
         }
     }
 }

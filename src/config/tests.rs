@@ -112,3 +112,42 @@ fn environment_overrides_secrets_and_debug_redacts_them() {
     assert_eq!(format!("{}", c.panel.password), "[redacted]");
     assert_eq!(format!("{:?}", c.panel.totp_secret), "[empty]");
 }
+
+#[test]
+fn the_world_keys_default_off_and_bad_values_name_the_key() {
+    let c = parse("").unwrap();
+    assert_eq!(
+        c.metrics_addr().unwrap(),
+        None,
+        "the metrics listener is off by default"
+    );
+    assert_eq!(c.default_language(), crate::i18n::Lang::En);
+    let ru = parse("[shop]\ndefault_language = \"ru\"\n").unwrap();
+    assert_eq!(ru.default_language(), crate::i18n::Lang::Ru);
+    assert_eq!(
+        key_of("[shop]\ndefault_language = \"de\"\n"),
+        "shop.default_language"
+    );
+    assert_eq!(
+        key_of("[shop]\nstaff_language = \"xx\"\n"),
+        "shop.staff_language"
+    );
+    assert_eq!(c.staff_language(), crate::i18n::Lang::En);
+    assert_eq!(
+        key_of("[metrics]\nlisten = \"localhost\"\n"),
+        "metrics.listen"
+    );
+    assert_eq!(
+        key_of("[metrics]\nlisten = \"0.0.0.0:9464\"\n"),
+        "metrics.listen"
+    );
+    let local = parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n").unwrap();
+    assert_eq!(local.metrics_addr().unwrap().unwrap().port(), 9464);
+    // Beyond loopback with a token from the environment; the token stays redacted.
+    let open = Config::from_toml_with_env("[metrics]\nlisten = \"0.0.0.0:9464\"\n", |k| {
+        (k == env::METRICS_TOKEN).then(|| "s3cret".to_owned())
+    })
+    .unwrap();
+    assert_eq!(open.metrics.bearer_token.expose(), "s3cret");
+    assert!(!format!("{open:?}").contains("s3cret"));
+}

@@ -13,6 +13,51 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl Config {
+    /// The metrics listener's address: `None` when `metrics.listen` is empty (off).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] (`metrics.listen`) for an address that does not parse, or one
+    /// that is not loopback while `metrics.bearer_token` is empty.
+    pub fn metrics_addr(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let addr: std::net::SocketAddr = listen.parse().map_err(|e| {
+            ConfigError::invalid(
+                "metrics.listen",
+                format!(
+                    "{listen:?} is not host:port with an IP address ({e}), e.g. \"127.0.0.1:9464\""
+                ),
+            )
+        })?;
+        if !addr.ip().is_loopback() && self.metrics.bearer_token.is_empty() {
+            return Err(ConfigError::invalid(
+                "metrics.listen",
+                "listening beyond loopback needs metrics.bearer_token (or VTB_METRICS_TOKEN)",
+            ));
+        }
+        Ok(Some(addr))
+    }
+
+    /// `shop.default_language` and `[metrics]`.
+    fn validate_world(&self) -> Result<(), ConfigError> {
+        self.metrics_addr()?;
+        let languages = [
+            ("shop.default_language", &self.shop.default_language),
+            ("shop.staff_language", &self.shop.staff_language),
+        ];
+        for (key, code) in languages {
+            if crate::i18n::Lang::from_code(code).is_none() {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("unknown language {code:?} (use \"en\", \"ru\" or \"fa\")"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks values that parse but make no sense.
     ///
     /// # Errors
@@ -20,6 +65,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_panel()?;
         self.validate_catalogue()?;
+        self.validate_world()?;
         if jiff::tz::TimeZone::get(&self.shop.time_zone).is_err() {
             return Err(ConfigError::invalid(
                 "shop.time_zone",

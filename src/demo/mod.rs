@@ -4,6 +4,7 @@
 
 mod show;
 pub mod story;
+mod story_ru;
 pub mod world;
 
 pub use story::run;
@@ -65,4 +66,4 @@ pub enum DemoError {
 }
 
 /// The number of steps in the story.
-pub const STEPS: usize = 9;
+pub const STEPS: usize = 10;

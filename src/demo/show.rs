@@ -13,7 +13,8 @@ impl World {
         println!("The guild \"{}\":", self.emu.read(|s| s.guild_name.clone()));
         println!(
             "  {} owns the shop (panel alerts reach her); alice is an admin, sam is support; \
-             carol and mallory are customers.",
+             carol and mallory are customers; ivan, who joins at the end, uses Discord in \
+             Russian.",
             self.name(self.owner)
         );
         println!(

@@ -14,7 +14,9 @@
 //!    emulator), "I paid — check now", her link by DM with no admin click; the review channel
 //!    shows the sale;
 //! 8. the panel goes down: the owner gets a DM; carol's renewal order is refused;
-//! 9. the panel recovers: the owner is told, and carol's order goes through.
+//! 9. the panel recovers: the owner is told, and carol's order goes through;
+//! 10. ivan, on a Russian Discord client, is served in Russian from `/order` to the link DM
+//!    (`story_ru`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -118,15 +120,18 @@ fn finish(
     }
 }
 
-struct Story<'a> {
-    w: &'a World,
+pub(super) struct Story<'a> {
+    pub(super) w: &'a World,
     step: AtomicUsize,
 }
 
-type StepResult = Result<(), (&'static str, StepError)>;
+pub(super) type StepResult = Result<(), (&'static str, StepError)>;
 
 impl Story<'_> {
-    fn begin(&self, title: &'static str) -> impl Fn(StepError) -> (&'static str, StepError) {
+    pub(super) fn begin(
+        &self,
+        title: &'static str,
+    ) -> impl Fn(StepError) -> (&'static str, StepError) {
         let n = self.step.fetch_add(1, Ordering::SeqCst) + 1;
         println!("\n{n}/{STEPS}  {title}");
         move |e| (title, e)
@@ -141,7 +146,8 @@ impl Story<'_> {
         let (m_ticket, m_order) = self.reuse(dashboard).await?;
         self.crypto(m_ticket, m_order).await?;
         self.outage().await?;
-        self.recovery().await
+        self.recovery().await?;
+        self.in_russian().await
     }
 
     async fn order(&self) -> Result<(u64, OrderId), (&'static str, StepError)> {

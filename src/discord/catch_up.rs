@@ -136,6 +136,9 @@ async fn handle_page(
 ) -> Result<Option<serenity::MessageId>, super::Failure> {
     page.sort_by_key(|m| m.id);
     done.messages += page.len();
+    if let Some(first) = page.first() {
+        super::transcript::seen(app, first.channel_id, &page).await;
+    }
     for msg in &page {
         if !msg.author.bot && !msg.attachments.is_empty() {
             tickets::receipt_message(http, app, downloads, msg).await?;

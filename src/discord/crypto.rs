@@ -12,7 +12,8 @@ use crate::config::PaymentMethod;
 use crate::domain::{OrderId, UserId};
 use crate::error::UserError;
 
-use super::Data;
+use super::{Data, lang};
+use crate::i18n::{s, t};
 use super::interact::{Failure, ephemeral};
 use super::render;
 
@@ -26,26 +27,24 @@ pub(super) async fn post_invoice(
     method: &PaymentMethod,
 ) -> Result<(), Failure> {
     let Some(crypto) = data.app.crypto.clone() else {
-        return Err(UserError::InvalidState {
-            reason: "Crypto Pay is not available in this shop right now".into(),
-        }
-        .into());
+        return Err(UserError::ProviderUnavailable { provider: "Crypto Pay" }.into());
     };
     // A new message in the ticket (DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE), not an edit of the
     // message clicked: the ticket's method select and Cancel stay usable.
     let thinking = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new());
     c.create_response(ctx, thinking).await?;
     let user = UserId(c.user.id.get());
+    let lang = lang::of_interaction(&data.app, c.user.id, &c.locale).await;
     let edit = match crypto.open_invoice(user, order).await {
         Ok(view) => {
             let (text, buttons) =
-                render::invoice_message(&view, &method.name, &method.instructions);
+                render::invoice_message(lang, &view, &method.name, &method.instructions);
             EditInteractionResponse::new()
                 .content(text)
                 .components(buttons)
         }
         Err(e) => {
-            let text = Failure::from(e).report(&format!("invoice for order #{order}"));
+            let text = Failure::from(e).report(&format!("invoice for order #{order}"), lang);
             EditInteractionResponse::new().content(text)
         }
     };
@@ -72,12 +71,9 @@ pub(super) async fn new_invoice(
             post_invoice(ctx, c, data, order, &m).await
         }
         _ => {
-            ephemeral(
-                ctx,
-                c,
-                &format!("Order #{order} is not paid by Crypto Pay."),
-            )
-            .await
+            let lang = lang::of_interaction(app, c.user.id, &c.locale).await;
+            let text = t(lang, "invoice-not-crypto", &[s("order", order.to_string())]);
+            ephemeral(ctx, c, &text).await
         }
     }
 }
@@ -99,9 +95,10 @@ pub(super) async fn check(
     };
     c.defer_ephemeral(ctx).await?;
     let user = UserId(c.user.id.get());
+    let lang = lang::of_interaction(&data.app, c.user.id, &c.locale).await;
     let text = match crypto.check_order(user, order).await {
-        Ok(outcome) => render::check_reply(order, &outcome),
-        Err(e) => Failure::from(e).report(&format!("checking the invoice of order #{order}")),
+        Ok(outcome) => render::check_reply(lang, order, &outcome),
+        Err(e) => Failure::from(e).report(&format!("checking the invoice of order #{order}"), lang),
     };
     c.edit_response(ctx, EditInteractionResponse::new().content(text))
         .await?;

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use super::render;
 use crate::app::App;
 use crate::error::{Error, Result};
+use crate::i18n::{s, t};
 use crate::service::revenue::RevenueChart;
 use crate::store::bot_config::{self, DASHBOARD_MESSAGE};
 use crate::tasks::Job;
@@ -96,14 +97,18 @@ impl Job for DashboardJob {
         let now = self.app.clock.now_ms();
         let totals = self.app.revenue.totals(now).await?;
         let chart = self.chart(now).await;
-        let mut embed = render::revenue_embed(&totals, &self.app.config.shop.name);
+        let staff = self.app.config.staff_language();
+        let mut embed = render::revenue_embed(staff, &totals, &self.app.config.shop.name);
         if let Some(c) = &chart {
-            embed = embed.image(format!("attachment://{CHART_FILE}")).footer(
-                serenity::CreateEmbedFooter::new(format!(
-                    "Chart: revenue per day in {}, {} to {}",
-                    c.currency, c.first_day, c.last_day
-                )),
-            );
+            let args = [
+                s("currency", c.currency.clone()),
+                s("from", c.first_day.clone()),
+                s("to", c.last_day.clone()),
+            ];
+            let footer = serenity::CreateEmbedFooter::new(t(staff, "staff-revenue-chart", &args));
+            embed = embed
+                .image(format!("attachment://{CHART_FILE}"))
+                .footer(footer);
         }
         let file = chart.map(|c| CreateAttachment::bytes(c.png, CHART_FILE));
         let discord = |e: serenity::Error| Error::Discord(format!("dashboard: {e}"));

@@ -21,10 +21,11 @@ use serenity::{
 use super::custom_id::CustomId;
 use super::interact::code;
 use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE};
-use super::{owner_alerts, render, tickets};
+use super::{lang, owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
+use crate::i18n::{Lang, t};
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, DeliveryError};
 use crate::store::{self, orders::Order, outbox::OutboxItem};
@@ -60,7 +61,8 @@ impl DiscordDeliverer {
                 "payment #{payment} is gone"
             )));
         };
-        let (text, buttons) = render::review_card_view(&p, &o);
+        let staff = self.app.config.staff_language();
+        let (text, buttons) = render::review_card_view(staff, &p, &o);
         if let Some((channel, message)) = p.review_message {
             let edit = EditMessage::new()
                 .content(text.clone())
@@ -108,7 +110,8 @@ impl DiscordDeliverer {
             .as_ref()
             .zip(p.receipt.as_ref())
             .map(|(_, r)| render::receipt_name(&r.content_type));
-        msg = msg.embed(render::review_embed(p, o, name.as_deref()));
+        let staff = self.app.config.staff_language();
+        msg = msg.embed(render::review_embed(staff, p, o, name.as_deref()));
         if let (Some(bytes), Some(name)) = (image, &name) {
             msg = msg.add_file(CreateAttachment::bytes(bytes, name.clone()));
         }
@@ -180,8 +183,8 @@ impl DiscordDeliverer {
         user: UserId,
         payment: PaymentId,
         ticket: Option<ChannelId>,
-        text: String,
-        link: &str,
+        (text, link): (String, &str),
+        lang: Lang,
     ) -> Result<(), DeliveryError> {
         let mut dm = CreateMessage::new().content(text);
         match crate::panel::qr::qr_png(link) {
@@ -202,10 +205,13 @@ impl DiscordDeliverer {
         let Some(ticket) = ticket else {
             return Err(closed());
         };
-        let button =
-            CreateButton::new(CustomId::RevealLink(payment).to_string()).label("Show my link");
+        let button = CreateButton::new(CustomId::RevealLink(payment).to_string()).label(t(
+            lang,
+            "button-show-link",
+            &[],
+        ));
         let msg = CreateMessage::new()
-            .content(render::reveal_offer(user))
+            .content(render::reveal_offer(lang, user))
             .components(vec![CreateActionRow::Buttons(vec![button])]);
         match self.say(ticket, msg, "offer the customer's link").await {
             Err(_) if self.ticket_deleted(ticket).await => Err(closed()),
@@ -286,7 +292,7 @@ impl DiscordDeliverer {
             .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let guild = serenity::GuildId::from(guild);
         let owners = owner_alerts::recipients(&self.http, &self.app.config.roles, guild).await;
-        let text = render::owner_alert(alert);
+        let text = render::owner_alert(self.app.config.staff_language(), alert);
         for owner in owners {
             let msg = CreateMessage::new().content(text.clone());
             match serenity::UserId::new(owner)
@@ -336,21 +342,25 @@ impl Deliverer for DiscordDeliverer {
                 renewal,
                 ..
             } => {
-                let text = render::link_text(order_id, link, subscription_url.as_deref(), renewal);
-                self.link(user_id, payment_id, ticket_channel_id, text, link)
+                let lang = lang::of_user(&self.app, user_id).await;
+                let sub = subscription_url.as_deref();
+                let text = render::link_text(lang, order_id, link, sub, renewal);
+                self.link(user_id, payment_id, ticket_channel_id, (text, link), lang)
                     .await
             }
             Delivery::OwnerAlert { ref alert } => self.alert_owners(alert).await,
-            ref notice => match render::notice(notice) {
-                Some((user, ticket, text)) => {
-                    let buttons = render::notice_buttons(notice);
-                    self.tell(user, ticket, text, buttons).await
-                }
-                None => Err(DeliveryError::Permanent(format!(
-                    "no rendering for {}",
-                    notice.kind()
-                ))),
-            },
+            ref notice => {
+                let Some((user, ticket)) = render::notice_target(notice) else {
+                    return Err(DeliveryError::Permanent(format!(
+                        "no rendering for {}",
+                        notice.kind()
+                    )));
+                };
+                let lang = lang::of_user(&self.app, user).await;
+                let text = render::notice(notice, lang).unwrap_or_default();
+                let buttons = render::notice_buttons(notice, lang);
+                self.tell(user, ticket, text, buttons).await
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::custom_id::CustomId;
 use super::interact::ephemeral;
 use super::tickets::PlanIntent;
-use super::{Data, Failure, catch_up, crypto, review, tickets};
+use super::{Data, Failure, catch_up, crypto, review, tickets, transcript};
 use crate::domain::{ChannelId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
@@ -32,9 +32,11 @@ pub(super) async fn handle(
             }
             _ => Ok(()),
         },
-        FullEvent::Message { new_message: msg }
-            if !msg.author.bot && msg.guild_id.is_some() && !msg.attachments.is_empty() =>
-        {
+        FullEvent::Message { new_message: msg } if msg.guild_id.is_some() => {
+            transcript::seen(&data.app, msg.channel_id, std::slice::from_ref(msg)).await;
+            if msg.author.bot || msg.attachments.is_empty() {
+                return Ok(());
+            }
             tickets::receipt_message(&ctx.http, &data.app, &data.downloads, msg).await
         }
         FullEvent::ChannelDelete { channel, .. } => {
@@ -83,7 +85,7 @@ async fn component(
             CustomId::Approve(payment) => review::approve(ctx, c, data, payment).await,
             CustomId::Reject(payment) => review::reject(ctx, c, data, payment).await,
             CustomId::Confirm(token) => review::confirm(ctx, c, data, &token).await,
-            CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c).await,
+            CustomId::CancelConfirm(_) => review::cancel_confirm(ctx, c, data).await,
             CustomId::RevealLink(payment) => tickets::reveal_link(ctx, c, data, payment).await,
             CustomId::NewInvoice(order) => crypto::new_invoice(ctx, c, data, order).await,
             CustomId::CheckInvoice(order) => crypto::check(ctx, c, data, order).await,
@@ -95,7 +97,11 @@ async fn component(
     .await;
     if let Err(e) = result {
         // The handler had not answered yet (handlers that answer first report their own errors).
-        let text = e.report(&format!("click {} by {}", c.data.custom_id, c.user.id));
+        let lang = super::lang::of_interaction(&data.app, c.user.id, &c.locale).await;
+        let text = e.report(
+            &format!("click {} by {}", c.data.custom_id, c.user.id),
+            lang,
+        );
         ephemeral(ctx, c, &text).await?;
     }
     Ok(())

@@ -6,6 +6,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage};
 
 use crate::domain::UserId;
+use crate::i18n::Lang;
 use crate::service::roles::Actor;
 
 /// Discord's JSON error codes the bot reacts to (Discord's API reference, "JSON Error Codes").
@@ -75,25 +76,30 @@ impl Failure {
         }
     }
 
-    /// The text to show the user; an internal failure is logged first with `what` was being
-    /// done (a user error is the user's own and is not logged).
-    pub fn report(&self, what: &str) -> String {
+    /// The text to show the user in `lang`; an internal failure is logged first with `what`
+    /// was being done (a user error is the user's own and is not logged).
+    pub fn report(&self, what: &str, lang: Lang) -> String {
         if self.user_message().is_none() {
             tracing::error!(error = %self, "{what} failed");
         }
-        self.shown()
+        self.shown(lang)
     }
 
-    /// The user-safe text, or the generic one (the caller logs the internal error).
+    /// The user-safe text in `lang`, or the generic one (the caller logs the internal error).
     #[must_use]
-    pub fn shown(&self) -> String {
-        self.user_message().unwrap_or_else(|| GENERIC.to_owned())
+    pub fn shown(&self, lang: Lang) -> String {
+        match self {
+            Self::Core(crate::Error::User(e)) => crate::i18n::refusal(lang, e),
+            _ => generic(lang),
+        }
     }
 }
 
-/// What users see when something internal failed (the details are in the log).
-pub const GENERIC: &str = "Something went wrong on our side. Please try again in a minute; if it \
-                           keeps happening, contact support.";
+/// What users see when something internal failed (the details are in the log), in `lang`.
+#[must_use]
+pub fn generic(lang: Lang) -> String {
+    crate::i18n::t(lang, "error-generic", &[])
+}
 
 /// The clicker as the core sees them: user id and current guild role ids.
 pub(super) fn actor_of_member(user: serenity::UserId, member: Option<&serenity::Member>) -> Actor {

@@ -23,11 +23,13 @@ mod dashboard;
 mod deliver;
 mod events;
 mod interact;
+pub mod lang;
 mod owner_alerts;
 mod render;
 mod review;
 mod run;
 mod tickets;
+mod transcript;
 mod upkeep;
 
 use std::sync::Arc;
@@ -42,7 +44,7 @@ use crate::tasks::Jobs;
 
 pub use catch_up::{CatchUp, run as catch_up};
 pub use deliver::DiscordDeliverer;
-pub use interact::{Failure, GENERIC};
+pub use interact::{Failure, generic};
 pub use run::serve;
 
 /// The poise user data: the application and the HTTP client for attachments.
@@ -192,6 +194,7 @@ pub async fn start(
         | serenity::GatewayIntents::GUILD_MEMBERS;
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
+        .event_handler(RateLimitCounter(app.metrics.clone()))
         .await?;
     let http = client.http.clone();
     let jobs = start_jobs(&app, &http, shutdown);
@@ -282,13 +285,25 @@ fn spawn_watchers(
         http.clone(),
         app.config.roles.clone(),
         guild,
-        app.breaker.subscribe(),
+        (app.breaker.subscribe(), app.config.staff_language()),
         watch_stop.clone(),
     );
     let approval = app.approval.clone();
     let (events, stop) = (app.breaker.subscribe(), watch_stop.clone());
     let resume = tokio::spawn(async move { approval.resume_on_recovery(events, stop).await });
     (watch_stop, vec![alerts, resume])
+}
+
+/// Counts serenity's rate-limit holds (`vtb_discord_rate_limits_total`). serenity hands its
+/// limiter's callback to event handlers only (not to the framework), hence this one.
+struct RateLimitCounter(crate::metrics::Metrics);
+
+#[async_trait::async_trait]
+impl serenity::EventHandler for RateLimitCounter {
+    async fn ratelimit(&self, info: serenity::RatelimitInfo) {
+        self.0.discord_rate_limited();
+        tracing::debug!(path = %info.path, global = info.global, "Discord rate limit");
+    }
 }
 
 /// What an operator should read when the client stopped with `e`: the two set-up mistakes
@@ -321,7 +336,7 @@ const BAD_TOKEN: &str = "Discord refused the bot token: check `discord.token` (o
                          VTB_DISCORD_TOKEN) against the Developer Portal (Bot → Reset Token)";
 
 /// The one error handler: a user error becomes an ephemeral reply with its text; anything else
-/// is logged with the command and shown as [`GENERIC`].
+/// is logged with the command and shown as [`generic`], in the invoker's language.
 async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
     match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
@@ -333,11 +348,20 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
                     "command failed"
                 );
             }
+            let lang = lang::of_ctx(ctx).await;
             let reply = poise::CreateReply::default()
-                .content(error.shown())
+                .content(error.shown(lang))
                 .ephemeral(true);
             if let Err(e) = ctx.send(reply).await {
                 tracing::warn!(error = %e, "could not tell the user about an error");
+            }
+        }
+        poise::FrameworkError::GuildOnly { ctx, .. } => {
+            let lang = lang::of_ctx(ctx).await;
+            let text = crate::i18n::t(lang, "error-guild-only", &[]);
+            let reply = poise::CreateReply::default().content(text).ephemeral(true);
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not answer a command used outside the server");
             }
         }
         poise::FrameworkError::EventHandler { error, event, .. } => {

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RolesConfig;
+use crate::i18n::{Lang, s, t};
 use crate::service::health::HealthEvent;
 
 /// Discord's page size for listing guild members.
@@ -26,7 +27,7 @@ pub(super) fn spawn(
     http: Arc<Http>,
     roles: RolesConfig,
     guild: serenity::GuildId,
-    mut events: broadcast::Receiver<HealthEvent>,
+    (mut events, lang): (broadcast::Receiver<HealthEvent>, Lang),
     stop: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -38,7 +39,7 @@ pub(super) fn spawn(
             match event {
                 Ok(e) => {
                     let owners = recipients(&http, &roles, guild).await;
-                    notify(&http, &owners, &text(&e)).await;
+                    notify(&http, &owners, &text(lang, &e)).await;
                 }
                 Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "owner alerts lagged"),
                 Err(RecvError::Closed) => break,
@@ -98,19 +99,20 @@ async fn notify(http: &Http, owners: &BTreeSet<u64>, text: &str) {
     }
 }
 
-/// The owner's DM for an event.
+/// The owner's DM for an event, in `lang` (`shop.staff_language`).
 #[must_use]
-pub(super) fn text(event: &HealthEvent) -> String {
+pub(super) fn text(lang: Lang, event: &HealthEvent) -> String {
     match event {
-        HealthEvent::Outage { since, last_error } => format!(
-            "⚠ The VPN panel is down (failing since <t:{}:f>: {last_error}). New orders are \
-             refused; approvals wait and complete on their own when it is back.",
-            since.as_second()
-        ),
-        HealthEvent::Recovered { down_for } => format!(
-            "✅ The VPN panel is back after {}. Waiting approvals are being completed.",
-            human(*down_for)
-        ),
+        HealthEvent::Outage { since, last_error } => {
+            let args = [
+                s("since", format!("<t:{}:f>", since.as_second())),
+                s("error", last_error.clone()),
+            ];
+            t(lang, "staff-panel-down", &args)
+        }
+        HealthEvent::Recovered { down_for } => {
+            t(lang, "staff-panel-back", &[s("after", human(*down_for))])
+        }
     }
 }
 

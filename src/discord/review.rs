@@ -16,6 +16,7 @@ use super::{Data, Failure, render};
 use crate::domain::PaymentId;
 use crate::domain::role::Permission;
 use crate::domain::status::{AdminAction, RejectCode};
+use crate::i18n::{Lang, s, t};
 use crate::service::approval::ApprovalOutcome;
 
 /// Approve on a review card: a one-time token bound to this admin and payment, answered with an
@@ -32,14 +33,14 @@ pub(super) async fn approve(
         .sessions
         .issue(&who, AdminAction::Approve, payment)
         .await?;
-    let text = format!(
-        "Approve payment #{payment}? The customer's access is created on the panel when you \
-         confirm. This confirmation expires <t:{}:R>.",
-        issued.expires_at / 1000
-    );
+    let staff = data.app.config.staff_language();
+    let args = [
+        s("payment", payment.to_string()),
+        s("expires", format!("<t:{}:R>", issued.expires_at / 1000)),
+    ];
     let msg = CreateInteractionResponseMessage::new()
-        .content(text)
-        .components(render::confirm_buttons(&issued.token))
+        .content(t(staff, "staff-approve-prompt", &args))
+        .components(render::confirm_buttons(staff, &issued.token))
         .ephemeral(true);
     c.create_response(ctx, CreateInteractionResponse::Message(msg))
         .await?;
@@ -58,11 +59,12 @@ pub(super) async fn confirm(
     token: &str,
 ) -> Result<(), Failure> {
     let who = actor(c.user.id, c.member.as_ref());
+    let staff = data.app.config.staff_language();
     if c.message.components.is_empty() {
         c.defer_ephemeral(ctx).await?;
     } else {
         let working = CreateInteractionResponseMessage::new()
-            .content("⏳ Confirming: creating the customer's access on the panel…")
+            .content(t(staff, "staff-confirming", &[]))
             .components(vec![]);
         c.create_response(ctx, CreateInteractionResponse::UpdateMessage(working))
             .await?;
@@ -71,36 +73,51 @@ pub(super) async fn confirm(
     if matches!(result, Ok(ApprovalOutcome::Approved(_))) {
         data.app.wake_dashboard();
     }
-    let text = match result {
-        Ok(ApprovalOutcome::Approved(a)) => format!(
-            "✅ Payment #{} approved: client `{}` is on the panel and the link is on its way to <@{}>.",
-            a.payment_id, a.email, a.user_id
-        ),
-        Ok(ApprovalOutcome::Delayed(p)) => format!(
-            "⏸ The panel is down: payment #{p} is approved and completes on its own when the \
-             panel is back. The customer was told."
-        ),
-        Ok(ApprovalOutcome::Failed(p, why)) => format!(
-            "⚠ Provisioning payment #{p} failed and was rolled back ({why}). The payment is \
-             pending again."
-        ),
-        Err(e) => {
-            let shown = Failure::from(e).report(&format!("confirm by {}", c.user.id));
-            format!("Not approved: {shown}")
-        }
-    };
+    let text = outcome_text(staff, result, c.user.id);
     c.edit_response(ctx, EditInteractionResponse::new().content(text))
         .await?;
     Ok(())
+}
+
+/// The admin's answer to a Confirm by `clicker`, in `lang`.
+fn outcome_text(
+    lang: Lang,
+    result: crate::Result<ApprovalOutcome>,
+    clicker: serenity::UserId,
+) -> String {
+    let payment = |p: crate::domain::PaymentId| s("payment", p.to_string());
+    match result {
+        Ok(ApprovalOutcome::Approved(a)) => t(
+            lang,
+            "staff-approved",
+            &[
+                payment(a.payment_id),
+                s("email", a.email),
+                s("mention", format!("<@{}>", a.user_id)),
+            ],
+        ),
+        Ok(ApprovalOutcome::Delayed(p)) => t(lang, "staff-approve-delayed", &[payment(p)]),
+        Ok(ApprovalOutcome::Failed(p, why)) => t(
+            lang,
+            "staff-approve-failed",
+            &[payment(p), s("why", why.to_string())],
+        ),
+        Err(e) => {
+            let shown = Failure::from(e).report(&format!("confirm by {clicker}"), lang);
+            t(lang, "staff-not-approved", &[s("why", shown)])
+        }
+    }
 }
 
 /// Cancel on the approval prompt: the prompt loses its buttons; the token just expires.
 pub(super) async fn cancel_confirm(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
+    data: &Data,
 ) -> Result<(), Failure> {
+    let staff = data.app.config.staff_language();
     let msg = CreateInteractionResponseMessage::new()
-        .content("Approval cancelled.")
+        .content(t(staff, "staff-approval-cancelled", &[]))
         .components(vec![]);
     c.create_response(ctx, CreateInteractionResponse::UpdateMessage(msg))
         .await?;
@@ -117,9 +134,10 @@ pub(super) async fn reject(
 ) -> Result<(), Failure> {
     let who = actor(c.user.id, c.member.as_ref());
     data.app.roles.require(&who, Permission::ReviewPayments)?;
+    let staff = data.app.config.staff_language();
     let msg = CreateInteractionResponseMessage::new()
-        .content(format!("Why is payment #{payment} rejected?"))
-        .components(vec![render::reject_reasons(payment)])
+        .content(t(staff, "staff-reject-why", &[s("payment", payment.to_string())]))
+        .components(vec![render::reject_reasons(staff, payment)])
         .ephemeral(true);
     c.create_response(ctx, CreateInteractionResponse::Message(msg))
         .await?;
@@ -141,20 +159,18 @@ pub(super) async fn reason_picked(
     };
     let who = actor(c.user.id, c.member.as_ref());
     data.app.roles.require(&who, Permission::ReviewPayments)?;
+    let staff = data.app.config.staff_language();
     let required = choice.code == RejectCode::Other;
     let reason = CreateInputText::new(
         InputTextStyle::Paragraph,
-        "Details (the customer sees them)",
+        t(staff, "staff-reject-reason", &[]),
         "reason",
     )
     .min_length(if required { 3 } else { 0 })
     .max_length(500)
     .required(required);
-    let title = if choice.ban {
-        format!("Reject payment #{payment} and ban")
-    } else {
-        format!("Reject payment #{payment}")
-    };
+    let title_id = if choice.ban { "staff-reject-title-ban" } else { "staff-reject-title" };
+    let title = t(staff, title_id, &[s("payment", payment.to_string())]);
     let modal = CreateModal::new(CustomId::RejectModal(payment, choice).to_string(), title)
         .components(vec![CreateActionRow::InputText(reason)]);
     c.create_response(ctx, CreateInteractionResponse::Modal(modal))
@@ -181,21 +197,18 @@ pub(super) async fn reject_submitted(
         })
         .unwrap_or_default();
     let who = actor(m.user.id, m.member.as_ref());
+    let staff = data.app.config.staff_language();
     let rejected = data
         .app
         .approval
         .reject_with(&who, payment, (choice.code, reason.trim()), choice.ban)
         .await;
+    let done_id = if choice.ban { "staff-rejected-banned" } else { "staff-rejected" };
     let text = match rejected {
-        Ok(()) if choice.ban => {
-            format!("Payment #{payment} rejected and the customer banned; they were told why.")
-        }
-        Ok(()) => {
-            format!("Payment #{payment} rejected; the customer was told why.")
-        }
+        Ok(()) => t(staff, done_id, &[s("payment", payment.to_string())]),
         Err(e) => {
-            let shown = Failure::from(e).report(&format!("reject by {}", m.user.id));
-            format!("Not rejected: {shown}")
+            let shown = Failure::from(e).report(&format!("reject by {}", m.user.id), staff);
+            t(staff, "staff-not-rejected", &[s("why", shown)])
         }
     };
     let msg = CreateInteractionResponseMessage::new()

@@ -1,5 +1,5 @@
 //! `run`: the production wiring around [`super::start`]: store, panel client, health monitor,
-//! `App`, jobs, the gateway connection, and a graceful stop on SIGTERM/SIGINT (stop taking work,
+//! `App`, jobs, the metrics listener (when configured), the gateway connection, and a graceful stop on SIGTERM/SIGINT (stop taking work,
 //! stop the jobs with a timeout, shut the shards down).
 
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub async fn serve(config: Config) -> Result<()> {
     config.require_for_run()?;
     let (app, monitor) = App::assemble(Arc::new(config), Clock::system(), None)?;
     let shutdown = CancellationToken::new();
+    let metrics = crate::metrics::http::start(app.clone(), shutdown.clone()).await?;
     let mut http = serenity::HttpBuilder::new(app.config.discord.token.expose());
     let proxy = &app.config.discord.rest_proxy_url;
     if !proxy.is_empty() {
@@ -73,6 +74,9 @@ pub async fn serve(config: Config) -> Result<()> {
     let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
     if let Some(listener) = webhook {
         listener.shutdown().await;
+    }
+    if let Some((_, listener)) = metrics {
+        let _ = tokio::time::timeout(STOP_TIMEOUT, listener).await;
     }
     tracing::info!("stopped");
     if let Some(reason) = client_died {

@@ -13,9 +13,10 @@ use serenity::{
 
 use super::interact::codes::GUILD_CHANNELS_FULL;
 use super::interact::ephemeral;
-use super::{Data, Downloads, Failure, render};
+use super::{Data, Downloads, Failure, lang, render};
 use crate::app::App;
 use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
+use crate::i18n::{Lang, s, t};
 use crate::service::growth::CodeOrder;
 use crate::service::intake::{Attachment, Intake, TicketMessage};
 use crate::store;
@@ -62,15 +63,21 @@ pub(super) async fn plan_selected(
         PlanIntent::Code(code) => match app.growth.order_with_code(user, plan, &code).await? {
             CodeOrder::Ticket(order) => order,
             CodeOrder::Granted(order, outcome) => {
-                let text = render::granted_text(order, outcome.as_ref());
+                let lang = lang::of_interaction(app, c.user.id, &c.locale).await;
+                let text = render::provisioned_text(lang, render::Free::Code(order), outcome.as_ref());
                 return ephemeral(ctx, c, &text).await;
             }
         },
     };
     c.defer_ephemeral(ctx).await?;
-    let text = match open_ticket(ctx, data, c.user.id, &order).await {
-        Ok(channel) => format!("Your ticket is open: <#{channel}>. Continue there."),
-        Err(e) => ticket_failed(ctx, data, user, order.id, &e).await,
+    let lang = lang::of_interaction(app, c.user.id, &c.locale).await;
+    let text = match open_ticket(ctx, data, (c.user.id, lang), &order).await {
+        Ok(channel) => t(
+            lang,
+            "ticket-opened",
+            &[s("channel", format!("<#{channel}>"))],
+        ),
+        Err(e) => ticket_failed(ctx, data, (user, lang), order.id, &e).await,
     };
     c.edit_response(
         ctx,
@@ -89,7 +96,7 @@ pub(super) async fn plan_selected(
 async fn ticket_failed(
     ctx: &serenity::Context,
     data: &Data,
-    user: UserId,
+    (user, lang): (UserId, Lang),
     order: OrderId,
     e: &Failure,
 ) -> String {
@@ -111,11 +118,9 @@ async fn ticket_failed(
         Err(e) => tracing::error!(%order, error = %e, "could not cancel the order"),
     }
     if full {
-        "We are at capacity right now: the server cannot hold another ticket channel, so your \
-         order was not opened. Please try again later, or contact staff."
-            .to_owned()
+        t(lang, "ticket-capacity", &[])
     } else {
-        e.shown()
+        e.shown(lang)
     }
 }
 
@@ -125,10 +130,7 @@ async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
     if admin == 0 {
         return;
     }
-    let text = "⚠ New tickets cannot be opened: the server has reached Discord's limit of 500 \
-                channels. Customers are told to try again later. Delete unused channels (old \
-                tickets, empty categories) to make room. This warning is not repeated until a \
-                ticket opens again.";
+    let text = t(data.app.config.staff_language(), "staff-guild-full", &[]);
     let posted = serenity::ChannelId::new(admin)
         .send_message(ctx, CreateMessage::new().content(text))
         .await;
@@ -141,7 +143,7 @@ async fn warn_staff_guild_full(ctx: &serenity::Context, data: &Data) {
 async fn open_ticket(
     ctx: &serenity::Context,
     data: &Data,
-    customer: serenity::UserId,
+    (customer, lang): (serenity::UserId, Lang),
     order: &store::orders::Order,
 ) -> Result<serenity::ChannelId, Failure> {
     let cfg = &data.app.config;
@@ -168,9 +170,17 @@ async fn open_ticket(
         .attach_ticket(order.id, GuildId(guild.get()), ChannelId(channel.id.get()))
         .await?;
     let welcome = CreateMessage::new()
-        .content(format!("<@{customer}>, welcome to your ticket."))
-        .embed(render::ticket_embed(order))
-        .components(render::ticket_components(order.id, &cfg.payment_methods));
+        .content(t(
+            lang,
+            "ticket-welcome",
+            &[s("mention", format!("<@{customer}>"))],
+        ))
+        .embed(render::ticket_embed(lang, order))
+        .components(render::ticket_components(
+            lang,
+            order.id,
+            &cfg.payment_methods,
+        ));
     channel.id.send_message(ctx, welcome).await?;
     Ok(channel.id)
 }
@@ -300,10 +310,9 @@ pub(super) async fn method_selected(
     if method.kind == crate::config::PaymentKind::Cryptobot {
         return super::crypto::post_invoice(ctx, c, data, order, method).await;
     }
-    let text = format!(
-        "**{}**\n{}\n\nWhen you have paid, upload a screenshot of the payment in this channel.",
-        method.name, method.instructions
-    );
+    let lang = lang::of_interaction(app, c.user.id, &c.locale).await;
+    let footer = t(lang, "method-footer", &[]);
+    let text = format!("**{}**\n{}\n\n{footer}", method.name, method.instructions);
     let msg = CreateInteractionResponseMessage::new().content(text);
     c.create_response(ctx, CreateInteractionResponse::Message(msg))
         .await?;
@@ -321,7 +330,9 @@ pub(super) async fn cancel(
         .orders
         .cancel(UserId(c.user.id.get()), order)
         .await?;
-    ephemeral(ctx, c, &format!("Order #{order} is cancelled.")).await
+    let lang = lang::of_interaction(&data.app, c.user.id, &c.locale).await;
+    let text = t(lang, "order-cancelled", &[s("order", order.to_string())]);
+    ephemeral(ctx, c, &text).await
 }
 
 /// A message with attachments in a guild channel (live, or found by catch-up after downtime):
@@ -348,15 +359,21 @@ pub(super) async fn receipt_message(
             })
             .collect(),
     };
-    let (reply, refused) = match app.intake.handle(&ticket_message, downloads).await? {
+    let outcome = app.intake.handle(&ticket_message, downloads).await?;
+    if matches!(outcome, Intake::Ignored) {
+        return Ok(());
+    }
+    let lang = lang::of_user(app, ticket_message.author).await;
+    let (reply, refused) = match outcome {
         Intake::Ignored => return Ok(()),
         Intake::Accepted { order, payment } => {
             tracing::info!(%order, %payment, "receipt accepted");
-            (render::RECEIPT_ACCEPTED.to_owned(), false)
+            (t(lang, "receipt-accepted", &[]), false)
         }
         Intake::Refused { order, error } => {
-            let shown = Failure::from(error).report(&format!("the receipt of order #{order}"));
-            (render::receipt_refused(&shown, REFUSAL_TTL), true)
+            let what = format!("the receipt of order #{order}");
+            let shown = Failure::from(error).report(&what, lang);
+            (render::receipt_refused(lang, &shown, REFUSAL_TTL), true)
         }
     };
     let posted = msg.reply(http, reply).await?;
@@ -388,8 +405,10 @@ pub(super) async fn reveal_link(
         .subscriptions
         .payment_link(UserId(c.user.id.get()), payment)
         .await?;
+    let lang = lang::of_interaction(&data.app, c.user.id, &c.locale).await;
     let mut msg = CreateInteractionResponseMessage::new()
         .content(render::link_text(
+            lang,
             access.order,
             &access.link,
             access.subscription_url.as_deref(),

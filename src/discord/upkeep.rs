@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use super::deliver::{DiscordDeliverer, Place, classify, customer_overwrite, is_gone};
 use super::interact::code;
 use super::interact::codes::UNKNOWN_CHANNEL;
-use super::render;
+use super::{render, transcript};
 use crate::domain::scheduled::ScheduledTask;
 use crate::domain::{ChannelId, MessageId};
 use crate::service::housekeeping::{Deleted, MessageDeleter};
@@ -70,7 +70,8 @@ impl ViewInspector for DiscordDeliverer {
             Err(e) if is_gone(&e) => return Ok(Observed::Gone),
             Err(e) => return Err(e.to_string()),
         };
-        let (text, buttons) = render::review_card_view(&p, &o);
+        let staff = self.app.config.staff_language();
+        let (text, buttons) = render::review_card_view(staff, &p, &o);
         let live = found.components.iter().any(|r| !r.components.is_empty());
         Ok(if found.content == text && live != buttons.is_empty() {
             Observed::Matches
@@ -95,8 +96,16 @@ impl ScheduledHandler for DiscordDeliverer {
 }
 
 impl DiscordDeliverer {
-    /// Deletes a closed ticket's channel; already gone is success.
+    /// Deletes a closed ticket's channel, after reading its history into the transcript;
+    /// already gone is success.
     async fn delete_ticket(&self, channel: ChannelId) -> Result<(), HandlerError> {
+        if let Err(e) = transcript::read_back(&self.http, &self.app, channel).await
+            && e.discord_code() != Some(UNKNOWN_CHANNEL)
+        {
+            return Err(HandlerError::Retry(format!(
+                "reading the ticket's history: {e}"
+            )));
+        }
         let place = Place {
             channel,
             permission: "Manage Channels",

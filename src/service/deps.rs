@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::panel::PanelApi;
 use crate::service::health::CircuitBreaker;
 use crate::service::roles::Roles;
@@ -28,6 +29,8 @@ pub struct Deps {
     pub config: Arc<Config>,
     /// Time (follows tokio's clock).
     pub clock: Clock,
+    /// The application's metrics (counted by the services, read by `/metrics`).
+    pub metrics: Metrics,
 }
 
 impl Deps {

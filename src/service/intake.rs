@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 
 use crate::domain::{ChannelId, OrderId, PaymentId, UserId};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UserError};
 use crate::service::orders::OrderService;
 use crate::service::receipts::ReceiptService;
 use crate::store::{self, Store};
@@ -130,7 +130,9 @@ impl ReceiptIntake {
         let Some(_guard) = InFlight::claim(&self.in_flight, msg.message) else {
             return Ok(Intake::Ignored); // being handled right now by the other path
         };
-        let outcome = match self.submit(order.id, msg, file, files).await {
+        let submitted = self.submit(order.id, msg, file, files).await;
+        self.orders.metrics().receipt(receipt_outcome(&submitted));
+        let outcome = match submitted.map(|(payment, _)| payment) {
             Ok(payment) => Intake::Accepted {
                 order: order.id,
                 payment,
@@ -167,7 +169,7 @@ impl ReceiptIntake {
         msg: &TicketMessage,
         file: &Attachment,
         files: &dyn AttachmentSource,
-    ) -> Result<PaymentId> {
+    ) -> Result<(PaymentId, bool)> {
         self.receipts.check_declared_size(file.size)?;
         let bytes = files
             .fetch(file)
@@ -199,7 +201,20 @@ impl ReceiptIntake {
         {
             tracing::warn!(error = %d, "could not discard an unused receipt file");
         }
-        submitted
+        submitted.map(|p| (p, near.is_some()))
+    }
+}
+
+/// The `outcome` label of a receipt's fate: accepted (flagged as a near duplicate or not), an
+/// exact duplicate, not an acceptable image, refused otherwise, or an internal error.
+fn receipt_outcome(submitted: &Result<(PaymentId, bool)>) -> &'static str {
+    match submitted {
+        Ok((_, false)) => "accepted",
+        Ok((_, true)) => "near_duplicate",
+        Err(Error::User(UserError::DuplicateReceipt { .. })) => "exact_duplicate",
+        Err(Error::User(UserError::BadReceipt { .. })) => "invalid",
+        Err(Error::User(_)) => "refused",
+        Err(_) => "error",
     }
 }
 

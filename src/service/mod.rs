@@ -22,6 +22,8 @@ pub mod crypto;
 pub mod growth;
 /// Receipt intake: a ticket message (live or caught up) → download → pipeline → submitted receipt.
 pub mod intake;
+/// The customer's language: `/language` choice, else Discord locale, else the shop default.
+pub mod languages;
 /// Orders: open (plan snapshot), ticket, payment method, receipt submission, cancel,
 /// abandonment, deleted tickets and customers who left.
 pub mod orders;
@@ -34,6 +36,8 @@ pub mod staff;
 /// Subscriptions: `/status`, "Show my link", reminders, expiry, panel reconciliation, admin
 /// extend/revoke.
 pub mod subscriptions;
+/// Ticket transcripts: messages recorded as seen, archived when the channel goes.
+pub mod transcripts;
 
 // The machinery.
 /// The one bundle of handles (store, panel, breaker, roles, config, clock) services are built from.

@@ -24,6 +24,10 @@ mod convert;
 pub mod crypto_invoices;
 /// `gifts`: gift subscriptions, stored by token hash, redeemed once.
 pub mod gifts;
+/// The customer's language choice and last Discord locale.
+pub mod languages;
+/// The counts a metrics scrape reads.
+pub mod metrics;
 /// Forward-only migrations (`migrations/NNNN_*.sql`) and database identity checks.
 pub mod migrations;
 /// `orders`: one purchase attempt in one ticket, with the plan snapshot and catch-up position.
@@ -40,6 +44,8 @@ pub mod referrals;
 pub mod revenue;
 /// `scheduled_jobs`: delayed work that survives a restart.
 pub mod scheduled_jobs;
+/// `ticket_messages` and `transcripts`: what was said in tickets, archived before deletion.
+pub mod transcripts;
 /// `trials`: one free trial per Discord account, ever.
 pub mod trials;
 /// `users`: customers, their ban flag, their panel client and the link last sent.

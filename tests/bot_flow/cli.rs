@@ -270,7 +270,7 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
         );
     }
     for seen in [
-        "All 9 steps happened",
+        "All 10 steps happened",
         "automatic (Crypto Pay)",
         "what carol sees in her DMs:",
         "vless://",
@@ -279,6 +279,8 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
         "The VPN panel is down",
         "The VPN panel is back",
         "temporarily unavailable",
+        "what ivan sees in his DMs:",
+        "Ваш доступ к VPN готов",
     ] {
         assert!(stdout.contains(seen), "{seen:?} missing:\n{stdout}");
     }

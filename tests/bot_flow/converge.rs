@@ -404,7 +404,7 @@ async fn after_downtime_the_bot_catches_up_on_receipts_deletions_and_leavers() {
         .wait_for(crate::world::T, |s| {
             s.dms_of(w.mallory)
                 .into_iter()
-                .any(|m| m.content.contains("ticket channel deleted"))
+                .any(|m| m.content.contains("the ticket channel was deleted"))
                 .then_some(())
         })
         .await

@@ -111,7 +111,7 @@ async fn a_ticket_deleted_by_hand_cancels_the_order() {
         .wait_for(T, |s| {
             s.dms_of(w.carol)
                 .into_iter()
-                .find(|m| m.content.contains("ticket channel deleted"))
+                .find(|m| m.content.contains("the ticket channel was deleted"))
                 .cloned()
         })
         .await
@@ -284,7 +284,7 @@ async fn help_and_a_customer_cancelling_from_the_ticket() {
     );
     w.reply_to(&i, "is cancelled").await;
     w.message_in(ticket, "closing notice", |m| {
-        m.content.contains("cancelled by customer")
+        m.content.contains("cancelled by you")
     })
     .await;
     assert_eq!(order_status(&w.app, order), OrderStatus::Cancelled);

@@ -11,6 +11,9 @@
 //! `crypto.rs`: paying a Crypto Pay invoice with no admin click, an expired invoice replaced;
 //! `growth.rs`: trial, promo code, referral, gift and ban through Discord;
 //! `converge.rs`: retried views after newer states, Discord errors by class, the sweep, catch-up;
+//! `languages.rs`: Russian clients, a Persian choice and the exact link;
+//! `metrics.rs`: a scrape after a story, the listener and its token;
+//! `transcripts.rs`: transcripts after the bot or a person deleted the ticket;
 //! `cli.rs`: the binary's commands as a user runs them (`migrate`, `backup`, `restore`, `check`, `run`);
 //! `world.rs`: the harness.
 
@@ -24,9 +27,12 @@ mod flows;
 mod growth;
 #[path = "../support/receipt_images.rs"]
 mod images;
+mod languages;
+mod metrics;
 mod operations;
 mod polish;
 mod refusals;
+mod transcripts;
 mod world;
 
 use std::time::Duration;
@@ -109,6 +115,16 @@ async fn the_story_in_tls_mode_under_rate_limits() {
         .filter(|e| e.status() == Some(429))
         .count();
     assert!(limited > 0, "the rate limit was hit (and serenity retried)");
+    let metrics = vpn_ticket_bot::metrics::http::scrape(&w.app).await.unwrap();
+    let held: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("vtb_discord_rate_limits_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        held > 0,
+        "serenity's rate-limit waits are counted:\n{metrics}"
+    );
     w.stop().await;
 }
 

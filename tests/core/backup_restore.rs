@@ -382,3 +382,48 @@ fn restore_migrates_an_older_schema() {
         .unwrap();
     assert_eq!(v, store::schema_version());
 }
+
+/// What `litestream restore -o FILE` hands back on a standby: one plain database file rebuilt
+/// from the replicated main file and WAL. Emulated from a live database's `bot.db` and
+/// `bot.db-wal` copied together (the WAL replayed on open, then folded into the file).
+fn replica_of(live_dir: &Path, out_dir: &Path) -> PathBuf {
+    let replica = out_dir.join("replica.db");
+    std::fs::copy(live_dir.join("bot.db"), &replica).unwrap();
+    let wal = live_dir.join("bot.db-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, out_dir.join("replica.db-wal")).unwrap();
+    }
+    let conn = Connection::open(&replica).unwrap();
+    conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    drop(conn);
+    replica
+}
+
+#[test]
+fn a_litestream_style_replica_passes_the_restore_drill() {
+    let (live, standby) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = common::store(live.path());
+    add_rows(&store.conn().unwrap(), 1, 40);
+    // The replica is taken while the primary is open and its last writes sit in the WAL.
+    let replica = replica_of(live.path(), standby.path());
+    assert!(
+        !standby.path().join("replica.db-wal").exists(),
+        "one plain file"
+    );
+    let expected = dump(&replica);
+    // The standby's drill: our verified restore into its own data directory.
+    let restored = restore_yes(standby.path(), &replica).unwrap();
+    assert_eq!(
+        restored.summary.rows.iter().find(|(t, _)| *t == "users"),
+        Some(&("users", 40))
+    );
+    assert_eq!(dump(&standby.path().join("bot.db")), expected);
+    drop(store);
+    // A replica cut short (a copy taken half-way) is refused and nothing is installed.
+    let cut = standby.path().join("cut.db");
+    let bytes = std::fs::read(&replica).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let before = dump(&standby.path().join("bot.db"));
+    assert!(restore_yes(standby.path(), &cut).is_err());
+    assert_eq!(dump(&standby.path().join("bot.db")), before);
+}

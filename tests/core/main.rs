@@ -28,3 +28,4 @@ mod renewal;
 mod store_roundtrip;
 mod subscription_races;
 mod subscriptions;
+mod transcripts;

@@ -134,6 +134,7 @@ impl Shop {
             roles: Roles::new(config.roles.clone()),
             config: config.clone(),
             clock,
+            metrics: vpn_ticket_bot::metrics::Metrics::new(),
         };
         let app = App::new(deps.clone());
         let (orders, sessions) = (app.orders.clone(), app.sessions.clone());

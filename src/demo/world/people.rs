@@ -32,7 +32,7 @@ impl World {
         options: &[CommandOption],
     ) -> Result<(u64, OrderId), StepError> {
         let pick = self.pick_plan_via(user, command, options).await?;
-        let answer = self.reply_to(&pick, "ticket is open").await?;
+        let answer = self.reply_to(&pick, "<#").await?;
         let ticket: u64 = answer
             .content
             .split("<#")

@@ -10,6 +10,7 @@ use crate::discord::interact::actor_of_command;
 use crate::discord::{Ctx, Failure, render};
 use crate::domain::UserId;
 use crate::domain::status::OrderStatus;
+use crate::i18n::{n, s, t};
 
 /// Admins: add days to a customer's VPN access (counted from their current expiry).
 #[poise::command(slash_command, guild_only)]
@@ -25,11 +26,13 @@ pub(crate) async fn extend(
         .subscriptions
         .extend(&who, UserId(customer.id.get()), days)
         .await?;
-    let text = format!(
-        "Extended <@{}> by {days} days: access now ends {}.",
-        customer.id,
-        render::when(done.expiry_at)
-    );
+    let staff = app.config.staff_language();
+    let args = [
+        s("mention", format!("<@{}>", customer.id)),
+        n("days", days.into()),
+        s("when", render::when(staff, done.expiry_at)),
+    ];
+    let text = t(staff, "staff-extended", &args);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -48,13 +51,14 @@ pub(crate) async fn revoke(
     app.subscriptions
         .revoke(&who, UserId(customer.id.get()), reason.trim())
         .await?;
-    let text = format!("Revoked the access of <@{}>.", customer.id);
+    let mention = s("mention", format!("<@{}>", customer.id));
+    let text = t(app.config.staff_language(), "staff-revoked", &[mention]);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
 }
 
-/// Staff: extend or revoke access, look up customers and orders; panel health, revenue, backups.
+/// Staff: access, customers, orders, ticket transcripts; panel health, revenue, backups.
 #[poise::command(
     slash_command,
     guild_only,
@@ -67,6 +71,7 @@ pub(crate) async fn revoke(
         "super::growth::unban",
         "super::growth::promo",
         "super::growth::gift_revoke",
+        "crate::discord::transcript::transcript",
         "super::shop::health",
         "super::shop::revenue",
         "super::shop::backup"
@@ -92,7 +97,8 @@ pub(crate) async fn user(
         .subscriptions
         .lookup_user(&who, UserId(member.id.get()))
         .await?;
-    let text = render::user_lookup(member.id.get(), &found);
+    let staff = ctx.data().app.config.staff_language();
+    let text = render::user_lookup(staff, member.id.get(), &found);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -113,7 +119,7 @@ pub(crate) async fn orders(
         .subscriptions
         .lookup_orders(&who, wanted)
         .await?;
-    let text = render::order_list(wanted, &list);
+    let text = render::order_list(ctx.data().app.config.staff_language(), wanted, &list);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -185,7 +191,7 @@ const _: () = {
 /// `/admin` with every integer option's bounds sent as JSON integers: poise writes them as
 /// floats (`1.0`), which Discord's API description refuses for INTEGER options. Bounds by
 /// option name: `days` 1–3650, `value` and `max_uses` 1–1 000 000, `valid_days` 1–3650, `gift`
-/// 1–2^53.
+/// 1–2^53, `order` (`/admin transcript`) 1–2^32−1.
 pub(super) fn admin_command() -> poise::Command<crate::discord::Data, Failure> {
     let mut command = admin();
     integer_bounds(&mut command);
@@ -211,6 +217,11 @@ fn integer_bounds(command: &mut poise::Command<crate::discord::Data, Failure>) {
                 b.kind(serenity::CommandOptionType::Integer)
                     .min_int_value(1)
                     .max_int_value(9_007_199_254_740_991_u64)
+            },
+            "order" => |b| {
+                b.kind(serenity::CommandOptionType::Integer)
+                    .min_int_value(1)
+                    .max_int_value(u64::from(u32::MAX))
             },
             _ => return None,
         };

@@ -5,7 +5,8 @@
 use poise::serenity_prelude as serenity;
 
 use crate::discord::interact::actor_of_command;
-use crate::discord::{Ctx, Failure, render};
+use crate::discord::{Ctx, Failure, lang, render};
+use crate::i18n::{s, t};
 use crate::domain::UserId;
 use crate::service::growth::NewPromo;
 use crate::store::promo::PromoKind;
@@ -26,11 +27,9 @@ pub(crate) async fn trial(ctx: Ctx<'_>) -> Result<(), Failure> {
         .growth
         .trial(UserId(ctx.author().id.get()))
         .await?;
-    reply(
-        ctx,
-        render::provisioned_text("Your free trial", outcome.as_ref()),
-    )
-    .await
+    let lang = lang::of_ctx(ctx).await;
+    let text = render::provisioned_text(lang, render::Free::Trial, outcome.as_ref());
+    reply(ctx, text).await
 }
 
 /// Your referral code; or enter a friend's code before your first order.
@@ -41,12 +40,13 @@ pub(crate) async fn referral(
 ) -> Result<(), Failure> {
     ctx.defer_ephemeral().await?;
     let (growth, user) = (&ctx.data().app.growth, UserId(ctx.author().id.get()));
+    let lang = lang::of_ctx(ctx).await;
     let text = match code {
         Some(code) => {
             let referrer = growth.bind_referral(user, &code).await?;
-            format!("Done: <@{referrer}> brought you here. Enjoy your first order!")
+            t(lang, "referral-bound", &[s("mention", format!("<@{referrer}>"))])
         }
-        None => render::referral_text(&growth.referral_code(user).await?),
+        None => render::referral_text(lang, &growth.referral_code(user).await?),
     };
     reply(ctx, text).await
 }
@@ -64,7 +64,8 @@ pub(crate) async fn redeem(
         .growth
         .redeem(UserId(ctx.author().id.get()), &code)
         .await?;
-    reply(ctx, render::provisioned_text("Your gift", outcome.as_ref())).await
+    let lang = lang::of_ctx(ctx).await;
+    reply(ctx, render::provisioned_text(lang, render::Free::Gift, outcome.as_ref())).await
 }
 
 /// Admins: ban a customer from ordering (they are told why by DM).
@@ -104,7 +105,8 @@ pub(crate) async fn unban(
         .growth
         .unban(&who, UserId(customer.id.get()))
         .await?;
-    reply(ctx, format!("<@{}> may order again.", customer.id)).await
+    let staff = ctx.data().app.config.staff_language();
+    reply(ctx, t(staff, "staff-unbanned", &[s("mention", format!("<@{}>", customer.id))])).await
 }
 
 /// What a promo code gives.
@@ -160,7 +162,9 @@ pub(crate) async fn promo_create(
         valid_days,
     };
     let created = ctx.data().app.growth.create_promo(&who, new).await?;
-    reply(ctx, format!("Created:\n{}", render::promo_list(&[created]))).await
+    let staff = ctx.data().app.config.staff_language();
+    let line = render::promo_list(staff, &[created]);
+    reply(ctx, t(staff, "staff-promo-created", &[s("code", line)])).await
 }
 
 /// Admins: disable a promo code (orders that reserved it keep it).
@@ -172,7 +176,8 @@ pub(crate) async fn promo_disable(
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     ctx.data().app.growth.disable_promo(&who, &code).await?;
-    reply(ctx, format!("`{}` is disabled.", code.trim())).await
+    let staff = ctx.data().app.config.staff_language();
+    reply(ctx, t(staff, "staff-promo-disabled-now", &[s("code", code.trim().to_owned())])).await
 }
 
 /// Admins: the newest promo codes and their uses.
@@ -181,7 +186,7 @@ pub(crate) async fn promo_list(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let codes = ctx.data().app.growth.list_promos(&who).await?;
-    reply(ctx, render::promo_list(&codes)).await
+    reply(ctx, render::promo_list(ctx.data().app.config.staff_language(), &codes)).await
 }
 
 /// Admins: promo codes.

@@ -4,16 +4,18 @@
 mod admin;
 mod growth;
 mod help;
+mod language;
 mod order;
 mod shop;
 mod status;
 
 use super::{Data, Failure};
 
-/// Every command the bot registers.
+/// Every command the bot registers, with their Russian names and descriptions
+/// ([`localize`](super::lang::localize)).
 #[must_use]
 pub fn all() -> Vec<poise::Command<Data, Failure>> {
-    vec![
+    let mut commands = vec![
         order::order(),
         order::renew(),
         order::gift(),
@@ -22,6 +24,9 @@ pub fn all() -> Vec<poise::Command<Data, Failure>> {
         growth::redeem(),
         help::help(),
         status::status(),
+        language::language(),
         admin::admin_command(),
-    ]
+    ];
+    super::lang::localize(&mut commands);
+    commands
 }

@@ -3,6 +3,7 @@
 //! backups) and does the work, this file only renders.
 
 use crate::discord::{Ctx, Failure, render};
+use crate::i18n::{s, t};
 
 use crate::discord::interact::actor_of_command;
 
@@ -15,7 +16,7 @@ pub(crate) async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.health(&who).await?;
-    let text = render::health_text(&report);
+    let text = render::health_text(ctx.data().app.config.staff_language(), &report);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
@@ -28,9 +29,15 @@ pub(crate) async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
     let report = app.staff.revenue(&who, REVENUE_DAYS).await?;
+    let staff = app.config.staff_language();
+    let zone = s("zone", report.time_zone.clone());
     let reply = poise::CreateReply::default()
-        .content(format!("Revenue report ({})", report.time_zone))
-        .embed(render::revenue_report_embed(&report, &app.config.shop.name))
+        .content(t(staff, "staff-revenue-report", &[zone]))
+        .embed(render::revenue_report_embed(
+            staff,
+            &report,
+            &app.config.shop.name,
+        ))
         .ephemeral(true);
     ctx.send(reply).await?;
     Ok(())
@@ -42,7 +49,7 @@ pub(crate) async fn backup(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let report = ctx.data().app.staff.backup(&who).await?;
-    let text = render::backup_text(&report);
+    let text = render::backup_text(ctx.data().app.config.staff_language(), &report);
     ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())

@@ -2,22 +2,24 @@
 
 use poise::serenity_prelude::CreateAttachment;
 
-use crate::discord::{Ctx, Failure, render};
+use crate::discord::{Ctx, Failure, lang, render};
 use crate::domain::UserId;
 use crate::error::{Error, UserError};
+use crate::i18n::t;
 
 /// Your VPN access: expiry, traffic used, and your connection link and QR code again.
 #[poise::command(slash_command)]
 pub(crate) async fn status(ctx: Ctx<'_>) -> Result<(), Failure> {
     ctx.defer_ephemeral().await?;
     let app = &ctx.data().app;
+    let lang = lang::of_ctx(ctx).await;
     let view = match app
         .subscriptions
         .status(UserId(ctx.author().id.get()))
         .await
     {
         Err(Error::User(UserError::NotFound { .. })) => {
-            let text = "You have no VPN subscription yet. Run `/order` to buy one.";
+            let text = t(lang, "status-none", &[]);
             ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
                 .await?;
             return Ok(());
@@ -25,7 +27,7 @@ pub(crate) async fn status(ctx: Ctx<'_>) -> Result<(), Failure> {
         other => other?,
     };
     let mut reply = poise::CreateReply::default()
-        .content(render::status_text(&view))
+        .content(render::status_text(lang, &view))
         .ephemeral(true);
     if let Some(link) = &view.link {
         match crate::panel::qr::qr_png(link) {

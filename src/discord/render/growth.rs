@@ -1,85 +1,71 @@
-//! How the growth features answer: a free access provisioned (trial, a code that pays
-//! everything, a redeemed gift), referral codes, promo code lists.
+//! How the growth features answer, in the reader's language: a free access provisioned (trial,
+//! a code that pays everything, a redeemed gift), referral codes, promo code lists (staff).
 
 use crate::domain::OrderId;
+use crate::i18n::{Lang, n, s, t};
 use crate::service::approval::ApprovalOutcome;
 use crate::service::growth::ReferralView;
 use crate::store::promo::{PromoCode, PromoKind};
 
 use super::money;
 
-/// The answer after a free access was provisioned: `what` ("Your free trial") and how it went.
-#[must_use]
-pub(in crate::discord) fn provisioned_text(
-    what: &str,
-    outcome: Option<&ApprovalOutcome>,
-) -> String {
-    match outcome {
-        Some(ApprovalOutcome::Approved(_)) => {
-            format!("{what} is ready: your link is on its way by DM.")
-        }
-        Some(ApprovalOutcome::Delayed(_)) => format!(
-            "{what} is on its way: the VPN panel is briefly unavailable, and you will get your \
-             link by DM as soon as it is back."
-        ),
-        Some(ApprovalOutcome::Failed(..)) => format!(
-            "{what} could not be created right now; staff were told and will finish it. You do \
-             not need to do anything."
-        ),
-        None => format!("{what} is being created; you will get your link by DM."),
-    }
+/// What was provisioned for free: the trial, a gift, or an order a code paid entirely.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::discord) enum Free {
+    /// `/trial`.
+    Trial,
+    /// `/redeem`.
+    Gift,
+    /// `/order promo:` with a code that pays everything.
+    Code(OrderId),
 }
 
-/// The answer when a code paid the whole order.
+/// The answer after a free access was provisioned, and how it went.
 #[must_use]
-pub(in crate::discord) fn granted_text(
-    order: OrderId,
-    outcome: Option<&ApprovalOutcome>,
-) -> String {
-    provisioned_text(
-        &format!("Your code covers the whole of order #{order}: your access"),
-        outcome,
-    )
+pub(in crate::discord) fn provisioned_text(lang: Lang, what: Free, outcome: Option<&ApprovalOutcome>) -> String {
+    let subject = match what {
+        Free::Trial => t(lang, "free-trial", &[]),
+        Free::Gift => t(lang, "free-gift", &[]),
+        Free::Code(order) => t(lang, "free-code", &[s("order", order.to_string())]),
+    };
+    let id = match outcome {
+        Some(ApprovalOutcome::Approved(_)) => "free-ready",
+        Some(ApprovalOutcome::Delayed(_)) => "free-delayed",
+        Some(ApprovalOutcome::Failed(..)) => "free-failed",
+        None => "free-creating",
+    };
+    t(lang, id, &[s("what", subject)])
 }
 
-/// `/referral`: the customer's code and how it works.
+/// `/referral`: the customer's code (in its own block) and how it works.
 #[must_use]
-pub(in crate::discord) fn referral_text(view: &ReferralView) -> String {
-    format!(
-        "Your referral code:\n```\n{}\n```\nA friend who enters it with `/referral code:` before \
-         their first order brings you {} days of VPN access when their first payment is approved.",
-        view.code, view.reward_days
-    )
+pub(in crate::discord) fn referral_text(lang: Lang, view: &ReferralView) -> String {
+    let how = t(lang, "referral-how", &[n("days", i64::from(view.reward_days))]);
+    format!("{}\n```\n{}\n```\n{how}", t(lang, "referral-code", &[]), view.code)
 }
 
-/// `/admin promo list`: one line per code.
+/// `/admin promo list`: one line per code, in the staff's `lang`.
 #[must_use]
-pub(in crate::discord) fn promo_list(codes: &[PromoCode]) -> String {
+pub(in crate::discord) fn promo_list(lang: Lang, codes: &[PromoCode]) -> String {
     if codes.is_empty() {
-        return "No promo codes yet. Create one with `/admin promo create`.".into();
+        return t(lang, "staff-promo-none", &[]);
     }
     codes
         .iter()
         .map(|c| {
             let what = match c.kind {
-                PromoKind::Percent => format!("{} % off", c.value),
+                PromoKind::Percent => t(lang, "staff-promo-percent", &[n("value", c.value)]),
                 PromoKind::Amount => money(c.value, c.currency.as_deref().unwrap_or("")),
-                PromoKind::Days => format!("+{} days", c.value),
-                PromoKind::Plan => format!("plan {} free", c.plan_id.as_deref().unwrap_or("?")),
+                PromoKind::Days => t(lang, "staff-promo-days", &[n("days", c.value)]),
+                PromoKind::Plan => t(lang, "staff-promo-plan", &[s("plan", c.plan_id.clone().unwrap_or_default())]),
             };
             let uses = c.max_uses.map_or_else(
-                || format!("{} uses", c.uses),
-                |m| format!("{}/{m} uses", c.uses),
+                || c.uses.to_string(),
+                |m| format!("{}/{m}", c.uses),
             );
-            let state = if c.disabled_at.is_some() {
-                " · disabled"
-            } else {
-                ""
-            };
-            let until = c
-                .valid_until
-                .map(|t| format!(" · until <t:{}:d>", t / 1000))
-                .unwrap_or_default();
+            let uses = t(lang, "staff-promo-uses", &[s("uses", uses)]);
+            let state = if c.disabled_at.is_some() { t(lang, "staff-promo-disabled", &[]) } else { String::new() };
+            let until = c.valid_until.map(|at| format!(" · <t:{}:d>", at / 1000)).unwrap_or_default();
             format!("`{}` — {what} · {uses}{until}{state}", c.code)
         })
         .collect::<Vec<_>>()

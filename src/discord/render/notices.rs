@@ -5,205 +5,232 @@ use poise::serenity_prelude as serenity;
 
 use crate::domain::delivery::{AccessChange, Delivery, InvoiceEvent, OwnerAlert};
 use crate::domain::{ChannelId, UserId};
+use crate::i18n::{Lang, n, s, t};
+use crate::service::orders::{
+    ABANDONED_PREFIX, CANCELLED_BY_CUSTOMER, CUSTOMER_LEFT, TICKET_DELETED,
+};
 
 use super::when;
 
-/// A plain-text notice: who it is for, the ticket to post it in (else a DM) and the text; `None`
-/// for deliveries that are not plain notices (views, the link, owner alerts).
+/// Who a plain-text notice is for and the ticket to post it in (else a DM); `None` for
+/// deliveries that are not plain notices (views, the link, owner alerts).
 #[must_use]
-pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
-    Some(match d {
+pub(crate) fn notice_target(d: &Delivery) -> Option<(UserId, Option<ChannelId>)> {
+    match d {
         Delivery::ProvisioningDelayed {
             user_id,
-            order_id,
             ticket_channel_id,
             ..
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!(
-                "<@{user_id}>, your payment for order #{order_id} is approved. The VPN panel is \
-                 briefly unavailable; your access is created automatically as soon as it is \
-                 back, and you will get your link by DM."
-            ),
-        ),
+        }
+        | Delivery::ReceiptRejected {
+            user_id,
+            ticket_channel_id,
+            ..
+        }
+        | Delivery::OrderClosed {
+            user_id,
+            ticket_channel_id,
+            ..
+        }
+        | Delivery::InvoiceNotice {
+            user_id,
+            ticket_channel_id,
+            ..
+        } => Some((*user_id, *ticket_channel_id)),
+        Delivery::ExpiryReminder { user_id, .. }
+        | Delivery::SubscriptionExpired { user_id, .. }
+        | Delivery::AccessChanged { user_id, .. }
+        | Delivery::GiftIssued { user_id, .. } => Some((*user_id, None)),
+        Delivery::ReviewCard { .. }
+        | Delivery::TicketView { .. }
+        | Delivery::DeliverLink { .. }
+        | Delivery::OwnerAlert { .. } => None,
+    }
+}
+
+/// The text of a plain-text notice in the customer's `lang`; `None` as [`notice_target`].
+#[must_use]
+pub(crate) fn notice(d: &Delivery, lang: Lang) -> Option<String> {
+    let mention = |u: &UserId| s("mention", format!("<@{u}>"));
+    let order = |o: &crate::domain::OrderId| s("order", o.to_string());
+    Some(match d {
+        Delivery::ProvisioningDelayed {
+            user_id, order_id, ..
+        } => t(lang, "notice-delayed", &[mention(user_id), order(order_id)]),
         Delivery::ReceiptRejected {
             user_id,
             order_id,
-            ticket_channel_id,
             reason,
             reason_code,
             ..
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!(
-                "<@{user_id}>, your receipt for order #{order_id} was rejected: {}\n\
-                 You can upload a new screenshot in this channel.",
-                rejection(reason_code.as_deref(), reason)
-            ),
+        } => t(
+            lang,
+            "notice-rejected",
+            &[
+                mention(user_id),
+                order(order_id),
+                s("reason", rejection(lang, reason_code.as_deref(), reason)),
+            ],
         ),
         Delivery::OrderClosed {
             user_id,
             order_id,
-            ticket_channel_id,
             reason,
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            format!("<@{user_id}>, order #{order_id} is closed: {reason}."),
+            ..
+        } => t(
+            lang,
+            "notice-closed",
+            &[
+                mention(user_id),
+                order(order_id),
+                s("reason", close_reason(lang, reason)),
+            ],
         ),
-        Delivery::ExpiryReminder { .. }
-        | Delivery::SubscriptionExpired { .. }
-        | Delivery::AccessChanged { .. } => return subscription_notice(d),
+        Delivery::ExpiryReminder { expiry_at, .. } => t(
+            lang,
+            "notice-reminder",
+            &[s("when", when(lang, *expiry_at))],
+        ),
+        Delivery::SubscriptionExpired { expiry_at, .. } => {
+            t(lang, "notice-expired", &[s("when", when(lang, *expiry_at))])
+        }
+        Delivery::AccessChanged { change, .. } => access_changed(lang, change),
         Delivery::InvoiceNotice {
             user_id,
             order_id,
-            ticket_channel_id,
             invoice_id,
             event,
-        } => (
-            *user_id,
-            *ticket_channel_id,
-            super::invoice_notice(*user_id, *order_id, *invoice_id, *event),
-        ),
+            ..
+        } => super::invoice_notice(lang, *user_id, *order_id, *invoice_id, *event),
         Delivery::GiftIssued {
-            user_id,
             order_id,
             token,
             expires_at,
             ..
-        } => (
-            *user_id,
-            None,
-            format!(
-                "Your gift (order #{order_id}) is ready. Give this code to the person it is for; \
-                 they redeem it with `/redeem` before <t:{}:D>. It works once, and only for \
-                 someone else:\n```\n{token}\n```",
-                expires_at / 1000
-            ),
+        } => format!(
+            "{}\n```\n{token}\n```",
+            t(
+                lang,
+                "notice-gift",
+                &[order(order_id), s("until", format!("<t:{}:D>", expires_at / 1000))],
+            )
         ),
-        Delivery::ReviewCard { .. }
-        | Delivery::TicketView { .. }
-        | Delivery::DeliverLink { .. }
-        | Delivery::OwnerAlert { .. } => return None,
+        _ => return None,
     })
 }
 
-/// A rejection's reason: the standard reason's words, then the admin's details.
-fn rejection(code: Option<&str>, details: &str) -> String {
+/// A rejection's reason in `lang`: the standard reason's words, then the admin's details.
+fn rejection(lang: Lang, code: Option<&str>, details: &str) -> String {
     use crate::domain::status::RejectCode;
     match code.and_then(|c| c.parse::<RejectCode>().ok()) {
         None | Some(RejectCode::Other) => details.to_owned(),
-        Some(code) if details.is_empty() => super::reject_reason_text(code).to_owned(),
-        Some(code) => format!("{} ({details})", super::reject_reason_text(code)),
+        Some(code) if details.is_empty() => super::reject_reason_text(lang, code),
+        Some(code) => format!("{} ({details})", super::reject_reason_text(lang, code)),
     }
 }
 
 /// The buttons under a notice: "New invoice" under an expired invoice's notice; none otherwise.
 #[must_use]
-pub(crate) fn notice_buttons(d: &Delivery) -> Vec<serenity::CreateActionRow> {
+pub(crate) fn notice_buttons(d: &Delivery, lang: Lang) -> Vec<serenity::CreateActionRow> {
     match d {
         Delivery::InvoiceNotice {
             order_id,
             event: InvoiceEvent::Expired,
             ..
-        } => super::new_invoice_button(*order_id),
+        } => super::new_invoice_button(lang, *order_id),
         _ => Vec::new(),
     }
 }
 
-/// A DM about the customer's subscription (reminder, expiry, an admin's change).
-fn subscription_notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)> {
-    Some(match d {
-        Delivery::ExpiryReminder {
-            user_id, expiry_at, ..
-        } => (
-            *user_id,
-            None,
-            format!(
-                "Your VPN access ends {}. Run `/order` to renew: the days and traffic you have \
-                 left are kept.",
-                when(*expiry_at)
-            ),
-        ),
-        Delivery::SubscriptionExpired { user_id, expiry_at } => (
-            *user_id,
-            None,
-            format!(
-                "Your VPN access expired {} and was disabled. Run `/order` to renew.",
-                when(*expiry_at)
-            ),
-        ),
-        Delivery::AccessChanged {
-            user_id, change, ..
-        } => (*user_id, None, access_changed(change)),
-        _ => return None,
-    })
+/// Why an order closed, in `lang`: the core's reasons have catalog messages; any other reason
+/// (an admin's words) is shown as it is.
+fn close_reason(lang: Lang, reason: &str) -> String {
+    let hours = reason
+        .strip_prefix(ABANDONED_PREFIX)
+        .and_then(|h| h.strip_suffix(" h"))
+        .and_then(|h| h.parse::<i64>().ok());
+    match reason {
+        _ if hours.is_some() => t(lang, "close-abandoned", &[n("hours", hours.unwrap_or(0))]),
+        CANCELLED_BY_CUSTOMER => t(lang, "close-cancelled-customer", &[]),
+        TICKET_DELETED => t(lang, "close-ticket-deleted", &[]),
+        CUSTOMER_LEFT => t(lang, "close-member-left", &[]),
+        r if r.starts_with("no ticket channel") => t(lang, "close-no-ticket", &[]),
+        other => other.to_owned(),
+    }
 }
 
-fn access_changed(change: &AccessChange) -> String {
+fn access_changed(lang: Lang, change: &AccessChange) -> String {
     match change {
-        AccessChange::Extended { days, expiry_at } => format!(
-            "An admin extended your VPN access by {days} days; it now ends {}.",
-            when(*expiry_at)
+        AccessChange::Extended { days, expiry_at } => t(
+            lang,
+            "notice-extended",
+            &[n("days", (*days).into()), s("when", when(lang, *expiry_at))],
         ),
         AccessChange::Revoked { reason } => {
-            format!("An admin revoked your VPN access: {reason}")
+            t(lang, "notice-revoked", &[s("reason", reason.clone())])
         }
-        AccessChange::Banned { reason } => format!(
-            "You can no longer order in this shop (orders, renewals, trials, gifts and referrals \
-             are refused): {reason}"
-        ),
-        AccessChange::Unbanned => "Your ban was lifted: you can order in this shop again.".into(),
-        AccessChange::ReferralReward { days, expiry_at } => format!(
-            "Thanks for bringing a friend: {days} days were added to your VPN access; it now ends \
-             {}.",
-            when(*expiry_at)
+        AccessChange::Banned { reason } => {
+            t(lang, "notice-banned", &[s("reason", reason.clone())])
+        }
+        AccessChange::Unbanned => t(lang, "notice-unbanned", &[]),
+        AccessChange::ReferralReward { days, expiry_at } => t(
+            lang,
+            "notice-referral-reward",
+            &[n("days", (*days).into()), s("when", when(lang, *expiry_at))],
         ),
     }
 }
 
 /// The ticket message offering the link when the customer's DMs are closed.
 #[must_use]
-pub(crate) fn reveal_offer(user: UserId) -> String {
-    format!(
-        "<@{user}>, your access is ready, but your DMs are closed. Click the button: only you \
-         will see the link."
-    )
+pub(crate) fn reveal_offer(lang: Lang, user: UserId) -> String {
+    t(lang, "reveal-offer", &[s("mention", format!("<@{user}>"))])
 }
 
-/// The owners' DM for `alert`, in plain words: what is wrong and what to do.
+/// The owners' DM for `alert`, in `lang` (`shop.staff_language`): what is wrong and what to do.
 #[must_use]
-pub(crate) fn owner_alert(alert: &OwnerAlert) -> String {
+pub(crate) fn owner_alert(lang: Lang, alert: &OwnerAlert) -> String {
     match alert {
         OwnerAlert::MissingAccess {
             channel_id,
             permission,
             action,
-        } => format!(
-            "⚠ Discord refused the bot in <#{channel_id}>: it could not {action}. Give the \
-             bot's role **{permission}** in that channel (Edit Channel → Permissions). The bot \
-             keeps retrying and catches up on its own once the permission is there."
-        ),
-        OwnerAlert::InvoiceNotSettled {
-            invoice_id,
-            order_id,
-            user_id,
-            reason,
-        } => format!(
-            "⚠ Crypto Pay invoice #{invoice_id} (order #{order_id}, <@{user_id}>) was paid but              not settled: {reason}. Nothing was delivered. Check the payment in @CryptoBot, then              refund it or serve the customer by hand (`/admin extend`)."
-        ),
+        } => {
+            let args = [
+                s("channel", format!("<#{channel_id}>")),
+                s("action", action.clone()),
+                s("permission", permission.clone()),
+            ];
+            t(lang, "staff-alert-access", &args)
+        }
         OwnerAlert::DeliveryFailed {
             outbox_id,
             user_id,
             what,
             error,
-        } => format!(
-            "⚠ {what} could not be delivered to <@{user_id}> and was given up (delivery \
-             #{outbox_id}: {error}). The customer paid: send it to them by hand (they can also \
-             see it with `/status`). `/admin health` lists such deliveries."
-        ),
+        } => {
+            let args = [
+                s("what", what.clone()),
+                s("mention", format!("<@{user_id}>")),
+                s("outbox", outbox_id.to_string()),
+                s("error", error.clone()),
+            ];
+            t(lang, "staff-alert-delivery", &args)
+        }
+        OwnerAlert::InvoiceNotSettled {
+            invoice_id,
+            order_id,
+            user_id,
+            reason,
+        } => {
+            let args = [
+                s("invoice", invoice_id.to_string()),
+                s("order", order_id.to_string()),
+                s("mention", format!("<@{user_id}>")),
+                s("reason", reason.clone()),
+            ];
+            t(lang, "staff-alert-invoice", &args)
+        }
     }
 }
 
@@ -220,24 +247,35 @@ mod tests {
             ticket_channel_id: Some(ChannelId(9)),
             reason: "cancelled by customer".into(),
         };
-        let (user, ticket, text) = notice(&d).unwrap();
+        let (user, ticket) = notice_target(&d).unwrap();
         assert_eq!((user, ticket), (UserId(7), Some(ChannelId(9))));
-        assert_eq!(text, "<@7>, order #3 is closed: cancelled by customer.");
-        assert!(
-            notice(&Delivery::ReviewCard {
-                payment_id: PaymentId(1)
-            })
-            .is_none()
-        );
+        let text = notice(&d, Lang::En).unwrap();
+        assert_eq!(text, "<@7>, order #3 is closed: cancelled by you.");
+        let ru = notice(&d, Lang::Ru).unwrap();
+        assert_eq!(ru, "<@7>, заказ №3 закрыт: вы отменили его.");
+        let card = Delivery::ReviewCard {
+            payment_id: PaymentId(1),
+        };
+        assert!(notice_target(&card).is_none() && notice(&card, Lang::En).is_none());
+    }
+
+    #[test]
+    fn the_cores_close_reasons_are_translated_and_an_admins_words_kept() {
+        let abandoned = close_reason(Lang::Ru, &format!("{ABANDONED_PREFIX}48 h"));
+        assert_eq!(abandoned, "чек не поступил за 48 часов");
+        assert_eq!(close_reason(Lang::Ru, "duplicate order"), "duplicate order");
     }
 
     #[test]
     fn a_missing_permission_names_the_permission_and_the_channel() {
-        let text = owner_alert(&OwnerAlert::MissingAccess {
-            channel_id: ChannelId(42),
-            permission: "Manage Roles".into(),
-            action: "lock a ticket".into(),
-        });
+        let text = owner_alert(
+            Lang::En,
+            &OwnerAlert::MissingAccess {
+                channel_id: ChannelId(42),
+                permission: "Manage Roles".into(),
+                action: "lock a ticket".into(),
+            },
+        );
         assert!(
             text.contains("<#42>") && text.contains("**Manage Roles**"),
             "{text}"

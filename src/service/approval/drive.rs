@@ -45,17 +45,35 @@ impl From<PanelError> for Stop {
 
 impl ApprovalService {
     /// Drives `payment` (status `approving`, claimed by the caller) to its outcome.
+    /// Counts the outcome (`vtb_approvals_total`), the panel work's time and, on the first
+    /// attempt after the admin's confirmation, the review wait.
     pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
+        let started = tokio::time::Instant::now();
         let mut ctx = self.load(payment).await?;
         if ctx.order.kind == crate::domain::status::OrderKind::Gift {
             return self.finalize_gift(&ctx).await;
         }
+        #[allow(clippy::cast_precision_loss)]
+        let waited = (ctx.step == ProvisionStep::Confirmed)
+            .then(|| (self.deps.clock.now_ms() - ctx.payment.created_at) as f64 / 1000.0);
         let stage = self.panel_stage(&mut ctx).await?;
-        match stage {
+        let outcome = match stage {
             Ok(()) => self.finalize(&ctx).await,
             Err(Stop::Outage(why)) => self.delay(&ctx, &why).await,
             Err(Stop::Fail(why)) => self.fail(&ctx, why).await,
-        }
+        }?;
+        let label = match &outcome {
+            ApprovalOutcome::Approved(_) => {
+                self.deps
+                    .metrics
+                    .provisioned(started.elapsed().as_secs_f64());
+                "delivered"
+            }
+            ApprovalOutcome::Delayed(_) => "delayed",
+            ApprovalOutcome::Failed(..) => "failed",
+        };
+        self.deps.metrics.approval(label, waited);
+        Ok(outcome)
     }
 
     /// Steps 2 and 3: identity and terms (stored once), then the panel write.

@@ -100,10 +100,15 @@ impl ApprovalService {
                     };
                     crate::service::growth::ban_in(tx, admin, o.user_id, why, now, false)?;
                 }
-                Ok(Ok(()))
+                Ok(Ok(p.created_at))
             })
             .await?
             .map_err(Error::from)
+            .map(|received| {
+                #[allow(clippy::cast_precision_loss)]
+                let waited = (now - received) as f64 / 1000.0;
+                self.deps.metrics.approval("rejected", Some(waited));
+            })
     }
 }
 

@@ -9,12 +9,19 @@ use crate::domain::status::{OrderStatus, PaymentStatus};
 use crate::domain::{ChannelId, OrderId, UserId};
 use crate::error::Result;
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment};
+use crate::store::transcripts::Source;
 use crate::store::{self, orders::Order};
 
 use super::{OrderService, owned_order};
 
 /// Why an order whose ticket channel was deleted is closed.
 pub(crate) const TICKET_DELETED: &str = "ticket channel deleted";
+
+/// Why an order the customer cancelled is closed.
+pub(crate) const CANCELLED_BY_CUSTOMER: &str = "cancelled by customer";
+
+/// The start of why an order without a receipt is closed (`abandoned: no receipt within 48 h`).
+pub(crate) const ABANDONED_PREFIX: &str = "abandoned: no receipt within ";
 
 /// Why an unpaid order of a customer who left the guild is closed.
 pub(crate) const CUSTOMER_LEFT: &str = "the customer left the server";
@@ -34,7 +41,7 @@ impl OrderService {
         self.store
             .transaction(move |tx| {
                 let o = owned_order(tx, user, order)?;
-                close_order(tx, &o, Some(user), "cancelled by customer", now)
+                close_order(tx, &o, Some(user), CANCELLED_BY_CUSTOMER, now)
             })
             .await
     }
@@ -55,6 +62,9 @@ impl OrderService {
                 let Some(mut o) = store::orders::find_by_ticket_channel(tx, channel)? else {
                     return Ok(None);
                 };
+                // Whoever deleted it, the transcript keeps what was seen (a deletion by the
+                // bot archived the full history first; that mark stays).
+                store::transcripts::archive(tx, o.id, Source::Seen, now)?;
                 match o.status {
                     OrderStatus::PendingPayment | OrderStatus::UnderReview => {
                         store::orders::detach_ticket(tx, o.id, now)?;
@@ -118,7 +128,7 @@ impl OrderService {
         self.store
             .transaction(move |tx| {
                 let stale = store::orders::list_waiting_since(tx, before, ABANDON_BATCH)?;
-                let reason = format!("abandoned: no receipt within {hours} h");
+                let reason = format!("{ABANDONED_PREFIX}{hours} h");
                 for o in &stale {
                     move_order(
                         tx,

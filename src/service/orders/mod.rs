@@ -7,7 +7,9 @@ mod close;
 mod receipt;
 
 pub use close::schedule_channel_deletion;
-pub(crate) use close::{TICKET_DELETED, close_order};
+pub(crate) use close::{
+    ABANDONED_PREFIX, CANCELLED_BY_CUSTOMER, CUSTOMER_LEFT, TICKET_DELETED, close_order,
+};
 
 use std::sync::Arc;
 
@@ -28,6 +30,9 @@ use crate::store::{self, Store, orders::Order};
 pub const NOTHING_TO_RENEW: &str =
     "you have no VPN access to renew yet; use `/order` to buy a plan";
 
+/// The refusal of a receipt sent before a payment method was picked.
+pub const CHOOSE_METHOD_FIRST: &str = "choose a payment method first";
+
 /// A subscription that can be renewed, as [`OrderService::renewable`] found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Renewable {
@@ -45,6 +50,7 @@ pub struct OrderService {
     breaker: CircuitBreaker,
     limits: Arc<RateLimits>,
     clock: Clock,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for OrderService {
@@ -64,7 +70,13 @@ impl OrderService {
             breaker: deps.breaker.clone(),
             limits,
             clock: deps.clock,
+            metrics: deps.metrics.clone(),
         }
+    }
+
+    /// The metrics this service (and the receipt intake built on it) counts into.
+    pub(crate) const fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// Opens an order for `user` with a snapshot of plan `plan_id` (`renewal` when the user
@@ -143,7 +155,9 @@ impl OrderService {
             })
             .await;
         match result {
-            Ok(inner) => inner.map_err(Error::from),
+            Ok(inner) => inner
+                .map_err(Error::from)
+                .inspect(|o| self.metrics.order_opened(o.order.kind == OrderKind::Renewal)),
             // A concurrent open by the same user lost the unique index race.
             Err(e) if store::constraint::is_unique_violation(&e, "orders.user_id") => {
                 let open = self

@@ -109,7 +109,7 @@ fn insert_receipt(
     let o = owned_order(tx, user, order)?;
     let Some(method) = o.payment_method.clone() else {
         return Ok(Err(UserError::InvalidState {
-            reason: "choose a payment method first".into(),
+            reason: super::CHOOSE_METHOD_FIRST.into(),
         }));
     };
     if automatic.contains(&method) {

@@ -114,6 +114,17 @@ impl Emulator {
         })
     }
 
+    /// Sets the language of a user's Discord client: their interactions then carry
+    /// `"locale": locale` (Discord sends the client's locale, e.g. `ru`, `en-US`, in every
+    /// interaction; `guild_locale` stays the guild's).
+    pub fn set_locale(&self, user: u64, locale: &str) {
+        self.inner.with(|s| {
+            if let Some(u) = s.users.get_mut(&user) {
+                locale.clone_into(&mut u.locale);
+            }
+        });
+    }
+
     /// Closes (or opens) a user's DMs: the bot's DM sends then answer 50007.
     pub fn set_dms_closed(&self, user: u64, closed: bool) {
         self.inner.with(|s| {

@@ -114,6 +114,7 @@ impl Emulator {
                     name: name.into(),
                     bot: false,
                     dms_closed: false,
+                    locale: "en-US".to_owned(),
                 },
             );
             s.members.insert(id, roles.to_vec());

@@ -205,7 +205,8 @@ pub fn interaction(
     let dm = ch.is_some_and(|c| c.kind == kinds::DM);
     let mut v = json!({
         "id": id.to_string(), "application_id": s.bot_id.to_string(), "type": kind, "data": data,
-        "channel_id": channel_id.to_string(), "token": token, "version": 1, "locale": "en-US",
+        "channel_id": channel_id.to_string(), "token": token, "version": 1,
+        "locale": s.users.get(&user_id).map_or("en-US", |u| u.locale.as_str()),
         "entitlements": [], "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         "app_permissions": s.permissions_in(s.bot_id, channel_id).to_string(),
     });

@@ -47,6 +47,9 @@ pub struct UserRec {
     pub bot: bool,
     /// A user with DMs closed: opening a DM works, sending to it answers 50007.
     pub dms_closed: bool,
+    /// The language of the user's Discord client, sent as `locale` in their interactions
+    /// (`en-US` unless set; one of Discord's locales, e.g. `ru`).
+    pub locale: String,
 }
 
 #[derive(Debug, Clone)]

@@ -118,6 +118,7 @@ impl State {
                 name: bot_name.into(),
                 bot: true,
                 dms_closed: false,
+                locale: "en-US".to_owned(),
             },
         );
         self.bot_role = self.id();
@@ -144,6 +145,7 @@ impl State {
                 name: owner_name.into(),
                 bot: false,
                 dms_closed: false,
+                locale: "en-US".to_owned(),
             },
         );
         self.members.insert(self.owner_id, Vec::new());

@@ -34,14 +34,14 @@ fn closed() -> BreakerSnapshot {
 
 #[test]
 fn revenue_lines_per_currency_with_sale_counts() {
-    assert_eq!(revenue_lines(&[]), "—");
+    assert_eq!(revenue_lines(Lang::En, &[]), "—");
     let eur = CurrencyTotal {
         currency: "EUR".into(),
         total_minor: 1250,
         sales: 2,
     };
     assert_eq!(
-        revenue_lines(&[eur, usd(500, 1)]),
+        revenue_lines(Lang::En, &[eur, usd(500, 1)]),
         "12.50 EUR (2 sales)\n5.00 USD (1 sale)"
     );
 }
@@ -66,7 +66,7 @@ fn the_report_embed_is_the_dashboard_plus_the_last_days() {
         },
     ];
     assert_eq!(
-        day_lines(&days),
+        day_lines(Lang::En, &days),
         "`2026-11-20` —\n`2026-11-21` 5.00 USD (1 sale)"
     );
     let r = RevenueReport {
@@ -74,8 +74,8 @@ fn the_report_embed_is_the_dashboard_plus_the_last_days() {
         last_days: days,
         time_zone: "Europe/Berlin".into(),
     };
-    let dashboard = serde_json::to_value(revenue_embed(&totals, "Shop")).unwrap();
-    let report = serde_json::to_value(revenue_report_embed(&r, "Shop")).unwrap();
+    let dashboard = serde_json::to_value(revenue_embed(Lang::En, &totals, "Shop")).unwrap();
+    let report = serde_json::to_value(revenue_report_embed(Lang::En, &r, "Shop")).unwrap();
     let fields = report["fields"].as_array().unwrap();
     assert_eq!(
         fields[..4],
@@ -97,7 +97,7 @@ fn health_during_an_outage_names_its_start_and_last_error() {
         outage_since: Some(since),
         last_error: Some("connection refused".into()),
     };
-    let text = health_text(&report(down, PanelCheck::Skipped));
+    let text = health_text(Lang::En, &report(down, PanelCheck::Skipped));
     let secs = since.as_second();
     assert!(
         text.contains(&format!("🔴 outage since <t:{secs}:f> (<t:{secs}:R>)")),
@@ -127,7 +127,7 @@ fn health_of_a_live_panel_with_a_backlog() {
         oldest_pending_at: Some(1_700_000_000_500),
     };
     r.last_backup = Some(jiff::Timestamp::from_second(1_700_000_100).unwrap());
-    let text = health_text(&r);
+    let text = health_text(Lang::En, &r);
     for part in [
         "**Breaker:** ✅ ok",
         "version 3.6.0, API Gen B",
@@ -146,7 +146,10 @@ fn health_with_failing_checks_below_the_threshold_and_a_failed_call() {
         last_error: Some("x".repeat(ERROR_CHARS + 50)),
         ..closed()
     };
-    let text = health_text(&report(failing, PanelCheck::Failed("timeout".into())));
+    let text = health_text(
+        Lang::En,
+        &report(failing, PanelCheck::Failed("timeout".into())),
+    );
     assert!(
         text.contains("⚠️ ok, but the last 2 health check(s) failed"),
         "{text}"
@@ -170,7 +173,7 @@ fn backup_answer_names_the_file_size_and_time() {
         removed: vec![PathBuf::from("/data/backups/bot-20261101T000000Z.db")],
     };
     assert_eq!(
-        backup_text(&r),
+        backup_text(Lang::En, &r),
         "Backup written and verified: `bot-20261121T140811Z.db` (1.5 KiB, schema version 4) \
          in 0.34 s. 1 old backup(s) deleted by retention."
     );
@@ -178,9 +181,9 @@ fn backup_answer_names_the_file_size_and_time() {
 
 #[test]
 fn uptime_and_clip_edges() {
-    assert_eq!(uptime(0), "unknown");
-    assert_eq!(uptime(59), "0 min");
-    assert_eq!(uptime(3_660), "1 h 1 min");
+    assert_eq!(uptime(Lang::En, 0), "unknown");
+    assert_eq!(uptime(Lang::En, 59), "0 min");
+    assert_eq!(uptime(Lang::En, 3_660), "1 h 1 min");
     assert_eq!(clip("short"), "short");
     let multibyte = "é".repeat(ERROR_CHARS + 1);
     assert_eq!(clip(&multibyte), format!("{}…", "é".repeat(ERROR_CHARS)));
@@ -189,9 +192,29 @@ fn uptime_and_clip_edges() {
 #[test]
 fn health_lists_the_links_never_delivered() {
     let mut r = report(closed(), PanelCheck::Skipped);
-    assert!(!health_text(&r).contains("Links not delivered"));
+    assert!(!health_text(Lang::En, &r).contains("Links not delivered"));
     r.failed_links = vec![(crate::domain::UserId(7), crate::domain::PaymentId(3))];
-    let text = health_text(&r);
+    let text = health_text(Lang::En, &r);
     assert!(text.contains("Links not delivered"), "{text}");
     assert!(text.contains("<@7> (payment #3)"), "{text}");
+}
+
+#[test]
+fn staff_views_follow_the_staff_language() {
+    let mut r = report(closed(), PanelCheck::Skipped);
+    r.failed_links = vec![(crate::domain::UserId(7), crate::domain::PaymentId(3))];
+    let ru = health_text(Lang::Ru, &r);
+    assert!(ru.starts_with("**Состояние панели**"), "{ru}");
+    assert!(ru.contains("<@7> (платёж №3)"), "{ru}");
+    let sales = |n| CurrencyTotal {
+        currency: "USD".into(),
+        total_minor: 500 * n,
+        sales: n,
+    };
+    assert_eq!(
+        revenue_lines(Lang::Ru, &[sales(2)]),
+        "10.00 USD (2 продажи)"
+    );
+    assert_eq!(revenue_lines(Lang::Ru, &[sales(5)]), "25.00 USD (5 продаж)");
+    assert_eq!(revenue_lines(Lang::En, &[sales(1)]), "5.00 USD (1 sale)");
 }

@@ -1,0 +1,157 @@
+//! Ticket transcripts: every message the bot sees in a ticket channel is recorded (live, by
+//! catch-up, and read back in full just before the bot deletes the channel); when the channel
+//! goes the transcript is marked archived. A channel deleted by hand is archived from what the
+//! bot had seen. Admins read a transcript with `/admin transcript`; the `transcript_retention`
+//! job deletes archived ones after `orders.transcript_keep_days` (0 = never). Receipt images
+//! are kept by the receipt pipeline, not here.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::Clock;
+use crate::domain::role::Permission;
+use crate::domain::{ChannelId, OrderId};
+use crate::error::{Result, UserError};
+use crate::service::Deps;
+use crate::service::roles::{Actor, Roles};
+use crate::store::transcripts::{self, Source, TicketLine};
+use crate::store::{self, Store};
+use crate::tasks::Job;
+
+/// One ticket's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transcript {
+    /// The order.
+    pub order: OrderId,
+    /// When the channel went (Unix ms); `None` while it still exists.
+    pub archived_at: Option<i64>,
+    /// The messages, oldest first.
+    pub lines: Vec<TicketLine>,
+}
+
+/// Records and serves transcripts. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Transcripts {
+    store: Store,
+    roles: Roles,
+    clock: Clock,
+    keep_days: u32,
+}
+
+impl Transcripts {
+    /// Transcripts on `deps`' store, kept `orders.transcript_keep_days`.
+    #[must_use]
+    pub fn new(deps: &Deps) -> Self {
+        Self {
+            store: deps.store.clone(),
+            roles: deps.roles.clone(),
+            clock: deps.clock,
+            keep_days: deps.config.orders.transcript_keep_days,
+        }
+    }
+
+    /// Records `lines` seen in `channel` when it is (or was) a ticket; returns its order, or
+    /// `None` for any other channel.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn seen(
+        &self,
+        channel: ChannelId,
+        lines: Vec<TicketLine>,
+    ) -> Result<Option<OrderId>> {
+        self.store
+            .call(move |c| {
+                let Some(order) = store::orders::find_by_ticket_channel(c, channel)? else {
+                    return Ok(None);
+                };
+                transcripts::record(c, order.id, &lines)?;
+                Ok(Some(order.id))
+            })
+            .await
+    }
+
+    /// The ticket `channel` is gone (deleted by the bot after reading it back: `History`; by
+    /// hand: `Seen`): its transcript is archived. Returns its order, `None` for another channel.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn archive(&self, channel: ChannelId, source: Source) -> Result<Option<OrderId>> {
+        let now = self.clock.now_ms();
+        self.store
+            .call(move |c| {
+                let Some(order) = store::orders::find_by_ticket_channel(c, channel)? else {
+                    return Ok(None);
+                };
+                transcripts::archive(c, order.id, source, now)?;
+                Ok(Some(order.id))
+            })
+            .await
+    }
+
+    /// The transcript of `order`, for an admin.
+    ///
+    /// # Errors
+    /// [`UserError::Forbidden`] without `ViewShop`; [`UserError::NotFound`] when nothing of that
+    /// order's ticket was recorded (or it was purged); database errors.
+    pub async fn get(&self, actor: &Actor, order: OrderId) -> Result<Transcript> {
+        self.roles.require(actor, Permission::ViewShop)?;
+        let (archived_at, lines) = self
+            .store
+            .call(move |c| {
+                Ok((
+                    transcripts::archived_at(c, order)?,
+                    transcripts::lines(c, order)?,
+                ))
+            })
+            .await?;
+        if lines.is_empty() && archived_at.is_none() {
+            return Err(UserError::NotFound {
+                what: format!("a transcript of order #{order}"),
+            }
+            .into());
+        }
+        Ok(Transcript {
+            order,
+            archived_at,
+            lines,
+        })
+    }
+
+    /// Deletes transcripts archived more than `keep_days` ago; returns how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn apply_retention(&self) -> Result<usize> {
+        if self.keep_days == 0 {
+            return Ok(0);
+        }
+        let cutoff = self.clock.now_ms() - i64::from(self.keep_days) * 86_400_000;
+        self.store
+            .call(move |c| transcripts::purge_archived_before(c, cutoff))
+            .await
+    }
+}
+
+/// `transcript_retention` (every 6 h): [`Transcripts::apply_retention`].
+pub struct TranscriptRetentionJob(pub Transcripts);
+
+#[async_trait]
+impl Job for TranscriptRetentionJob {
+    fn name(&self) -> &'static str {
+        "transcript_retention"
+    }
+
+    fn period(&self) -> Duration {
+        Duration::from_secs(6 * 3600)
+    }
+
+    async fn run_once(&self) -> Result<()> {
+        let purged = self.0.apply_retention().await?;
+        if purged > 0 {
+            tracing::info!(purged, "old ticket transcripts deleted");
+        }
+        Ok(())
+    }
+}

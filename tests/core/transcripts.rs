@@ -1,0 +1,71 @@
+//! Ticket transcripts in the core: lines recorded only for ticket channels, read by admins only,
+//! archived when the channel goes (however it went), deleted after `orders.transcript_keep_days`.
+
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::{ChannelId, MessageId, UserId};
+use vpn_ticket_bot::error::{Error, UserError};
+use vpn_ticket_bot::service::transcripts::Transcripts;
+use vpn_ticket_bot::sim::panel::Profile;
+use vpn_ticket_bot::store::transcripts::TicketLine;
+
+use crate::order_core::{ADMIN_A, SUPPORT, Shop, actor};
+
+const T0: i64 = 1_790_000_000_000;
+const DAY: i64 = 86_400_000;
+
+fn line(id: u64, author: u64, text: &str, files: &[&str]) -> TicketLine {
+    TicketLine {
+        message_id: MessageId(id),
+        author_id: UserId(author),
+        author_name: format!("user{author}"),
+        author_bot: false,
+        content: text.to_owned(),
+        attachments: files.iter().map(|f| (*f).to_owned()).collect(),
+        created_at: T0 + i64::try_from(id).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn transcripts_are_recorded_archived_served_to_admins_and_expire() {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(T0)).await;
+    let order = shop.open_with_ticket(7, "month").await;
+    let channel = shop.order(order).ticket_channel_id.unwrap();
+    let t = Transcripts::new(&shop.deps);
+    let lines = vec![line(11, 7, "hello", &[]), line(12, 7, "paid", &["pay.png"])];
+    assert_eq!(t.seen(channel, lines).await.unwrap(), Some(order));
+    assert_eq!(
+        t.seen(ChannelId(1), vec![line(13, 7, "x", &[])])
+            .await
+            .unwrap(),
+        None
+    );
+    // An edited message keeps its newest text; nothing is duplicated.
+    t.seen(channel, vec![line(11, 7, "hello again", &[])])
+        .await
+        .unwrap();
+    let got = t.get(&actor(ADMIN_A), order).await.unwrap();
+    assert_eq!(got.archived_at, None);
+    let texts: Vec<_> = got.lines.iter().map(|l| l.content.as_str()).collect();
+    assert_eq!(texts, ["hello again", "paid"]);
+    assert_eq!(got.lines[1].attachments, ["pay.png"]);
+    let refused = t.get(&actor(SUPPORT), order).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::User(UserError::Forbidden { .. })),
+        "{refused}"
+    );
+    // Deleted by hand: archived from what was seen, at that time.
+    shop.orders.ticket_channel_deleted(channel).await.unwrap();
+    let archived = t.get(&actor(ADMIN_A), order).await.unwrap();
+    let at = archived.archived_at.expect("archived");
+    assert!((T0..T0 + 60_000).contains(&at), "archived at {at}");
+    assert_eq!(archived.lines.len(), 2);
+    // Kept `transcript_keep_days` (365 by default), then gone.
+    let later = |days| Transcripts::new(&shop.deps.with_clock(Clock::starting_at(T0 + days * DAY)));
+    assert_eq!(later(364).apply_retention().await.unwrap(), 0);
+    assert_eq!(later(366).apply_retention().await.unwrap(), 1);
+    let gone = t.get(&actor(ADMIN_A), order).await.unwrap_err();
+    assert!(
+        matches!(gone, Error::User(UserError::NotFound { .. })),
+        "{gone}"
+    );
+}
