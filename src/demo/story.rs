@@ -16,7 +16,7 @@
 //! 8. the panel goes down: the owner gets a DM; carol's renewal order is refused;
 //! 9. the panel recovers: the owner is told, and carol's order goes through;
 //! 10. ivan, on a Russian Discord client, is served in Russian from `/order` to the link DM
-//!    (`story_ru`).
+//!     (`story_ru`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

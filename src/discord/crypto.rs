@@ -12,10 +12,10 @@ use crate::config::PaymentMethod;
 use crate::domain::{OrderId, UserId};
 use crate::error::UserError;
 
-use super::{Data, lang};
-use crate::i18n::{s, t};
 use super::interact::{Failure, ephemeral};
 use super::render;
+use super::{Data, lang};
+use crate::i18n::{s, t};
 
 /// The order's invoice, posted in the ticket (visible to staff too): a new one unless a
 /// payable one exists. Answers the click itself (deferred, then edited).
@@ -27,7 +27,10 @@ pub(super) async fn post_invoice(
     method: &PaymentMethod,
 ) -> Result<(), Failure> {
     let Some(crypto) = data.app.crypto.clone() else {
-        return Err(UserError::ProviderUnavailable { provider: "Crypto Pay" }.into());
+        return Err(UserError::ProviderUnavailable {
+            provider: "Crypto Pay",
+        }
+        .into());
     };
     // A new message in the ticket (DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE), not an edit of the
     // message clicked: the ticket's method select and Cancel stay usable.

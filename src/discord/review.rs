@@ -136,7 +136,11 @@ pub(super) async fn reject(
     data.app.roles.require(&who, Permission::ReviewPayments)?;
     let staff = data.app.config.staff_language();
     let msg = CreateInteractionResponseMessage::new()
-        .content(t(staff, "staff-reject-why", &[s("payment", payment.to_string())]))
+        .content(t(
+            staff,
+            "staff-reject-why",
+            &[s("payment", payment.to_string())],
+        ))
         .components(vec![render::reject_reasons(staff, payment)])
         .ephemeral(true);
     c.create_response(ctx, CreateInteractionResponse::Message(msg))
@@ -169,7 +173,11 @@ pub(super) async fn reason_picked(
     .min_length(if required { 3 } else { 0 })
     .max_length(500)
     .required(required);
-    let title_id = if choice.ban { "staff-reject-title-ban" } else { "staff-reject-title" };
+    let title_id = if choice.ban {
+        "staff-reject-title-ban"
+    } else {
+        "staff-reject-title"
+    };
     let title = t(staff, title_id, &[s("payment", payment.to_string())]);
     let modal = CreateModal::new(CustomId::RejectModal(payment, choice).to_string(), title)
         .components(vec![CreateActionRow::InputText(reason)]);
@@ -203,7 +211,11 @@ pub(super) async fn reject_submitted(
         .approval
         .reject_with(&who, payment, (choice.code, reason.trim()), choice.ban)
         .await;
-    let done_id = if choice.ban { "staff-rejected-banned" } else { "staff-rejected" };
+    let done_id = if choice.ban {
+        "staff-rejected-banned"
+    } else {
+        "staff-rejected"
+    };
     let text = match rejected {
         Ok(()) => t(staff, done_id, &[s("payment", payment.to_string())]),
         Err(e) => {

@@ -64,7 +64,8 @@ pub(super) async fn plan_selected(
             CodeOrder::Ticket(order) => order,
             CodeOrder::Granted(order, outcome) => {
                 let lang = lang::of_interaction(app, c.user.id, &c.locale).await;
-                let text = render::provisioned_text(lang, render::Free::Code(order), outcome.as_ref());
+                let text =
+                    render::provisioned_text(lang, render::Free::Code(order), outcome.as_ref());
                 return ephemeral(ctx, c, &text).await;
             }
         },

@@ -69,6 +69,18 @@ fn sample_args() -> Vec<Arg<'static>> {
         s("secs", "0.12"),
         s("retention", ""),
         s("state", "archived 2026-11-21 10:00:00 UTC"),
+        s("assets", "USDT, TON"),
+        s("invoice", "1001"),
+        s("amount", "5.00 USD"),
+        s("unix", "1767225600"),
+        s("provider", "Crypto Pay"),
+        s("what", "Your free trial"),
+        s("until", "<t:1767225600:D>"),
+        s("plan", "month"),
+        s("uses", "1/5"),
+        s("code", "SPRING-25"),
+        s("gift", "4"),
+        n("value", 25),
     ]
 }
 

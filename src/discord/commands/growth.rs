@@ -6,8 +6,8 @@ use poise::serenity_prelude as serenity;
 
 use crate::discord::interact::actor_of_command;
 use crate::discord::{Ctx, Failure, lang, render};
-use crate::i18n::{s, t};
 use crate::domain::UserId;
+use crate::i18n::{s, t};
 use crate::service::growth::NewPromo;
 use crate::store::promo::PromoKind;
 
@@ -44,7 +44,11 @@ pub(crate) async fn referral(
     let text = match code {
         Some(code) => {
             let referrer = growth.bind_referral(user, &code).await?;
-            t(lang, "referral-bound", &[s("mention", format!("<@{referrer}>"))])
+            t(
+                lang,
+                "referral-bound",
+                &[s("mention", format!("<@{referrer}>"))],
+            )
         }
         None => render::referral_text(lang, &growth.referral_code(user).await?),
     };
@@ -65,7 +69,11 @@ pub(crate) async fn redeem(
         .redeem(UserId(ctx.author().id.get()), &code)
         .await?;
     let lang = lang::of_ctx(ctx).await;
-    reply(ctx, render::provisioned_text(lang, render::Free::Gift, outcome.as_ref())).await
+    reply(
+        ctx,
+        render::provisioned_text(lang, render::Free::Gift, outcome.as_ref()),
+    )
+    .await
 }
 
 /// Admins: ban a customer from ordering (they are told why by DM).
@@ -106,7 +114,15 @@ pub(crate) async fn unban(
         .unban(&who, UserId(customer.id.get()))
         .await?;
     let staff = ctx.data().app.config.staff_language();
-    reply(ctx, t(staff, "staff-unbanned", &[s("mention", format!("<@{}>", customer.id))])).await
+    reply(
+        ctx,
+        t(
+            staff,
+            "staff-unbanned",
+            &[s("mention", format!("<@{}>", customer.id))],
+        ),
+    )
+    .await
 }
 
 /// What a promo code gives.
@@ -177,7 +193,15 @@ pub(crate) async fn promo_disable(
     ctx.defer_ephemeral().await?;
     ctx.data().app.growth.disable_promo(&who, &code).await?;
     let staff = ctx.data().app.config.staff_language();
-    reply(ctx, t(staff, "staff-promo-disabled-now", &[s("code", code.trim().to_owned())])).await
+    reply(
+        ctx,
+        t(
+            staff,
+            "staff-promo-disabled-now",
+            &[s("code", code.trim().to_owned())],
+        ),
+    )
+    .await
 }
 
 /// Admins: the newest promo codes and their uses.
@@ -186,7 +210,11 @@ pub(crate) async fn promo_list(ctx: Ctx<'_>) -> Result<(), Failure> {
     let who = actor_of_command(ctx).await;
     ctx.defer_ephemeral().await?;
     let codes = ctx.data().app.growth.list_promos(&who).await?;
-    reply(ctx, render::promo_list(ctx.data().app.config.staff_language(), &codes)).await
+    reply(
+        ctx,
+        render::promo_list(ctx.data().app.config.staff_language(), &codes),
+    )
+    .await
 }
 
 /// Admins: promo codes.

@@ -23,7 +23,11 @@ pub(in crate::discord) fn invoice_message(
     let assets = if view.accepted_assets.is_empty() {
         String::new()
     } else {
-        t(lang, "invoice-assets", &[s("assets", view.accepted_assets.join(", "))])
+        t(
+            lang,
+            "invoice-assets",
+            &[s("assets", view.accepted_assets.join(", "))],
+        )
     };
     let until = view
         .expires_at
@@ -43,14 +47,22 @@ pub(in crate::discord) fn invoice_message(
         s("amount", format!("{} {}", view.amount, view.unit)),
         s("assets", assets),
     ];
-    let text = format!("{head}\n{}{until}\n{}", t(lang, "invoice-head", &args), t(lang, "invoice-how", &[]));
+    let text = format!(
+        "{head}\n{}{until}\n{}",
+        t(lang, "invoice-head", &args),
+        t(lang, "invoice-how", &[])
+    );
     (text, invoice_buttons(lang, view))
 }
 
 fn invoice_buttons(lang: Lang, view: &InvoiceView) -> Vec<CreateActionRow> {
     let mut buttons = Vec::new();
     if !view.pay_url.is_empty() {
-        buttons.push(CreateButton::new_link(view.pay_url.clone()).label(t(lang, "invoice-pay", &[])));
+        buttons.push(CreateButton::new_link(view.pay_url.clone()).label(t(
+            lang,
+            "invoice-pay",
+            &[],
+        )));
     }
     buttons.push(
         CreateButton::new(CustomId::CheckInvoice(view.order_id).to_string())
@@ -72,7 +84,11 @@ pub(in crate::discord) fn new_invoice_button(lang: Lang, order: OrderId) -> Vec<
 
 /// The answer to "I paid — check now" (only the customer sees it).
 #[must_use]
-pub(in crate::discord) fn check_reply(lang: Lang, order: OrderId, outcome: &CheckOutcome) -> String {
+pub(in crate::discord) fn check_reply(
+    lang: Lang,
+    order: OrderId,
+    outcome: &CheckOutcome,
+) -> String {
     let id = match outcome {
         CheckOutcome::Waiting(_) => "invoice-waiting",
         CheckOutcome::Settled(Some(ApprovalOutcome::Approved(_))) | CheckOutcome::AlreadyPaid => {

@@ -22,7 +22,11 @@ pub(in crate::discord) enum Free {
 
 /// The answer after a free access was provisioned, and how it went.
 #[must_use]
-pub(in crate::discord) fn provisioned_text(lang: Lang, what: Free, outcome: Option<&ApprovalOutcome>) -> String {
+pub(in crate::discord) fn provisioned_text(
+    lang: Lang,
+    what: Free,
+    outcome: Option<&ApprovalOutcome>,
+) -> String {
     let subject = match what {
         Free::Trial => t(lang, "free-trial", &[]),
         Free::Gift => t(lang, "free-gift", &[]),
@@ -40,8 +44,16 @@ pub(in crate::discord) fn provisioned_text(lang: Lang, what: Free, outcome: Opti
 /// `/referral`: the customer's code (in its own block) and how it works.
 #[must_use]
 pub(in crate::discord) fn referral_text(lang: Lang, view: &ReferralView) -> String {
-    let how = t(lang, "referral-how", &[n("days", i64::from(view.reward_days))]);
-    format!("{}\n```\n{}\n```\n{how}", t(lang, "referral-code", &[]), view.code)
+    let how = t(
+        lang,
+        "referral-how",
+        &[n("days", i64::from(view.reward_days))],
+    );
+    format!(
+        "{}\n```\n{}\n```\n{how}",
+        t(lang, "referral-code", &[]),
+        view.code
+    )
 }
 
 /// `/admin promo list`: one line per code, in the staff's `lang`.
@@ -57,15 +69,25 @@ pub(in crate::discord) fn promo_list(lang: Lang, codes: &[PromoCode]) -> String 
                 PromoKind::Percent => t(lang, "staff-promo-percent", &[n("value", c.value)]),
                 PromoKind::Amount => money(c.value, c.currency.as_deref().unwrap_or("")),
                 PromoKind::Days => t(lang, "staff-promo-days", &[n("days", c.value)]),
-                PromoKind::Plan => t(lang, "staff-promo-plan", &[s("plan", c.plan_id.clone().unwrap_or_default())]),
+                PromoKind::Plan => t(
+                    lang,
+                    "staff-promo-plan",
+                    &[s("plan", c.plan_id.clone().unwrap_or_default())],
+                ),
             };
-            let uses = c.max_uses.map_or_else(
-                || c.uses.to_string(),
-                |m| format!("{}/{m}", c.uses),
-            );
+            let uses = c
+                .max_uses
+                .map_or_else(|| c.uses.to_string(), |m| format!("{}/{m}", c.uses));
             let uses = t(lang, "staff-promo-uses", &[s("uses", uses)]);
-            let state = if c.disabled_at.is_some() { t(lang, "staff-promo-disabled", &[]) } else { String::new() };
-            let until = c.valid_until.map(|at| format!(" · <t:{}:d>", at / 1000)).unwrap_or_default();
+            let state = if c.disabled_at.is_some() {
+                t(lang, "staff-promo-disabled", &[])
+            } else {
+                String::new()
+            };
+            let until = c
+                .valid_until
+                .map(|at| format!(" · <t:{}:d>", at / 1000))
+                .unwrap_or_default();
             format!("`{}` — {what} · {uses}{until}{state}", c.code)
         })
         .collect::<Vec<_>>()

@@ -165,7 +165,11 @@ pub(super) fn review_embed(
         .field(f("staff-card-method"), &payment.method, true)
         .field(f("staff-card-kind"), order.kind.as_str(), true);
     if payment.source == PaymentSource::Cryptobot {
-        e = e.field(f("staff-card-paid-by"), f("staff-card-paid-by-crypto"), false);
+        e = e.field(
+            f("staff-card-paid-by"),
+            f("staff-card-paid-by-crypto"),
+            false,
+        );
     }
     if let Some((earlier, distance)) = payment.near_duplicate {
         let near = [
@@ -219,7 +223,11 @@ pub(super) fn reject_reasons(lang: Lang, payment: crate::domain::PaymentId) -> C
 /// details; the staff pick it from the select).
 #[must_use]
 pub(super) fn reject_reason_text(lang: Lang, code: crate::domain::status::RejectCode) -> String {
-    t(lang, &format!("reject-code-{}", code.as_str().replace('_', "-")), &[])
+    t(
+        lang,
+        &format!("reject-code-{}", code.as_str().replace('_', "-")),
+        &[],
+    )
 }
 
 /// Approve / Reject buttons of a review card.

@@ -112,7 +112,10 @@ pub(crate) fn notice(d: &Delivery, lang: Lang) -> Option<String> {
             t(
                 lang,
                 "notice-gift",
-                &[order(order_id), s("until", format!("<t:{}:D>", expires_at / 1000))],
+                &[
+                    order(order_id),
+                    s("until", format!("<t:{}:D>", expires_at / 1000))
+                ],
             )
         ),
         _ => return None,
@@ -169,9 +172,7 @@ fn access_changed(lang: Lang, change: &AccessChange) -> String {
         AccessChange::Revoked { reason } => {
             t(lang, "notice-revoked", &[s("reason", reason.clone())])
         }
-        AccessChange::Banned { reason } => {
-            t(lang, "notice-banned", &[s("reason", reason.clone())])
-        }
+        AccessChange::Banned { reason } => t(lang, "notice-banned", &[s("reason", reason.clone())]),
         AccessChange::Unbanned => t(lang, "notice-unbanned", &[]),
         AccessChange::ReferralReward { days, expiry_at } => t(
             lang,

@@ -155,9 +155,10 @@ impl OrderService {
             })
             .await;
         match result {
-            Ok(inner) => inner
-                .map_err(Error::from)
-                .inspect(|o| self.metrics.order_opened(o.order.kind == OrderKind::Renewal)),
+            Ok(inner) => inner.map_err(Error::from).inspect(|o| {
+                self.metrics
+                    .order_opened(o.order.kind == OrderKind::Renewal);
+            }),
             // A concurrent open by the same user lost the unique index race.
             Err(e) if store::constraint::is_unique_violation(&e, "orders.user_id") => {
                 let open = self
