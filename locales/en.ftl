@@ -302,3 +302,22 @@ staff-banned = { $mention } is banned.
 staff-banned-revoked = { $mention } is banned and their access revoked.
 staff-unbanned = { $mention } may order again.
 staff-gift-revoked = Gift #{ $gift } (bought by { $mention }) is revoked.
+
+## Growth refusals (customer)
+
+refused-trial-off = This shop offers no trial.
+refused-trial-already = You already had your free trial.
+refused-trial-not-new = The trial is for new customers; use /renew.
+refused-referrals-off = This shop has no referral programme.
+refused-referral-own = You cannot use your own referral code.
+refused-referral-already = You already used a referral code.
+refused-referral-not-first = Referral codes are for a customer's first order.
+refused-gifts-off = This shop has no gifts.
+refused-gift-too-new = Your Discord account is too new to redeem a gift.
+refused-gift-invalid = This gift code is not valid.
+refused-gift-redeemed = This gift was redeemed already.
+refused-gift-revoked = This gift was revoked.
+refused-gift-expired = This gift code has expired.
+refused-gift-own = A gift is for someone else: you cannot redeem your own.
+refused-gift-plan-gone = The plan of this gift is no longer sold; ask staff.
+refused-banned = You cannot order in this shop: { $reason }

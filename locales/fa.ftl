@@ -294,3 +294,22 @@ staff-banned = { $mention } مسدود شد.
 staff-banned-revoked = { $mention } مسدود و دسترسی‌اش لغو شد.
 staff-unbanned = { $mention } دوباره می‌تواند سفارش دهد.
 staff-gift-revoked = هدیه #{ $gift } (خریدار { $mention }) لغو شد.
+
+## Growth refusals (customer)
+
+refused-trial-off = این فروشگاه دوره آزمایشی ندارد.
+refused-trial-already = شما پیش‌تر از دوره آزمایشی رایگان استفاده کرده‌اید.
+refused-trial-not-new = دوره آزمایشی برای مشتریان جدید است؛ از /renew استفاده کنید.
+refused-referrals-off = این فروشگاه برنامه معرفی ندارد.
+refused-referral-own = نمی‌توانید از کد معرفی خودتان استفاده کنید.
+refused-referral-already = شما پیش‌تر یک کد معرفی استفاده کرده‌اید.
+refused-referral-not-first = کدهای معرفی فقط برای نخستین سفارش مشتری است.
+refused-gifts-off = این فروشگاه هدیه ندارد.
+refused-gift-too-new = حساب Discord شما برای فعال‌سازی هدیه خیلی تازه است.
+refused-gift-invalid = این کد هدیه معتبر نیست.
+refused-gift-redeemed = این هدیه پیش‌تر فعال شده است.
+refused-gift-revoked = این هدیه لغو شده است.
+refused-gift-expired = مهلت این کد هدیه تمام شده است.
+refused-gift-own = هدیه برای شخص دیگری است: نمی‌توانید هدیه خودتان را فعال کنید.
+refused-gift-plan-gone = طرح این هدیه دیگر فروخته نمی‌شود؛ از کارکنان بپرسید.
+refused-banned = نمی‌توانید در این فروشگاه سفارش دهید: { $reason }

@@ -308,3 +308,22 @@ staff-banned = { $mention } заблокирован.
 staff-banned-revoked = { $mention } заблокирован, его доступ отозван.
 staff-unbanned = { $mention } снова может заказывать.
 staff-gift-revoked = Подарок №{ $gift } (купил { $mention }) отозван.
+
+## Growth refusals (customer)
+
+refused-trial-off = В этом магазине нет пробного периода.
+refused-trial-already = Вы уже использовали бесплатный пробный период.
+refused-trial-not-new = Пробный период — для новых клиентов; используйте /renew.
+refused-referrals-off = В этом магазине нет реферальной программы.
+refused-referral-own = Нельзя использовать собственный реферальный код.
+refused-referral-already = Вы уже использовали реферальный код.
+refused-referral-not-first = Реферальные коды — только для первого заказа.
+refused-gifts-off = В этом магазине нет подарков.
+refused-gift-too-new = Ваш аккаунт Discord слишком новый, чтобы активировать подарок.
+refused-gift-invalid = Этот код подарка недействителен.
+refused-gift-redeemed = Этот подарок уже активирован.
+refused-gift-revoked = Этот подарок отозван.
+refused-gift-expired = Срок действия этого кода подарка истёк.
+refused-gift-own = Подарок — для другого человека: свой активировать нельзя.
+refused-gift-plan-gone = Тариф этого подарка больше не продаётся; обратитесь к сотрудникам.
+refused-banned = Вы не можете заказывать в этом магазине: { $reason }

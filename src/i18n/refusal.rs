@@ -6,6 +6,7 @@
 
 use super::{Lang, n, s, t};
 use crate::error::UserError;
+use crate::service::growth;
 use crate::service::orders::{CHOOSE_METHOD_FIRST, NOTHING_TO_RENEW};
 
 /// The text of `e` for a reader of `lang`.
@@ -63,6 +64,21 @@ fn invalid_state(lang: Lang, reason: &str) -> String {
             "error-order-not-waiting",
             &[s("order", not_waiting.unwrap_or_default())],
         ),
-        other => t(lang, "error-invalid-state", &[s("reason", other)]),
+        other => {
+            if let Some((_, id)) = growth::refusals::CATALOG
+                .iter()
+                .find(|(text, _)| *text == other)
+            {
+                return t(lang, id, &[]);
+            }
+            match other.strip_prefix(growth::refusals::BANNED_PREFIX) {
+                Some(rest) => t(
+                    lang,
+                    "refused-banned",
+                    &[s("reason", rest.trim_start_matches(": ").to_owned())],
+                ),
+                None => t(lang, "error-invalid-state", &[s("reason", other)]),
+            }
+        }
     }
 }

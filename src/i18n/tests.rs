@@ -185,3 +185,29 @@ fn the_cores_refusals_read_in_the_customers_language() {
         "Сейчас это невозможно: payment #3 is already approved"
     );
 }
+
+#[test]
+fn the_growth_refusals_read_in_the_customers_language() {
+    use crate::error::UserError;
+    use crate::service::growth::refusals::{BANNED_PREFIX, CATALOG};
+    for (text, id) in CATALOG {
+        let e = UserError::InvalidState {
+            reason: (*text).to_owned(),
+        };
+        for lang in [Lang::Ru, Lang::Fa] {
+            let shown = super::refusal(lang, &e);
+            assert_eq!(shown, t(lang, id, &[]), "{lang}: {id}");
+            assert!(
+                !shown.contains(text),
+                "{lang}: {id} is still English: {shown}"
+            );
+        }
+    }
+    let banned = UserError::InvalidState {
+        reason: format!("{BANNED_PREFIX}: chargeback"),
+    };
+    assert_eq!(
+        super::refusal(Lang::Ru, &banned),
+        "Вы не можете заказывать в этом магазине: chargeback"
+    );
+}

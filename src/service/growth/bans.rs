@@ -12,6 +12,7 @@ use crate::service::state::{Target, audit, enqueue};
 use crate::store;
 
 use super::GrowthService;
+use super::refusals::BANNED_PREFIX;
 
 impl GrowthService {
     /// Bans `user` with `reason` (1–200 characters); with `revoke`, also disables their access.
@@ -111,7 +112,7 @@ impl GrowthService {
 pub(super) fn banned(reason: Option<&str>) -> UserError {
     UserError::InvalidState {
         reason: format!(
-            "you cannot order in this shop{}",
+            "{BANNED_PREFIX}{}",
             reason.map(|r| format!(": {r}")).unwrap_or_default()
         ),
     }

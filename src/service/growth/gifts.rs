@@ -19,6 +19,10 @@ use crate::service::state::{Target, audit, enqueue};
 use crate::store::{self, gifts::Gift, orders::Order, payments::NewUnattendedPayment};
 
 use super::bans::banned;
+use super::refusals::{
+    GIFT_ACCOUNT_TOO_NEW, GIFT_EXPIRED, GIFT_INVALID, GIFT_OWN, GIFT_PLAN_GONE, GIFT_REDEEMED,
+    GIFT_REVOKED, GIFTS_OFF,
+};
 use super::{GrowthService, account_old_enough, refused};
 
 /// A gift issued by an approval: its id and token (the token is only in the buyer's DM).
@@ -83,13 +87,11 @@ impl GrowthService {
         let now = self.deps.clock.now_ms();
         let hash = token_hash(token.trim());
         let early = if !cfg.gifts.enabled {
-            Some(invalid("this shop has no gifts".into()))
+            Some(invalid(GIFTS_OFF.into()))
         } else if self.deps.breaker.is_outage() {
             Some(UserError::PanelUnavailable)
         } else if !account_old_enough(user, cfg.gifts.min_account_age_days, now) {
-            Some(invalid(
-                "your Discord account is too new to redeem a gift".into(),
-            ))
+            Some(invalid(GIFT_ACCOUNT_TOO_NEW.into()))
         } else {
             None
         };
@@ -163,7 +165,7 @@ fn redeem_in(
         return Ok(Err(banned(u.ban_reason.as_deref())));
     }
     let Some(gift) = store::gifts::by_token_hash(tx, hash)? else {
-        return Ok(Err(invalid("this gift code is not valid".into())));
+        return Ok(Err(invalid(GIFT_INVALID.into())));
     };
     if let Some(why) = not_redeemable(&gift, user, now) {
         return Ok(Err(invalid(why)));
@@ -172,15 +174,13 @@ fn redeem_in(
         return Ok(Err(UserError::OpenOrderExists { order: open.id }));
     }
     let Some(plan) = cfg.plan(&gift.plan_id) else {
-        return Ok(Err(invalid(
-            "the plan of this gift is no longer sold; ask staff".into(),
-        )));
+        return Ok(Err(invalid(GIFT_PLAN_GONE.into())));
     };
     let mut plan = plan.clone();
     plan.price_minor = 0;
     let order = store::orders::insert(tx, user, OrderKind::Redemption, &plan, None, now)?;
     if !store::gifts::redeem(tx, gift.id, user, order, now)? {
-        return Ok(Err(invalid("this gift was redeemed already".into())));
+        return Ok(Err(invalid(GIFT_REDEEMED.into())));
     }
     let payment = free_payment(tx, (user, order), &plan.currency, now)?;
     let payload = serde_json::json!({ "order": order, "buyer": gift.buyer.to_string() });
@@ -199,14 +199,14 @@ fn redeem_in(
 /// Why `gift` cannot be redeemed by `user` now, if it cannot.
 fn not_redeemable(gift: &Gift, user: UserId, now: i64) -> Option<String> {
     match gift.status.as_str() {
-        "redeemed" => return Some("this gift was redeemed already".into()),
-        "revoked" => return Some("this gift was revoked".into()),
+        "redeemed" => return Some(GIFT_REDEEMED.into()),
+        "revoked" => return Some(GIFT_REVOKED.into()),
         _ => {}
     }
     if gift.expires_at <= now {
-        return Some("this gift code has expired".into());
+        return Some(GIFT_EXPIRED.into());
     }
-    (gift.buyer == user).then(|| "a gift is for someone else: you cannot redeem your own".into())
+    (gift.buyer == user).then(|| GIFT_OWN.into())
 }
 
 /// The free payment of a redemption, started like a confirmed approval.

@@ -11,6 +11,7 @@ mod bans;
 mod gifts;
 mod promo;
 mod referral;
+pub mod refusals;
 mod trial;
 
 use std::sync::Arc;

@@ -21,6 +21,7 @@ use crate::store::{self, orders::Order, referrals::Referral};
 use crate::tasks::Job;
 
 use super::bans::banned;
+use super::refusals::{REFERRAL_ALREADY, REFERRAL_NOT_FIRST, REFERRAL_OWN, REFERRALS_OFF};
 use super::{GrowthService, account_old_enough, refused};
 
 const DAY_MS: i64 = 86_400_000;
@@ -122,15 +123,13 @@ fn bind_in(
         return Ok(Err(invalid(format!("there is no referral code {code:?}"))));
     };
     if referrer == user {
-        return Ok(Err(invalid("you cannot use your own referral code".into())));
+        return Ok(Err(invalid(REFERRAL_OWN.into())));
     }
     if store::referrals::of_referee(tx, user)?.is_some() {
-        return Ok(Err(invalid("you already used a referral code".into())));
+        return Ok(Err(invalid(REFERRAL_ALREADY.into())));
     }
     if store::orders::count_for_user_excluding_trials(tx, user)? > 0 {
-        return Ok(Err(invalid(
-            "referral codes are for a customer's first order".into(),
-        )));
+        return Ok(Err(invalid(REFERRAL_NOT_FIRST.into())));
     }
     store::referrals::bind(tx, user, referrer, now)?;
     let payload = serde_json::json!({ "referrer": referrer.to_string(), "code": code });
@@ -306,7 +305,7 @@ fn new_code() -> Result<String> {
 }
 
 fn off() -> UserError {
-    invalid("this shop has no referral programme".into())
+    invalid(REFERRALS_OFF.into())
 }
 
 fn invalid(reason: String) -> UserError {

@@ -12,6 +12,7 @@ use crate::service::state::{Target, audit};
 use crate::store::{self, payments::NewUnattendedPayment};
 
 use super::bans::banned;
+use super::refusals::{TRIAL_ALREADY, TRIAL_NOT_NEW, TRIAL_OFF};
 use super::{GrowthService, account_old_enough, refused};
 
 impl GrowthService {
@@ -26,7 +27,7 @@ impl GrowthService {
         let now = self.deps.clock.now_ms();
         let early = if !cfg.enabled {
             Some(UserError::InvalidState {
-                reason: "this shop offers no trial".into(),
+                reason: TRIAL_OFF.into(),
             })
         } else if self.deps.breaker.is_outage() {
             Some(UserError::PanelUnavailable)
@@ -108,12 +109,12 @@ fn grant(
     }
     if store::trials::granted_at(tx, user)?.is_some() {
         return Ok(Err(UserError::InvalidState {
-            reason: "you already had your free trial".into(),
+            reason: TRIAL_ALREADY.into(),
         }));
     }
     if u.panel_email.is_some() {
         return Ok(Err(UserError::InvalidState {
-            reason: "the trial is for new customers; use /renew".into(),
+            reason: TRIAL_NOT_NEW.into(),
         }));
     }
     if let Some(open) = store::orders::find_open_for_user(tx, user)? {
