@@ -18,6 +18,15 @@ fn client_id(w: &World, user: u64) -> String {
         .id
 }
 
+/// The first line of the first code block of `text` (a referral code, a gift token).
+fn code_block(text: &str) -> String {
+    text.split("```\n")
+        .nth(1)
+        .and_then(|b| b.lines().next())
+        .unwrap_or_else(|| panic!("no code block in {text:?}"))
+        .to_owned()
+}
+
 /// Upload a receipt, approve it; the customer's DM saying `dm_text` arrives.
 async fn pay_and_approve(w: &World, user: u64, ticket: u64, seed: u64, nth: usize) -> String {
     let (card, _) = w.upload(user, ticket, seed, nth).await;
@@ -47,15 +56,7 @@ async fn trial_and_referral_code(w: &World) {
     // carol's referral code; mallory binds it before her first order.
     let i = w.emu.run_command(w.carol, w.general, "referral", &[]);
     let shown = w.reply_to(&i, "Your referral code").await;
-    let code = shown
-        .content
-        .split("```\n")
-        .nth(1)
-        .unwrap()
-        .split('\n')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = code_block(&shown.content);
     let bind = [CommandOption::Str("code", code.clone())];
     let i = w.emu.run_command(w.mallory, w.general, "referral", &bind);
     w.reply_to(&i, "brought you here").await;
@@ -115,15 +116,7 @@ async fn gift_bought_and_redeemed(w: &World) -> u64 {
     w.pick_method(w.sam, ticket, order).await;
     pay_and_approve(w, w.sam, ticket, 32, 2).await;
     let gift_dm = w.inner().dm(w.sam, "Your gift").await.unwrap();
-    let token = gift_dm
-        .content
-        .split("```\n")
-        .nth(1)
-        .unwrap()
-        .split('\n')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = code_block(&gift_dm.content);
     let redeem = [CommandOption::Str("code", token.clone())];
     let i = w.emu.run_command(w.sam, w.general, "redeem", &redeem);
     w.reply_to(&i, "cannot redeem your own").await;

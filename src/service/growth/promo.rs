@@ -390,19 +390,8 @@ pub(crate) fn reserve_in(
 /// # Errors
 /// Store errors.
 pub fn consume_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
-    if let Some(code) = store::promo::consume(tx, order, now)? {
-        let payload = serde_json::json!({ "code": code });
-        audit(
-            tx,
-            None,
-            AuditAction::PromoConsume,
-            Target::Order(order),
-            None,
-            payload,
-            now,
-        )?;
-    }
-    Ok(())
+    let code = store::promo::consume(tx, order, now)?;
+    audit_settled(tx, order, code, AuditAction::PromoConsume, now)
 }
 
 /// Releases `order`'s reservation (it closed unpaid), audited.
@@ -410,19 +399,21 @@ pub fn consume_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
 /// # Errors
 /// Store errors.
 pub fn release_in(tx: &Connection, order: OrderId, now: i64) -> Result<()> {
-    if let Some(code) = store::promo::release(tx, order, now)? {
-        let payload = serde_json::json!({ "code": code });
-        audit(
-            tx,
-            None,
-            AuditAction::PromoRelease,
-            Target::Order(order),
-            None,
-            payload,
-            now,
-        )?;
-    }
-    Ok(())
+    let code = store::promo::release(tx, order, now)?;
+    audit_settled(tx, order, code, AuditAction::PromoRelease, now)
+}
+
+/// Audits `action` on `order`'s reservation of `code`, when there was one.
+fn audit_settled(
+    tx: &Connection,
+    order: OrderId,
+    code: Option<String>,
+    action: AuditAction,
+    now: i64,
+) -> Result<()> {
+    let Some(code) = code else { return Ok(()) };
+    let payload = serde_json::json!({ "code": code });
+    audit(tx, None, action, Target::Order(order), None, payload, now)
 }
 
 /// Audits a refused code.

@@ -46,7 +46,11 @@ impl GrowthService {
             .deps
             .store
             .transaction(move |tx| {
-                if let Some(refusal) = early {
+                let outcome = match early {
+                    Some(refusal) => Err(refusal),
+                    None => grant(tx, user, &plan, now)?,
+                };
+                if let Err(refusal) = &outcome {
                     refused(
                         tx,
                         user,
@@ -54,21 +58,8 @@ impl GrowthService {
                         &refusal.to_string(),
                         now,
                     )?;
-                    return Ok(Err(refusal));
                 }
-                match grant(tx, user, &plan, now)? {
-                    Ok(granted) => Ok(Ok(granted)),
-                    Err(refusal) => {
-                        refused(
-                            tx,
-                            user,
-                            AuditAction::TrialRefused,
-                            &refusal.to_string(),
-                            now,
-                        )?;
-                        Ok(Err(refusal))
-                    }
-                }
+                Ok(outcome)
             })
             .await??;
         self.approval.provision_settled(granted.1).await
