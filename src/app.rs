@@ -10,8 +10,6 @@ use crate::config::Config;
 use crate::cryptopay::CryptoPayClient;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
-use crate::panel::PanelApi;
-use crate::panel::XuiClient;
 use crate::service::Deps;
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::ApprovalService;
@@ -108,7 +106,7 @@ impl App {
         clock: Clock,
         probe: Option<Arc<dyn HealthProbe>>,
     ) -> Result<(Arc<Self>, HealthMonitor)> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel)?);
+        let panel = crate::panel::connect(&config.panel)?;
         let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
         let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
         let store = Store::open(&config.storage)?;
@@ -130,7 +128,7 @@ impl App {
     /// # Errors
     /// As [`App::assemble`].
     pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&self.config.panel)?);
+        let panel = crate::panel::connect(&self.config.panel)?;
         Ok(Arc::new(Self::new(Deps {
             store: Store::open(&self.config.storage)?,
             panel,

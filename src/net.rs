@@ -37,6 +37,42 @@ pub fn transport_failure(e: &reqwest::Error, timeout: std::time::Duration) -> St
     text
 }
 
+/// A JSON API client for the service at `base_url` (http or https; a missing final `/` is
+/// added): `timeout` bounds each request and its connection, redirects are not followed, a
+/// loopback host bypasses environment proxies. Returns the client and the parsed base URL.
+/// `what` names the service in errors (`the Crypto Pay URL`).
+///
+/// # Errors
+/// A sentence naming `what` for a URL that does not parse or is not http(s), or a TLS set-up
+/// failure.
+pub fn api_client(
+    what: &str,
+    base_url: &str,
+    timeout: std::time::Duration,
+) -> Result<(reqwest::Client, Url), String> {
+    let mut base = Url::parse(base_url.trim())
+        .map_err(|e| format!("{what} {base_url:?} is not a URL ({e})"))?;
+    if !matches!(base.scheme(), "https" | "http") {
+        return Err(format!("{what} {base_url:?} is not http(s)"));
+    }
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("vpn-ticket-bot/", env!("CARGO_PKG_VERSION")));
+    if is_loopback(&base) {
+        builder = builder.no_proxy();
+    }
+    let http = builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok((http, base))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,8 @@ pub use cryptobot::{
 };
 pub use sections::{
     BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
-    PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig, StorageConfig,
+    PanelKind, PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig,
+    StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -33,6 +34,8 @@ pub mod env {
     pub const PANEL_API_TOKEN: &str = "VTB_PANEL_API_TOKEN";
     /// Base32 TOTP secret of the panel account (2FA, v2.6+).
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
+    /// vpn-api service key (`X-API-Key`), `panel.kind = "vpn_api"`.
+    pub const VPN_API_KEY: &str = "VTB_VPN_API_KEY";
     /// Crypto Pay app token.
     pub const CRYPTOBOT_TOKEN: &str = "VTB_CRYPTOBOT_TOKEN";
 }
@@ -216,6 +219,7 @@ impl Config {
         set(&mut self.panel.password, env::PANEL_PASSWORD);
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
+        set(&mut self.panel.vpn_api_key, env::VPN_API_KEY);
         set(&mut self.cryptobot.token, env::CRYPTOBOT_TOKEN);
     }
 

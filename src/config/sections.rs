@@ -61,10 +61,26 @@ pub enum PanelApiGeneration {
     GenB,
 }
 
-/// `[panel]`: the 3x-ui panel.
+/// What kind of backend `[panel]` is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelKind {
+    /// A 3x-ui panel (everything: usage, first-use expiry, limits, disable in place).
+    #[default]
+    Xui,
+    /// The small vpn-api service in front of Xray (`/add-user`, `/update-user`,
+    /// `/remove-user/{uuid}`, key in `X-API-Key`): no usage, no first-use expiry, no limits.
+    VpnApi,
+}
+
+/// `[panel]`: the 3x-ui panel (or the vpn-api service, `kind = "vpn_api"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PanelConfig {
+    /// `xui` (default) or `vpn_api`.
+    pub kind: PanelKind,
+    /// vpn-api only: the `X-API-Key`; overridden by `VTB_VPN_API_KEY`.
+    pub vpn_api_key: Secret,
     /// Full base URL including `webBasePath`, e.g. `https://panel.example.com:2053/Ab3xYz/`.
     pub base_url: String,
     /// API generation: `auto`, `gen_a` or `gen_b`.
@@ -98,6 +114,8 @@ pub struct PanelConfig {
 impl Default for PanelConfig {
     fn default() -> Self {
         Self {
+            kind: PanelKind::Xui,
+            vpn_api_key: Secret::default(),
             base_url: String::new(),
             api: PanelApiGeneration::Auto,
             username: String::new(),

@@ -1,7 +1,8 @@
 //! Validation of values that parse but make no sense: each refusal is a
 //! [`ConfigError::Invalid`] naming the key (`plans[1].price_minor`) and why.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, PanelKind};
+use crate::panel::Capabilities;
 
 /// A plan or payment-method id: 1-32 characters of a-z, 0-9, `_` or `-`.
 fn valid_id(id: &str) -> bool {
@@ -84,7 +85,14 @@ impl Config {
                     "must start with http:// or https://",
                 ));
             }
-            if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
+            if p.kind == PanelKind::VpnApi {
+                if p.vpn_api_key.is_empty() {
+                    return Err(ConfigError::invalid(
+                        "panel.vpn_api_key",
+                        "kind = \"vpn_api\" needs the service's API key (or VTB_VPN_API_KEY)",
+                    ));
+                }
+            } else if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
                 return Err(ConfigError::invalid(
                     "panel.api_token",
                     "set an API token, or panel.username and panel.password",
@@ -153,8 +161,42 @@ impl Config {
                     "use a three-letter ISO 4217 code such as \"USD\"",
                 ));
             }
+            self.servable(i, plan)?;
         }
         Ok(())
+    }
+
+    /// What the configured backend can do.
+    #[must_use]
+    pub fn backend_capabilities(&self) -> Capabilities {
+        match self.panel.kind {
+            PanelKind::Xui => Capabilities::ALL,
+            PanelKind::VpnApi => Capabilities::MINIMAL,
+        }
+    }
+
+    /// Refuses plan `i` when the backend cannot serve it, naming the key.
+    fn servable(&self, i: usize, plan: &super::Plan) -> Result<(), ConfigError> {
+        let caps = self.backend_capabilities();
+        let refused = if plan.start_on_first_use && !caps.first_use_expiry {
+            Some((
+                "start_on_first_use",
+                "an expiry counted from the first connection",
+            ))
+        } else if plan.traffic_gib > 0 && !caps.traffic_limit {
+            Some(("traffic_gib", "a traffic limit"))
+        } else if plan.device_limit > 0 && !caps.device_limit {
+            Some(("device_limit", "a device limit"))
+        } else {
+            None
+        };
+        match refused {
+            Some((field, what)) => Err(ConfigError::invalid(
+                format!("plans[{i}].{field}"),
+                format!("panel.kind = \"vpn_api\" cannot enforce {what}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn validate_payment_methods(&self) -> Result<(), ConfigError> {

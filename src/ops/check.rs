@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::config::Config;
 use crate::cryptopay::{CryptoPayApi, CryptoPayClient, CryptoPayError};
-use crate::panel::{PanelApi, PanelError, PanelStatus, XuiClient};
+use crate::panel::{PanelError, PanelStatus};
 
 /// One inbound line of the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,13 @@ impl CheckSummary {
 impl fmt::Display for CheckSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.status;
+        if s.generation == crate::panel::Generation::VpnApi {
+            writeln!(f, "backend: {}", s.generation)?;
+            return write!(
+                f,
+                "API key accepted; links come from the service (no inbounds)"
+            );
+        }
         writeln!(
             f,
             "panel: version {}, API {}",
@@ -98,8 +105,15 @@ impl fmt::Display for CheckSummary {
 /// # Errors
 /// Any [`PanelError`]: bad configuration, panel down, login refused, unexpected answer.
 pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
-    let client = XuiClient::new(&config.panel)?;
+    let client = crate::panel::connect(&config.panel)?;
     let status = client.status().await?;
+    if !client.capabilities().list {
+        return Ok(CheckSummary {
+            status,
+            inbounds: Vec::new(),
+            configured_inbound: 0,
+        });
+    }
     let inbounds = client
         .list_inbounds()
         .await?

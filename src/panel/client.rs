@@ -95,7 +95,7 @@ impl XuiClient {
     async fn clients_scope(&self) -> PanelResult<&'static str> {
         Ok(match self.generation().await? {
             Generation::A => "panel/api/inbounds",
-            Generation::B => "panel/api/clients",
+            Generation::B | Generation::VpnApi => "panel/api/clients",
         })
     }
 }
@@ -128,7 +128,9 @@ impl PanelApi for XuiClient {
         spec.validate()?;
         match self.generation().await? {
             Generation::A => gen_a::ensure_client(&self.transport, inbound_id, spec).await,
-            Generation::B => gen_b::ensure_client(&self.transport, inbound_id, spec).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::ensure_client(&self.transport, inbound_id, spec).await
+            }
         }
     }
 
@@ -146,7 +148,9 @@ impl PanelApi for XuiClient {
         };
         match self.generation().await? {
             Generation::A => gen_a::modify_client(&self.transport, OP, email, change).await,
-            Generation::B => gen_b::modify_client(&self.transport, OP, email, change).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::modify_client(&self.transport, OP, email, change).await
+            }
         }
     }
 
@@ -155,21 +159,27 @@ impl PanelApi for XuiClient {
         let change = |c: &mut super::Client| c.enable = enable;
         match self.generation().await? {
             Generation::A => gen_a::modify_client(&self.transport, OP, email, change).await,
-            Generation::B => gen_b::modify_client(&self.transport, OP, email, change).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::modify_client(&self.transport, OP, email, change).await
+            }
         }
     }
 
     async fn delete_client(&self, email: &str) -> PanelResult<DeleteOutcome> {
         match self.generation().await? {
             Generation::A => gen_a::delete_client(&self.transport, email).await,
-            Generation::B => gen_b::delete_client(&self.transport, email).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::delete_client(&self.transport, email).await
+            }
         }
     }
 
     async fn client_traffic(&self, email: &str) -> PanelResult<ClientTraffic> {
         match self.generation().await? {
             Generation::A => gen_a::client_traffic(&self.transport, "client_traffic", email).await,
-            Generation::B => gen_b::client_traffic(&self.transport, email).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::client_traffic(&self.transport, email).await
+            }
         }
     }
 

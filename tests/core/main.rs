@@ -27,3 +27,4 @@ mod renewal;
 mod store_roundtrip;
 mod subscription_races;
 mod subscriptions;
+mod vpn_api;

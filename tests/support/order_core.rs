@@ -16,7 +16,7 @@ use vpn_ticket_bot::config::Config;
 use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::AdminAction;
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
-use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
+use vpn_ticket_bot::panel::{Client, PanelApi};
 use vpn_ticket_bot::service::Deps;
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
 use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService, Approved, FailPoint};
@@ -24,6 +24,7 @@ use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
 use vpn_ticket_bot::service::roles::{Actor, Roles};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+use vpn_ticket_bot::sim::vpn_api::VpnApiSim;
 use vpn_ticket_bot::store::payments::Receipt;
 use vpn_ticket_bot::store::{self, Store};
 
@@ -85,11 +86,45 @@ orders_per_hour = 3
     )
 }
 
+/// The vpn-api emulator's key in [`Shop::start_vpn_api`].
+pub(crate) const VPN_API_KEY: &str = "sim-vpn-api-key";
+
+/// A configuration on the vpn-api service at `base_url`: the month plan without limits, the
+/// payment methods and order settings of [`config_toml`].
+fn vpn_api_toml(base_url: &str) -> String {
+    let xui = config_toml("http://127.0.0.1:9/", "u", "p");
+    let rest = &xui[xui.find("[[payment_methods]]").unwrap_or(xui.len())..];
+    format!(
+        r#"
+[panel]
+kind = "vpn_api"
+base_url = "{base_url}"
+vpn_api_key = "{VPN_API_KEY}"
+timeout_secs = 1
+
+[roles]
+owner_user_ids = [{OWNER}]
+admin_user_ids = [{ADMIN_A}, {ADMIN_B}]
+support_user_ids = [{SUPPORT}]
+
+[[plans]]
+id = "month"
+name = "1 month"
+days = 30
+price_minor = 500
+currency = "USD"
+
+{rest}"#
+    )
+}
+
 /// The shop under test.
 pub(crate) struct Shop {
     pub dir: TempDir,
     pub store: Store,
     pub sim: PanelSim,
+    /// The vpn-api emulator when it is the backend ([`Shop::start_vpn_api`]).
+    pub vpn: Option<VpnApiSim>,
     pub panel: Arc<dyn PanelApi>,
     pub config: Arc<Config>,
     pub clock: Clock,
@@ -119,11 +154,25 @@ impl Shop {
         let sim = PanelSim::start(profile).await;
         let p = sim.profile().clone();
         let text = config_toml(&sim.base_url(), &p.username, &p.password) + extra;
-        let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("test config"));
+        Self::start_from(sim, None, &text, clock)
+    }
+
+    /// A shop whose backend is the vpn-api emulator (key [`VPN_API_KEY`]), selling plans without
+    /// traffic or device limits (the backend cannot enforce them). The 3x-ui emulator runs
+    /// beside it, unused.
+    pub(crate) async fn start_vpn_api(clock: Clock) -> Self {
+        let sim = PanelSim::start(Profile::v3_6_0()).await;
+        let vpn = VpnApiSim::start(VPN_API_KEY).await;
+        let text = vpn_api_toml(&vpn.base_url());
+        Self::start_from(sim, Some(vpn), &text, clock)
+    }
+
+    fn start_from(sim: PanelSim, vpn: Option<VpnApiSim>, text: &str, clock: Clock) -> Self {
+        let config = Arc::new(Config::from_toml_with_env(text, |_| None).expect("test config"));
         let dir = tempfile::tempdir().unwrap();
         let store =
             Store::open_path(&dir.path().join("bot.db"), Duration::from_secs(10), 4).unwrap();
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
+        let panel = vpn_ticket_bot::panel::connect(&config.panel).unwrap();
         // The panel's health is the test's to decide (one failed check = outage).
         let (monitor, healthy) = common::switchable_monitor();
         let breaker = monitor.breaker();
@@ -141,6 +190,7 @@ impl Shop {
             dir,
             store,
             sim,
+            vpn,
             panel,
             config,
             clock,

@@ -63,6 +63,11 @@ impl SubscriptionService {
             Err(PanelError::NotFound { .. }) => Err(UserError::NotFound {
                 what: format!("the panel client {email}"),
             })?,
+            // No counters on this backend: extend from the stored expiry.
+            Err(PanelError::Unsupported(_)) => crate::panel::ClientTraffic {
+                expiry_time: u.expiry_at.unwrap_or(0),
+                ..crate::panel::ClientTraffic::default()
+            },
             other => other?,
         };
         let (previous, now) = (current.expiry_time, self.now());

@@ -258,10 +258,18 @@ impl SubscriptionService {
             return Ok(());
         };
         let live = fresh.expiry_at.is_some_and(|e| e < 0 || e > now);
-        if fresh.status == SubscriptionStatus::Active
-            && live
-            && let Err(e) = self.deps.panel.set_client_enabled(email, true).await
-        {
+        if fresh.status != SubscriptionStatus::Active || !live {
+            return Ok(());
+        }
+        let result = if self.deps.panel.capabilities().disable_in_place {
+            self.deps.panel.set_client_enabled(email, true).await
+        } else {
+            // Disable removed the client: an absolute update re-creates it (vpn-api).
+            let (expiry, limit) = (fresh.expiry_at.unwrap_or(0), fresh.traffic_limit_bytes);
+            let limit = u64::try_from(limit).unwrap_or(0);
+            self.deps.panel.extend_client(email, expiry, limit).await
+        };
+        if let Err(e) = result {
             // No `subscription.expire` was audited, so the reconciler reports the client as
             // wrongly disabled (for an admin) rather than enabling it by itself.
             tracing::warn!(user = %id, error = %e, "expiry raced a renewal; enable failed");

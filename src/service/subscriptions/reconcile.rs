@@ -30,7 +30,7 @@ use crate::domain::UserId;
 use crate::domain::audit::AuditAction;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
-use crate::panel::{Client, ClientSpec};
+use crate::panel::{Client, ClientSpec, PanelError};
 use crate::service::state::{Target, audit};
 use crate::store::users::User;
 use crate::store::{self};
@@ -92,7 +92,8 @@ impl SubscriptionService {
         let inbound_id = self.deps.config.panel.inbound_id;
         let inbound = match self.deps.panel.inbound(inbound_id).await {
             Ok(i) => i,
-            Err(e) if is_down(&e) => {
+            // A backend that cannot list its clients (vpn-api) has nothing to reconcile.
+            Err(e) if is_down(&e) || matches!(e, PanelError::Unsupported(_)) => {
                 report.skipped = true;
                 return Ok(report);
             }
