@@ -11,6 +11,7 @@ use crate::cryptopay::CryptoPayClient;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
 use crate::service::Deps;
+use crate::service::activation::{ActivationJob, ActivationService};
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::ApprovalService;
 use crate::service::crypto::{CryptoPayments, CryptoPollJob};
@@ -69,6 +70,8 @@ pub struct App {
     pub transient: TransientMessages,
     /// Crypto Pay invoices, when a payment method of kind `cryptobot` is configured.
     pub crypto: Option<Arc<CryptoPayments>>,
+    /// First-use activation (the "your days started" DM).
+    pub activation: Arc<ActivationService>,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -154,6 +157,7 @@ impl App {
         let orders = OrderService::new(&deps, limits.clone());
         let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
         let subscriptions = SubscriptionService::new(deps.clone());
+        let activation = Arc::new(ActivationService::new(deps.clone()));
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
         let crypto = crypto_payments(&deps, &approval);
@@ -182,6 +186,7 @@ impl App {
             staff,
             transient,
             crypto,
+            activation,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -201,7 +206,7 @@ impl App {
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
     /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
     /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
-    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views and (when
+    /// expiry and reconciliation, first-use activation, message TTL cleanup, the sweep of Discord views and (when
     /// configured) backups. Call once. This is the one list of the bot's jobs (the Discord
     /// layer adds only the dashboard).
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
@@ -226,6 +231,7 @@ impl App {
             Arc::new(RemindersJob(self.subscriptions.clone())),
             Arc::new(ExpiryJob(self.subscriptions.clone())),
             Arc::new(ReconcileJob(self.subscriptions.clone())),
+            Arc::new(ActivationJob(self.activation.clone())),
             Arc::new(MessageTtlJob::new(
                 self.store.clone(),
                 self.clock,

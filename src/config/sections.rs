@@ -226,6 +226,9 @@ pub struct OrdersConfig {
     pub reminder_days: Vec<u32>,
     /// `/order` attempts allowed per user per hour.
     pub orders_per_hour: u32,
+    /// A first-use plan's days start anyway this many days after the bot first sees the
+    /// customer waiting for their first connection; 0 = never.
+    pub first_use_deadline_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -235,6 +238,7 @@ impl Default for OrdersConfig {
             delete_ticket_after_hours: 24,
             reminder_days: vec![3, 1],
             orders_per_hour: 5,
+            first_use_deadline_days: 0,
         }
     }
 }

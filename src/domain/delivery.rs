@@ -149,6 +149,15 @@ pub enum Delivery {
         /// The expiry that passed (Unix ms).
         expiry_at: i64,
     },
+    /// DM the customer that their first-use clock started: `days` of access ending `expiry_at`.
+    ActivationStarted {
+        /// The customer.
+        user_id: UserId,
+        /// The new absolute expiry (Unix ms).
+        expiry_at: i64,
+        /// The plan's days that started counting.
+        days: u32,
+    },
     /// DM the customer that an admin changed their access.
     AccessChanged {
         /// The customer.
@@ -285,6 +294,7 @@ impl Delivery {
             Self::OrderClosed { .. } => "order_closed",
             Self::ExpiryReminder { .. } => "expiry_reminder",
             Self::SubscriptionExpired { .. } => "subscription_expired",
+            Self::ActivationStarted { .. } => "activation_started",
             Self::AccessChanged { .. } => "access_changed",
             Self::OwnerAlert { .. } => "owner_alert",
             Self::InvoiceNotice { .. } => "invoice_notice",
@@ -324,9 +334,10 @@ impl Delivery {
                 expiry_at,
                 days_left,
             } => format!("{}:user:{user_id}:{expiry_at}:{days_left}", self.kind()),
-            Self::SubscriptionExpired { user_id, expiry_at } => {
-                format!("{}:user:{user_id}:{expiry_at}", self.kind())
-            }
+            Self::SubscriptionExpired { user_id, expiry_at }
+            | Self::ActivationStarted {
+                user_id, expiry_at, ..
+            } => format!("{}:user:{user_id}:{expiry_at}", self.kind()),
             Self::AccessChanged {
                 user_id,
                 change,

@@ -10,6 +10,8 @@
 //! `sweep`, `health`, `housekeeping`, `jobs`, `roles`, `rate_limit`).
 
 // The shop.
+/// First-use activation: noticing the clock started, telling the customer once.
+pub mod activation;
 /// One-time admin confirmation tokens (5 minutes, one admin, one action, one payment).
 pub mod admin_sessions;
 /// Approval, rejection and provisioning: the persisted state machine that creates or extends

@@ -15,6 +15,7 @@ const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_converge.sql")),
     M::up(include_str!("../../migrations/0003_payment_sources.sql")).foreign_key_check(),
+    M::up(include_str!("../../migrations/0005_backends.sql")),
 ];
 
 /// Every migration, in order. The schema version is the number applied.

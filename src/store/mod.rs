@@ -8,6 +8,8 @@
 //! [`Store::committed`]: the outbox worker waits on it, so a delivery queued by any service is
 //! delivered right after its transaction commits, with no call to remember.
 
+/// First-use activation columns of `users`.
+pub mod activation;
 /// `admin_sessions`: one-time confirmation tokens.
 pub mod admin_sessions;
 /// `audit_logs`: append-only record of admin actions, refusals and repairs.

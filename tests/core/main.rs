@@ -13,6 +13,7 @@ mod images;
 #[path = "../support/order_core.rs"]
 mod order_core;
 
+mod activation;
 mod approval;
 mod background;
 mod backup_restore;

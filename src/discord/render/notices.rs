@@ -53,6 +53,7 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
         ),
         Delivery::ExpiryReminder { .. }
         | Delivery::SubscriptionExpired { .. }
+        | Delivery::ActivationStarted { .. }
         | Delivery::AccessChanged { .. } => return subscription_notice(d),
         Delivery::InvoiceNotice {
             user_id,
@@ -107,11 +108,24 @@ fn subscription_notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, Strin
                 when(*expiry_at)
             ),
         ),
+        Delivery::ActivationStarted {
+            user_id,
+            expiry_at,
+            days,
+        } => (*user_id, None, activation_started(*days, *expiry_at)),
         Delivery::AccessChanged {
             user_id, change, ..
         } => (*user_id, None, access_changed(change)),
         _ => return None,
     })
+}
+
+/// The one text of the "your days started" DM.
+fn activation_started(days: u32, expiry_at: i64) -> String {
+    format!(
+        "Your {days} days of VPN access have started; they end {}.",
+        when(expiry_at)
+    )
 }
 
 fn access_changed(change: &AccessChange) -> String {
@@ -190,6 +204,21 @@ mod tests {
                 payment_id: PaymentId(1)
             })
             .is_none()
+        );
+    }
+
+    #[test]
+    fn the_activation_dm_says_how_many_days_and_when_they_end() {
+        let d = Delivery::ActivationStarted {
+            user_id: UserId(7),
+            expiry_at: 1_900_000_000_000,
+            days: 30,
+        };
+        let (user, ticket, text) = notice(&d).unwrap();
+        assert_eq!((user, ticket), (UserId(7), None));
+        assert_eq!(
+            text,
+            "Your 30 days of VPN access have started; they end on <t:1900000000:f>."
         );
     }
 

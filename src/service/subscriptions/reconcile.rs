@@ -31,6 +31,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
 use crate::panel::{Client, ClientSpec, PanelError};
+use crate::service::activation::{Start, StartReason, record_start};
 use crate::service::state::{Target, audit};
 use crate::store::users::User;
 use crate::store::{self};
@@ -171,7 +172,14 @@ impl SubscriptionService {
             .deps
             .store
             .transaction(move |tx| {
-                if !store::users::set_expiry_if(tx, id, from, to, now)? {
+                // The clock started: recorded (and the customer told) as the activation job
+                // does, whichever gets there first.
+                let start = Start {
+                    reason: StartReason::Panel,
+                    started: to + from,
+                    expiry_at: to,
+                };
+                if !record_start(tx, id, from, start, now)? {
                     return Ok(false);
                 }
                 let payload = json!({ "email": email, "from": from, "to": to, "fixed": true });
