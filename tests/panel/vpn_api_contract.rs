@@ -157,3 +157,26 @@ async fn failures_are_sorted_for_the_breaker() {
         })
     ));
 }
+
+#[tokio::test]
+async fn check_reports_the_backend_and_refuses_a_wrong_key() {
+    use vpn_ticket_bot::config::Config;
+    use vpn_ticket_bot::ops::check::check;
+
+    let sim = VpnApiSim::start(KEY).await;
+    let toml = |key: &str| {
+        format!(
+            "[panel]\nkind = \"vpn_api\"\nbase_url = \"{}\"\nvpn_api_key = \"{key}\"\n",
+            sim.base_url()
+        )
+    };
+    let config = Config::from_toml_with_env(&toml(KEY), |_| None).unwrap();
+    let summary = check(&config).await.unwrap();
+    assert_eq!(
+        summary.to_string(),
+        "backend: vpn-api (Xray behind /add-user, /update-user, /remove-user)\n\
+         API key accepted; links come from the service (no inbounds)"
+    );
+    let wrong = Config::from_toml_with_env(&toml("nope"), |_| None).unwrap();
+    assert!(matches!(check(&wrong).await, Err(PanelError::Auth { .. })));
+}
