@@ -27,6 +27,8 @@ use crate::service::jobs::{
 };
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
+use crate::service::panels::failover::{Failover, FailoverJob};
+use crate::service::panels::{FleetProbe, Panels};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
@@ -72,6 +74,10 @@ pub struct App {
     pub crypto: Option<Arc<CryptoPayments>>,
     /// First-use activation (the "your days started" DM).
     pub activation: Arc<ActivationService>,
+    /// Every configured panel (`/admin panels`).
+    pub panels: Panels,
+    /// Moving customers off a dead panel (several panels).
+    pub failover: Arc<Failover>,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -109,10 +115,22 @@ impl App {
         clock: Clock,
         probe: Option<Arc<dyn HealthProbe>>,
     ) -> Result<(Arc<Self>, HealthMonitor)> {
-        let panel = crate::panel::connect(&config.panel)?;
-        let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
-        let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
         let store = Store::open(&config.storage)?;
+        let (panel, panels, monitor) = if config.panels.len() > 1 {
+            let panels = Panels::several(&config)?;
+            let fleet = FleetProbe::new(panels.clone(), store.clone(), clock);
+            let probe = probe.unwrap_or_else(|| Arc::new(fleet));
+            let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+            let first = panels.iter().next().map(|h| h.api.clone());
+            let panel = first.ok_or(crate::error::Error::Internal("no panel configured"))?;
+            (panel, panels, monitor)
+        } else {
+            let panel = crate::panel::connect(&config.panel)?;
+            let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
+            let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+            let panels = Panels::single(&config, panel.clone(), monitor.breaker());
+            (panel, panels, monitor)
+        };
         let app = Self::new(Deps {
             store,
             panel,
@@ -120,6 +138,7 @@ impl App {
             roles: Roles::new(config.roles.clone()),
             config,
             clock,
+            panels,
         });
         Ok((Arc::new(app), monitor))
     }
@@ -132,6 +151,11 @@ impl App {
     /// As [`App::assemble`].
     pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
         let panel = crate::panel::connect(&self.config.panel)?;
+        let panels = if self.panels.is_several() {
+            self.panels.clone()
+        } else {
+            Panels::single(&self.config, panel.clone(), self.breaker.clone())
+        };
         Ok(Arc::new(Self::new(Deps {
             store: Store::open(&self.config.storage)?,
             panel,
@@ -139,6 +163,7 @@ impl App {
             roles: self.roles.clone(),
             config: self.config.clone(),
             clock,
+            panels,
         })))
     }
 
@@ -151,6 +176,7 @@ impl App {
             clock,
             breaker,
             roles,
+            panels,
             ..
         } = deps.clone();
         let limits = Arc::new(RateLimits::new(&config.orders));
@@ -158,6 +184,7 @@ impl App {
         let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
         let subscriptions = SubscriptionService::new(deps.clone());
         let activation = Arc::new(ActivationService::new(deps.clone()));
+        let failover = Arc::new(Failover::new(deps.clone()));
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
         let crypto = crypto_payments(&deps, &approval);
@@ -187,6 +214,8 @@ impl App {
             transient,
             crypto,
             activation,
+            panels,
+            failover,
             limits,
             dashboard_waker: Arc::default(),
         }
@@ -241,6 +270,9 @@ impl App {
         ];
         if let Some(crypto) = &self.crypto {
             jobs.push(Arc::new(CryptoPollJob(crypto.clone())));
+        }
+        if self.panels.is_several() {
+            jobs.push(Arc::new(FailoverJob(self.failover.clone())));
         }
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)

@@ -19,9 +19,9 @@ pub use cryptobot::{
     USD_STABLECOINS,
 };
 pub use sections::{
-    BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration, PanelConfig,
-    PanelKind, PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig,
-    StorageConfig,
+    BackendsConfig, BackupConfig, DiscordConfig, LoggingConfig, OrdersConfig, PanelApiGeneration,
+    PanelConfig, PanelKind, PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig,
+    ShopConfig, StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -139,9 +139,16 @@ pub struct Config {
     /// Who is owner / admin / support.
     #[serde(default)]
     pub roles: RolesConfig,
-    /// The 3x-ui panel.
+    /// The 3x-ui panel (with `[[panels]]`: the first of them, filled in at load).
     #[serde(default)]
     pub panel: PanelConfig,
+    /// Several panels (`[[panels]]`, same keys as `[panel]` plus `id`, `region`, `capacity`);
+    /// empty = `[panel]` is the only one.
+    #[serde(default)]
+    pub panels: Vec<PanelConfig>,
+    /// Failover between panels, pinned customers.
+    #[serde(default)]
+    pub backends: BackendsConfig,
     /// Shop-wide settings.
     #[serde(default)]
     pub shop: ShopConfig,
@@ -206,6 +213,9 @@ impl Config {
         })?;
         config.apply_env(env);
         config.validate()?;
+        if let Some(first) = config.panels.first() {
+            config.panel = first.clone();
+        }
         Ok(config)
     }
 
@@ -220,7 +230,20 @@ impl Config {
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
         set(&mut self.panel.vpn_api_key, env::VPN_API_KEY);
+        for p in &mut self.panels {
+            set(&mut p.vpn_api_key, env::VPN_API_KEY);
+        }
         set(&mut self.cryptobot.token, env::CRYPTOBOT_TOKEN);
+    }
+
+    /// Every panel: `[[panels]]`, or `[panel]` alone.
+    #[must_use]
+    pub fn panel_list(&self) -> Vec<PanelConfig> {
+        if self.panels.is_empty() {
+            vec![self.panel.clone()]
+        } else {
+            self.panels.clone()
+        }
     }
 
     /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).

@@ -77,6 +77,13 @@ pub enum PanelKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PanelConfig {
+    /// `[[panels]]` only: the panel's id (1-32 of a-z 0-9 _ -), stored with each customer
+    /// placed on it; never rename a panel that has customers. `[panel]` is `main`.
+    pub id: String,
+    /// Free text shown in `/admin panels` (`de`, `nl-ams`).
+    pub region: String,
+    /// Active customers this panel takes at most (placement skips a full panel); 0 = no limit.
+    pub capacity: u32,
     /// `xui` (default) or `vpn_api`.
     pub kind: PanelKind,
     /// vpn-api only: the `X-API-Key`; overridden by `VTB_VPN_API_KEY`.
@@ -114,6 +121,9 @@ pub struct PanelConfig {
 impl Default for PanelConfig {
     fn default() -> Self {
         Self {
+            id: "main".into(),
+            region: String::new(),
+            capacity: 0,
             kind: PanelKind::Xui,
             vpn_api_key: Secret::default(),
             base_url: String::new(),
@@ -140,6 +150,17 @@ impl PanelConfig {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
     }
+}
+
+/// `[backends]`: what spans several panels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendsConfig {
+    /// A panel down (in outage) longer than this many minutes has its customers moved to
+    /// another panel (a new client with the same identity first, one DM each); 0 = never.
+    pub failover_after_minutes: u32,
+    /// Customers never moved by failover (e.g. people who need a constant server address).
+    pub pinned_user_ids: Vec<u64>,
 }
 
 /// `[shop]`

@@ -75,52 +75,30 @@ impl Config {
     }
 
     fn validate_panel(&self) -> Result<(), ConfigError> {
-        let p = &self.panel;
-        if !p.base_url.is_empty() {
-            let url = reqwest::Url::parse(&p.base_url)
-                .map_err(|e| ConfigError::invalid("panel.base_url", format!("not a URL ({e})")))?;
-            if !matches!(url.scheme(), "http" | "https") {
+        if self.panels.is_empty() {
+            return check_panel("panel", &self.panel);
+        }
+        if !self.panel.base_url.is_empty() {
+            return Err(ConfigError::invalid(
+                "panels",
+                "set [panel] or [[panels]], not both",
+            ));
+        }
+        for (i, p) in self.panels.iter().enumerate() {
+            let prefix = format!("panels[{i}]");
+            if !valid_id(&p.id) {
                 return Err(ConfigError::invalid(
-                    "panel.base_url",
-                    "must start with http:// or https://",
+                    format!("{prefix}.id"),
+                    "use 1-32 characters of a-z, 0-9, '_' or '-'",
                 ));
             }
-            if p.kind == PanelKind::VpnApi {
-                if p.vpn_api_key.is_empty() {
-                    return Err(ConfigError::invalid(
-                        "panel.vpn_api_key",
-                        "kind = \"vpn_api\" needs the service's API key (or VTB_VPN_API_KEY)",
-                    ));
-                }
-            } else if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
+            if self.panels[..i].iter().any(|q| q.id == p.id) {
                 return Err(ConfigError::invalid(
-                    "panel.api_token",
-                    "set an API token, or panel.username and panel.password",
+                    format!("{prefix}.id"),
+                    format!("{:?} is used twice", p.id),
                 ));
             }
-        }
-        if p.timeout_secs == 0 || p.timeout_secs > 120 {
-            return Err(ConfigError::invalid(
-                "panel.timeout_secs",
-                "must be between 1 and 120",
-            ));
-        }
-        if p.health_interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "panel.health_interval_secs",
-                "must be at least 1",
-            ));
-        }
-        if p.health_failure_threshold == 0 {
-            return Err(ConfigError::invalid(
-                "panel.health_failure_threshold",
-                "must be at least 1",
-            ));
-        }
-        if let Some(sub) = &p.subscription_base_url {
-            reqwest::Url::parse(sub).map_err(|e| {
-                ConfigError::invalid("panel.subscription_base_url", format!("not a URL ({e})"))
-            })?;
+            check_panel(&prefix, p)?;
         }
         Ok(())
     }
@@ -166,12 +144,17 @@ impl Config {
         Ok(())
     }
 
-    /// What the configured backend can do.
+    /// What every configured backend can do (a customer may be placed on any of them).
     #[must_use]
     pub fn backend_capabilities(&self) -> Capabilities {
-        match self.panel.kind {
-            PanelKind::Xui => Capabilities::ALL,
-            PanelKind::VpnApi => Capabilities::MINIMAL,
+        if self
+            .panel_list()
+            .iter()
+            .any(|p| p.kind == PanelKind::VpnApi)
+        {
+            Capabilities::MINIMAL
+        } else {
+            Capabilities::ALL
         }
     }
 
@@ -223,4 +206,56 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Checks one panel's keys, named under `prefix` (`panel`, `panels[1]`).
+fn check_panel(prefix: &str, p: &super::PanelConfig) -> Result<(), ConfigError> {
+    let key = |field: &str| format!("{prefix}.{field}");
+    if !p.base_url.is_empty() {
+        let url = reqwest::Url::parse(&p.base_url)
+            .map_err(|e| ConfigError::invalid(key("base_url"), format!("not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::invalid(
+                key("base_url"),
+                "must start with http:// or https://",
+            ));
+        }
+        if p.kind == PanelKind::VpnApi {
+            if p.vpn_api_key.is_empty() {
+                return Err(ConfigError::invalid(
+                    key("vpn_api_key"),
+                    "kind = \"vpn_api\" needs the service's API key (or VTB_VPN_API_KEY)",
+                ));
+            }
+        } else if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
+            return Err(ConfigError::invalid(
+                key("api_token"),
+                format!("set an API token, or {prefix}.username and {prefix}.password"),
+            ));
+        }
+    }
+    if p.timeout_secs == 0 || p.timeout_secs > 120 {
+        return Err(ConfigError::invalid(
+            key("timeout_secs"),
+            "must be between 1 and 120",
+        ));
+    }
+    if p.health_interval_secs == 0 {
+        return Err(ConfigError::invalid(
+            key("health_interval_secs"),
+            "must be at least 1",
+        ));
+    }
+    if p.health_failure_threshold == 0 {
+        return Err(ConfigError::invalid(
+            key("health_failure_threshold"),
+            "must be at least 1",
+        ));
+    }
+    if let Some(sub) = &p.subscription_base_url {
+        reqwest::Url::parse(sub).map_err(|e| {
+            ConfigError::invalid(key("subscription_base_url"), format!("not a URL ({e})"))
+        })?;
+    }
+    Ok(())
 }

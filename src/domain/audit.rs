@@ -66,6 +66,9 @@ status_enum! {
         /// A first-use customer's clock started (the payload's `reason`: `panel` converted it,
         /// `panel_did_not_convert` after traffic, or `deadline`); the customer is told.
         SubscriptionActivated = "subscription.activated",
+        /// Failover: a customer's client was created on another panel (theirs was down too
+        /// long) and the customer moved there; the payload names both panels.
+        PanelFailover = "panel.failover",
         /// Reconciliation: the panel's expiry (first use started) was copied to the database.
         ReconcileExpiryDrift = "subscription.reconcile.expiry_drift",
         /// The sweep repaired a Discord view that did not show the database (or a missing link
@@ -174,6 +177,7 @@ mod tests {
             ),
             (AuditAction::SubscriptionExpire, "subscription.expire"),
             (AuditAction::SubscriptionActivated, "subscription.activated"),
+            (AuditAction::PanelFailover, "panel.failover"),
             (
                 AuditAction::ReconcileMissing,
                 "subscription.reconcile.missing",

@@ -20,6 +20,7 @@
 //! So a customer hears exactly once per activation, across passes and restarts. Skipped during
 //! an outage and on a backend without first-use expiry. No serenity/poise here.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,16 +104,44 @@ impl ActivationService {
     /// # Errors
     /// Store errors; panel errors other than "down" or "unsupported" while reading the inbound.
     pub async fn activate_once(&self) -> Result<ActivationPass> {
+        if !self.deps.panels.is_several() {
+            return self.activate_panel(None).await;
+        }
+        let first = self.deps.panels.first_id().to_owned();
+        let on = self
+            .deps
+            .store
+            .call(move |c| store::placement::panels_of_all(c, &first))
+            .await?;
+        let mut total = ActivationPass::default();
+        for h in self.deps.panels.iter() {
+            let one = Self::new(self.deps.on(&h.id));
+            let pass = one.activate_panel(Some((&h.id, &on))).await?;
+            total.activated.extend(pass.activated);
+            total.skipped |= pass.skipped;
+        }
+        Ok(total)
+    }
+
+    /// One pass on this service's panel; `only`: (panel id, every customer's panel) with
+    /// several panels, so that only that panel's customers are looked at there.
+    async fn activate_panel(
+        &self,
+        only: Option<(&str, &HashMap<UserId, String>)>,
+    ) -> Result<ActivationPass> {
         let mut pass = ActivationPass::default();
         if self.deps.breaker.is_outage() || !self.deps.panel.capabilities().first_use_expiry {
             pass.skipped = true;
             return Ok(pass);
         }
-        let waiting = self
+        let mut waiting = self
             .deps
             .store
             .call(|c| store::activation::waiting(c))
             .await?;
+        if let Some((panel, on)) = only {
+            waiting.retain(|w| on.get(&w.user_id).map(String::as_str) == Some(panel));
+        }
         if waiting.is_empty() {
             return Ok(pass);
         }

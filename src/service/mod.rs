@@ -47,6 +47,8 @@ pub mod housekeeping;
 pub mod jobs;
 /// The outbox worker: deliveries at least once, views re-rendered, errors by class.
 pub mod outbox;
+/// Several panels: registry, placement, fleet health, failover.
+pub mod panels;
 /// Per-user rate limits (`/order`, wrong codes...).
 pub mod rate_limit;
 

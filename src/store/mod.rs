@@ -32,6 +32,8 @@ pub mod orders;
 pub mod outbox;
 /// `payments`: a receipt and its review, with the provisioning progress.
 pub mod payments;
+/// Which panel each customer is on; failover tombstones.
+pub mod placement;
 /// `revenue_ledger` and `revenue_cache`: money in and out, and the period totals.
 pub mod revenue;
 /// `scheduled_jobs`: delayed work that survives a restart.

@@ -22,6 +22,7 @@ use vpn_ticket_bot::service::admin_sessions::AdminSessions;
 use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService, Approved, FailPoint};
 use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
+use vpn_ticket_bot::service::panels::Panels;
 use vpn_ticket_bot::service::roles::{Actor, Roles};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 use vpn_ticket_bot::sim::vpn_api::VpnApiSim;
@@ -183,6 +184,7 @@ impl Shop {
             roles: Roles::new(config.roles.clone()),
             config: config.clone(),
             clock,
+            panels: Panels::single(&config, panel.clone(), breaker.clone()),
         };
         let app = App::new(deps.clone());
         let (orders, sessions) = (app.orders.clone(), app.sessions.clone());

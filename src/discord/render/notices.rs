@@ -54,6 +54,7 @@ pub(crate) fn notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, String)
         Delivery::ExpiryReminder { .. }
         | Delivery::SubscriptionExpired { .. }
         | Delivery::ActivationStarted { .. }
+        | Delivery::PanelMoved { .. }
         | Delivery::AccessChanged { .. } => return subscription_notice(d),
         Delivery::InvoiceNotice {
             user_id,
@@ -113,6 +114,14 @@ fn subscription_notice(d: &Delivery) -> Option<(UserId, Option<ChannelId>, Strin
             expiry_at,
             days,
         } => (*user_id, None, activation_started(*days, *expiry_at)),
+        Delivery::PanelMoved { user_id, link, .. } => (
+            *user_id,
+            None,
+            format!(
+                "Your VPN server was down, so your access moved to another one. Your new \
+                 link:\n{link}"
+            ),
+        ),
         Delivery::AccessChanged {
             user_id, change, ..
         } => (*user_id, None, access_changed(change)),
@@ -170,6 +179,18 @@ pub(crate) fn owner_alert(alert: &OwnerAlert) -> String {
         } => format!(
             "⚠ Crypto Pay invoice #{invoice_id} (order #{order_id}, <@{user_id}>) was paid but              not settled: {reason}. Nothing was delivered. Check the payment in @CryptoBot, then              refund it or serve the customer by hand (`/admin extend`)."
         ),
+        OwnerAlert::PanelHealth {
+            panel_id,
+            down: true,
+            detail,
+            ..
+        } => format!(
+            "⚠ Panel `{panel_id}` is down ({detail}). New customers go to the other panels; its \
+             own customers wait, or move after `backends.failover_after_minutes`."
+        ),
+        OwnerAlert::PanelHealth {
+            panel_id, detail, ..
+        } => format!("✅ Panel `{panel_id}` is back ({detail})."),
         OwnerAlert::DeliveryFailed {
             outbox_id,
             user_id,

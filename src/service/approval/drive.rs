@@ -44,8 +44,9 @@ impl From<PanelError> for Stop {
 }
 
 impl ApprovalService {
-    /// Drives `payment` (status `approving`, claimed by the caller) to its outcome.
-    pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
+    /// Drives `payment` (status `approving`, claimed by the caller) to its outcome on this
+    /// service's panel.
+    pub(super) async fn drive_here(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
         let mut ctx = self.load(payment).await?;
         let stage = self.panel_stage(&mut ctx).await?;
         match stage {
@@ -198,7 +199,7 @@ impl ApprovalService {
 
     /// Reads the payment, its order and the customer, and picks the client identity: the one
     /// stored on the payment, else the customer's, else a fresh one.
-    async fn load(&self, payment: PaymentId) -> Result<Context> {
+    pub(super) async fn load(&self, payment: PaymentId) -> Result<Context> {
         let inbound = i64::from(self.deps.config.panel.inbound_id);
         let (p, order, user) = self
             .deps

@@ -53,8 +53,9 @@ impl SubscriptionService {
             })?;
         };
         let mut view = self.stored_view(&u);
-        if !self.deps.breaker.is_outage() {
-            self.refresh_from_panel(&u, &mut view).await;
+        let here = self.for_user(user).await?;
+        if !here.deps.breaker.is_outage() {
+            here.refresh_from_panel(&u, &mut view).await;
         }
         Ok(view)
     }

@@ -1,0 +1,54 @@
+//! Placement (several panels): before provisioning, the payment's customer is put on a panel —
+//! the one they are on, or the least-loaded healthy panel with room, chosen and stored in one
+//! write transaction (`store::placement::place`), so concurrent approvals cannot overfill a
+//! panel — and the attempt then runs on that panel's client, breaker and `[[panels]]` section.
+//! With one panel nothing is chosen.
+
+use crate::domain::PaymentId;
+use crate::error::{Error, Result};
+use crate::store;
+
+use super::{ApprovalOutcome, ApprovalService};
+
+impl ApprovalService {
+    /// Drives `payment` on its customer's panel (placing them first); parks it when no panel
+    /// can take a new customer.
+    pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
+        if !self.deps.panels.is_several() {
+            return self.drive_here(payment).await;
+        }
+        match self.place(payment).await? {
+            Some(panel) => self.on(&panel).drive_here(payment).await,
+            None => {
+                let ctx = self.load(payment).await?;
+                let why = "no panel can take a new customer (every panel is down or full)";
+                self.delay(&ctx, why).await
+            }
+        }
+    }
+
+    /// The payment customer's panel, placed now if they have none; `None` when no healthy
+    /// panel has room.
+    async fn place(&self, payment: PaymentId) -> Result<Option<String>> {
+        let candidates = self.deps.panels.candidates();
+        let first = self.deps.panels.first_id().to_owned();
+        let now = self.deps.clock.now_ms();
+        self.deps
+            .store
+            .transaction(move |tx| {
+                let p = store::payments::get(tx, payment)?
+                    .ok_or(Error::Internal("placement: payment row missing"))?;
+                store::placement::place(tx, p.user_id, &candidates, &first, now)
+            })
+            .await
+    }
+
+    /// The same service on panel `id`.
+    fn on(&self, id: &str) -> Self {
+        Self {
+            deps: self.deps.on(id),
+            fail_point: self.fail_point.clone(),
+            in_flight: self.in_flight.clone(),
+        }
+    }
+}
