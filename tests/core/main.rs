@@ -22,6 +22,7 @@ mod health_panel;
 mod lifecycle;
 mod migrations;
 mod orders;
+mod panels;
 mod provisioning;
 mod receipts;
 mod renewal;

@@ -20,9 +20,9 @@ use vpn_ticket_bot::panel::{Client, PanelApi};
 use vpn_ticket_bot::service::Deps;
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
 use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService, Approved, FailPoint};
-use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
+use vpn_ticket_bot::service::health::{CircuitBreaker, HealthConfig, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
-use vpn_ticket_bot::service::panels::Panels;
+use vpn_ticket_bot::service::panels::{FleetProbe, Panels};
 use vpn_ticket_bot::service::roles::{Actor, Roles};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 use vpn_ticket_bot::sim::vpn_api::VpnApiSim;
@@ -166,6 +166,62 @@ impl Shop {
         let vpn = VpnApiSim::start(VPN_API_KEY).await;
         let text = vpn_api_toml(&vpn.base_url());
         Self::start_from(sim, Some(vpn), &text, clock)
+    }
+
+    /// A shop on two 3x-ui emulators, `[[panels]]` `a` (this shop's `sim`) and `b` (returned),
+    /// with these capacities (0 = no limit), one failed check = a panel's outage, and `extra`
+    /// appended to the config. Health is the fleet monitor's ([`Shop::check_panels`]).
+    pub(crate) async fn start_two_panels(caps: (u32, u32), extra: &str) -> (Self, PanelSim) {
+        let (a, b) = (
+            PanelSim::start(Profile::v3_6_0()).await,
+            PanelSim::start(Profile::v3_6_0()).await,
+        );
+        let one = config_toml(&a.base_url(), "x", "x");
+        let start = one.find("[panel]").unwrap_or(0);
+        let end = one.find("[roles]").unwrap_or(start);
+        let panel = |id: &str, sim: &PanelSim, cap: u32| {
+            let p = sim.profile();
+            format!(
+                "[[panels]]\nid = \"{id}\"\nregion = \"{id}-region\"\ncapacity = {cap}\n\
+                 base_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ninbound_id = 1\n\
+                 timeout_secs = 2\nhealth_failure_threshold = 1\npublic_host = \"{id}.example.test\"\n\n",
+                sim.base_url(),
+                p.username,
+                p.password
+            )
+        };
+        let text = format!(
+            "{}{}{extra}\n{}{}",
+            &one[..start],
+            &one[end..],
+            panel("a", &a, caps.0),
+            panel("b", &b, caps.1)
+        );
+        let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("test config"));
+        let mut shop = Self::start_from(a, None, &text, Clock::system());
+        let panels = Panels::several(&config).unwrap();
+        let fleet = FleetProbe::new(panels.clone(), shop.store.clone(), shop.clock);
+        let health = HealthConfig {
+            threshold: 1,
+            ..HealthConfig::default()
+        };
+        shop.monitor = HealthMonitor::new(Arc::new(fleet), health);
+        shop.breaker = shop.monitor.breaker();
+        shop.panel = panels.iter().next().unwrap().api.clone();
+        shop.deps = Deps {
+            panel: shop.panel.clone(),
+            breaker: shop.breaker.clone(),
+            panels,
+            ..shop.deps.clone()
+        };
+        let app = App::new(shop.deps.clone());
+        (shop.orders, shop.sessions) = (app.orders.clone(), app.sessions.clone());
+        (shop, b)
+    }
+
+    /// One fleet health check: every panel checked once (owner alerts queued on edges).
+    pub(crate) async fn check_panels(&self) {
+        self.monitor.check_once().await;
     }
 
     fn start_from(sim: PanelSim, vpn: Option<VpnApiSim>, text: &str, clock: Clock) -> Self {

@@ -1,0 +1,145 @@
+//! Several panels, two 3x-ui emulators (`a`, `b`): placement on the least-loaded panel with
+//! room (capacity honoured under concurrent approvals), per-panel breakers (one panel's outage
+//! does not trip the other's; orders are refused only when both are down), reconciliation on
+//! each customer's own panel, and failover (create on the live panel first, one DM per
+//! customer, pinned customers stay; the old client deleted once its panel is back).
+
+use futures_util::future::join_all;
+use vpn_ticket_bot::clock::Clock;
+use vpn_ticket_bot::domain::UserId;
+use vpn_ticket_bot::error::{Error, UserError};
+use vpn_ticket_bot::service::approval::ApprovalOutcome;
+use vpn_ticket_bot::service::panels::failover::Failover;
+use vpn_ticket_bot::sim::panel::{Fault, PanelSim};
+use vpn_ticket_bot::store;
+
+use crate::order_core::{ADMIN_A, Shop, actor};
+
+fn panel_of(shop: &Shop, user: u64) -> Option<String> {
+    store::placement::panel_of(&shop.store.conn().unwrap(), UserId(user), "a").unwrap()
+}
+
+fn has(sim: &PanelSim, user: u64) -> bool {
+    sim.client(&format!("u{user}")).is_some()
+}
+
+async fn approve_all(shop: &Shop, users: &[u64]) {
+    let mut tokens = Vec::new();
+    for &u in users {
+        let (_, p) = shop.order_under_review(u, "month").await;
+        tokens.push(shop.token(ADMIN_A, p).await);
+    }
+    let approvals: Vec<_> = tokens.iter().map(|_| shop.approval(None)).collect();
+    let admin = actor(ADMIN_A);
+    let runs = approvals
+        .iter()
+        .zip(&tokens)
+        .map(|(a, t)| a.confirm(&admin, t));
+    for out in join_all(runs).await {
+        assert!(matches!(out, Ok(ApprovalOutcome::Approved(_))), "{out:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placement_honours_capacity_under_concurrent_approvals() {
+    let (shop, b) = Shop::start_two_panels((2, 0), "").await;
+    let users = [601, 602, 603, 604, 605, 606];
+    approve_all(&shop, &users).await;
+    let on_a: Vec<u64> = users
+        .iter()
+        .copied()
+        .filter(|&u| has(&shop.sim, u))
+        .collect();
+    let on_b: Vec<u64> = users.iter().copied().filter(|&u| has(&b, u)).collect();
+    assert_eq!(on_a.len(), 2, "a is full at 2: {on_a:?}");
+    assert_eq!(on_b.len(), 4, "{on_b:?}");
+    for u in users {
+        let expected = if on_a.contains(&u) { "a" } else { "b" };
+        assert_eq!(panel_of(&shop, u).as_deref(), Some(expected));
+    }
+    // Reconciliation checks each customer on their own panel: nobody is re-created elsewhere.
+    let report = shop.subscriptions().reconcile_once().await.unwrap();
+    assert!(
+        report.recreated.is_empty() && report.extra.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!((shop.sim.clients().len(), b.clients().len()), (2, 4));
+}
+
+#[tokio::test]
+async fn one_panels_outage_does_not_trip_the_other_and_orders_go_to_the_live_one() {
+    let (shop, b) = Shop::start_two_panels((0, 0), "").await;
+    shop.sim.set_fault(Fault::Down).await;
+    shop.check_panels().await;
+    let a_down = shop.deps.panels.get("a").unwrap().breaker.is_outage();
+    let b_down = shop.deps.panels.get("b").unwrap().breaker.is_outage();
+    assert!(a_down && !b_down);
+    assert!(
+        !shop.breaker.is_outage(),
+        "the shop is up while one panel is"
+    );
+    let alerts = store::outbox::due(&shop.store.conn().unwrap(), i64::MAX, 100).unwrap();
+    let down: Vec<_> = alerts
+        .iter()
+        .filter(|i| i.payload["alert"]["panel_id"] == "a" && i.payload["alert"]["down"] == true)
+        .collect();
+    assert_eq!(down.len(), 1, "one owner alert for panel a");
+    approve_all(&shop, &[611]).await;
+    assert!(has(&b, 611) && !has(&shop.sim, 611));
+    b.set_fault(Fault::Down).await;
+    shop.check_panels().await;
+    assert!(shop.breaker.is_outage());
+    let refused = shop.orders.open(UserId(612), "month").await.unwrap_err();
+    assert!(
+        matches!(refused, Error::User(UserError::PanelUnavailable)),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn failover_creates_before_it_deletes_one_dm_per_customer() {
+    let extra = "\n[backends]\nfailover_after_minutes = 1\npinned_user_ids = [703]\n";
+    let (shop, b) = Shop::start_two_panels((0, 0), extra).await;
+    approve_all(&shop, &[701]).await;
+    approve_all(&shop, &[702]).await;
+    approve_all(&shop, &[703]).await;
+    assert_eq!(panel_of(&shop, 703).as_deref(), Some("a"));
+    let uuid = shop.user(701).panel_client_uuid.unwrap();
+    shop.sim.set_fault(Fault::Down).await;
+    shop.check_panels().await;
+    let early = Failover::new(shop.deps.clone())
+        .failover_once()
+        .await
+        .unwrap();
+    assert!(early.moved.is_empty(), "not down long enough");
+    let later = shop
+        .deps
+        .with_clock(Clock::starting_at(shop.clock.now_ms() + 120_000));
+    let failover = Failover::new(later);
+    let pass = failover.failover_once().await.unwrap();
+    assert_eq!(pass.moved, [(UserId(701), "a".to_owned(), "b".to_owned())]);
+    assert_eq!(b.client("u701").unwrap().id, uuid, "same identity on b");
+    assert!(has(&shop.sim, 701), "nothing deleted on the dead panel");
+    assert_eq!(panel_of(&shop, 701).as_deref(), Some("b"));
+    assert!(
+        shop.user(701)
+            .access_link
+            .unwrap()
+            .contains("b.example.test")
+    );
+    assert!(failover.failover_once().await.unwrap().moved.is_empty());
+    assert_eq!(shop.outbox("panel_moved", "user_id", 701).len(), 1);
+    assert!(
+        shop.outbox("panel_moved", "user_id", 703).is_empty(),
+        "pinned"
+    );
+    shop.sim.set_fault(Fault::None).await;
+    shop.check_panels().await;
+    let back = failover.failover_once().await.unwrap();
+    assert_eq!(back.cleaned, [("a".to_owned(), "u701".to_owned())]);
+    assert!(
+        !has(&shop.sim, 701) && has(&b, 701),
+        "the old one deleted, never the new"
+    );
+    assert!(has(&shop.sim, 703));
+}
