@@ -9,6 +9,7 @@ use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::error::{Error, UserError};
 use vpn_ticket_bot::service::approval::ApprovalOutcome;
+use vpn_ticket_bot::service::health::BreakerState;
 use vpn_ticket_bot::service::panels::failover::Failover;
 use vpn_ticket_bot::sim::panel::{Fault, PanelSim};
 use vpn_ticket_bot::store;
@@ -86,6 +87,26 @@ async fn one_panels_outage_does_not_trip_the_other_and_orders_go_to_the_live_one
     assert_eq!(down.len(), 1, "one owner alert for panel a");
     approve_all(&shop, &[611]).await;
     assert!(has(&b, 611) && !has(&shop.sim, 611));
+    let d = &shop.deps;
+    let lines = d
+        .panels
+        .report(&shop.store, &d.roles, &actor(ADMIN_A))
+        .await
+        .unwrap();
+    let seen: Vec<_> = lines
+        .iter()
+        .map(|l| (l.id.as_str(), l.state, l.load))
+        .collect();
+    assert_eq!(
+        seen,
+        [("a", BreakerState::Open, 0), ("b", BreakerState::Closed, 1)]
+    );
+    assert!(lines[0].outage_since.is_some() && lines[0].last_error.is_some());
+    let customer = d.panels.report(&shop.store, &d.roles, &actor(611)).await;
+    assert!(
+        matches!(customer, Err(Error::User(UserError::Forbidden { .. }))),
+        "{customer:?}"
+    );
     b.set_fault(Fault::Down).await;
     shop.check_panels().await;
     assert!(shop.breaker.is_outage());

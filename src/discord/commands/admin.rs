@@ -64,6 +64,7 @@ pub(crate) async fn revoke(
         "user",
         "orders",
         "super::shop::health",
+        "super::shop::panels",
         "super::shop::revenue",
         "super::shop::backup"
     ),

@@ -19,7 +19,7 @@ pub(crate) async fn help(ctx: Ctx<'_>) -> Result<(), Failure> {
          extend or revoke).\n\
          **Admins:** Approve / Reject on the review cards · `/admin extend` and `/admin revoke` a customer's \
          access · `/admin user` and `/admin orders` look-ups · `/admin revenue` sales totals · \
-         `/admin health` the panel's state.\n\
+         `/admin health` the panel's state · `/admin panels` each panel's state and load.\n\
          **Owners:** everything admins can do · `/admin backup` backs the database up now · a DM \
          when the panel goes down and when it is back."
     );

@@ -3,10 +3,12 @@
 
 mod crypto;
 mod notices;
+mod panels;
 mod staff;
 
 pub(super) use crypto::{check_reply, invoice_message, invoice_notice, new_invoice_button};
 pub(super) use notices::{notice, notice_buttons, owner_alert, reveal_offer};
+pub(super) use panels::panels_text;
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 
 use poise::serenity_prelude as serenity;

@@ -17,14 +17,12 @@ impl ApprovalService {
         if !self.deps.panels.is_several() {
             return self.drive_here(payment).await;
         }
-        match self.place(payment).await? {
-            Some(panel) => self.on(&panel).drive_here(payment).await,
-            None => {
-                let ctx = self.load(payment).await?;
-                let why = "no panel can take a new customer (every panel is down or full)";
-                self.delay(&ctx, why).await
-            }
+        if let Some(panel) = self.place(payment).await? {
+            return self.on(&panel).drive_here(payment).await;
         }
+        let ctx = self.load(payment).await?;
+        let why = "no panel can take a new customer (every panel is down or full)";
+        self.delay(&ctx, why).await
     }
 
     /// The payment customer's panel, placed now if they have none; `None` when no healthy

@@ -10,6 +10,7 @@
 
 pub mod failover;
 mod fleet;
+pub mod report;
 
 pub use fleet::FleetProbe;
 

@@ -207,14 +207,13 @@ impl SubscriptionService {
             let id = user.discord_id;
             match self.on_user(&on, id).expire_user(&user).await? {
                 Expiry::Expired => pass.expired.push(id),
-                Expiry::Deferred => pass.deferred.push(id),
                 Expiry::Raced => pass.raced.push(id),
                 // With several panels one panel's outage does not hold the others' customers.
                 Expiry::Down if on.is_empty() => {
                     pass.deferred.push(id);
                     break;
                 }
-                Expiry::Down => pass.deferred.push(id),
+                Expiry::Deferred | Expiry::Down => pass.deferred.push(id),
             }
         }
         pass.deferred.extend(rest.map(|u| u.discord_id));
