@@ -28,6 +28,8 @@ use crate::service::jobs::{
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::panels::failover::{Failover, FailoverJob};
+use crate::service::panels::subscription::SubscriptionFeeds;
+use crate::service::panels::subscription::listener::SubscriptionListener;
 use crate::service::panels::{FleetProbe, Panels};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;
@@ -78,6 +80,8 @@ pub struct App {
     pub panels: Panels,
     /// Moving customers off a dead panel (several panels).
     pub failover: Arc<Failover>,
+    /// Our own subscription endpoint's answers.
+    pub feeds: SubscriptionFeeds,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -185,6 +189,7 @@ impl App {
         let subscriptions = SubscriptionService::new(deps.clone());
         let activation = Arc::new(ActivationService::new(deps.clone()));
         let failover = Arc::new(Failover::new(deps.clone()));
+        let feeds = SubscriptionFeeds::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
         let crypto = crypto_payments(&deps, &approval);
@@ -216,9 +221,26 @@ impl App {
             activation,
             panels,
             failover,
+            feeds,
             limits,
             dashboard_waker: Arc::default(),
         }
+    }
+
+    /// Starts our own subscription endpoint when `backends.subscription_listen` is set.
+    ///
+    /// # Errors
+    /// Binding the address fails.
+    pub async fn start_subscription_endpoint(
+        &self,
+    ) -> std::io::Result<Option<SubscriptionListener>> {
+        let listen = &self.config.backends.subscription_listen;
+        let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+            return Ok(None);
+        };
+        SubscriptionListener::start(addr, self.feeds.clone())
+            .await
+            .map(Some)
     }
 
     /// Asks the revenue dashboard to refresh (after a sale).

@@ -36,6 +36,8 @@ pub mod env {
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
     /// vpn-api service key (`X-API-Key`), `panel.kind = "vpn_api"`.
     pub const VPN_API_KEY: &str = "VTB_VPN_API_KEY";
+    /// The key of our own subscription endpoint's tokens (`backends.subscription_secret`).
+    pub const SUBSCRIPTION_SECRET: &str = "VTB_SUBSCRIPTION_SECRET";
     /// Crypto Pay app token.
     pub const CRYPTOBOT_TOKEN: &str = "VTB_CRYPTOBOT_TOKEN";
 }
@@ -230,6 +232,10 @@ impl Config {
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
         set(&mut self.panel.vpn_api_key, env::VPN_API_KEY);
+        set(
+            &mut self.backends.subscription_secret,
+            env::SUBSCRIPTION_SECRET,
+        );
         for p in &mut self.panels {
             set(&mut p.vpn_api_key, env::VPN_API_KEY);
         }

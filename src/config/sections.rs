@@ -161,6 +161,15 @@ pub struct BackendsConfig {
     pub failover_after_minutes: u32,
     /// Customers never moved by failover (e.g. people who need a constant server address).
     pub pinned_user_ids: Vec<u64>,
+    /// Where our own subscription endpoint (`GET /sub/<token>`) listens, `host:port`; empty
+    /// (the default) = off.
+    pub subscription_listen: String,
+    /// The key of the tokens (`base64url(HMAC-SHA256(secret, subId))`); overridden by
+    /// `VTB_SUBSCRIPTION_SECRET`. Required when the endpoint is on.
+    pub subscription_secret: Secret,
+    /// The endpoint's public base URL (`https://sub.example.com/sub/`): customers get this +
+    /// their token instead of the panel's subscription URL. Empty = not advertised.
+    pub subscription_public_url: String,
 }
 
 /// `[shop]`

@@ -20,6 +20,7 @@ impl Config {
     /// [`ConfigError::Invalid`] naming the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_panel()?;
+        self.validate_backends()?;
         self.validate_catalogue()?;
         if jiff::tz::TimeZone::get(&self.shop.time_zone).is_err() {
             return Err(ConfigError::invalid(
@@ -70,6 +71,37 @@ impl Config {
                 "logging.level",
                 format!("not a valid filter: {:?}", self.logging.level),
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_backends(&self) -> Result<(), ConfigError> {
+        let b = &self.backends;
+        if b.subscription_listen.is_empty() {
+            return Ok(());
+        }
+        if b.subscription_listen
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            return Err(ConfigError::invalid(
+                "backends.subscription_listen",
+                "use host:port with an IP address, e.g. \"127.0.0.1:8088\"",
+            ));
+        }
+        if b.subscription_secret.expose().len() < 16 {
+            return Err(ConfigError::invalid(
+                "backends.subscription_secret",
+                "set at least 16 characters (or VTB_SUBSCRIPTION_SECRET) when the endpoint is on",
+            ));
+        }
+        if !b.subscription_public_url.is_empty() {
+            reqwest::Url::parse(&b.subscription_public_url).map_err(|e| {
+                ConfigError::invalid(
+                    "backends.subscription_public_url",
+                    format!("not a URL ({e})"),
+                )
+            })?;
         }
         Ok(())
     }

@@ -164,3 +164,132 @@ async fn failover_creates_before_it_deletes_one_dm_per_customer() {
     );
     assert!(has(&shop.sim, 703));
 }
+
+const SECRET: &str = "subscription-secret-0123456789";
+
+#[tokio::test]
+async fn the_subscription_endpoint_lists_both_panels_links_with_summed_usage() {
+    use base64::Engine as _;
+    use vpn_ticket_bot::config::Secret;
+    use vpn_ticket_bot::panel::ClientSpec;
+    use vpn_ticket_bot::service::panels::subscription::{SubscriptionFeeds, listener, token};
+
+    let extra = format!(
+        "\n[backends]\nsubscription_listen = \"127.0.0.1:0\"\nsubscription_secret = \"{SECRET}\"\n\
+         subscription_public_url = \"https://sub.example.test/sub/\"\n"
+    );
+    let (shop, b) = Shop::start_two_panels((0, 0), &extra).await;
+    approve_all(&shop, &[801]).await;
+    let u = shop.user(801);
+    let (uuid, email, sub) = (
+        u.panel_client_uuid.unwrap(),
+        u.panel_email.unwrap(),
+        u.panel_sub_id.unwrap(),
+    );
+    let tok = token(&Secret::new(SECRET), &sub);
+    let sent = shop.outbox("deliver_link", "user_id", 801);
+    assert_eq!(
+        sent[0]["subscription_url"],
+        format!("https://sub.example.test/sub/{tok}")
+    );
+    // The same identity on panel b too (what a multi-node plan or a failover leaves).
+    let mut spec = ClientSpec::new(&uuid, &email, &sub);
+    spec.total_bytes = u64::try_from(u.traffic_limit_bytes).unwrap();
+    let b_api = shop.deps.panels.get("b").unwrap().api.clone();
+    b_api.ensure_client(1, &spec).await.unwrap();
+    shop.sim.advance_traffic(&email, 100, 200);
+    b.advance_traffic(&email, 1000, 2000);
+    let l = listener::SubscriptionListener::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SubscriptionFeeds::new(shop.deps.clone()),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |t: String| {
+        http.get(format!("http://{}/sub/{t}", l.local_addr()))
+            .send()
+    };
+    let resp = get(tok.clone()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let info = resp.headers()["subscription-userinfo"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let expire = shop.user(801).expiry_at.unwrap() / 1000;
+    let total = 2 * u.traffic_limit_bytes;
+    assert_eq!(
+        info,
+        format!("upload=1100; download=2200; total={total}; expire={expire}")
+    );
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(resp.text().await.unwrap())
+        .unwrap();
+    let links: Vec<String> = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(links.len(), 2, "{links:?}");
+    assert!(
+        links[0].contains(&format!("{uuid}@a.example.test")),
+        "{links:?}"
+    );
+    assert!(
+        links[1].contains(&format!("{uuid}@b.example.test")),
+        "{links:?}"
+    );
+    assert_eq!(get("wrong".into()).await.unwrap().status(), 404);
+    assert_eq!(
+        get(token(&Secret::new("another-secret-000000"), &sub))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    shop.subscriptions()
+        .revoke(&actor(ADMIN_A), UserId(801), "test")
+        .await
+        .unwrap();
+    let revoked = get(tok).await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(
+        revoked.text().await.unwrap(),
+        "",
+        "a revoked customer's subscription is empty"
+    );
+    l.shutdown().await;
+}
+
+#[test]
+fn config_names_the_key_of_a_bad_panels_or_backends_value() {
+    use vpn_ticket_bot::config::{Config, ConfigError};
+    let panel = |id: &str| {
+        format!(
+            "[[panels]]\nid = \"{id}\"\nbase_url = \"http://127.0.0.1:9/\"\napi_token = \"t\"\n"
+        )
+    };
+    let key_of = |text: String| match Config::from_toml_with_env(&text, |_| None) {
+        Err(ConfigError::Invalid { key, .. }) => key,
+        other => panic!("accepted: {other:?}"),
+    };
+    let both = format!(
+        "[panel]\nbase_url = \"http://127.0.0.1:8/\"\napi_token = \"t\"\n{}",
+        panel("a")
+    );
+    assert_eq!(key_of(both), "panels");
+    assert_eq!(key_of(panel("a") + &panel("a")), "panels[1].id");
+    assert_eq!(key_of(panel("a") + &panel("B!")), "panels[1].id");
+    let no_secret = panel("a") + "[backends]\nsubscription_listen = \"127.0.0.1:8088\"\n";
+    assert_eq!(key_of(no_secret.clone()), "backends.subscription_secret");
+    let from_env = Config::from_toml_with_env(&no_secret, |v| {
+        (v == "VTB_SUBSCRIPTION_SECRET").then(|| SECRET.to_owned())
+    });
+    assert_eq!(
+        from_env.unwrap().backends.subscription_secret.expose(),
+        SECRET
+    );
+    let two = panel("a") + &panel("b");
+    let config = Config::from_toml_with_env(&two, |_| None).unwrap();
+    assert_eq!(config.panel.id, "a", "[panel] is the first of [[panels]]");
+}

@@ -11,6 +11,7 @@
 pub mod failover;
 mod fleet;
 pub mod report;
+pub mod subscription;
 
 pub use fleet::FleetProbe;
 
