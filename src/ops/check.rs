@@ -41,9 +41,10 @@ pub struct CheckSummary {
 }
 
 impl CheckSummary {
-    /// True when `panel.inbound_id` exists on the panel.
+    /// True when `panel.inbound_id` exists on the panel (always for vpn-api, which has none).
     pub fn configured_inbound_found(&self) -> bool {
-        self.inbounds.iter().any(|i| i.configured)
+        self.status.generation == crate::panel::Generation::VpnApi
+            || self.inbounds.iter().any(|i| i.configured)
     }
 }
 
@@ -105,7 +106,25 @@ impl fmt::Display for CheckSummary {
 /// # Errors
 /// Any [`PanelError`]: bad configuration, panel down, login refused, unexpected answer.
 pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
-    let client = crate::panel::connect(&config.panel)?;
+    check_panel(&config.panel).await
+}
+
+/// [`check`] for every configured panel (`[[panels]]`, or `[panel]` alone), in config order,
+/// with each panel's id.
+pub async fn check_all(config: &Config) -> Vec<(String, Result<CheckSummary, PanelError>)> {
+    let mut out = Vec::new();
+    for p in config.panel_list() {
+        out.push((p.id.clone(), check_panel(&p).await));
+    }
+    out
+}
+
+/// Logs in to one panel, reads the status and lists the inbounds.
+///
+/// # Errors
+/// As [`check`].
+pub async fn check_panel(panel: &crate::config::PanelConfig) -> Result<CheckSummary, PanelError> {
+    let client = crate::panel::connect(panel)?;
     let status = client.status().await?;
     if !client.capabilities().list {
         return Ok(CheckSummary {
@@ -126,13 +145,13 @@ pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
             network: ib.network().to_owned(),
             security: ib.security().to_owned(),
             clients: ib.clients().len(),
-            configured: ib.id == config.panel.inbound_id,
+            configured: ib.id == panel.inbound_id,
         })
         .collect();
     Ok(CheckSummary {
         status,
         inbounds,
-        configured_inbound: config.panel.inbound_id,
+        configured_inbound: panel.inbound_id,
     })
 }
 
