@@ -29,7 +29,6 @@ use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
 use crate::service::panels::failover::{Failover, FailoverJob};
 use crate::service::panels::subscription::SubscriptionFeeds;
-use crate::service::panels::subscription::listener::SubscriptionListener;
 use crate::service::panels::{FleetProbe, Panels};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;
@@ -231,14 +230,12 @@ impl App {
     ///
     /// # Errors
     /// Binding the address fails.
-    pub async fn start_subscription_endpoint(
-        &self,
-    ) -> std::io::Result<Option<SubscriptionListener>> {
+    pub async fn start_subscription_endpoint(&self) -> std::io::Result<Option<crate::net::Served>> {
         let listen = &self.config.backends.subscription_listen;
         let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
             return Ok(None);
         };
-        SubscriptionListener::start(addr, self.feeds.clone())
+        crate::service::panels::subscription::listener::start(addr, self.feeds.clone())
             .await
             .map(Some)
     }

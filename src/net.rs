@@ -73,6 +73,70 @@ pub fn api_client(
     Ok((http, base))
 }
 
+/// A small HTTP server (axum) running on its own task: the Crypto Pay webhook and the
+/// subscription endpoint. [`Served::shutdown`] stops it gracefully (requests in flight finish);
+/// dropping it aborts it.
+#[derive(Debug)]
+pub struct Served {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Binds `addr` (port 0 picks a free one) and serves `app`; `what` names it in the logs.
+    ///
+    /// # Errors
+    /// Binding the address fails.
+    pub async fn start(
+        addr: std::net::SocketAddr,
+        app: axum::Router,
+        what: &'static str,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "{what} stopped");
+            }
+        });
+        tracing::info!(%addr, "{what} started");
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address actually bound.
+    #[must_use]
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops taking connections and waits for requests in flight to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

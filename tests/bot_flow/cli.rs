@@ -303,6 +303,21 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
     );
 }
 
+/// `vpn-ticket-bot check` in `dir` with one secret from the environment (`(name, value)`).
+fn run_check(
+    dir: &Path,
+    (name, value): (&str, &str),
+) -> impl std::future::Future<Output = std::io::Result<Output>> {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+        .current_dir(dir)
+        .arg("check")
+        .env(name, value)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("VTB_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+}
+
 /// `check` as the operator runs it, against the panel emulator: exit code and summary.
 #[tokio::test]
 async fn check_prints_a_summary_and_fails_clearly() {
@@ -318,16 +333,7 @@ async fn check_prints_a_summary_and_fails_clearly() {
         );
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
     };
-    let run = || {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
-            .current_dir(dir.path())
-            .arg("check")
-            .env("VTB_PANEL_API_TOKEN", "check-token-777")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env_remove("VTB_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-    };
+    let run = || run_check(dir.path(), ("VTB_PANEL_API_TOKEN", "check-token-777"));
 
     write(1);
     let out = run().await.unwrap();
@@ -561,16 +567,7 @@ async fn check_covers_every_configured_backend() {
         dir.path().join("data").display()
     );
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
-    let run = || {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
-            .current_dir(dir.path())
-            .arg("check")
-            .env("VTB_VPN_API_KEY", "vpn-api-key-4242")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env_remove("VTB_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-    };
+    let run = || run_check(dir.path(), ("VTB_VPN_API_KEY", "vpn-api-key-4242"));
     let out = run().await.unwrap();
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");

@@ -485,16 +485,7 @@ async fn order_approve_and_the_dm_on_the_vpn_api_backend() {
     w.pick_method(w.carol, ticket, order).await;
     let (card, _) = w.upload(w.carol, ticket, 1, 1).await;
     w.approve(&card).await;
-    let dm = w
-        .emu
-        .wait_for(T, |s| {
-            s.dms_of(w.carol)
-                .into_iter()
-                .find(|m| m.content.contains("vless://"))
-                .cloned()
-        })
-        .await
-        .expect("link DM");
+    let dm = w.link_dm(w.carol).await;
     let users = w.vpn.as_ref().expect("the vpn-api world").users();
     assert_eq!(users.len(), 1, "one client on the service");
     let (uuid, client) = users.iter().next().unwrap();

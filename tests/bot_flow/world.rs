@@ -160,6 +160,19 @@ impl World {
         (card, png)
     }
 
+    /// Waits for `user`'s DM holding a `vless://` link.
+    pub(crate) async fn link_dm(&self, user: u64) -> MessageRec {
+        self.emu
+            .wait_for(T, |s| {
+                s.dms_of(user)
+                    .into_iter()
+                    .find(|m| m.content.contains("vless://"))
+                    .cloned()
+            })
+            .await
+            .expect("link DM")
+    }
+
     /// An admin approves the card and confirms.
     pub(crate) async fn approve(&self, card: &MessageRec) {
         ok(self.inner.approve(card).await);

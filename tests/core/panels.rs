@@ -199,7 +199,7 @@ async fn the_subscription_endpoint_lists_both_panels_links_with_summed_usage() {
     b_api.ensure_client(1, &spec).await.unwrap();
     shop.sim.advance_traffic(&email, 100, 200);
     b.advance_traffic(&email, 1000, 2000);
-    let l = listener::SubscriptionListener::start(
+    let l = listener::start(
         "127.0.0.1:0".parse().unwrap(),
         SubscriptionFeeds::new(shop.deps.clone()),
     )

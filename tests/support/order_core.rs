@@ -90,32 +90,17 @@ orders_per_hour = 3
 /// The vpn-api emulator's key in [`Shop::start_vpn_api`].
 pub(crate) const VPN_API_KEY: &str = "sim-vpn-api-key";
 
-/// A configuration on the vpn-api service at `base_url`: the month plan without limits, the
-/// payment methods and order settings of [`config_toml`].
+/// A configuration on the vpn-api service at `base_url`: the roles, payment methods and order
+/// settings of [`config_toml`], one month plan without limits.
 fn vpn_api_toml(base_url: &str) -> String {
     let xui = config_toml("http://127.0.0.1:9/", "u", "p");
-    let rest = &xui[xui.find("[[payment_methods]]").unwrap_or(xui.len())..];
+    let at = |what: &str| xui.find(what).unwrap_or(xui.len());
+    let roles = &xui[at("[roles]")..at("[[plans]]")];
+    let rest = &xui[at("[[payment_methods]]")..];
     format!(
-        r#"
-[panel]
-kind = "vpn_api"
-base_url = "{base_url}"
-vpn_api_key = "{VPN_API_KEY}"
-timeout_secs = 1
-
-[roles]
-owner_user_ids = [{OWNER}]
-admin_user_ids = [{ADMIN_A}, {ADMIN_B}]
-support_user_ids = [{SUPPORT}]
-
-[[plans]]
-id = "month"
-name = "1 month"
-days = 30
-price_minor = 500
-currency = "USD"
-
-{rest}"#
+        "[panel]\nkind = \"vpn_api\"\nbase_url = \"{base_url}\"\nvpn_api_key = \"{VPN_API_KEY}\"\n\
+         timeout_secs = 1\n\n{roles}[[plans]]\nid = \"month\"\nname = \"1 month\"\ndays = 30\n\
+         price_minor = 500\ncurrency = \"USD\"\n\n{rest}"
     )
 }
 
@@ -334,16 +319,19 @@ impl Shop {
 
     /// ADMIN_A approves `payment` and confirms; the approval must complete.
     pub(crate) async fn approved(&self, payment: PaymentId) -> Approved {
-        let token = self.token(ADMIN_A, payment).await;
-        let out = self
-            .approval(None)
-            .confirm(&actor(ADMIN_A), &token)
-            .await
-            .unwrap();
-        match out {
+        match self.confirm(payment).await {
             ApprovalOutcome::Approved(a) => a,
             other => panic!("not approved: {other:?}"),
         }
+    }
+
+    /// Admin A approves `payment` (a fresh token, a fresh service): the outcome.
+    pub(crate) async fn confirm(&self, payment: PaymentId) -> ApprovalOutcome {
+        let token = self.token(ADMIN_A, payment).await;
+        self.approval(None)
+            .confirm(&actor(ADMIN_A), &token)
+            .await
+            .unwrap()
     }
 
     /// An approve token of `admin` for `payment`.

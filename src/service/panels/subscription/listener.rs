@@ -11,74 +11,22 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::SubscriptionFeeds;
+use crate::net::Served;
 
 /// Hours a client app waits between refreshes (`Profile-Update-Interval`).
 const UPDATE_HOURS: &str = "12";
 
-/// A running endpoint. [`Self::shutdown`] stops it gracefully; dropping it aborts it.
-#[derive(Debug)]
-pub struct SubscriptionListener {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl SubscriptionListener {
-    /// Listens on `addr` (port 0 picks a free one).
-    ///
-    /// # Errors
-    /// Binding the address fails.
-    pub async fn start(addr: SocketAddr, feeds: SubscriptionFeeds) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let app = Router::new()
-            .route("/sub/{token}", get(serve))
-            .with_state(Arc::new(feeds));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "the subscription endpoint stopped");
-            }
-        });
-        tracing::info!(%addr, "subscription endpoint started");
-        Ok(Self {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
-    }
-
-    /// The address actually bound.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops taking connections and waits for requests in flight.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for SubscriptionListener {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
+/// Starts the endpoint on `addr` (port 0 picks a free one).
+///
+/// # Errors
+/// Binding the address fails.
+pub async fn start(addr: SocketAddr, feeds: SubscriptionFeeds) -> io::Result<Served> {
+    let app = Router::new()
+        .route("/sub/{token}", get(serve))
+        .with_state(Arc::new(feeds));
+    Served::start(addr, app, "the subscription endpoint").await
 }
 
 async fn serve(State(feeds): State<Arc<SubscriptionFeeds>>, Path(token): Path<String>) -> Response {
