@@ -293,3 +293,35 @@ fn config_names_the_key_of_a_bad_panels_or_backends_value() {
     let config = Config::from_toml_with_env(&two, |_| None).unwrap();
     assert_eq!(config.panel.id, "a", "[panel] is the first of [[panels]]");
 }
+
+#[tokio::test]
+async fn a_renewal_on_a_dead_panel_waits_for_that_panel_not_the_fleet() {
+    let (shop, _b) = Shop::start_two_panels((0, 0), "").await;
+    approve_all(&shop, &[901]).await;
+    assert_eq!(panel_of(&shop, 901).as_deref(), Some("a"));
+    shop.sim.set_fault(Fault::Down).await;
+    shop.check_panels().await;
+    let (_, renewal) = shop.order_under_review(901, "month").await;
+    let out = shop.confirm(renewal).await;
+    assert!(matches!(out, ApprovalOutcome::Delayed(_)), "{out:?}");
+    let approval = shop.approval(None);
+    let report = approval.resume_pending().await.unwrap();
+    assert_eq!(
+        report,
+        Default::default(),
+        "not retried while its panel is down"
+    );
+    shop.sim.set_fault(Fault::None).await;
+    shop.check_panels().await;
+    approval.resume_pending().await.unwrap();
+    let p = shop.payment(renewal);
+    assert_eq!(
+        p.status,
+        vpn_ticket_bot::domain::status::PaymentStatus::Approved
+    );
+    assert_eq!(
+        panel_of(&shop, 901).as_deref(),
+        Some("a"),
+        "a renewal stays on its panel"
+    );
+}

@@ -4,7 +4,7 @@
 //! panel — and the attempt then runs on that panel's client, breaker and `[[panels]]` section.
 //! With one panel nothing is chosen.
 
-use crate::domain::PaymentId;
+use crate::domain::{PaymentId, UserId};
 use crate::error::{Error, Result};
 use crate::store;
 
@@ -39,6 +39,22 @@ impl ApprovalService {
                 store::placement::place(tx, p.user_id, &candidates, &first, now)
             })
             .await
+    }
+
+    /// Whether `user` is placed on a panel that is down (several panels only).
+    pub(super) async fn panel_down_for(&self, user: UserId) -> Result<bool> {
+        if !self.deps.panels.is_several() {
+            return Ok(false);
+        }
+        let first = self.deps.panels.first_id().to_owned();
+        let placed = self
+            .deps
+            .store
+            .call(move |c| store::placement::panel_of(c, user, &first))
+            .await?;
+        Ok(placed
+            .and_then(|id| self.deps.panels.get(&id))
+            .is_some_and(|h| h.breaker.is_outage()))
     }
 
     /// The same service on panel `id`.
