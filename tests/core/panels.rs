@@ -308,7 +308,7 @@ async fn a_renewal_on_a_dead_panel_waits_for_that_panel_not_the_fleet() {
     let report = approval.resume_pending().await.unwrap();
     assert_eq!(
         report,
-        Default::default(),
+        vpn_ticket_bot::service::approval::ReconcileReport::default(),
         "not retried while its panel is down"
     );
     shop.sim.set_fault(Fault::None).await;
