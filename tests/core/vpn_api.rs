@@ -5,6 +5,7 @@
 
 use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::config::{Config, ConfigError};
+use vpn_ticket_bot::domain::UserId;
 use vpn_ticket_bot::domain::status::{PaymentStatus, SubscriptionStatus};
 use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService};
 use vpn_ticket_bot::service::subscriptions::SubscriptionService;
@@ -46,6 +47,14 @@ async fn order_approve_delivers_and_stores_the_services_link() {
     let sent = shop.outbox("deliver_link", "payment_id", payment.0);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["link"], approved.link.as_str());
+    // `/status`: the stored expiry and link are current; usage is not reported.
+    let view = shop.subscriptions().status(UserId(501)).await.unwrap();
+    assert!(view.live, "not shown as an unreachable panel");
+    assert_eq!(
+        (view.expiry_at, view.used_bytes),
+        (approved.expiry_ms, None)
+    );
+    assert_eq!(view.link.as_deref(), Some(approved.link.as_str()));
 }
 
 #[tokio::test]

@@ -86,6 +86,12 @@ impl SubscriptionService {
     /// Fills `view` from the panel (traffic, expiry, the link rebuilt from the inbound); leaves
     /// it as it is when the panel cannot be asked.
     async fn refresh_from_panel(&self, u: &store::users::User, view: &mut StatusView) {
+        if !self.deps.panel.capabilities().usage {
+            // Nothing more to ask this backend (vpn-api): the stored expiry and link are
+            // current; usage stays unknown.
+            view.live = true;
+            return;
+        }
         let user = u.discord_id;
         let email = u.panel_email.clone().unwrap_or_default();
         let uuid = u.panel_client_uuid.clone().unwrap_or_default();
