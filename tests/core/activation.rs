@@ -222,5 +222,13 @@ fn the_migration_applies_on_a_schema_3_database_with_customers() {
             store::activation::activated_at(&conn, UserId(43)).unwrap(),
             None
         );
+        // Customers from before several panels are on the first panel; no tombstones.
+        let on = store::placement::panels_of_all(&conn, "main").unwrap();
+        assert_eq!(on.get(&UserId(42)).map(String::as_str), Some("main"));
+        assert!(
+            store::placement::tombstones(&conn, "main")
+                .unwrap()
+                .is_empty()
+        );
     }
 }
