@@ -284,6 +284,12 @@ fn check_panel(prefix: &str, p: &super::PanelConfig) -> Result<(), ConfigError> 
             "must be at least 1",
         ));
     }
+    if p.kind == PanelKind::VpnApi && p.subscription_base_url.is_some() {
+        return Err(ConfigError::invalid(
+            key("subscription_base_url"),
+            "the vpn_api backend has no subscription server (see backends.subscription_listen)",
+        ));
+    }
     if let Some(sub) = &p.subscription_base_url {
         reqwest::Url::parse(sub).map_err(|e| {
             ConfigError::invalid(key("subscription_base_url"), format!("not a URL ({e})"))

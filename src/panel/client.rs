@@ -91,7 +91,9 @@ impl XuiClient {
 const STATUS: &str = "panel/api/server/status";
 
 impl XuiClient {
-    /// Where `onlines` and `lastOnline` live: `inbounds` (Gen A) or `clients` (Gen B).
+    /// Where `onlines` and `lastOnline` live: `inbounds` (Gen A) or `clients` (Gen B). (This
+    /// client only ever detects A or B; `VpnApi` belongs to [`super::VpnApiClient`] and is
+    /// handled as B to keep the matches total.)
     async fn clients_scope(&self) -> PanelResult<&'static str> {
         Ok(match self.generation().await? {
             Generation::A => "panel/api/inbounds",

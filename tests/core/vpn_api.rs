@@ -129,17 +129,22 @@ days = 30
 price_minor = 500
 currency = "USD"
 "#;
-    let key_of = |extra: &str| match Config::from_toml_with_env(&format!("{base}{extra}"), |_| None)
-    {
+    let key_of_text = |text: &str| match Config::from_toml_with_env(text, |_| None) {
         Err(ConfigError::Invalid { key, .. }) => key,
         other => panic!("accepted: {other:?}"),
     };
+    let key_of = |extra: &str| key_of_text(&format!("{base}{extra}"));
     assert_eq!(
         key_of("start_on_first_use = true\n"),
         "plans[0].start_on_first_use"
     );
     assert_eq!(key_of("traffic_gib = 10\n"), "plans[0].traffic_gib");
     assert_eq!(key_of("device_limit = 2\n"), "plans[0].device_limit");
+    let with_sub = base.replace(
+        "[[plans]]",
+        "subscription_base_url = \"https://s.example/\"\n[[plans]]",
+    );
+    assert_eq!(key_of_text(&with_sub), "panel.subscription_base_url");
     let no_key = base.replace("vpn_api_key = \"k\"", "");
     assert!(matches!(
         Config::from_toml_with_env(&no_key, |_| None),

@@ -180,3 +180,39 @@ async fn check_reports_the_backend_and_refuses_a_wrong_key() {
     let wrong = Config::from_toml_with_env(&toml("nope"), |_| None).unwrap();
     assert!(matches!(check(&wrong).await, Err(PanelError::Auth { .. })));
 }
+
+#[tokio::test]
+async fn the_health_probe_opens_the_breaker_on_5xx_and_names_a_refused_key() {
+    use std::sync::Arc;
+    use vpn_ticket_bot::service::health::{HealthConfig, HealthEvent, HealthMonitor, PanelProbe};
+
+    let sim = VpnApiSim::start(KEY).await;
+    let monitor = |key: &str| {
+        let probe = PanelProbe(Arc::new(client(&sim, key)));
+        HealthMonitor::new(Arc::new(probe), HealthConfig::default())
+    };
+    let good = monitor(KEY);
+    assert_eq!(good.check_once().await, None);
+    sim.set_fault(VpnFault::Status500);
+    assert_eq!(good.check_once().await, None);
+    assert_eq!(good.check_once().await, None);
+    let third = good.check_once().await;
+    assert!(
+        matches!(&third, Some(HealthEvent::Outage { last_error, .. }) if last_error.contains("HTTP 500")),
+        "{third:?}"
+    );
+    sim.set_fault(VpnFault::None);
+    assert!(matches!(
+        good.check_once().await,
+        Some(HealthEvent::Recovered { .. })
+    ));
+    let refused = monitor("wrong");
+    for _ in 0..2 {
+        refused.check_once().await;
+    }
+    let event = refused.check_once().await;
+    assert!(
+        matches!(&event, Some(HealthEvent::Outage { last_error, .. }) if last_error.contains("API key refused")),
+        "the owners' alert says why: {event:?}"
+    );
+}
