@@ -321,3 +321,10 @@ refused-gift-expired = This gift code has expired.
 refused-gift-own = A gift is for someone else: you cannot redeem your own.
 refused-gift-plan-gone = The plan of this gift is no longer sold; ask staff.
 refused-banned = You cannot order in this shop: { $reason }
+
+## Backends: first-use activation, failover (customer) and per-panel alerts (staff)
+
+notice-activation-started = Your { days } of VPN access have started; they end { $when }.
+notice-panel-moved = Your VPN server was down, so your access moved to another one. Your new link:
+staff-alert-panel-down = ⚠ Panel `{ $panel }` is down ({ $detail }). New customers go to the other panels; its own customers wait, or move after `backends.failover_after_minutes`.
+staff-alert-panel-back = ✅ Panel `{ $panel }` is back ({ $detail }).

@@ -313,3 +313,10 @@ refused-gift-expired = مهلت این کد هدیه تمام شده است.
 refused-gift-own = هدیه برای شخص دیگری است: نمی‌توانید هدیه خودتان را فعال کنید.
 refused-gift-plan-gone = طرح این هدیه دیگر فروخته نمی‌شود؛ از کارکنان بپرسید.
 refused-banned = نمی‌توانید در این فروشگاه سفارش دهید: { $reason }
+
+## Backends: first-use activation, failover (customer) and per-panel alerts (staff)
+
+notice-activation-started = { days } دسترسی VPN شما آغاز شد؛ { $when } تمام می‌شود.
+notice-panel-moved = سرور VPN شما از دسترس خارج بود، پس دسترسی شما به سرور دیگری منتقل شد. لینک جدید شما:
+staff-alert-panel-down = ⚠ پنل `{ $panel }` از دسترس خارج است ({ $detail }). مشتریان جدید به پنل‌های دیگر می‌روند؛ مشتریان خودش منتظر می‌مانند یا پس از `backends.failover_after_minutes` منتقل می‌شوند.
+staff-alert-panel-back = ✅ پنل `{ $panel }` دوباره کار می‌کند ({ $detail }).

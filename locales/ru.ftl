@@ -327,3 +327,10 @@ refused-gift-expired = Срок действия этого кода подар�
 refused-gift-own = Подарок — для другого человека: свой активировать нельзя.
 refused-gift-plan-gone = Тариф этого подарка больше не продаётся; обратитесь к сотрудникам.
 refused-banned = Вы не можете заказывать в этом магазине: { $reason }
+
+## Backends: first-use activation, failover (customer) and per-panel alerts (staff)
+
+notice-activation-started = Ваши { days } доступа к VPN начались; они заканчиваются { $when }.
+notice-panel-moved = Ваш VPN-сервер был недоступен, поэтому доступ перенесён на другой. Ваша новая ссылка:
+staff-alert-panel-down = ⚠ Панель `{ $panel }` недоступна ({ $detail }). Новые клиенты идут на другие панели; её клиенты ждут или переносятся через `backends.failover_after_minutes`.
+staff-alert-panel-back = ✅ Панель `{ $panel }` снова работает ({ $detail }).

@@ -11,8 +11,8 @@ use crate::cryptopay::CryptoPayClient;
 use crate::domain::scheduled::ScheduledTask;
 use crate::error::Result;
 use crate::metrics::{MeteredJob, MeteredPanel, Metrics};
-use crate::panel::XuiClient;
 use crate::service::Deps;
+use crate::service::activation::{ActivationJob, ActivationService};
 use crate::service::admin_sessions::AdminSessions;
 use crate::service::approval::ApprovalService;
 use crate::service::crypto::{CryptoPayments, CryptoPollJob};
@@ -30,6 +30,9 @@ use crate::service::jobs::{
 use crate::service::languages::Languages;
 use crate::service::orders::OrderService;
 use crate::service::outbox::{Deliverer, OutboxJob};
+use crate::service::panels::failover::{Failover, FailoverJob};
+use crate::service::panels::subscription::SubscriptionFeeds;
+use crate::service::panels::{FleetProbe, Panels};
 use crate::service::rate_limit::RateLimits;
 use crate::service::receipts::ReceiptService;
 use crate::service::revenue::{RevenueRefreshJob, RevenueService};
@@ -82,6 +85,14 @@ pub struct App {
     pub transcripts: Transcripts,
     /// The metrics the services count (served by `metrics::http` when configured).
     pub metrics: Metrics,
+    /// First-use activation (the "your days started" DM).
+    pub activation: Arc<ActivationService>,
+    /// Every configured panel (`/admin panels`).
+    pub panels: Panels,
+    /// Moving customers off a dead panel (several panels).
+    pub failover: Arc<Failover>,
+    /// Our own subscription endpoint's answers.
+    pub feeds: SubscriptionFeeds,
     limits: Arc<RateLimits>,
     dashboard_waker: Arc<tokio::sync::Notify>,
 }
@@ -120,10 +131,22 @@ impl App {
         probe: Option<Arc<dyn HealthProbe>>,
     ) -> Result<(Arc<Self>, HealthMonitor)> {
         let metrics = Metrics::new();
-        let panel = MeteredPanel::wrap(Arc::new(XuiClient::new(&config.panel)?), metrics.clone());
-        let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
-        let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
         let store = Store::open(&config.storage)?;
+        let (panel, panels, monitor) = if config.panels.len() > 1 {
+            let panels = Panels::several(&config, |api| MeteredPanel::wrap(api, metrics.clone()))?;
+            let fleet = FleetProbe::new(panels.clone(), store.clone(), clock);
+            let probe = probe.unwrap_or_else(|| Arc::new(fleet));
+            let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+            let first = panels.iter().next().map(|h| h.api.clone());
+            let panel = first.ok_or(crate::error::Error::Internal("no panel configured"))?;
+            (panel, panels, monitor)
+        } else {
+            let panel = MeteredPanel::wrap(crate::panel::connect(&config.panel)?, metrics.clone());
+            let probe = probe.unwrap_or_else(|| Arc::new(PanelProbe(panel.clone())));
+            let monitor = HealthMonitor::new(probe, HealthConfig::from_panel(&config.panel));
+            let panels = Panels::single(&config, panel.clone(), monitor.breaker());
+            (panel, panels, monitor)
+        };
         let app = Self::new(Deps {
             store,
             panel,
@@ -132,6 +155,7 @@ impl App {
             config,
             clock,
             metrics,
+            panels,
         });
         Ok((Arc::new(app), monitor))
     }
@@ -144,10 +168,12 @@ impl App {
     /// As [`App::assemble`].
     pub fn restart(&self, clock: Clock) -> Result<Arc<Self>> {
         let metrics = self.metrics.clone();
-        let panel = MeteredPanel::wrap(
-            Arc::new(XuiClient::new(&self.config.panel)?),
-            metrics.clone(),
-        );
+        let panel = MeteredPanel::wrap(crate::panel::connect(&self.config.panel)?, metrics.clone());
+        let panels = if self.panels.is_several() {
+            self.panels.clone()
+        } else {
+            Panels::single(&self.config, panel.clone(), self.breaker.clone())
+        };
         Ok(Arc::new(Self::new(Deps {
             store: Store::open(&self.config.storage)?,
             panel,
@@ -156,6 +182,7 @@ impl App {
             config: self.config.clone(),
             clock,
             metrics,
+            panels,
         })))
     }
 
@@ -169,6 +196,7 @@ impl App {
             breaker,
             roles,
             metrics,
+            panels,
             ..
         } = deps.clone();
         let limits = Arc::new(RateLimits::with_promo(
@@ -178,6 +206,9 @@ impl App {
         let orders = OrderService::new(&deps, limits.clone());
         let sessions = AdminSessions::new(store.clone(), roles.clone(), clock);
         let subscriptions = SubscriptionService::new(deps.clone());
+        let activation = Arc::new(ActivationService::new(deps.clone()));
+        let failover = Arc::new(Failover::new(deps.clone()));
+        let feeds = SubscriptionFeeds::new(deps.clone());
         let approval = Arc::new(ApprovalService::new(deps.clone()));
         let revenue = RevenueService::new(store.clone(), config.shop_time_zone(), clock);
         let crypto = crypto_payments(&deps, &approval);
@@ -218,9 +249,27 @@ impl App {
             languages,
             transcripts,
             metrics,
+            activation,
+            panels,
+            failover,
+            feeds,
             limits,
             dashboard_waker: Arc::default(),
         }
+    }
+
+    /// Starts our own subscription endpoint when `backends.subscription_listen` is set.
+    ///
+    /// # Errors
+    /// Binding the address fails.
+    pub async fn start_subscription_endpoint(&self) -> std::io::Result<Option<crate::net::Served>> {
+        let listen = &self.config.backends.subscription_listen;
+        let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+            return Ok(None);
+        };
+        crate::service::panels::subscription::listener::start(addr, self.feeds.clone())
+            .await
+            .map(Some)
     }
 
     /// Asks the revenue dashboard to refresh (after a sale).
@@ -237,8 +286,9 @@ impl App {
     /// The background jobs: outbox delivery, scheduled jobs (ticket deletion), admin session
     /// purge, revenue refresh, approval reconcile (with resume of approvals waiting for the
     /// panel), abandoned orders, receipt retention, rate-limit purge, subscription reminders,
-    /// expiry and reconciliation, message TTL cleanup, the sweep of Discord views, transcript
-    /// retention and (when configured) backups. Call once. This is the one list of the bot's jobs (the Discord
+    /// expiry and reconciliation, first-use activation, message TTL cleanup, the sweep of Discord
+    /// views, transcript retention and (when configured) backups. Call once. This is the one list
+    /// of the bot's jobs (the Discord
     /// layer adds only the dashboard).
     pub fn jobs(&self, ports: DiscordPorts) -> Vec<Arc<dyn Job>> {
         let outbox = OutboxJob::new(self.store.clone(), ports.deliverer, self.clock);
@@ -262,6 +312,7 @@ impl App {
             Arc::new(RemindersJob(self.subscriptions.clone())),
             Arc::new(ExpiryJob(self.subscriptions.clone())),
             Arc::new(ReconcileJob(self.subscriptions.clone())),
+            Arc::new(ActivationJob(self.activation.clone())),
             Arc::new(MessageTtlJob::new(
                 self.store.clone(),
                 self.clock,
@@ -275,6 +326,9 @@ impl App {
         }
         if self.config.referrals.enabled {
             jobs.push(Arc::new(ReferralRewardJob(self.growth.clone())));
+        }
+        if self.panels.is_several() {
+            jobs.push(Arc::new(FailoverJob(self.failover.clone())));
         }
         if let Some(backup) =
             BackupJob::from_config(&self.config.backup, self.config.storage.clone(), self.clock)

@@ -143,8 +143,50 @@ fn check(config: &Config) -> Result<(), Error> {
         .enable_all()
         .build()
         .map_err(Error::io("cannot start the async runtime for", "check"))?;
+    if config.panels.len() > 1 {
+        return check_several(config, &runtime);
+    }
     let summary = runtime.block_on(ops::check::check(config))?;
     println!("{summary}");
+    check_crypto_pay(config, &runtime)?;
+    if summary.configured_inbound_found() {
+        Ok(())
+    } else {
+        Err(Error::Command(format!(
+            "panel.inbound_id = {} does not exist on the panel; pick one of the inbounds above",
+            summary.configured_inbound
+        )))
+    }
+}
+
+/// `check` with `[[panels]]`: every panel in turn (a failing one does not hide the next), then
+/// Crypto Pay; fails naming the first bad panel.
+fn check_several(config: &Config, runtime: &tokio::runtime::Runtime) -> Result<(), Error> {
+    let mut first_bad = None;
+    for (i, (id, result)) in runtime
+        .block_on(ops::check::check_all(config))
+        .into_iter()
+        .enumerate()
+    {
+        println!("[panels[{i}] {id}]");
+        let bad = match result {
+            Ok(summary) => {
+                println!("{summary}");
+                (!summary.configured_inbound_found())
+                    .then(|| format!("panels[{i}].inbound_id does not exist on panel {id}"))
+            }
+            Err(e) => {
+                println!("error: {e}");
+                Some(format!("panel {id} (panels[{i}]): {e}"))
+            }
+        };
+        first_bad = first_bad.or(bad);
+    }
+    check_crypto_pay(config, runtime)?;
+    first_bad.map_or(Ok(()), |why| Err(Error::Command(why)))
+}
+
+fn check_crypto_pay(config: &Config, runtime: &tokio::runtime::Runtime) -> Result<(), Error> {
     match runtime.block_on(ops::check::check_crypto_pay(config)) {
         Some(Ok(line)) => println!("{line}"),
         Some(Err(e)) => {
@@ -155,14 +197,7 @@ fn check(config: &Config) -> Result<(), Error> {
         }
         None => {}
     }
-    if summary.configured_inbound_found() {
-        Ok(())
-    } else {
-        Err(Error::Command(format!(
-            "panel.inbound_id = {} does not exist on the panel; pick one of the inbounds above",
-            summary.configured_inbound
-        )))
-    }
+    Ok(())
 }
 
 fn migrate(config: &Config) -> Result<(), Error> {

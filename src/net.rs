@@ -37,6 +37,106 @@ pub fn transport_failure(e: &reqwest::Error, timeout: std::time::Duration) -> St
     text
 }
 
+/// A JSON API client for the service at `base_url` (http or https; a missing final `/` is
+/// added): `timeout` bounds each request and its connection, redirects are not followed, a
+/// loopback host bypasses environment proxies. Returns the client and the parsed base URL.
+/// `what` names the service in errors (`the Crypto Pay URL`).
+///
+/// # Errors
+/// A sentence naming `what` for a URL that does not parse or is not http(s), or a TLS set-up
+/// failure.
+pub fn api_client(
+    what: &str,
+    base_url: &str,
+    timeout: std::time::Duration,
+) -> Result<(reqwest::Client, Url), String> {
+    let mut base = Url::parse(base_url.trim())
+        .map_err(|e| format!("{what} {base_url:?} is not a URL ({e})"))?;
+    if !matches!(base.scheme(), "https" | "http") {
+        return Err(format!("{what} {base_url:?} is not http(s)"));
+    }
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("vpn-ticket-bot/", env!("CARGO_PKG_VERSION")));
+    if is_loopback(&base) {
+        builder = builder.no_proxy();
+    }
+    let http = builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok((http, base))
+}
+
+/// A small HTTP server (axum) running on its own task: the Crypto Pay webhook and the
+/// subscription endpoint. [`Served::shutdown`] stops it gracefully (requests in flight finish);
+/// dropping it aborts it.
+#[derive(Debug)]
+pub struct Served {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Binds `addr` (port 0 picks a free one) and serves `app`; `what` names it in the logs.
+    ///
+    /// # Errors
+    /// Binding the address fails.
+    pub async fn start(
+        addr: std::net::SocketAddr,
+        app: axum::Router,
+        what: &'static str,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "{what} stopped");
+            }
+        });
+        tracing::info!(%addr, "{what} started");
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address actually bound.
+    #[must_use]
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// Stops taking connections and waits for requests in flight to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

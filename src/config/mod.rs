@@ -21,9 +21,9 @@ pub use cryptobot::{
 };
 pub use growth::{GiftsConfig, PromoConfig, ReferralsConfig, TrialConfig};
 pub use sections::{
-    BackupConfig, DiscordConfig, LoggingConfig, MetricsConfig, OrdersConfig, PanelApiGeneration,
-    PanelConfig, PaymentKind, PaymentMethod, Plan, ReceiptsConfig, RolesConfig, ShopConfig,
-    StorageConfig,
+    BackendsConfig, BackupConfig, DiscordConfig, LoggingConfig, MetricsConfig, OrdersConfig,
+    PanelApiGeneration, PanelConfig, PanelKind, PaymentKind, PaymentMethod, Plan, ReceiptsConfig,
+    RolesConfig, ShopConfig, StorageConfig,
 };
 
 /// Environment variables that override secrets from the file (for systemd's `EnvironmentFile=`).
@@ -36,6 +36,10 @@ pub mod env {
     pub const PANEL_API_TOKEN: &str = "VTB_PANEL_API_TOKEN";
     /// Base32 TOTP secret of the panel account (2FA, v2.6+).
     pub const PANEL_TOTP_SECRET: &str = "VTB_PANEL_TOTP_SECRET";
+    /// vpn-api service key (`X-API-Key`), `panel.kind = "vpn_api"`.
+    pub const VPN_API_KEY: &str = "VTB_VPN_API_KEY";
+    /// The key of our own subscription endpoint's tokens (`backends.subscription_secret`).
+    pub const SUBSCRIPTION_SECRET: &str = "VTB_SUBSCRIPTION_SECRET";
     /// Crypto Pay app token.
     pub const CRYPTOBOT_TOKEN: &str = "VTB_CRYPTOBOT_TOKEN";
     /// Bearer token a Prometheus scrape of `/metrics` must send.
@@ -141,9 +145,16 @@ pub struct Config {
     /// Who is owner / admin / support.
     #[serde(default)]
     pub roles: RolesConfig,
-    /// The 3x-ui panel.
+    /// The 3x-ui panel (with `[[panels]]`: the first of them, filled in at load).
     #[serde(default)]
     pub panel: PanelConfig,
+    /// Several panels (`[[panels]]`, same keys as `[panel]` plus `id`, `region`, `capacity`);
+    /// empty = `[panel]` is the only one.
+    #[serde(default)]
+    pub panels: Vec<PanelConfig>,
+    /// Failover between panels, pinned customers.
+    #[serde(default)]
+    pub backends: BackendsConfig,
     /// Shop-wide settings.
     #[serde(default)]
     pub shop: ShopConfig,
@@ -223,6 +234,9 @@ impl Config {
         })?;
         config.apply_env(env);
         config.validate()?;
+        if let Some(first) = config.panels.first() {
+            config.panel = first.clone();
+        }
         Ok(config)
     }
 
@@ -236,8 +250,26 @@ impl Config {
         set(&mut self.panel.password, env::PANEL_PASSWORD);
         set(&mut self.panel.api_token, env::PANEL_API_TOKEN);
         set(&mut self.panel.totp_secret, env::PANEL_TOTP_SECRET);
+        set(&mut self.panel.vpn_api_key, env::VPN_API_KEY);
+        set(
+            &mut self.backends.subscription_secret,
+            env::SUBSCRIPTION_SECRET,
+        );
+        for p in &mut self.panels {
+            set(&mut p.vpn_api_key, env::VPN_API_KEY);
+        }
         set(&mut self.cryptobot.token, env::CRYPTOBOT_TOKEN);
         set(&mut self.metrics.bearer_token, env::METRICS_TOKEN);
+    }
+
+    /// Every panel: `[[panels]]`, or `[panel]` alone.
+    #[must_use]
+    pub fn panel_list(&self) -> Vec<PanelConfig> {
+        if self.panels.is_empty() {
+            vec![self.panel.clone()]
+        } else {
+            self.panels.clone()
+        }
     }
 
     /// The shop's time zone (`shop.time_zone`, validated at load; UTC if it cannot be found).

@@ -73,10 +73,33 @@ pub enum PanelApiGeneration {
     GenB,
 }
 
-/// `[panel]`: the 3x-ui panel.
+/// What kind of backend `[panel]` is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelKind {
+    /// A 3x-ui panel (everything: usage, first-use expiry, limits, disable in place).
+    #[default]
+    Xui,
+    /// The small vpn-api service in front of Xray (`/add-user`, `/update-user`,
+    /// `/remove-user/{uuid}`, key in `X-API-Key`): no usage, no first-use expiry, no limits.
+    VpnApi,
+}
+
+/// `[panel]`: the 3x-ui panel (or the vpn-api service, `kind = "vpn_api"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PanelConfig {
+    /// `[[panels]]` only: the panel's id (1-32 of a-z 0-9 _ -), stored with each customer
+    /// placed on it; never rename a panel that has customers. `[panel]` is `main`.
+    pub id: String,
+    /// Free text shown in `/admin panels` (`de`, `nl-ams`).
+    pub region: String,
+    /// Active customers this panel takes at most (placement skips a full panel); 0 = no limit.
+    pub capacity: u32,
+    /// `xui` (default) or `vpn_api`.
+    pub kind: PanelKind,
+    /// vpn-api only: the `X-API-Key`; overridden by `VTB_VPN_API_KEY`.
+    pub vpn_api_key: Secret,
     /// Full base URL including `webBasePath`, e.g. `https://panel.example.com:2053/Ab3xYz/`.
     pub base_url: String,
     /// API generation: `auto`, `gen_a` or `gen_b`.
@@ -110,6 +133,11 @@ pub struct PanelConfig {
 impl Default for PanelConfig {
     fn default() -> Self {
         Self {
+            id: "main".into(),
+            region: String::new(),
+            capacity: 0,
+            kind: PanelKind::Xui,
+            vpn_api_key: Secret::default(),
             base_url: String::new(),
             api: PanelApiGeneration::Auto,
             username: String::new(),
@@ -134,6 +162,26 @@ impl PanelConfig {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
     }
+}
+
+/// `[backends]`: what spans several panels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendsConfig {
+    /// A panel down (in outage) longer than this many minutes has its customers moved to
+    /// another panel (a new client with the same identity first, one DM each); 0 = never.
+    pub failover_after_minutes: u32,
+    /// Customers never moved by failover (e.g. people who need a constant server address).
+    pub pinned_user_ids: Vec<u64>,
+    /// Where our own subscription endpoint (`GET /sub/<token>`) listens, `host:port`; empty
+    /// (the default) = off.
+    pub subscription_listen: String,
+    /// The key of the tokens (`base64url(HMAC-SHA256(secret, subId))`); overridden by
+    /// `VTB_SUBSCRIPTION_SECRET`. Required when the endpoint is on.
+    pub subscription_secret: Secret,
+    /// The endpoint's public base URL (`https://sub.example.com/sub/`): customers get this +
+    /// their token instead of the panel's subscription URL. Empty = not advertised.
+    pub subscription_public_url: String,
 }
 
 /// `[shop]`
@@ -231,6 +279,9 @@ pub struct OrdersConfig {
     /// Archived ticket transcripts are deleted this many days after their ticket channel was;
     /// 0 = kept forever.
     pub transcript_keep_days: u32,
+    /// A first-use plan's days start anyway this many days after the bot first sees the
+    /// customer waiting for their first connection; 0 = never.
+    pub first_use_deadline_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -241,6 +292,7 @@ impl Default for OrdersConfig {
             reminder_days: vec![3, 1],
             orders_per_hour: 5,
             transcript_keep_days: 365,
+            first_use_deadline_days: 0,
         }
     }
 }

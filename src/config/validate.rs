@@ -1,7 +1,8 @@
 //! Validation of values that parse but make no sense: each refusal is a
 //! [`ConfigError::Invalid`] naming the key (`plans[1].price_minor`) and why.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, PanelKind};
+use crate::panel::Capabilities;
 
 /// A plan or payment-method id: 1-32 characters of a-z, 0-9, `_` or `-`.
 fn valid_id(id: &str) -> bool {
@@ -64,6 +65,7 @@ impl Config {
     /// [`ConfigError::Invalid`] naming the first bad key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_panel()?;
+        self.validate_backends()?;
         self.validate_catalogue()?;
         self.validate_world()?;
         if jiff::tz::TimeZone::get(&self.shop.time_zone).is_err() {
@@ -119,46 +121,62 @@ impl Config {
         Ok(())
     }
 
-    fn validate_panel(&self) -> Result<(), ConfigError> {
-        let p = &self.panel;
-        if !p.base_url.is_empty() {
-            let url = reqwest::Url::parse(&p.base_url)
-                .map_err(|e| ConfigError::invalid("panel.base_url", format!("not a URL ({e})")))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(ConfigError::invalid(
-                    "panel.base_url",
-                    "must start with http:// or https://",
-                ));
-            }
-            if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
-                return Err(ConfigError::invalid(
-                    "panel.api_token",
-                    "set an API token, or panel.username and panel.password",
-                ));
-            }
+    fn validate_backends(&self) -> Result<(), ConfigError> {
+        let b = &self.backends;
+        if b.subscription_listen.is_empty() {
+            return Ok(());
         }
-        if p.timeout_secs == 0 || p.timeout_secs > 120 {
+        if b.subscription_listen
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
             return Err(ConfigError::invalid(
-                "panel.timeout_secs",
-                "must be between 1 and 120",
+                "backends.subscription_listen",
+                "use host:port with an IP address, e.g. \"127.0.0.1:8088\"",
             ));
         }
-        if p.health_interval_secs == 0 {
+        if b.subscription_secret.expose().len() < 16 {
             return Err(ConfigError::invalid(
-                "panel.health_interval_secs",
-                "must be at least 1",
+                "backends.subscription_secret",
+                "set at least 16 characters (or VTB_SUBSCRIPTION_SECRET) when the endpoint is on",
             ));
         }
-        if p.health_failure_threshold == 0 {
-            return Err(ConfigError::invalid(
-                "panel.health_failure_threshold",
-                "must be at least 1",
-            ));
-        }
-        if let Some(sub) = &p.subscription_base_url {
-            reqwest::Url::parse(sub).map_err(|e| {
-                ConfigError::invalid("panel.subscription_base_url", format!("not a URL ({e})"))
+        if !b.subscription_public_url.is_empty() {
+            reqwest::Url::parse(&b.subscription_public_url).map_err(|e| {
+                ConfigError::invalid(
+                    "backends.subscription_public_url",
+                    format!("not a URL ({e})"),
+                )
             })?;
+        }
+        Ok(())
+    }
+
+    fn validate_panel(&self) -> Result<(), ConfigError> {
+        if self.panels.is_empty() {
+            return check_panel("panel", &self.panel);
+        }
+        if !self.panel.base_url.is_empty() {
+            return Err(ConfigError::invalid(
+                "panels",
+                "set [panel] or [[panels]], not both",
+            ));
+        }
+        for (i, p) in self.panels.iter().enumerate() {
+            let prefix = format!("panels[{i}]");
+            if !valid_id(&p.id) {
+                return Err(ConfigError::invalid(
+                    format!("{prefix}.id"),
+                    "use 1-32 characters of a-z, 0-9, '_' or '-'",
+                ));
+            }
+            if self.panels[..i].iter().any(|q| q.id == p.id) {
+                return Err(ConfigError::invalid(
+                    format!("{prefix}.id"),
+                    format!("{:?} is used twice", p.id),
+                ));
+            }
+            check_panel(&prefix, p)?;
         }
         Ok(())
     }
@@ -200,8 +218,47 @@ impl Config {
                     "use a three-letter ISO 4217 code such as \"USD\"",
                 ));
             }
+            self.servable(i, plan)?;
         }
         Ok(())
+    }
+
+    /// What every configured backend can do (a customer may be placed on any of them).
+    #[must_use]
+    pub fn backend_capabilities(&self) -> Capabilities {
+        if self
+            .panel_list()
+            .iter()
+            .any(|p| p.kind == PanelKind::VpnApi)
+        {
+            Capabilities::MINIMAL
+        } else {
+            Capabilities::ALL
+        }
+    }
+
+    /// Refuses plan `i` when the backend cannot serve it, naming the key.
+    fn servable(&self, i: usize, plan: &super::Plan) -> Result<(), ConfigError> {
+        let caps = self.backend_capabilities();
+        let refused = if plan.start_on_first_use && !caps.first_use_expiry {
+            Some((
+                "start_on_first_use",
+                "an expiry counted from the first connection",
+            ))
+        } else if plan.traffic_gib > 0 && !caps.traffic_limit {
+            Some(("traffic_gib", "a traffic limit"))
+        } else if plan.device_limit > 0 && !caps.device_limit {
+            Some(("device_limit", "a device limit"))
+        } else {
+            None
+        };
+        match refused {
+            Some((field, what)) => Err(ConfigError::invalid(
+                format!("plans[{i}].{field}"),
+                format!("panel.kind = \"vpn_api\" cannot enforce {what}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn validate_payment_methods(&self) -> Result<(), ConfigError> {
@@ -228,4 +285,62 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Checks one panel's keys, named under `prefix` (`panel`, `panels[1]`).
+fn check_panel(prefix: &str, p: &super::PanelConfig) -> Result<(), ConfigError> {
+    let key = |field: &str| format!("{prefix}.{field}");
+    if !p.base_url.is_empty() {
+        let url = reqwest::Url::parse(&p.base_url)
+            .map_err(|e| ConfigError::invalid(key("base_url"), format!("not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::invalid(
+                key("base_url"),
+                "must start with http:// or https://",
+            ));
+        }
+        if p.kind == PanelKind::VpnApi {
+            if p.vpn_api_key.is_empty() {
+                return Err(ConfigError::invalid(
+                    key("vpn_api_key"),
+                    "kind = \"vpn_api\" needs the service's API key (or VTB_VPN_API_KEY)",
+                ));
+            }
+        } else if p.api_token.is_empty() && (p.username.is_empty() || p.password.is_empty()) {
+            return Err(ConfigError::invalid(
+                key("api_token"),
+                format!("set an API token, or {prefix}.username and {prefix}.password"),
+            ));
+        }
+    }
+    if p.timeout_secs == 0 || p.timeout_secs > 120 {
+        return Err(ConfigError::invalid(
+            key("timeout_secs"),
+            "must be between 1 and 120",
+        ));
+    }
+    if p.health_interval_secs == 0 {
+        return Err(ConfigError::invalid(
+            key("health_interval_secs"),
+            "must be at least 1",
+        ));
+    }
+    if p.health_failure_threshold == 0 {
+        return Err(ConfigError::invalid(
+            key("health_failure_threshold"),
+            "must be at least 1",
+        ));
+    }
+    if p.kind == PanelKind::VpnApi && p.subscription_base_url.is_some() {
+        return Err(ConfigError::invalid(
+            key("subscription_base_url"),
+            "the vpn_api backend has no subscription server (see backends.subscription_listen)",
+        ));
+    }
+    if let Some(sub) = &p.subscription_base_url {
+        reqwest::Url::parse(sub).map_err(|e| {
+            ConfigError::invalid(key("subscription_base_url"), format!("not a URL ({e})"))
+        })?;
+    }
+    Ok(())
 }

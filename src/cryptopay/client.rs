@@ -49,36 +49,13 @@ impl CryptoPayClient {
     /// [`CryptoPayError::Config`] for a base URL that is not http(s), an empty token, or a
     /// TLS set-up failure.
     pub fn new(base_url: &str, token: Secret, timeout: Duration) -> CryptoPayResult<Self> {
-        let mut base = Url::parse(base_url.trim()).map_err(|e| {
-            CryptoPayError::Config(format!(
-                "the Crypto Pay URL {base_url:?} is not a URL ({e})"
-            ))
-        })?;
-        if !matches!(base.scheme(), "https" | "http") {
-            return Err(CryptoPayError::Config(format!(
-                "the Crypto Pay URL {base_url:?} is not http(s)"
-            )));
-        }
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
         if token.is_empty() {
             return Err(CryptoPayError::Config(
                 "the Crypto Pay token is empty".into(),
             ));
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("vpn-ticket-bot/", env!("CARGO_PKG_VERSION")));
-        if crate::net::is_loopback(&base) {
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .build()
-            .map_err(|e| CryptoPayError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let (http, base) = crate::net::api_client("the Crypto Pay URL", base_url, timeout)
+            .map_err(CryptoPayError::Config)?;
         Ok(Self {
             http,
             base,

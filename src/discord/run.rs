@@ -55,6 +55,12 @@ pub async fn serve(config: Config) -> Result<()> {
         })?,
         None => None,
     };
+    let subscriptions = app.start_subscription_endpoint().await.map_err(|e| {
+        Error::Config(crate::config::ConfigError::Invalid {
+            key: "backends.subscription_listen".into(),
+            reason: format!("cannot listen there: {e}"),
+        })
+    })?;
     let mut running = super::start(app, http, &shutdown)
         .await
         .map_err(|e| Error::Discord(format!("cannot start the Discord client: {e}")))?;
@@ -72,6 +78,9 @@ pub async fn serve(config: Config) -> Result<()> {
         tracing::warn!(?aborted, "jobs aborted at shutdown");
     }
     let _ = tokio::time::timeout(STOP_TIMEOUT, monitor_task).await;
+    if let Some(listener) = subscriptions {
+        listener.shutdown().await;
+    }
     if let Some(listener) = webhook {
         listener.shutdown().await;
     }

@@ -63,6 +63,12 @@ status_enum! {
         ReconcileWronglyDisabled = "subscription.reconcile.wrongly_disabled",
         /// Reconciliation: a client named like a customer's that no customer owns (reported only).
         ReconcileExtra = "subscription.reconcile.extra",
+        /// A first-use customer's clock started (the payload's `reason`: `panel` converted it,
+        /// `panel_did_not_convert` after traffic, or `deadline`); the customer is told.
+        SubscriptionActivated = "subscription.activated",
+        /// Failover: a customer's client was created on another panel (theirs was down too
+        /// long) and the customer moved there; the payload names both panels.
+        PanelFailover = "panel.failover",
         /// Reconciliation: the panel's expiry (first use started) was copied to the database.
         ReconcileExpiryDrift = "subscription.reconcile.expiry_drift",
         /// The sweep repaired a Discord view that did not show the database (or a missing link
@@ -210,6 +216,8 @@ mod tests {
                 "subscription.revoke.refused",
             ),
             (AuditAction::SubscriptionExpire, "subscription.expire"),
+            (AuditAction::SubscriptionActivated, "subscription.activated"),
+            (AuditAction::PanelFailover, "panel.failover"),
             (
                 AuditAction::ReconcileMissing,
                 "subscription.reconcile.missing",

@@ -153,6 +153,25 @@ pub enum Delivery {
         /// The expiry that passed (Unix ms).
         expiry_at: i64,
     },
+    /// DM the customer that their first-use clock started: `days` of access ending `expiry_at`.
+    ActivationStarted {
+        /// The customer.
+        user_id: UserId,
+        /// The new absolute expiry (Unix ms).
+        expiry_at: i64,
+        /// The plan's days that started counting.
+        days: u32,
+    },
+    /// DM the customer that their client moved to another panel (theirs was down): the new
+    /// link, same identity.
+    PanelMoved {
+        /// The customer.
+        user_id: UserId,
+        /// The panel they are on now.
+        panel_id: String,
+        /// Their link on it.
+        link: String,
+    },
     /// DM the customer that an admin changed their access.
     AccessChanged {
         /// The customer.
@@ -281,6 +300,17 @@ pub enum OwnerAlert {
         /// What differed (`amount 4.00 USD, expected 5.00 USD`, `order #3 is cancelled`).
         reason: String,
     },
+    /// One of several panels went down or came back (the fleet-wide outage has its own DM).
+    PanelHealth {
+        /// The panel's `[[panels]]` id.
+        panel_id: String,
+        /// True: down; false: back.
+        down: bool,
+        /// Why it is down, or how long it was.
+        detail: String,
+        /// When (Unix ms): one alert per edge.
+        at: i64,
+    },
     /// A delivery the customer paid for was given up.
     DeliveryFailed {
         /// The outbox row (shown by `/admin health`).
@@ -321,6 +351,8 @@ impl Delivery {
             Self::OrderClosed { .. } => "order_closed",
             Self::ExpiryReminder { .. } => "expiry_reminder",
             Self::SubscriptionExpired { .. } => "subscription_expired",
+            Self::ActivationStarted { .. } => "activation_started",
+            Self::PanelMoved { .. } => "panel_moved",
             Self::AccessChanged { .. } => "access_changed",
             Self::OwnerAlert { .. } => "owner_alert",
             Self::InvoiceNotice { .. } => "invoice_notice",
@@ -363,9 +395,10 @@ impl Delivery {
                 expiry_at,
                 days_left,
             } => format!("{}:user:{user_id}:{expiry_at}:{days_left}", self.kind()),
-            Self::SubscriptionExpired { user_id, expiry_at } => {
-                format!("{}:user:{user_id}:{expiry_at}", self.kind())
-            }
+            Self::SubscriptionExpired { user_id, expiry_at }
+            | Self::ActivationStarted {
+                user_id, expiry_at, ..
+            } => format!("{}:user:{user_id}:{expiry_at}", self.kind()),
             Self::AccessChanged {
                 user_id,
                 change,
@@ -386,6 +419,15 @@ impl Delivery {
             Self::OwnerAlert {
                 alert: OwnerAlert::InvoiceNotSettled { invoice_id, .. },
             } => format!("{}:invoice_not_settled:{invoice_id}", self.kind()),
+            Self::OwnerAlert {
+                alert:
+                    OwnerAlert::PanelHealth {
+                        panel_id, down, at, ..
+                    },
+            } => format!("{}:panel:{panel_id}:{down}:{at}", self.kind()),
+            Self::PanelMoved {
+                user_id, panel_id, ..
+            } => format!("{}:user:{user_id}:{panel_id}", self.kind()),
             Self::InvoiceNotice {
                 invoice_id, event, ..
             } => format!("{}:invoice:{invoice_id}:{}", self.kind(), event.as_str()),

@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use super::Metrics;
 use crate::panel::{
-    ClientSpec, ClientTraffic, DeleteOutcome, EnsureOutcome, Inbound, LastOnline, PanelApi,
-    PanelResult, PanelStatus,
+    Capabilities, ClientSpec, ClientTraffic, DeleteOutcome, EnsureOutcome, Inbound, LastOnline,
+    PanelApi, PanelResult, PanelStatus, Provisioned,
 };
 
 /// A panel whose calls are measured. Operation names are the trait's method names.
@@ -95,5 +95,20 @@ impl PanelApi for MeteredPanel {
 
     async fn last_online(&self) -> PanelResult<LastOnline> {
         self.timed("last_online", self.inner.last_online()).await
+    }
+
+    // The backend's own answers, not calls: forwarded as they are (a vpn-api backend keys
+    // clients by uuid and makes the link itself).
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    fn client_key(&self, uuid: &str, discord_id: u64) -> String {
+        self.inner.client_key(uuid, discord_id)
+    }
+
+    async fn provision(&self, inbound_id: u32, spec: &ClientSpec) -> PanelResult<Provisioned> {
+        self.timed("provision", self.inner.provision(inbound_id, spec))
+            .await
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::config::Config;
 use crate::cryptopay::{CryptoPayApi, CryptoPayClient, CryptoPayError};
-use crate::panel::{PanelApi, PanelError, PanelStatus, XuiClient};
+use crate::panel::{PanelError, PanelStatus};
 
 /// One inbound line of the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +41,23 @@ pub struct CheckSummary {
 }
 
 impl CheckSummary {
-    /// True when `panel.inbound_id` exists on the panel.
+    /// True when `panel.inbound_id` exists on the panel (always for vpn-api, which has none).
     pub fn configured_inbound_found(&self) -> bool {
-        self.inbounds.iter().any(|i| i.configured)
+        self.status.generation == crate::panel::Generation::VpnApi
+            || self.inbounds.iter().any(|i| i.configured)
     }
 }
 
 impl fmt::Display for CheckSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.status;
+        if s.generation == crate::panel::Generation::VpnApi {
+            writeln!(f, "backend: {}", s.generation)?;
+            return write!(
+                f,
+                "API key accepted; links come from the service (no inbounds)"
+            );
+        }
         writeln!(
             f,
             "panel: version {}, API {}",
@@ -98,8 +106,33 @@ impl fmt::Display for CheckSummary {
 /// # Errors
 /// Any [`PanelError`]: bad configuration, panel down, login refused, unexpected answer.
 pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
-    let client = XuiClient::new(&config.panel)?;
+    check_panel(&config.panel).await
+}
+
+/// [`check`] for every configured panel (`[[panels]]`, or `[panel]` alone), in config order,
+/// with each panel's id.
+pub async fn check_all(config: &Config) -> Vec<(String, Result<CheckSummary, PanelError>)> {
+    let mut out = Vec::new();
+    for p in config.panel_list() {
+        out.push((p.id.clone(), check_panel(&p).await));
+    }
+    out
+}
+
+/// Logs in to one panel, reads the status and lists the inbounds.
+///
+/// # Errors
+/// As [`check`].
+pub async fn check_panel(panel: &crate::config::PanelConfig) -> Result<CheckSummary, PanelError> {
+    let client = crate::panel::connect(panel)?;
     let status = client.status().await?;
+    if !client.capabilities().list {
+        return Ok(CheckSummary {
+            status,
+            inbounds: Vec::new(),
+            configured_inbound: 0,
+        });
+    }
     let inbounds = client
         .list_inbounds()
         .await?
@@ -112,13 +145,13 @@ pub async fn check(config: &Config) -> Result<CheckSummary, PanelError> {
             network: ib.network().to_owned(),
             security: ib.security().to_owned(),
             clients: ib.clients().len(),
-            configured: ib.id == config.panel.inbound_id,
+            configured: ib.id == panel.inbound_id,
         })
         .collect();
     Ok(CheckSummary {
         status,
         inbounds,
-        configured_inbound: config.panel.inbound_id,
+        configured_inbound: panel.inbound_id,
     })
 }
 

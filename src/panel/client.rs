@@ -91,11 +91,13 @@ impl XuiClient {
 const STATUS: &str = "panel/api/server/status";
 
 impl XuiClient {
-    /// Where `onlines` and `lastOnline` live: `inbounds` (Gen A) or `clients` (Gen B).
+    /// Where `onlines` and `lastOnline` live: `inbounds` (Gen A) or `clients` (Gen B). (This
+    /// client only ever detects A or B; `VpnApi` belongs to [`super::VpnApiClient`] and is
+    /// handled as B to keep the matches total.)
     async fn clients_scope(&self) -> PanelResult<&'static str> {
         Ok(match self.generation().await? {
             Generation::A => "panel/api/inbounds",
-            Generation::B => "panel/api/clients",
+            Generation::B | Generation::VpnApi => "panel/api/clients",
         })
     }
 }
@@ -128,7 +130,9 @@ impl PanelApi for XuiClient {
         spec.validate()?;
         match self.generation().await? {
             Generation::A => gen_a::ensure_client(&self.transport, inbound_id, spec).await,
-            Generation::B => gen_b::ensure_client(&self.transport, inbound_id, spec).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::ensure_client(&self.transport, inbound_id, spec).await
+            }
         }
     }
 
@@ -146,7 +150,9 @@ impl PanelApi for XuiClient {
         };
         match self.generation().await? {
             Generation::A => gen_a::modify_client(&self.transport, OP, email, change).await,
-            Generation::B => gen_b::modify_client(&self.transport, OP, email, change).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::modify_client(&self.transport, OP, email, change).await
+            }
         }
     }
 
@@ -155,21 +161,27 @@ impl PanelApi for XuiClient {
         let change = |c: &mut super::Client| c.enable = enable;
         match self.generation().await? {
             Generation::A => gen_a::modify_client(&self.transport, OP, email, change).await,
-            Generation::B => gen_b::modify_client(&self.transport, OP, email, change).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::modify_client(&self.transport, OP, email, change).await
+            }
         }
     }
 
     async fn delete_client(&self, email: &str) -> PanelResult<DeleteOutcome> {
         match self.generation().await? {
             Generation::A => gen_a::delete_client(&self.transport, email).await,
-            Generation::B => gen_b::delete_client(&self.transport, email).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::delete_client(&self.transport, email).await
+            }
         }
     }
 
     async fn client_traffic(&self, email: &str) -> PanelResult<ClientTraffic> {
         match self.generation().await? {
             Generation::A => gen_a::client_traffic(&self.transport, "client_traffic", email).await,
-            Generation::B => gen_b::client_traffic(&self.transport, email).await,
+            Generation::B | Generation::VpnApi => {
+                gen_b::client_traffic(&self.transport, email).await
+            }
         }
     }
 

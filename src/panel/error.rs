@@ -94,6 +94,10 @@ pub enum PanelError {
     /// The panel configuration cannot be used (bad URL, unreadable CA file, bad TOTP secret).
     #[error("panel configuration: {0}")]
     Config(String),
+    /// The backend cannot do this at all (see [`super::Capabilities`]): skip it, it is not an
+    /// outage.
+    #[error("the backend does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl PanelError {
@@ -106,7 +110,7 @@ impl PanelError {
             | Self::Duplicate { ctx, .. }
             | Self::Rejected { ctx, .. }
             | Self::Protocol { ctx, .. } => Some(ctx),
-            Self::Config(_) => None,
+            Self::Config(_) | Self::Unsupported(_) => None,
         }
     }
 

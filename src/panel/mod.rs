@@ -19,6 +19,7 @@ pub mod link;
 pub mod qr;
 mod transport;
 pub mod types;
+pub mod vpn_api;
 
 use async_trait::async_trait;
 
@@ -29,6 +30,23 @@ pub use types::{
     Client, ClientDetail, ClientRecord, ClientTraffic, Envelope, Inbound, InboundSettings,
     LastOnline, ServerStatus, XrayStatus,
 };
+pub use vpn_api::VpnApiClient;
+
+/// The backend `[panel]` describes: a [`XuiClient`] for `kind = "xui"`, a [`VpnApiClient`] for
+/// `kind = "vpn_api"`. No request is sent.
+///
+/// # Errors
+/// [`PanelError::Config`]: bad URL, certificate, empty vpn-api key.
+pub fn connect(config: &crate::config::PanelConfig) -> PanelResult<std::sync::Arc<dyn PanelApi>> {
+    Ok(match config.kind {
+        crate::config::PanelKind::Xui => std::sync::Arc::new(XuiClient::new(config)?),
+        crate::config::PanelKind::VpnApi => std::sync::Arc::new(VpnApiClient::new(
+            &config.base_url,
+            config.vpn_api_key.clone(),
+            config.timeout(),
+        )?),
+    })
+}
 
 /// The detected (or pinned) API generation of a panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +55,8 @@ pub enum Generation {
     A,
     /// First-class clients under `/panel/api/clients/*`, nested JSON (v3.1+).
     B,
+    /// Not a 3x-ui panel: the small vpn-api service in front of Xray ([`vpn_api`]).
+    VpnApi,
 }
 
 impl std::fmt::Display for Generation {
@@ -44,6 +64,7 @@ impl std::fmt::Display for Generation {
         f.write_str(match self {
             Self::A => "Gen A (inbound-scoped clients, v2.x-v3.0.x)",
             Self::B => "Gen B (/panel/api/clients, v3.1+)",
+            Self::VpnApi => "vpn-api (Xray behind /add-user, /update-user, /remove-user)",
         })
     }
 }
@@ -237,10 +258,90 @@ impl PanelStatus {
     }
 }
 
+/// What a backend can do beyond creating, extending and removing a client. Services skip what
+/// is not supported ([`PanelError::Unsupported`] is never an outage), and config validation
+/// refuses a plan a backend cannot serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // one flag per optional feature
+pub struct Capabilities {
+    /// Per-client traffic counters (`client_traffic`, `last_online`): usage and activation.
+    pub usage: bool,
+    /// A negative `expiryTime` counted from the first connection (`start_on_first_use` plans).
+    pub first_use_expiry: bool,
+    /// A traffic limit per client (`traffic_gib` plans).
+    pub traffic_limit: bool,
+    /// A concurrent device (IP) limit per client (`device_limit` plans).
+    pub device_limit: bool,
+    /// Disabling a client while keeping it (without it, disable = delete).
+    pub disable_in_place: bool,
+    /// The backend's own subscription server (`subscription_base_url`).
+    pub subscription: bool,
+    /// Listing inbounds and their clients (`list_inbounds`, `inbound`): links built by the bot,
+    /// reconciliation.
+    pub list: bool,
+}
+
+impl Capabilities {
+    /// Everything (a 3x-ui panel).
+    pub const ALL: Self = Self {
+        usage: true,
+        first_use_expiry: true,
+        traffic_limit: true,
+        device_limit: true,
+        disable_in_place: true,
+        subscription: true,
+        list: true,
+    };
+    /// Create, update (absolute expiry) and remove only (the vpn-api contract).
+    pub const MINIMAL: Self = Self {
+        usage: false,
+        first_use_expiry: false,
+        traffic_limit: false,
+        device_limit: false,
+        disable_in_place: false,
+        subscription: false,
+        list: false,
+    };
+}
+
+/// What [`PanelApi::provision`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioned {
+    /// Created, rewritten or already right.
+    pub outcome: EnsureOutcome,
+    /// The customer's link when the backend makes it (vpn-api); `None` when the bot builds it
+    /// from the inbound (3x-ui).
+    pub share_link: Option<String>,
+}
+
 /// The panel operations services need. Implemented by [`XuiClient`]; usable as
 /// `Arc<dyn PanelApi>`. Every method authenticates (and re-authenticates once) as needed.
 #[async_trait]
 pub trait PanelApi: Send + Sync {
+    /// What this backend supports (3x-ui: everything).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    /// The key a new client of Discord user `discord_id` with VLESS `uuid` gets on this backend
+    /// (the `email` every other method takes): `u<discord id>` on 3x-ui, whose clients are
+    /// keyed by email; the uuid itself on a backend keyed by uuid.
+    fn client_key(&self, uuid: &str, discord_id: u64) -> String {
+        let _ = uuid;
+        format!("u{discord_id}")
+    }
+
+    /// [`PanelApi::ensure_client`], plus the customer's link when the backend makes it.
+    ///
+    /// # Errors
+    /// As [`PanelApi::ensure_client`].
+    async fn provision(&self, inbound_id: u32, spec: &ClientSpec) -> PanelResult<Provisioned> {
+        Ok(Provisioned {
+            outcome: self.ensure_client(inbound_id, spec).await?,
+            share_link: None,
+        })
+    }
+
     /// Panel health: generation, version (v3.1+), Xray state.
     ///
     /// # Errors

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::panel::PanelApi;
 use crate::service::health::CircuitBreaker;
+use crate::service::panels::Panels;
 use crate::service::roles::Roles;
 use crate::store::Store;
 
@@ -31,6 +32,10 @@ pub struct Deps {
     pub clock: Clock,
     /// The application's metrics (counted by the services, read by `/metrics`).
     pub metrics: Metrics,
+    /// Every configured panel (one, `main`, with `[panel]`); `panel`, `breaker` and
+    /// `config.panel` above are the first panel's, or, scoped with [`Deps::on`], one panel's.
+    /// With several panels `breaker` is the fleet's (an outage only when every panel is down).
+    pub panels: Panels,
 }
 
 impl Deps {
@@ -40,6 +45,21 @@ impl Deps {
         Self {
             panel,
             ..self.clone()
+        }
+    }
+
+    /// The same handles on panel `id`: its client, breaker and `config.panel`. Unknown ids
+    /// (a panel removed from the config) keep these handles.
+    #[must_use]
+    pub fn on(&self, id: &str) -> Self {
+        match self.panels.get(id) {
+            Some(h) => Self {
+                panel: h.api.clone(),
+                breaker: h.breaker.clone(),
+                config: h.config.clone(),
+                ..self.clone()
+            },
+            None => self.clone(),
         }
     }
 

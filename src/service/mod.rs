@@ -10,6 +10,8 @@
 //! `sweep`, `health`, `housekeeping`, `jobs`, `roles`, `rate_limit`).
 
 // The shop.
+/// First-use activation: noticing the clock started, telling the customer once.
+pub mod activation;
 /// One-time admin confirmation tokens (5 minutes, one admin, one action, one payment).
 pub mod admin_sessions;
 /// Approval, rejection and provisioning: the persisted state machine that creates or extends
@@ -51,6 +53,8 @@ pub mod housekeeping;
 pub mod jobs;
 /// The outbox worker: deliveries at least once, views re-rendered, errors by class.
 pub mod outbox;
+/// Several panels: registry, placement, fleet health, failover.
+pub mod panels;
 /// Per-user rate limits (`/order`, wrong codes...).
 pub mod rate_limit;
 

@@ -11,3 +11,5 @@ pub mod cryptopay;
 pub mod discord;
 #[warn(missing_docs)]
 pub mod panel;
+#[warn(missing_docs)]
+pub mod vpn_api;

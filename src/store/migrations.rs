@@ -16,6 +16,7 @@ const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0002_converge.sql")),
     M::up(include_str!("../../migrations/0003_payment_sources.sql")).foreign_key_check(),
     M::up(include_str!("../../migrations/0004_world.sql")),
+    M::up(include_str!("../../migrations/0005_backends.sql")),
     M::up(include_str!("../../migrations/0006_growth.sql")),
 ];
 

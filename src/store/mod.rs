@@ -8,6 +8,8 @@
 //! [`Store::committed`]: the outbox worker waits on it, so a delivery queued by any service is
 //! delivered right after its transaction commits, with no call to remember.
 
+/// First-use activation columns of `users`.
+pub mod activation;
 /// `admin_sessions`: one-time confirmation tokens.
 pub mod admin_sessions;
 /// `audit_logs`: append-only record of admin actions, refusals and repairs.
@@ -36,6 +38,8 @@ pub mod orders;
 pub mod outbox;
 /// `payments`: a receipt and its review, with the provisioning progress.
 pub mod payments;
+/// Which panel each customer is on; failover tombstones.
+pub mod placement;
 /// `promo_codes`, `promo_redemptions`: codes, reserved / consumed / released.
 pub mod promo;
 /// `referral_codes`, `referrals`: referrals and their one reward.

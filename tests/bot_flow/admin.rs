@@ -254,3 +254,16 @@ async fn renew_is_refused_without_a_subscription_and_opens_a_renewal_with_one() 
     assert!(w.emu.read(|s| s.can_view(w.carol, ticket)), "her ticket");
     w.stop().await;
 }
+
+/// `/admin panels`: each panel's state and its load (customers against capacity), for admins
+/// only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_panels_shows_each_panels_state_and_load() {
+    let w = World::start().await;
+    let up = |n: u32| format!("`main`: up, {n} / no limit customers");
+    w.reply_to(&admin(&w, w.alice, "panels"), &up(0)).await;
+    first_purchase(&w, w.carol, 12).await;
+    w.reply_to(&admin(&w, w.alice, "panels"), &up(1)).await;
+    w.reply_to(&admin(&w, w.sam, "panels"), "not allowed").await;
+    w.stop().await;
+}

@@ -305,6 +305,21 @@ fn demo_plays_the_whole_story_from_an_empty_directory() {
     );
 }
 
+/// `vpn-ticket-bot check` in `dir` with one secret from the environment (`(name, value)`).
+fn run_check(
+    dir: &Path,
+    (name, value): (&str, &str),
+) -> impl std::future::Future<Output = std::io::Result<Output>> {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+        .current_dir(dir)
+        .arg("check")
+        .env(name, value)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("VTB_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+}
+
 /// `check` as the operator runs it, against the panel emulator: exit code and summary.
 #[tokio::test]
 async fn check_prints_a_summary_and_fails_clearly() {
@@ -320,16 +335,7 @@ async fn check_prints_a_summary_and_fails_clearly() {
         );
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
     };
-    let run = || {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
-            .current_dir(dir.path())
-            .arg("check")
-            .env("VTB_PANEL_API_TOKEN", "check-token-777")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env_remove("VTB_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-    };
+    let run = || run_check(dir.path(), ("VTB_PANEL_API_TOKEN", "check-token-777"));
 
     write(1);
     let out = run().await.unwrap();
@@ -535,4 +541,55 @@ async fn run_with_a_refused_token_says_so_and_exits_1() {
     assert!(said.contains("Discord refused the bot token"), "{said}");
     assert!(said.contains("discord.token"), "{said}");
     assert_no_secrets("run's output", &said);
+}
+
+/// `check` with `[[panels]]`: two 3x-ui panels and a vpn-api service, each reported under its
+/// id; a dead one fails the command naming it, after the others were still checked. The
+/// vpn-api key comes from the environment and is never printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_covers_every_configured_backend() {
+    use vpn_ticket_bot::sim::panel::{Fault, PanelSim, Profile};
+    use vpn_ticket_bot::sim::vpn_api::VpnApiSim;
+
+    let de = PanelSim::start(Profile::v3_6_0().with_api_token("check-token-777")).await;
+    let nl = PanelSim::start(Profile::v2_9_4()).await;
+    let api = VpnApiSim::start("vpn-api-key-4242").await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = nl.profile();
+    let config = format!(
+        "[[panels]]\nid = \"de\"\nbase_url = \"{}\"\napi_token = \"check-token-777\"\n\
+         [[panels]]\nid = \"nl\"\nbase_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\n\
+         [[panels]]\nid = \"api\"\nkind = \"vpn_api\"\nbase_url = \"{}\"\n\
+         [storage]\ndata_dir = \"{}\"\n",
+        de.base_url(),
+        nl.base_url(),
+        p.username,
+        p.password,
+        api.base_url(),
+        dir.path().join("data").display()
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let run = || run_check(dir.path(), ("VTB_VPN_API_KEY", "vpn-api-key-4242"));
+    let out = run().await.unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    for line in [
+        "[panels[0] de]\npanel: version 3.6.0, API Gen B",
+        "[panels[1] nl]\npanel: version unknown (< 3.1), API Gen A",
+        "[panels[2] api]\nbackend: vpn-api",
+        "API key accepted; links come from the service (no inbounds)",
+    ] {
+        assert!(shown.contains(line), "{line:?} in {shown}");
+    }
+    assert!(!shown.contains("vpn-api-key-4242"), "{shown}");
+
+    nl.set_fault(Fault::Down).await;
+    let out = run().await.unwrap();
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("[panels[2] api]"),
+        "the others are still checked: {shown}"
+    );
+    assert!(shown.contains("panel nl (panels[1])"), "{shown}");
 }

@@ -488,3 +488,31 @@ async fn status_shows_the_subscription_only_to_the_customer() {
     w.healthy.store(true, Ordering::SeqCst);
     w.stop().await;
 }
+
+/// The whole sale on the vpn-api backend: the customer's DM carries the link the service made
+/// (for the uuid the bot chose), stored as the customer's link; one client on the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_approve_and_the_dm_on_the_vpn_api_backend() {
+    let w = World::start_vpn_api().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 1, 1).await;
+    w.approve(&card).await;
+    let dm = w.link_dm(w.carol).await;
+    let users = w.vpn.as_ref().expect("the vpn-api world").users();
+    assert_eq!(users.len(), 1, "one client on the service");
+    let (uuid, client) = users.iter().next().unwrap();
+    assert_eq!(client.email, format!("user_{}", w.carol));
+    let link = format!("vless://{uuid}@vpn-api.example.test:443");
+    assert!(dm.content.contains(&link), "{}", dm.content);
+    let stored = vpn_ticket_bot::store::users::get(
+        &w.app.store.conn().unwrap(),
+        vpn_ticket_bot::domain::UserId(w.carol),
+    )
+    .unwrap()
+    .and_then(|u| u.access_link)
+    .unwrap();
+    assert!(stored.starts_with(&link));
+    assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    w.stop().await;
+}

@@ -191,16 +191,7 @@ async fn full_story(w: &World) -> u64 {
     w.reply_to(&i, "approved: client").await;
 
     // The customer's DM holds a vless:// link of a client that exists on the panel, and a QR.
-    let dm = w
-        .emu
-        .wait_for(T, |s| {
-            s.dms_of(w.carol)
-                .into_iter()
-                .find(|m| m.content.contains("vless://"))
-                .cloned()
-        })
-        .await
-        .expect("link DM");
+    let dm = w.link_dm(w.carol).await;
     let clients = w.sim.clients();
     let client = clients
         .iter()

@@ -59,6 +59,15 @@ impl World {
     /// `tls`: serenity talks to `discord.com` over TLS with its rate limiter on (else the proxy
     /// mode, rate limiter off).
     pub(crate) async fn start_with(tls: bool) -> Self {
+        Self::start_options(tls, false).await
+    }
+
+    /// The world with the vpn-api emulator as the bot's backend ([`world::World::vpn`]).
+    pub(crate) async fn start_vpn_api() -> Self {
+        Self::start_options(false, true).await
+    }
+
+    async fn start_options(tls: bool, vpn_api: bool) -> Self {
         assert!(
             std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1"))
                 || std::env::var_os("HTTP_PROXY").is_none(),
@@ -69,6 +78,7 @@ impl World {
             tls,
             probe: Some(probe),
             health_failure_threshold: 1,
+            vpn_api,
             ..WorldOptions::default()
         })
         .await);
@@ -148,6 +158,19 @@ impl World {
         let png = super::images::png(&super::images::receipt(seed, 480, 800));
         let card = ok(self.inner.upload(user, ticket, png.clone(), nth).await);
         (card, png)
+    }
+
+    /// Waits for `user`'s DM holding a `vless://` link.
+    pub(crate) async fn link_dm(&self, user: u64) -> MessageRec {
+        self.emu
+            .wait_for(T, |s| {
+                s.dms_of(user)
+                    .into_iter()
+                    .find(|m| m.content.contains("vless://"))
+                    .cloned()
+            })
+            .await
+            .expect("link DM")
     }
 
     /// An admin approves the card and confirms.

@@ -13,6 +13,7 @@ mod images;
 #[path = "../support/order_core.rs"]
 mod order_core;
 
+mod activation;
 mod approval;
 mod background;
 mod backup_restore;
@@ -22,6 +23,7 @@ mod health_panel;
 mod lifecycle;
 mod migrations;
 mod orders;
+mod panels;
 mod provisioning;
 mod receipts;
 mod renewal;
@@ -29,3 +31,4 @@ mod store_roundtrip;
 mod subscription_races;
 mod subscriptions;
 mod transcripts;
+mod vpn_api;

@@ -4,3 +4,4 @@
 
 mod panel_contract;
 mod panel_samples;
+mod vpn_api_contract;

@@ -16,14 +16,16 @@ use vpn_ticket_bot::config::Config;
 use vpn_ticket_bot::domain::audit::AuditAction;
 use vpn_ticket_bot::domain::status::AdminAction;
 use vpn_ticket_bot::domain::{ChannelId, GuildId, OrderId, PaymentId, UserId};
-use vpn_ticket_bot::panel::{Client, PanelApi, XuiClient};
+use vpn_ticket_bot::panel::{Client, PanelApi};
 use vpn_ticket_bot::service::Deps;
 use vpn_ticket_bot::service::admin_sessions::AdminSessions;
 use vpn_ticket_bot::service::approval::{ApprovalOutcome, ApprovalService, Approved, FailPoint};
-use vpn_ticket_bot::service::health::{CircuitBreaker, HealthMonitor};
+use vpn_ticket_bot::service::health::{CircuitBreaker, HealthConfig, HealthMonitor};
 use vpn_ticket_bot::service::orders::OrderService;
+use vpn_ticket_bot::service::panels::{FleetProbe, Panels};
 use vpn_ticket_bot::service::roles::{Actor, Roles};
 use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
+use vpn_ticket_bot::sim::vpn_api::VpnApiSim;
 use vpn_ticket_bot::store::payments::Receipt;
 use vpn_ticket_bot::store::{self, Store};
 
@@ -85,11 +87,30 @@ orders_per_hour = 3
     )
 }
 
+/// The vpn-api emulator's key in [`Shop::start_vpn_api`].
+pub(crate) const VPN_API_KEY: &str = "sim-vpn-api-key";
+
+/// A configuration on the vpn-api service at `base_url`: the roles, payment methods and order
+/// settings of [`config_toml`], one month plan without limits.
+fn vpn_api_toml(base_url: &str) -> String {
+    let xui = config_toml("http://127.0.0.1:9/", "u", "p");
+    let at = |what: &str| xui.find(what).unwrap_or(xui.len());
+    let roles = &xui[at("[roles]")..at("[[plans]]")];
+    let rest = &xui[at("[[payment_methods]]")..];
+    format!(
+        "[panel]\nkind = \"vpn_api\"\nbase_url = \"{base_url}\"\nvpn_api_key = \"{VPN_API_KEY}\"\n\
+         timeout_secs = 1\n\n{roles}[[plans]]\nid = \"month\"\nname = \"1 month\"\ndays = 30\n\
+         price_minor = 500\ncurrency = \"USD\"\n\n{rest}"
+    )
+}
+
 /// The shop under test.
 pub(crate) struct Shop {
     pub dir: TempDir,
     pub store: Store,
     pub sim: PanelSim,
+    /// The vpn-api emulator when it is the backend ([`Shop::start_vpn_api`]).
+    pub vpn: Option<VpnApiSim>,
     pub panel: Arc<dyn PanelApi>,
     pub config: Arc<Config>,
     pub clock: Clock,
@@ -119,11 +140,81 @@ impl Shop {
         let sim = PanelSim::start(profile).await;
         let p = sim.profile().clone();
         let text = config_toml(&sim.base_url(), &p.username, &p.password) + extra;
+        Self::start_from(sim, None, &text, clock)
+    }
+
+    /// A shop whose backend is the vpn-api emulator (key [`VPN_API_KEY`]), selling plans without
+    /// traffic or device limits (the backend cannot enforce them). The 3x-ui emulator runs
+    /// beside it, unused.
+    pub(crate) async fn start_vpn_api(clock: Clock) -> Self {
+        let sim = PanelSim::start(Profile::v3_6_0()).await;
+        let vpn = VpnApiSim::start(VPN_API_KEY).await;
+        let text = vpn_api_toml(&vpn.base_url());
+        Self::start_from(sim, Some(vpn), &text, clock)
+    }
+
+    /// A shop on two 3x-ui emulators, `[[panels]]` `a` (this shop's `sim`) and `b` (returned),
+    /// with these capacities (0 = no limit), one failed check = a panel's outage, and `extra`
+    /// appended to the config. Health is the fleet monitor's ([`Shop::check_panels`]).
+    pub(crate) async fn start_two_panels(caps: (u32, u32), extra: &str) -> (Self, PanelSim) {
+        let (a, b) = (
+            PanelSim::start(Profile::v3_6_0()).await,
+            PanelSim::start(Profile::v3_6_0()).await,
+        );
+        let one = config_toml(&a.base_url(), "x", "x");
+        let start = one.find("[panel]").unwrap_or(0);
+        let end = one.find("[roles]").unwrap_or(start);
+        let panel = |id: &str, sim: &PanelSim, cap: u32| {
+            let p = sim.profile();
+            format!(
+                "[[panels]]\nid = \"{id}\"\nregion = \"{id}-region\"\ncapacity = {cap}\n\
+                 base_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ninbound_id = 1\n\
+                 timeout_secs = 2\nhealth_failure_threshold = 1\npublic_host = \"{id}.example.test\"\n\n",
+                sim.base_url(),
+                p.username,
+                p.password
+            )
+        };
+        let text = format!(
+            "{}{}{extra}\n{}{}",
+            &one[..start],
+            &one[end..],
+            panel("a", &a, caps.0),
+            panel("b", &b, caps.1)
+        );
         let config = Arc::new(Config::from_toml_with_env(&text, |_| None).expect("test config"));
+        let mut shop = Self::start_from(a, None, &text, Clock::system());
+        let panels = Panels::several(&config, |api| api).unwrap();
+        let fleet = FleetProbe::new(panels.clone(), shop.store.clone(), shop.clock);
+        let health = HealthConfig {
+            threshold: 1,
+            ..HealthConfig::default()
+        };
+        shop.monitor = HealthMonitor::new(Arc::new(fleet), health);
+        shop.breaker = shop.monitor.breaker();
+        shop.panel = panels.iter().next().unwrap().api.clone();
+        shop.deps = Deps {
+            panel: shop.panel.clone(),
+            breaker: shop.breaker.clone(),
+            panels,
+            ..shop.deps.clone()
+        };
+        let app = App::new(shop.deps.clone());
+        (shop.orders, shop.sessions) = (app.orders.clone(), app.sessions.clone());
+        (shop, b)
+    }
+
+    /// One fleet health check: every panel checked once (owner alerts queued on edges).
+    pub(crate) async fn check_panels(&self) {
+        self.monitor.check_once().await;
+    }
+
+    fn start_from(sim: PanelSim, vpn: Option<VpnApiSim>, text: &str, clock: Clock) -> Self {
+        let config = Arc::new(Config::from_toml_with_env(text, |_| None).expect("test config"));
         let dir = tempfile::tempdir().unwrap();
         let store =
             Store::open_path(&dir.path().join("bot.db"), Duration::from_secs(10), 4).unwrap();
-        let panel: Arc<dyn PanelApi> = Arc::new(XuiClient::new(&config.panel).unwrap());
+        let panel = vpn_ticket_bot::panel::connect(&config.panel).unwrap();
         // The panel's health is the test's to decide (one failed check = outage).
         let (monitor, healthy) = common::switchable_monitor();
         let breaker = monitor.breaker();
@@ -135,6 +226,7 @@ impl Shop {
             config: config.clone(),
             clock,
             metrics: vpn_ticket_bot::metrics::Metrics::new(),
+            panels: Panels::single(&config, panel.clone(), breaker.clone()),
         };
         let app = App::new(deps.clone());
         let (orders, sessions) = (app.orders.clone(), app.sessions.clone());
@@ -142,6 +234,7 @@ impl Shop {
             dir,
             store,
             sim,
+            vpn,
             panel,
             config,
             clock,
@@ -227,16 +320,19 @@ impl Shop {
 
     /// ADMIN_A approves `payment` and confirms; the approval must complete.
     pub(crate) async fn approved(&self, payment: PaymentId) -> Approved {
-        let token = self.token(ADMIN_A, payment).await;
-        let out = self
-            .approval(None)
-            .confirm(&actor(ADMIN_A), &token)
-            .await
-            .unwrap();
-        match out {
+        match self.confirm(payment).await {
             ApprovalOutcome::Approved(a) => a,
             other => panic!("not approved: {other:?}"),
         }
+    }
+
+    /// Admin A approves `payment` (a fresh token, a fresh service): the outcome.
+    pub(crate) async fn confirm(&self, payment: PaymentId) -> ApprovalOutcome {
+        let token = self.token(ADMIN_A, payment).await;
+        self.approval(None)
+            .confirm(&actor(ADMIN_A), &token)
+            .await
+            .unwrap()
     }
 
     /// An approve token of `admin` for `payment`.

@@ -17,14 +17,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::{SIGNATURE_HEADER, verify_update};
 use crate::clock::Clock;
 use crate::config::Secret;
 use crate::cryptopay::{InvoiceId, InvoiceStatus};
+use crate::net::Served;
 
 /// What a verified, new delivery calls: the invoice to re-read. Must not block.
 pub type Wake = Arc<dyn Fn(InvoiceId) + Send + Sync>;
@@ -73,19 +71,8 @@ struct Shared {
 }
 
 /// A running webhook endpoint. [`Self::shutdown`] stops it gracefully; dropping it aborts it.
-pub struct WebhookListener {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for WebhookListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookListener")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct WebhookListener(Served);
 
 impl WebhookListener {
     /// Listens on `addr` (port 0 picks a free one) for `POST {path}` (a leading `/` is added
@@ -102,8 +89,6 @@ impl WebhookListener {
         clock: Clock,
         wake: Wake,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let path = if path.starts_with('/') {
             path
         } else {
@@ -117,44 +102,20 @@ impl WebhookListener {
             recent: Mutex::new(Recent::new(RECENT_CAPACITY)),
         });
         let app = Router::new().route(&path, post(receive)).with_state(shared);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "the Crypto Pay webhook listener stopped");
-            }
-        });
-        tracing::info!(%addr, %path, "Crypto Pay webhook listener started");
-        Ok(Self {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        tracing::info!(%path, "Crypto Pay webhook path");
+        Ok(Self(
+            Served::start(addr, app, "the Crypto Pay webhook listener").await?,
+        ))
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.0.local_addr()
     }
 
     /// Stops taking connections and waits for requests in flight to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for WebhookListener {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.0.shutdown().await;
     }
 }
 

@@ -22,6 +22,7 @@ use crate::sim::cryptopay::CryptoPaySim;
 use crate::sim::discord::state::State;
 use crate::sim::discord::{Emulator, EmulatorConfig};
 use crate::sim::panel::{PanelSim, Profile};
+use crate::sim::vpn_api::VpnApiSim;
 
 mod people;
 mod waiting;
@@ -74,6 +75,9 @@ pub struct WorldOptions {
     pub health_interval_secs: u64,
     /// See `health_interval_secs`.
     pub health_failure_threshold: u32,
+    /// The bot's backend is a vpn-api emulator ([`World::vpn`]) instead of the 3x-ui one, and
+    /// the plan has no traffic or device limit (vpn-api cannot enforce them).
+    pub vpn_api: bool,
 }
 
 impl Default for WorldOptions {
@@ -83,6 +87,7 @@ impl Default for WorldOptions {
             probe: None,
             health_interval_secs: 60,
             health_failure_threshold: 3,
+            vpn_api: false,
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct World {
     pub emu: Emulator,
     /// The 3x-ui panel emulator.
     pub sim: PanelSim,
+    /// The vpn-api emulator, when it is the backend ([`WorldOptions::vpn_api`]).
+    pub vpn: Option<VpnApiSim>,
     /// The Crypto Pay emulator (the shop's `crypto` payment method).
     pub pay: CryptoPaySim,
     /// The bot's services (rebuilt by [`World::restart`]).
@@ -194,7 +201,7 @@ pub const CRYPTO_PAY_TOKEN: &str = "777:AAdemoCryptoPay";
 /// emulators' addresses and credentials, everything else default).
 fn config_toml(
     g: &Guild,
-    (sim, pay): (&PanelSim, &CryptoPaySim),
+    (sim, vpn, pay): (&PanelSim, Option<&VpnApiSim>, &CryptoPaySim),
     dir: &std::path::Path,
     options: &WorldOptions,
 ) -> String {
@@ -212,24 +219,12 @@ owner_role_ids = [{owner_role}]
 admin_role_ids = [{admin_role}]
 support_role_ids = [{support_role}]
 
-[panel]
-base_url = "{panel_url}"
-username = "{user}"
-password = "{password}"
-inbound_id = 1
-timeout_secs = 5
-health_interval_secs = {interval}
-health_failure_threshold = {threshold}
-public_host = "vpn.example.test"
-subscription_base_url = "https://sub.example.test/sub/"
-
+{panel}
 [[plans]]
 id = "month"
 name = "1 month"
 days = 30
-traffic_gib = 100
-device_limit = 2
-price_minor = 500
+{limits}price_minor = 500
 currency = "USD"
 
 [[payment_methods]]
@@ -274,15 +269,44 @@ data_dir = "{dir}"
         tickets = g.tickets,
         admin_role = g.admin_role,
         support_role = g.support_role,
-        panel_url = sim.base_url(),
+        panel = panel_section(sim, vpn, options),
+        limits = if vpn.is_some() {
+            ""
+        } else {
+            "traffic_gib = 100\ndevice_limit = 2\n"
+        },
         pay_url = pay.base_url(),
-        user = sim.profile().username,
-        password = sim.profile().password,
-        interval = options.health_interval_secs,
-        threshold = options.health_failure_threshold,
         dir = dir.display(),
     )
 }
+
+/// The `[panel]` section: the 3x-ui emulator, or the vpn-api one when `vpn` is given.
+fn panel_section(sim: &PanelSim, vpn: Option<&VpnApiSim>, options: &WorldOptions) -> String {
+    let (interval, threshold) = (
+        options.health_interval_secs,
+        options.health_failure_threshold,
+    );
+    let health = format!(
+        "timeout_secs = 5\nhealth_interval_secs = {interval}\nhealth_failure_threshold = {threshold}\n"
+    );
+    match vpn {
+        Some(v) => format!(
+            "[panel]\nkind = \"vpn_api\"\nbase_url = \"{}\"\nvpn_api_key = \"{VPN_API_KEY}\"\n{health}",
+            v.base_url()
+        ),
+        None => format!(
+            "[panel]\nbase_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\ninbound_id = 1\n{health}\
+             public_host = \"vpn.example.test\"\n\
+             subscription_base_url = \"https://sub.example.test/sub/\"\n",
+            sim.base_url(),
+            sim.profile().username,
+            sim.profile().password
+        ),
+    }
+}
+
+/// The vpn-api emulator's key when [`WorldOptions::vpn_api`] is set.
+pub const VPN_API_KEY: &str = "world-vpn-api-key";
 
 fn setup(what: &str, e: &dyn std::fmt::Display) -> StepError {
     StepError::Setup(format!("{what}: {e}"))
@@ -313,7 +337,12 @@ impl World {
             .prefix("vpn-ticket-bot-")
             .tempdir()
             .map_err(|e| setup("a temporary data directory", &e))?;
-        let text = config_toml(&g, (&sim, &pay), dir.path(), &options);
+        let vpn = if options.vpn_api {
+            Some(VpnApiSim::start(VPN_API_KEY).await)
+        } else {
+            None
+        };
+        let text = config_toml(&g, (&sim, vpn.as_ref(), &pay), dir.path(), &options);
         let config = Arc::new(
             Config::from_toml_with_env(&text, |_| None).map_err(|e| setup("the config", &e))?,
         );
@@ -322,6 +351,7 @@ impl World {
         let mut world = Self {
             emu,
             sim,
+            vpn,
             pay,
             app,
             running: None,

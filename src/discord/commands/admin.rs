@@ -73,6 +73,7 @@ pub(crate) async fn revoke(
         "super::growth::gift_revoke",
         "crate::discord::transcript::transcript",
         "super::shop::health",
+        "super::shop::panels",
         "super::shop::revenue",
         "super::shop::backup"
     ),

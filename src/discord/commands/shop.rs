@@ -22,6 +22,19 @@ pub(crate) async fn health(ctx: Ctx<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Admins: each VPN panel's state and load (customers against capacity).
+#[poise::command(slash_command, guild_only)]
+pub(crate) async fn panels(ctx: Ctx<'_>) -> Result<(), Failure> {
+    let who = actor_of_command(ctx).await;
+    ctx.defer_ephemeral().await?;
+    let app = &ctx.data().app;
+    let lines = app.panels.report(&app.store, &app.roles, &who).await?;
+    let text = render::panels_text(&lines);
+    ctx.send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
 /// Admins: sales today, this month, quarter and year per currency, and the last 7 days.
 #[poise::command(slash_command, guild_only)]
 pub(crate) async fn revenue(ctx: Ctx<'_>) -> Result<(), Failure> {

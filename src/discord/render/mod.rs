@@ -4,12 +4,14 @@
 mod crypto;
 mod growth;
 mod notices;
+mod panels;
 mod staff;
 mod transcript;
 
 pub(super) use crypto::{check_reply, invoice_message, invoice_notice, new_invoice_button};
 pub(super) use growth::{Free, promo_list, provisioned_text, referral_text};
 pub(super) use notices::{notice, notice_buttons, notice_target, owner_alert, reveal_offer};
+pub(super) use panels::panels_text;
 pub(super) use staff::{backup_text, health_text, revenue_embed, revenue_report_embed};
 pub(super) use transcript::transcript_text;
 

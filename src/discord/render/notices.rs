@@ -40,6 +40,8 @@ pub(crate) fn notice_target(d: &Delivery) -> Option<(UserId, Option<ChannelId>)>
         Delivery::ExpiryReminder { user_id, .. }
         | Delivery::SubscriptionExpired { user_id, .. }
         | Delivery::AccessChanged { user_id, .. }
+        | Delivery::ActivationStarted { user_id, .. }
+        | Delivery::PanelMoved { user_id, .. }
         | Delivery::GiftIssued { user_id, .. } => Some((*user_id, None)),
         Delivery::ReviewCard { .. }
         | Delivery::TicketView { .. }
@@ -95,6 +97,16 @@ pub(crate) fn notice(d: &Delivery, lang: Lang) -> Option<String> {
             t(lang, "notice-expired", &[s("when", when(lang, *expiry_at))])
         }
         Delivery::AccessChanged { change, .. } => access_changed(lang, change),
+        Delivery::ActivationStarted {
+            expiry_at, days, ..
+        } => t(
+            lang,
+            "notice-activation-started",
+            &[n("days", (*days).into()), s("when", when(lang, *expiry_at))],
+        ),
+        Delivery::PanelMoved { link, .. } => {
+            format!("{}\n{link}", t(lang, "notice-panel-moved", &[]))
+        }
         Delivery::InvoiceNotice {
             user_id,
             order_id,
@@ -218,6 +230,16 @@ pub(crate) fn owner_alert(lang: Lang, alert: &OwnerAlert) -> String {
             ];
             t(lang, "staff-alert-delivery", &args)
         }
+        OwnerAlert::PanelHealth {
+            panel_id,
+            down,
+            detail,
+            ..
+        } => {
+            let args = [s("panel", panel_id.clone()), s("detail", detail.clone())];
+            let id = if *down { "staff-alert-panel-down" } else { "staff-alert-panel-back" };
+            t(lang, id, &args)
+        }
         OwnerAlert::InvoiceNotSettled {
             invoice_id,
             order_id,
@@ -265,6 +287,24 @@ mod tests {
         let abandoned = close_reason(Lang::Ru, &format!("{ABANDONED_PREFIX}48 h"));
         assert_eq!(abandoned, "чек не поступил за 48 часов");
         assert_eq!(close_reason(Lang::Ru, "duplicate order"), "duplicate order");
+    }
+
+    #[test]
+    fn the_activation_dm_says_how_many_days_and_when_they_end() {
+        let d = Delivery::ActivationStarted {
+            user_id: UserId(7),
+            expiry_at: 1_900_000_000_000,
+            days: 30,
+        };
+        assert_eq!(notice_target(&d), Some((UserId(7), None)));
+        assert_eq!(
+            notice(&d, Lang::En).unwrap(),
+            "Your 30 days of VPN access have started; they end on <t:1900000000:f>."
+        );
+        assert_eq!(
+            notice(&d, Lang::Ru).unwrap(),
+            "Ваши 30 дней доступа к VPN начались; они заканчиваются <t:1900000000:f>."
+        );
     }
 
     #[test]

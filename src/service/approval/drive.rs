@@ -44,15 +44,12 @@ impl From<PanelError> for Stop {
 }
 
 impl ApprovalService {
-    /// Drives `payment` (status `approving`, claimed by the caller) to its outcome.
-    /// Counts the outcome (`vtb_approvals_total`), the panel work's time and, on the first
-    /// attempt after the admin's confirmation, the review wait.
-    pub(super) async fn drive(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
+    /// Drives `payment` (status `approving`, claimed by the caller) to its outcome on this
+    /// service's panel. Counts the outcome (`vtb_approvals_total`), the panel work's time and,
+    /// on the first attempt after the admin's confirmation, the review wait.
+    pub(super) async fn drive_here(&self, payment: PaymentId) -> Result<ApprovalOutcome> {
         let started = tokio::time::Instant::now();
         let mut ctx = self.load(payment).await?;
-        if ctx.order.kind == crate::domain::status::OrderKind::Gift {
-            return self.finalize_gift(&ctx).await;
-        }
         #[allow(clippy::cast_precision_loss)]
         let waited = (ctx.step == ProvisionStep::Confirmed)
             .then(|| (self.deps.clock.now_ms() - ctx.payment.created_at) as f64 / 1000.0);
@@ -125,6 +122,14 @@ impl ApprovalService {
         match self.deps.panel.client_traffic(&ctx.identity.email).await {
             Ok(current) => Ok(terms::renewal(&ctx.order.plan, now, &current)),
             Err(PanelError::NotFound { .. }) => Ok(terms::new_client(&ctx.order.plan, now)),
+            Err(PanelError::Unsupported(_)) => {
+                // No counters on this backend: renew from the expiry we stored.
+                let current = crate::panel::ClientTraffic {
+                    expiry_time: ctx.stored_expiry,
+                    ..crate::panel::ClientTraffic::default()
+                };
+                Ok(terms::renewal(&ctx.order.plan, now, &current))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -134,24 +139,12 @@ impl ApprovalService {
     /// step completed was created by an interrupted attempt (so compensation may delete it).
     async fn apply(&self, ctx: &mut Context) -> Result<(), Stop> {
         let terms = ctx.terms.expect("terms chosen before apply");
-        let id = &ctx.identity;
-        let inbound_id = u32::try_from(id.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
-        let inbound = self.deps.panel.inbound(inbound_id).await?;
-        ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
-        match inbound.client(&id.email) {
-            Some(c) if c.id != id.uuid => {
-                // Not ours: compensation must never delete it.
-                ctx.client_created = false;
-                return Err(Stop::Fail(ProvisionFailure::EmailTaken(id.email.clone())));
-            }
-            Some(_)
-                if !terms.extend && ctx.step < ProvisionStep::PanelApplied && !ctx.had_client =>
-            {
-                ctx.client_created = true;
-            }
-            _ => {}
+        let inbound_id =
+            u32::try_from(ctx.identity.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
+        if self.deps.panel.capabilities().list {
+            self.check_inbound(ctx, inbound_id, terms).await?;
         }
-        let panel = &self.deps.panel;
+        let (panel, id) = (&self.deps.panel, &ctx.identity);
         // From here the panel may change even if the call fails; a failed renewal keeps its
         // terms so a retry cannot extend twice.
         ctx.wrote_panel = true;
@@ -161,21 +154,69 @@ impl ApprovalService {
                 .await?;
             panel.set_client_enabled(&id.email, true).await?;
         } else {
-            let mut spec = ClientSpec::new(&id.uuid, &id.email, &id.sub_id);
-            spec.total_bytes = terms.total_bytes;
-            spec.expiry_time_ms = terms.expiry_ms;
-            spec.limit_ip = terms.limit_ip;
-            spec.comment = format!("discord user {}", ctx.order.user_id);
-            if panel.ensure_client(inbound_id, &spec).await? == EnsureOutcome::Created {
+            let spec = self.spec_of(ctx, terms);
+            let done = panel.provision(inbound_id, &spec).await?;
+            if done.outcome == EnsureOutcome::Created {
                 ctx.client_created = true;
             }
+            if done.share_link.is_some() {
+                ctx.link = done.share_link;
+            }
+        }
+        if ctx.link.is_none() {
+            // A renewal on a backend that makes links: the one delivered before.
+            ctx.link.clone_from(&ctx.stored_link);
         }
         Ok(())
     }
 
+    /// Reads the inbound, builds the link from it, and looks the client up by email: a client
+    /// with our email but another uuid is not ours (refused); one with our uuid found before
+    /// this step completed was created by an interrupted attempt (compensation may delete it).
+    async fn check_inbound(
+        &self,
+        ctx: &mut Context,
+        inbound_id: u32,
+        terms: Terms,
+    ) -> Result<(), Stop> {
+        let inbound = self.deps.panel.inbound(inbound_id).await?;
+        let id = &ctx.identity;
+        ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
+        match inbound.client(&id.email) {
+            Some(c) if c.id != id.uuid => {
+                // Not ours: compensation must never delete it.
+                ctx.client_created = false;
+                Err(Stop::Fail(ProvisionFailure::EmailTaken(id.email.clone())))
+            }
+            Some(_)
+                if !terms.extend && ctx.step < ProvisionStep::PanelApplied && !ctx.had_client =>
+            {
+                ctx.client_created = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The client a new subscription gets.
+    fn spec_of(&self, ctx: &Context, terms: Terms) -> ClientSpec {
+        let id = &ctx.identity;
+        let mut spec = ClientSpec::new(&id.uuid, &id.email, &id.sub_id);
+        spec.total_bytes = terms.total_bytes;
+        spec.expiry_time_ms = terms.expiry_ms;
+        spec.limit_ip = terms.limit_ip;
+        spec.comment = format!("discord user {}", ctx.order.user_id);
+        if !self.deps.panel.capabilities().list {
+            // vpn-api's `telegram_id` only names the Xray email (`user_<id>`); on 3x-ui `tgId`
+            // is a real Telegram id and stays 0.
+            spec.tg_id = i64::try_from(ctx.order.user_id.0).unwrap_or(0);
+        }
+        spec
+    }
+
     /// Reads the payment, its order and the customer, and picks the client identity: the one
     /// stored on the payment, else the customer's, else a fresh one.
-    async fn load(&self, payment: PaymentId) -> Result<Context> {
+    pub(super) async fn load(&self, payment: PaymentId) -> Result<Context> {
         let inbound = i64::from(self.deps.config.panel.inbound_id);
         let (p, order, user) = self
             .deps
@@ -201,7 +242,7 @@ impl ApprovalService {
             (Some((uuid, email, sub)), ..) | (None, Some(uuid), Some(email), Some(sub)) => {
                 identity(uuid, email, sub, user.inbound_id.unwrap_or(inbound))
             }
-            _ => fresh_identity(&order, inbound)?,
+            _ => fresh_identity(self.deps.panel.as_ref(), &order, inbound)?,
         };
         Ok(Context {
             step: progress.map_or(ProvisionStep::Confirmed, |g| g.step),
@@ -209,6 +250,8 @@ impl ApprovalService {
             client_created: p.client_created,
             wrote_panel: false,
             had_client,
+            stored_expiry: user.expiry_at.unwrap_or(0),
+            stored_link: user.access_link.clone(),
             payment: p,
             order,
             identity,
@@ -226,9 +269,14 @@ fn identity(uuid: &str, email: &str, sub: &str, inbound_id: i64) -> ClientIdenti
     }
 }
 
-/// A new identity: random uuid v4 and 16-hex subId from the OS RNG, email `u<discord id>`
-/// (digits only: safe on both panel generations).
-fn fresh_identity(order: &Order, inbound_id: i64) -> Result<ClientIdentity> {
+/// A new identity: random uuid v4 and 16-hex subId from the OS RNG, email = the backend's
+/// client key (`u<discord id>` on 3x-ui, digits only: safe on both panel generations; the uuid
+/// on vpn-api).
+fn fresh_identity(
+    panel: &dyn crate::panel::PanelApi,
+    order: &Order,
+    inbound_id: i64,
+) -> Result<ClientIdentity> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| Error::Rng(e.to_string()))?;
     let mut uuid_bytes = [0u8; 16];
@@ -236,7 +284,7 @@ fn fresh_identity(order: &Order, inbound_id: i64) -> Result<ClientIdentity> {
     let uuid = uuid::Builder::from_random_bytes(uuid_bytes).into_uuid();
     Ok(ClientIdentity {
         uuid: uuid.to_string(),
-        email: format!("u{}", order.user_id),
+        email: panel.client_key(&uuid.to_string(), order.user_id.0),
         sub_id: hex::encode(&bytes[16..]),
         inbound_id,
     })

@@ -14,6 +14,7 @@ use crate::panel::Inbound;
 use crate::panel::link::{customer_link, subscription_url};
 use crate::service::growth;
 use crate::service::orders::{TICKET_DELETED, close_order, schedule_channel_deletion};
+use crate::service::panels::subscription::customer_url;
 use crate::service::state::{Target, audit, enqueue, move_order, move_payment, refresh_views};
 use crate::store::{
     self, orders::Order, payments::Payment, users::ClientIdentity, users::Subscription,
@@ -47,14 +48,15 @@ impl ApprovalService {
             "approval reached finalize without stored terms",
         ))?;
         let link = ctx.link.clone().unwrap_or_default();
-        let sub_url = self
-            .deps
-            .config
-            .panel
-            .subscription_base_url
-            .as_deref()
-            .filter(|b| !b.trim().is_empty())
-            .map(|b| subscription_url(b, &ctx.identity.sub_id));
+        let config = &self.deps.config;
+        let sub_url = customer_url(config, &ctx.identity.sub_id).or_else(|| {
+            config
+                .panel
+                .subscription_base_url
+                .as_deref()
+                .filter(|b| !b.trim().is_empty())
+                .map(|b| subscription_url(b, &ctx.identity.sub_id))
+        });
         let hours = i64::from(self.deps.config.orders.delete_ticket_after_hours);
         let delete_at = now + hours * 3_600_000;
         let (p, o, id) = (ctx.payment.clone(), ctx.order.clone(), ctx.identity.clone());

@@ -24,6 +24,7 @@
 mod card;
 mod drive;
 mod finish;
+mod place;
 mod progress;
 mod reconcile;
 mod reject;

@@ -58,6 +58,11 @@ pub(super) struct Context {
     pub wrote_panel: bool,
     /// The customer already had a panel client (renewal).
     pub had_client: bool,
-    /// The `vless://` link, built once the inbound was read.
+    /// The customer's stored expiry (Unix ms; negative = from first use; 0 = none): a renewal's
+    /// starting point on a backend without traffic counters.
+    pub stored_expiry: i64,
+    /// The `vless://` link, built once the inbound was read (or made by the backend).
     pub link: Option<String>,
+    /// The link delivered before (`users.access_link`).
+    pub stored_link: Option<String>,
 }

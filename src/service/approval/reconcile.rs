@@ -75,7 +75,8 @@ impl ApprovalService {
         Ok(report)
     }
 
-    /// Restarts approvals waiting in `provisioning_pending` (nothing while the breaker is open).
+    /// Restarts approvals waiting in `provisioning_pending` (nothing while the breaker is open;
+    /// with several panels, not those whose customer's panel is still down).
     ///
     /// # Errors
     /// Store errors; [`crate::Error::Crashed`] from the fail point.
@@ -90,6 +91,9 @@ impl ApprovalService {
             .call(|c| store::payments::list_by_status(c, PaymentStatus::ProvisioningPending, BATCH))
             .await?;
         for p in waiting {
+            if self.panel_down_for(p.user_id).await? {
+                continue;
+            }
             let Some(_guard) = InFlight::claim(&self.in_flight, p.id) else {
                 continue;
             };

@@ -51,6 +51,14 @@ impl SubscriptionService {
     /// customer without a subscription, a revoked one, or a client that never expires;
     /// [`UserError::PanelUnavailable`] during an outage; other panel and store errors.
     pub async fn extend(&self, actor: &Actor, user: UserId, days: u32) -> Result<Extended> {
+        self.for_user(user)
+            .await?
+            .extend_here(actor, user, days)
+            .await
+    }
+
+    /// [`SubscriptionService::extend`] on this service's panel.
+    async fn extend_here(&self, actor: &Actor, user: UserId, days: u32) -> Result<Extended> {
         self.require(actor, user, AuditAction::SubscriptionExtendRefused)
             .await?;
         if days == 0 {
@@ -63,6 +71,11 @@ impl SubscriptionService {
             Err(PanelError::NotFound { .. }) => Err(UserError::NotFound {
                 what: format!("the panel client {email}"),
             })?,
+            // No counters on this backend: extend from the stored expiry.
+            Err(PanelError::Unsupported(_)) => crate::panel::ClientTraffic {
+                expiry_time: u.expiry_at.unwrap_or(0),
+                ..crate::panel::ClientTraffic::default()
+            },
             other => other?,
         };
         let (previous, now) = (current.expiry_time, self.now());
@@ -113,6 +126,14 @@ impl SubscriptionService {
     /// customer; [`UserError::InvalidState`] for a customer without a subscription or already
     /// revoked; [`UserError::PanelUnavailable`] during an outage; other panel and store errors.
     pub async fn revoke(&self, actor: &Actor, user: UserId, reason: &str) -> Result<()> {
+        self.for_user(user)
+            .await?
+            .revoke_here(actor, user, reason)
+            .await
+    }
+
+    /// [`SubscriptionService::revoke`] on this service's panel.
+    async fn revoke_here(&self, actor: &Actor, user: UserId, reason: &str) -> Result<()> {
         self.require(actor, user, AuditAction::SubscriptionRevokeRefused)
             .await?;
         let u = self.subject(user, "revoke").await?;

@@ -37,6 +37,8 @@ pub use lookup::{ORDERS_SHOWN, UserLookup};
 pub use reconcile::ReconcileReport;
 pub use status::{PaymentLink, StatusView};
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use crate::domain::UserId;
@@ -108,6 +110,29 @@ impl SubscriptionService {
         self.deps.clock.now_ms()
     }
 
+    /// Each placed customer's panel with several panels; empty with one.
+    pub(crate) async fn placements(&self) -> Result<HashMap<UserId, String>> {
+        if !self.deps.panels.is_several() {
+            return Ok(HashMap::new());
+        }
+        let first = self.deps.panels.first_id().to_owned();
+        self.deps
+            .store
+            .call(move |c| store::placement::panels_of_all(c, &first))
+            .await
+    }
+
+    /// This service on `user`'s panel (itself with one panel).
+    pub(crate) fn on_user(&self, on: &HashMap<UserId, String>, user: UserId) -> Self {
+        on.get(&user)
+            .map_or_else(|| self.clone(), |p| Self::new(self.deps.on(p)))
+    }
+
+    /// This service on `user`'s panel, read from the store.
+    pub(crate) async fn for_user(&self, user: UserId) -> Result<Self> {
+        Ok(self.on_user(&self.placements().await?, user))
+    }
+
     /// Queues the due expiry reminders; returns how many were new (0 on a repeated pass).
     ///
     /// # Errors
@@ -177,16 +202,18 @@ impl SubscriptionService {
             })
             .await?;
         let mut rest = due.into_iter();
+        let on = self.placements().await?;
         for user in rest.by_ref() {
             let id = user.discord_id;
-            match self.expire_user(&user).await? {
+            match self.on_user(&on, id).expire_user(&user).await? {
                 Expiry::Expired => pass.expired.push(id),
-                Expiry::Deferred => pass.deferred.push(id),
                 Expiry::Raced => pass.raced.push(id),
-                Expiry::Down => {
+                // With several panels one panel's outage does not hold the others' customers.
+                Expiry::Down if on.is_empty() => {
                     pass.deferred.push(id);
                     break;
                 }
+                Expiry::Deferred | Expiry::Down => pass.deferred.push(id),
             }
         }
         pass.deferred.extend(rest.map(|u| u.discord_id));
@@ -258,10 +285,18 @@ impl SubscriptionService {
             return Ok(());
         };
         let live = fresh.expiry_at.is_some_and(|e| e < 0 || e > now);
-        if fresh.status == SubscriptionStatus::Active
-            && live
-            && let Err(e) = self.deps.panel.set_client_enabled(email, true).await
-        {
+        if fresh.status != SubscriptionStatus::Active || !live {
+            return Ok(());
+        }
+        let result = if self.deps.panel.capabilities().disable_in_place {
+            self.deps.panel.set_client_enabled(email, true).await
+        } else {
+            // Disable removed the client: an absolute update re-creates it (vpn-api).
+            let (expiry, limit) = (fresh.expiry_at.unwrap_or(0), fresh.traffic_limit_bytes);
+            let limit = u64::try_from(limit).unwrap_or(0);
+            self.deps.panel.extend_client(email, expiry, limit).await
+        };
+        if let Err(e) = result {
             // No `subscription.expire` was audited, so the reconciler reports the client as
             // wrongly disabled (for an admin) rather than enabling it by itself.
             tracing::warn!(user = %id, error = %e, "expiry raced a renewal; enable failed");

@@ -22,7 +22,7 @@
 //! until something else about the customer is audited, so a periodic pass does not flood the
 //! log. Customers whose client lives in another inbound are left alone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
@@ -30,7 +30,8 @@ use crate::domain::UserId;
 use crate::domain::audit::AuditAction;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::Result;
-use crate::panel::{Client, ClientSpec};
+use crate::panel::{Client, ClientSpec, PanelError};
+use crate::service::activation::{Start, StartReason, record_start};
 use crate::service::state::{Target, audit};
 use crate::store::users::User;
 use crate::store::{self};
@@ -62,6 +63,20 @@ pub struct ReconcileReport {
 }
 
 impl ReconcileReport {
+    /// Adds another panel's report to this one (start from `skipped: true`: the total is
+    /// skipped only if every panel was).
+    pub fn absorb(&mut self, other: Self) {
+        self.skipped &= other.skipped;
+        self.recreated.extend(other.recreated);
+        self.missing_unfixed.extend(other.missing_unfixed);
+        self.disabled.extend(other.disabled);
+        self.enabled.extend(other.enabled);
+        self.wrongly_disabled.extend(other.wrongly_disabled);
+        self.extra.extend(other.extra);
+        self.drift_synced.extend(other.drift_synced);
+        self.errors.extend(other.errors);
+    }
+
     /// How many fixes were applied.
     #[must_use]
     pub fn fixes(&self) -> usize {
@@ -84,6 +99,27 @@ impl SubscriptionService {
     /// # Errors
     /// Store errors, and panel errors other than "unreachable" when reading the inbound.
     pub async fn reconcile_once(&self) -> Result<ReconcileReport> {
+        let on = self.placements().await?;
+        if on.is_empty() {
+            return self.reconcile_panel(None).await;
+        }
+        let mut total = ReconcileReport {
+            skipped: true,
+            ..ReconcileReport::default()
+        };
+        for h in self.deps.panels.iter() {
+            let one = Self::new(self.deps.on(&h.id));
+            total.absorb(one.reconcile_panel(Some((&h.id, &on))).await?);
+        }
+        Ok(total)
+    }
+
+    /// Reconciles this service's panel; `only`: (panel id, every customer's panel) with several
+    /// panels, so that only that panel's customers are checked there.
+    async fn reconcile_panel(
+        &self,
+        only: Option<(&str, &HashMap<UserId, String>)>,
+    ) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
         if self.deps.breaker.is_outage() {
             report.skipped = true;
@@ -92,7 +128,8 @@ impl SubscriptionService {
         let inbound_id = self.deps.config.panel.inbound_id;
         let inbound = match self.deps.panel.inbound(inbound_id).await {
             Ok(i) => i,
-            Err(e) if is_down(&e) => {
+            // A backend that cannot list its clients (vpn-api) has nothing to reconcile.
+            Err(e) if is_down(&e) || matches!(e, PanelError::Unsupported(_)) => {
                 report.skipped = true;
                 return Ok(report);
             }
@@ -109,7 +146,9 @@ impl SubscriptionService {
                 continue;
             };
             owned.insert(email.to_ascii_lowercase());
-            if user.inbound_id.is_some_and(|i| i != i64::from(inbound_id)) {
+            let elsewhere =
+                only.is_some_and(|(p, on)| on.get(&user.discord_id).map(String::as_str) != Some(p));
+            if elsewhere || user.inbound_id.is_some_and(|i| i != i64::from(inbound_id)) {
                 continue;
             }
             self.check_user(user, inbound.client(email), &mut report)
@@ -170,7 +209,14 @@ impl SubscriptionService {
             .deps
             .store
             .transaction(move |tx| {
-                if !store::users::set_expiry_if(tx, id, from, to, now)? {
+                // The clock started: recorded (and the customer told) as the activation job
+                // does, whichever gets there first.
+                let start = Start {
+                    reason: StartReason::Panel,
+                    started: to + from,
+                    expiry_at: to,
+                };
+                if !record_start(tx, id, from, start, now)? {
                     return Ok(false);
                 }
                 let payload = json!({ "email": email, "from": from, "to": to, "fixed": true });

@@ -53,8 +53,9 @@ impl SubscriptionService {
             })?;
         };
         let mut view = self.stored_view(&u);
-        if !self.deps.breaker.is_outage() {
-            self.refresh_from_panel(&u, &mut view).await;
+        let here = self.for_user(user).await?;
+        if !here.deps.breaker.is_outage() {
+            here.refresh_from_panel(&u, &mut view).await;
         }
         Ok(view)
     }
@@ -85,6 +86,12 @@ impl SubscriptionService {
     /// Fills `view` from the panel (traffic, expiry, the link rebuilt from the inbound); leaves
     /// it as it is when the panel cannot be asked.
     async fn refresh_from_panel(&self, u: &store::users::User, view: &mut StatusView) {
+        if !self.deps.panel.capabilities().usage {
+            // Nothing more to ask this backend (vpn-api): the stored expiry and link are
+            // current; usage stays unknown.
+            view.live = true;
+            return;
+        }
         let user = u.discord_id;
         let email = u.panel_email.clone().unwrap_or_default();
         let uuid = u.panel_client_uuid.clone().unwrap_or_default();

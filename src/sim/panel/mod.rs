@@ -290,6 +290,12 @@ impl PanelSim {
         self.data().advance_traffic(email, up, down)
     }
 
+    /// Whether a first-use (negative) expiry is turned absolute on the first traffic; `false`
+    /// models the 3x-ui bug where it never is (#5714, #5849).
+    pub fn set_converts_first_use(&self, converts: bool) {
+        self.data().converts_first_use = converts;
+    }
+
     /// Empties the online list.
     pub fn clear_onlines(&self) {
         self.data().clear_onlines();

@@ -56,6 +56,9 @@ pub struct Data {
     pub clients: Vec<SimClient>,
     /// Emails with traffic since the last [`Data::clear_onlines`].
     pub onlines: BTreeSet<String>,
+    /// False models 3x-ui #5714/#5849: traffic is counted but a negative (first-use) expiry is
+    /// never turned absolute. True (the default) converts on the first traffic.
+    pub converts_first_use: bool,
     next_row: i64,
 }
 
@@ -127,6 +130,7 @@ impl Data {
             ],
             clients: Vec::new(),
             onlines: BTreeSet::new(),
+            converts_first_use: true,
             next_row: 1,
         }
     }
@@ -252,7 +256,7 @@ impl Data {
         c.up += up;
         c.down += down;
         c.last_online = now;
-        if c.client.expiry_time < 0 {
+        if c.client.expiry_time < 0 && self.converts_first_use {
             c.client.expiry_time = now - c.client.expiry_time;
         }
         let depleted = c.client.total_gb > 0 && c.up + c.down >= c.client.total_gb;
