@@ -110,9 +110,9 @@ help-text = **{ $shop }**
     3. Upload a screenshot of your payment in the ticket.
     4. Once an admin approves it, you get your connection link by DM.
 
-    • **Customers:** `/order` buys a plan · `/renew` adds a plan to your current access · `/status` shows your expiry, traffic and link again · `/language` picks the bot's language · `/help` shows this.
+    • **Customers:** `/order` buys a plan · `/renew` adds a plan to your current access · `/status` shows your expiry, traffic and link again · `/language` picks the bot's language · `/trial` a free trial · `/referral` your referral code · `/gift` and `/redeem` gift subscriptions · `/help` shows this.
     • **Support:** sees every ticket and talks to customers there (cannot approve, reject, extend or revoke).
-    • **Admins:** Approve / Reject on the review cards · `/admin extend` and `/admin revoke` a customer's access · `/admin user` and `/admin orders` look-ups · `/admin revenue` sales totals · `/admin health` the panel's state · `/admin transcript` a closed ticket's messages.
+    • **Admins:** Approve / Reject on the review cards · `/admin extend` and `/admin revoke` a customer's access · `/admin user` and `/admin orders` look-ups · `/admin revenue` sales totals · `/admin health` the panel's state · `/admin transcript` a closed ticket's messages · `/admin panels` each panel's state and load · `/admin ban` and `/admin unban` · `/admin promo` promo codes · `/admin gift_revoke`.
     • **Owners:** everything admins can do · `/admin backup` backs the database up now · a DM when the panel goes down and when it is back.
 
 ## Commands (names are registered for Discord's `ru` locale only; English names are the code's)

@@ -108,9 +108,9 @@ help-text = **{ $shop }**
     ۳. تصویر رسید پرداخت را در تیکت بارگذاری کنید.
     ۴. پس از تأیید مدیر، لینک اتصال را در پیام خصوصی دریافت می‌کنید.
 
-    • **مشتریان:** `/order` خرید طرح · `/renew` افزودن طرح به دسترسی فعلی · `/status` انقضا، ترافیک و لینک · `/language` زبان ربات · `/help` همین راهنما.
+    • **مشتریان:** `/order` خرید طرح · `/renew` افزودن طرح به دسترسی فعلی · `/status` انقضا، ترافیک و لینک · `/language` زبان ربات · `/trial` دوره آزمایشی · `/referral` کد معرفی · `/gift` و `/redeem` هدیه · `/help` همین راهنما.
     • **پشتیبانی:** همهٔ تیکت‌ها را می‌بیند و با مشتریان گفتگو می‌کند (نمی‌تواند تأیید، رد، تمدید یا لغو کند).
-    • **مدیران:** Approve / Reject روی کارت‌های بررسی · `/admin extend` و `/admin revoke` دسترسی مشتری · `/admin user` و `/admin orders` جستجو · `/admin revenue` فروش · `/admin health` وضعیت پنل · `/admin transcript` پیام‌های تیکت بسته‌شده.
+    • **مدیران:** Approve / Reject روی کارت‌های بررسی · `/admin extend` و `/admin revoke` دسترسی مشتری · `/admin user` و `/admin orders` جستجو · `/admin revenue` فروش · `/admin health` وضعیت پنل · `/admin transcript` پیام‌های تیکت بسته‌شده · `/admin panels` وضعیت و بار پنل‌ها · `/admin ban` و `/admin unban` · `/admin promo` کدهای تخفیف · `/admin gift_revoke`.
     • **مالکان:** هر کاری که مدیران می‌توانند · `/admin backup` پشتیبان‌گیری فوری از پایگاه داده · پیام خصوصی هنگام قطع و وصل شدن پنل.
 
 ## Commands (never registered: Discord has no Persian locale; kept so every id is in every file)

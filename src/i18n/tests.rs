@@ -81,6 +81,8 @@ fn sample_args() -> Vec<Arg<'static>> {
         s("code", "SPRING-25"),
         s("gift", "4"),
         n("value", 25),
+        s("panel", "de-1"),
+        s("detail", "cannot connect"),
     ]
 }
 

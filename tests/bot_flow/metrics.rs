@@ -62,7 +62,8 @@ async fn a_scrape_after_the_story_shows_exact_counts_no_discord_id_and_needs_the
         );
     }
     assert!(value(&text, "vtb_approvals_total{outcome=\"rejected\"}").is_none());
-    let ensure = "vtb_panel_requests_total{panel=\"main\",op=\"ensure_client\",result=\"ok\"}";
+    // Approval creates the client through `provision` (ensure_client plus the backend's link).
+    let ensure = "vtb_panel_requests_total{panel=\"main\",op=\"provision\",result=\"ok\"}";
     assert!(value(&text, ensure).is_some(), "{text}");
     // No label value holds a Discord id (or any long number).
     let ids = [w.carol, w.mallory, w.alice, w.general, w.admin_channel];

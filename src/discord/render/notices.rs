@@ -237,7 +237,11 @@ pub(crate) fn owner_alert(lang: Lang, alert: &OwnerAlert) -> String {
             ..
         } => {
             let args = [s("panel", panel_id.clone()), s("detail", detail.clone())];
-            let id = if *down { "staff-alert-panel-down" } else { "staff-alert-panel-back" };
+            let id = if *down {
+                "staff-alert-panel-down"
+            } else {
+                "staff-alert-panel-back"
+            };
             t(lang, id, &args)
         }
         OwnerAlert::InvoiceNotSettled {
