@@ -50,6 +50,7 @@ receipt-refused = Your receipt was not accepted. { $why } (This notice disappear
 
 link-ready = Your VPN access is ready (order #{ $order }).
 link-extended = Your subscription was extended (order #{ $order }).
+link-provisional = Temporary access while your payment for order #{ $order } is reviewed: a part of the plan's traffic for a few days. When the payment is approved, this same link gets the whole plan.
 link-import = Import this link in your VLESS client (v2rayNG, Hiddify, Streisand...) or scan the QR code:
 link-subscription = Subscription URL:
 

@@ -48,6 +48,7 @@ receipt-refused = رسید شما پذیرفته نشد. { $why } (این پیا
 
 link-ready = دسترسی VPN شما آماده است (سفارش #{ $order }).
 link-extended = اشتراک شما تمدید شد (سفارش #{ $order }).
+link-provisional = دسترسی موقت تا زمان بررسی پرداخت سفارش #{ $order }: بخشی از ترافیک طرح برای چند روز. پس از تأیید پرداخت، همین لینک کل طرح را می‌گیرد.
 link-import = این لینک را در برنامهٔ VLESS خود (v2rayNG، Hiddify، Streisand...) وارد کنید یا کد QR را اسکن کنید:
 link-subscription = لینک اشتراک:
 

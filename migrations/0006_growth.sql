@@ -106,3 +106,7 @@ CREATE TABLE gifts (
 -- Why a receipt was rejected, as a code the customer's language can render (the text stays in
 -- `reason`).
 ALTER TABLE payments ADD COLUMN reason_code TEXT;
+
+-- When temporary access was granted on this payment's receipt (Unix ms): approval raises the
+-- same client to the full plan, rejection disables it.
+ALTER TABLE payments ADD COLUMN provisional_at INTEGER;

@@ -227,7 +227,8 @@ impl App {
             clock,
         );
         let transient = TransientMessages::new(store.clone(), clock);
-        let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone());
+        let intake = ReceiptIntake::new(store.clone(), orders.clone(), receipts.clone())
+            .with_provisional(approval.clone());
         let languages = Languages::new(store.clone(), clock, config.default_language());
         Self {
             config,

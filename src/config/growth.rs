@@ -117,6 +117,18 @@ impl Config {
                 "must be between 1 and 3650",
             ));
         }
+        if !(1..=100).contains(&self.orders.provisional_percent) {
+            return Err(ConfigError::invalid(
+                "orders.provisional_percent",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(1..=30).contains(&self.orders.provisional_days) {
+            return Err(ConfigError::invalid(
+                "orders.provisional_days",
+                "must be between 1 and 30",
+            ));
+        }
         if self.promo.attempts_per_10_min == 0 {
             return Err(ConfigError::invalid(
                 "promo.attempts_per_10_min",

@@ -282,6 +282,16 @@ pub struct OrdersConfig {
     /// A first-use plan's days start anyway this many days after the bot first sees the
     /// customer waiting for their first connection; 0 = never.
     pub first_use_deadline_days: u32,
+    /// Temporary access while a receipt waits (off by default): a new customer's accepted
+    /// receipt (not a near duplicate) creates the real client at once with
+    /// `provisional_percent` % of the plan's traffic for `provisional_days` days; approval raises
+    /// the same client to the full plan (the link never changes), rejection disables it. Once
+    /// per customer.
+    pub provisional_enabled: bool,
+    /// Percent of the plan's traffic the temporary access gets (1–100).
+    pub provisional_percent: u32,
+    /// Days the temporary access lasts (1–30).
+    pub provisional_days: u32,
 }
 
 impl Default for OrdersConfig {
@@ -293,6 +303,9 @@ impl Default for OrdersConfig {
             orders_per_hour: 5,
             transcript_keep_days: 365,
             first_use_deadline_days: 0,
+            provisional_enabled: false,
+            provisional_percent: 10,
+            provisional_days: 3,
         }
     }
 }

@@ -340,11 +340,13 @@ impl Deliverer for DiscordDeliverer {
                 ref link,
                 ref subscription_url,
                 renewal,
+                provisional,
                 ..
             } => {
                 let lang = lang::of_user(&self.app, user_id).await;
                 let sub = subscription_url.as_deref();
-                let text = render::link_text(lang, order_id, link, sub, renewal);
+                let head = render::link_head(renewal, provisional);
+                let text = render::link_text(lang, order_id, link, sub, head);
                 self.link(user_id, payment_id, ticket_channel_id, (text, link), lang)
                     .await
             }

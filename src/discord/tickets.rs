@@ -413,7 +413,7 @@ pub(super) async fn reveal_link(
             access.order,
             &access.link,
             access.subscription_url.as_deref(),
-            access.renewal,
+            render::link_head(access.renewal, false),
         ))
         .ephemeral(true);
     if let Ok(png) = crate::panel::qr::qr_png(&access.link) {

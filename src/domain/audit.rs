@@ -88,6 +88,8 @@ status_enum! {
         InvoiceExpired = "invoice.expired",
         /// An unpaid invoice of a closed order was deleted at Crypto Pay.
         InvoiceCancelled = "invoice.cancelled",
+        /// Temporary access was granted on a receipt waiting for review (payload: expiry, traffic).
+        PaymentProvisional = "payment.provisional",
         /// A customer was banned (payload: reason, whether access was revoked).
         UserBan = "user.ban",
         /// A customer's ban was lifted.
@@ -242,6 +244,7 @@ mod tests {
             (AuditAction::InvoiceMismatch, "invoice.mismatch"),
             (AuditAction::InvoiceExpired, "invoice.expired"),
             (AuditAction::InvoiceCancelled, "invoice.cancelled"),
+            (AuditAction::PaymentProvisional, "payment.provisional"),
             (AuditAction::UserBan, "user.ban"),
             (AuditAction::UserUnban, "user.unban"),
             (AuditAction::TrialGrant, "trial.grant"),

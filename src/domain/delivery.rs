@@ -96,6 +96,10 @@ pub enum Delivery {
         traffic_limit_bytes: u64,
         /// True when an existing subscription was extended.
         renewal: bool,
+        /// True for temporary access while the receipt waits (a link of its own, keyed apart
+        /// from the approval's).
+        #[serde(default)]
+        provisional: bool,
     },
     /// Tell the customer the approval waits for the panel (outage) and completes on its own.
     ProvisioningDelayed {
@@ -379,6 +383,11 @@ impl Delivery {
     #[must_use]
     pub fn idempotency_key(&self) -> String {
         match self {
+            Self::DeliverLink {
+                payment_id,
+                provisional: true,
+                ..
+            } => format!("{}:payment:{payment_id}:provisional", self.kind()),
             Self::ReviewCard { payment_id }
             | Self::DeliverLink { payment_id, .. }
             | Self::ProvisioningDelayed { payment_id, .. }

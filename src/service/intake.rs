@@ -81,6 +81,8 @@ pub struct ReceiptIntake {
     orders: OrderService,
     receipts: ReceiptService,
     in_flight: Arc<Mutex<HashSet<u64>>>,
+    /// Grants temporary access on an accepted receipt (`orders.provisional_enabled`).
+    approval: Option<Arc<crate::service::approval::ApprovalService>>,
 }
 
 impl std::fmt::Debug for ReceiptIntake {
@@ -98,7 +100,19 @@ impl ReceiptIntake {
             orders,
             receipts,
             in_flight: Arc::default(),
+            approval: None,
         }
+    }
+
+    /// The same intake granting temporary access on accepted receipts through `approval` (when
+    /// `orders.provisional_enabled`).
+    #[must_use]
+    pub fn with_provisional(
+        mut self,
+        approval: Arc<crate::service::approval::ApprovalService>,
+    ) -> Self {
+        self.approval = Some(approval);
+        self
     }
 
     /// Handles `msg` once: see the module docs. The same message seen twice (live and by
@@ -133,10 +147,13 @@ impl ReceiptIntake {
         let submitted = self.submit(order.id, msg, file, files).await;
         self.orders.metrics().receipt(receipt_outcome(&submitted));
         let outcome = match submitted.map(|(payment, _)| payment) {
-            Ok(payment) => Intake::Accepted {
-                order: order.id,
-                payment,
-            },
+            Ok(payment) => {
+                self.provisional(payment).await;
+                Intake::Accepted {
+                    order: order.id,
+                    payment,
+                }
+            }
             Err(error) => {
                 let (id, m) = (order.id, msg.message);
                 self.store
@@ -149,6 +166,15 @@ impl ReceiptIntake {
             }
         };
         Ok(outcome)
+    }
+
+    /// Temporary access on an accepted receipt, when offered; never fails the intake.
+    async fn provisional(&self, payment: crate::domain::PaymentId) {
+        if let Some(approval) = &self.approval
+            && let Err(e) = approval.grant_provisional(payment).await
+        {
+            tracing::warn!(%payment, error = %e, "temporary access was not granted");
+        }
     }
 
     /// Records that every message of the ticket of `order` up to `message` was seen (catch-up

@@ -312,6 +312,7 @@ fn requeue_missing(
         expiry_at: u.expiry_at.unwrap_or(0),
         traffic_limit_bytes: u64::try_from(u.traffic_limit_bytes).unwrap_or(0),
         renewal: o.kind == crate::domain::status::OrderKind::Renewal,
+        provisional: false,
     };
     enqueue(tx, &delivery, now)?;
     let payload = serde_json::json!({ "view": "link", "found": "link delivery missing" });

@@ -101,13 +101,15 @@ pub struct Payment {
     pub updated_at: i64,
     /// When approved or rejected (Unix ms).
     pub decided_at: Option<i64>,
+    /// When temporary access was granted on this receipt (Unix ms).
+    pub provisional_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, order_id, user_id, method, amount_minor, currency, receipt_sha256, \
     receipt_phash, receipt_path, receipt_content_type, receipt_size, near_duplicate_of, \
     near_duplicate_distance, review_channel_id, review_message_id, status, reviewer_id, reason, \
     client_uuid, client_email, client_sub_id, client_created, provision_step, created_at, \
-    updated_at, decided_at, source";
+    updated_at, decided_at, source, provisional_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Payment> {
     let client = match (r.get(18)?, r.get(19)?, r.get(20)?) {
@@ -122,6 +124,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Payment> {
         amount_minor: r.get(4)?,
         currency: r.get(5)?,
         source: r.get(26)?,
+        provisional_at: r.get(27)?,
         receipt: match (r.get(6)?, r.get(7)?, r.get(9)?, r.get(10)?) {
             (Some(sha256), Some(phash), Some(content_type), Some(size)) => Some(Receipt {
                 sha256,
@@ -336,6 +339,39 @@ pub fn transition(
         )?
         .execute(params![id, from, to, now, reviewer, reason, decides])?;
     Ok(n == 1)
+}
+
+/// Records the client identity of temporary access granted on `id`'s receipt, once. Returns
+/// whether this call recorded it.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_provisional(
+    conn: &Connection,
+    id: PaymentId,
+    (uuid, email, sub_id): (&str, &str, &str),
+    now: i64,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE payments SET provisional_at = ?2, client_uuid = ?3, client_email = ?4,
+                 client_sub_id = ?5, updated_at = ?2
+             WHERE id = ?1 AND provisional_at IS NULL AND status = 'pending'",
+        )?
+        .execute(params![id, now, uuid, email, sub_id])?;
+    Ok(n == 1)
+}
+
+/// Whether any payment of `user` ever had temporary access.
+///
+/// # Errors
+/// SQLite errors.
+pub fn had_provisional(conn: &Connection, user: UserId) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE user_id = ?1 AND provisional_at IS NOT NULL)",
+        [user],
+        |r| r.get(0),
+    )?)
 }
 
 /// Records why a payment was rejected, as a code.

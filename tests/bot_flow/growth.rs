@@ -157,3 +157,49 @@ async fn ban_refuses_every_way_in(w: &World, dave: u64) {
     let pick = w.pick_plan(dave).await;
     w.reply_to(&pick, "cannot place orders").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_access_while_the_receipt_waits_is_raised_on_approval() {
+    let w = World::start_provisional().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 41, 1).await;
+    // Before any admin click: the real client with reduced limits, the link marked temporary.
+    let temporary = w.inner().dm(w.carol, "Temporary access").await.unwrap();
+    let first = w
+        .sim
+        .clients()
+        .into_iter()
+        .find(|c| c.email == format!("u{}", w.carol))
+        .unwrap();
+    assert_eq!(first.total_gb, 10 << 30, "10 % of 100 GiB");
+    assert!(temporary.content.contains(&first.id));
+    w.approve(&card).await;
+    let ready = w
+        .inner()
+        .dm(w.carol, "Your VPN access is ready")
+        .await
+        .unwrap();
+    let full = w
+        .sim
+        .clients()
+        .into_iter()
+        .find(|c| c.email == format!("u{}", w.carol))
+        .unwrap();
+    assert_eq!(
+        (full.id.as_str(), full.total_gb),
+        (first.id.as_str(), 100 << 30)
+    );
+    let link = |m: &str| {
+        m.split("```\n")
+            .nth(1)
+            .and_then(|b| b.lines().next())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        link(&ready.content),
+        link(&temporary.content),
+        "the link never changes"
+    );
+    w.stop().await;
+}

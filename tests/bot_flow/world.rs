@@ -67,7 +67,25 @@ impl World {
         Self::start_options(false, true).await
     }
 
+    /// The world with temporary access while receipts wait (`orders.provisional_enabled`).
+    pub(crate) async fn start_provisional() -> Self {
+        Self::start_world(WorldOptions {
+            provisional: true,
+            ..WorldOptions::default()
+        })
+        .await
+    }
+
     async fn start_options(tls: bool, vpn_api: bool) -> Self {
+        Self::start_world(WorldOptions {
+            tls,
+            vpn_api,
+            ..WorldOptions::default()
+        })
+        .await
+    }
+
+    async fn start_world(options: WorldOptions) -> Self {
         assert!(
             std::env::var("NO_PROXY").is_ok_and(|v| v.contains("127.0.0.1"))
                 || std::env::var_os("HTTP_PROXY").is_none(),
@@ -75,11 +93,9 @@ impl World {
         );
         let (probe, healthy) = crate::common::switchable_probe();
         let mut inner = ok(world::World::start(WorldOptions {
-            tls,
             probe: Some(probe),
             health_failure_threshold: 1,
-            vpn_api,
-            ..WorldOptions::default()
+            ..options
         })
         .await);
         let monitor = inner.monitor.take().expect("the world's health monitor");

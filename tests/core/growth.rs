@@ -563,3 +563,71 @@ async fn a_rejection_with_a_standard_reason_can_ban_the_customer_in_the_same_ste
         .unwrap_err();
     assert!(err.to_string().contains("say why"), "{err}");
 }
+
+#[tokio::test]
+async fn temporary_access_on_a_receipt_is_raised_by_approval_and_withdrawn_by_rejection() {
+    let (shop, _) = shop().await;
+    let mut config = (*shop.config).clone();
+    config.orders.provisional_enabled = true;
+    let deps = vpn_ticket_bot::service::Deps {
+        config: Arc::new(config),
+        ..shop.deps.clone()
+    };
+    let approval = vpn_ticket_bot::service::approval::ApprovalService::new(deps);
+    let now = Clock::system().now_ms();
+    let near = |t: i64, want: i64| (t - want).abs() < 120_000;
+
+    // Granted on the receipt: the real client, 10 % of 100 GiB for 3 days, the link by DM.
+    let (order, payment) = shop.order_under_review(8090, "month").await;
+    assert!(approval.grant_provisional(payment).await.unwrap());
+    let temporary = shop.clients_of(8090);
+    assert_eq!(temporary.len(), 1);
+    assert_eq!(temporary[0].total_gb, 10 << 30);
+    assert!(near(temporary[0].expiry_time, now + 3 * 86_400_000));
+    assert!(temporary[0].enable);
+    assert!(!approval.grant_provisional(payment).await.unwrap(), "once");
+    let links = shop.outbox("deliver_link", "order_id", order.0);
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["provisional"], true);
+    assert!(
+        shop.audit_actions(payment)
+            .contains(&AuditAction::PaymentProvisional)
+    );
+
+    // Approval raises the same client to the full plan: the link does not change.
+    let approved = shop.approved(payment).await;
+    let full = shop.clients_of(8090);
+    assert_eq!(full.len(), 1);
+    assert_eq!(
+        (full[0].id.as_str(), full[0].total_gb),
+        (temporary[0].id.as_str(), 100 << 30)
+    );
+    assert!(near(full[0].expiry_time, now + 30 * 86_400_000));
+    let links = shop.outbox("deliver_link", "order_id", order.0);
+    assert_eq!(links.len(), 2, "the temporary link and the approval's");
+    assert!(links.iter().all(|l| l["link"] == approved.link.as_str()));
+
+    // Rejected: the temporary client is disabled.
+    let (_, rejected) = shop.order_under_review(8091, "month").await;
+    assert!(approval.grant_provisional(rejected).await.unwrap());
+    approval
+        .reject(&actor(ADMIN_A), rejected, "blurry")
+        .await
+        .unwrap();
+    assert!(!shop.clients_of(8091)[0].enable);
+
+    // No temporary access for a near duplicate, a renewal, or when the shop does not offer it.
+    let third = shop.open_with_ticket(8092, "month").await;
+    let dup = shop
+        .orders
+        .submit_receipt(UserId(8092), third, shop.receipt(), Some((payment, 2)))
+        .await
+        .unwrap();
+    assert!(!approval.grant_provisional(dup).await.unwrap());
+    assert!(shop.clients_of(8092).is_empty());
+    let (_, renewal) = shop.order_under_review(8090, "month").await;
+    assert!(!approval.grant_provisional(renewal).await.unwrap());
+    let (_, off) = shop.order_under_review(8093, "month").await;
+    assert!(!shop.approval(None).grant_provisional(off).await.unwrap());
+    assert!(shop.clients_of(8093).is_empty());
+}

@@ -78,6 +78,8 @@ pub struct WorldOptions {
     /// The bot's backend is a vpn-api emulator ([`World::vpn`]) instead of the 3x-ui one, and
     /// the plan has no traffic or device limit (vpn-api cannot enforce them).
     pub vpn_api: bool,
+    /// Temporary access while a receipt waits (`orders.provisional_enabled`).
+    pub provisional: bool,
 }
 
 impl Default for WorldOptions {
@@ -88,6 +90,7 @@ impl Default for WorldOptions {
             health_interval_secs: 60,
             health_failure_threshold: 3,
             vpn_api: false,
+            provisional: false,
         }
     }
 }
@@ -259,6 +262,9 @@ min_account_age_days = 0
 enabled = true
 expire_after_days = 30
 
+[orders]
+provisional_enabled = {provisional}
+
 [storage]
 data_dir = "{dir}"
 "#,
@@ -277,6 +283,7 @@ data_dir = "{dir}"
         },
         pay_url = pay.base_url(),
         dir = dir.display(),
+        provisional = options.provisional,
     )
 }
 

@@ -339,19 +339,24 @@ pub(super) fn link_text(
     order: OrderId,
     link: &str,
     subscription_url: Option<&str>,
-    renewal: bool,
+    head: &str,
 ) -> String {
-    let head = if renewal {
-        "link-extended"
-    } else {
-        "link-ready"
-    };
     let head = t(lang, head, &[s("order", order.to_string())]);
     let import = t(lang, "link-import", &[]);
     let sub = subscription_url
         .map(|u| format!("\n{}\n{u}", t(lang, "link-subscription", &[])))
         .unwrap_or_default();
     format!("{head}\n{import}\n```\n{link}\n```{sub}")
+}
+
+/// The catalog id of a link message's first line: ready, extended, or temporary access.
+#[must_use]
+pub(super) fn link_head(renewal: bool, provisional: bool) -> &'static str {
+    match (renewal, provisional) {
+        (_, true) => "link-provisional",
+        (true, false) => "link-extended",
+        (false, false) => "link-ready",
+    }
 }
 
 /// Bytes in binary units: `0 B`, `1.5 KiB`, `12.3 GiB`.

@@ -137,7 +137,7 @@ impl ApprovalService {
     /// Brings the panel to the stored terms. Looks the client up by email first: a client with
     /// our email but another uuid is not ours (refused); one with our uuid found before this
     /// step completed was created by an interrupted attempt (so compensation may delete it).
-    async fn apply(&self, ctx: &mut Context) -> Result<(), Stop> {
+    pub(super) async fn apply(&self, ctx: &mut Context) -> Result<(), Stop> {
         let terms = ctx.terms.expect("terms chosen before apply");
         let inbound_id =
             u32::try_from(ctx.identity.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);

@@ -81,6 +81,7 @@ impl ApprovalService {
                     expiry_at: terms.expiry_ms,
                     traffic_limit_bytes: terms.total_bytes,
                     renewal: terms.extend,
+                    provisional: false,
                 };
                 queue_approved(tx, &p, ticket, &delivery, delete_at, now)?;
                 save_progress(tx, p.id, ProvisionStep::Finalized, Some(terms), false, now)

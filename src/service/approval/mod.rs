@@ -26,6 +26,7 @@ mod drive;
 mod finish;
 mod place;
 mod progress;
+mod provisional;
 mod reconcile;
 mod reject;
 pub mod terms;

@@ -108,7 +108,8 @@ impl ApprovalService {
                 #[allow(clippy::cast_precision_loss)]
                 let waited = (now - received) as f64 / 1000.0;
                 self.deps.metrics.approval("rejected", Some(waited));
-            })
+            })?;
+        self.withdraw_provisional(payment).await
     }
 }
 

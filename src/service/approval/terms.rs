@@ -53,6 +53,20 @@ pub fn new_client(plan: &Plan, now: i64) -> Terms {
     }
 }
 
+/// Terms of temporary access while a receipt of `plan` waits: `percent` % of the plan's traffic
+/// (an unlimited plan stays unlimited: the short expiry bounds it), the plan's device limit, an
+/// absolute expiry `days` after `now` (even for a first-use plan).
+#[must_use]
+pub fn provisional(plan: &Plan, now: i64, percent: u32, days: u32) -> Terms {
+    Terms {
+        expiry_ms: now + i64::from(days) * DAY_MS,
+        total_bytes: u64::from(plan.traffic_gib) * GIB * u64::from(percent) / 100,
+        limit_ip: plan.device_limit,
+        extend: false,
+        previous: None,
+    }
+}
+
 /// Terms of a renewal of the client whose traffic row is `current`, approved at `now`.
 #[must_use]
 pub fn renewal(plan: &Plan, now: i64, current: &ClientTraffic) -> Terms {
