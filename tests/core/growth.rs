@@ -631,3 +631,49 @@ async fn temporary_access_on_a_receipt_is_raised_by_approval_and_withdrawn_by_re
     assert!(!shop.approval(None).grant_provisional(off).await.unwrap());
     assert!(shop.clients_of(8093).is_empty());
 }
+
+#[tokio::test]
+async fn wrong_codes_are_rate_limited_and_referral_rewards_are_capped_per_month() {
+    let (shop, growth) = shop().await;
+    // Two attempts per 10 minutes: the third is refused before the code is even looked at.
+    let limits = Arc::new(RateLimits::with_promo(&shop.config.orders, 2));
+    let subs = shop.subscriptions();
+    let approval = Arc::new(shop.approval(None));
+    let strict = GrowthService::new(shop.deps.clone(), approval, subs, limits);
+    for _ in 0..2 {
+        let wrong = strict
+            .order_with_code(UserId(8100), "month", "GUESS-1")
+            .await
+            .unwrap_err();
+        assert!(wrong.to_string().contains("there is no code"), "{wrong}");
+    }
+    let limited = strict
+        .order_with_code(UserId(8100), "month", "GUESS-2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(limited, Error::User(UserError::RateLimited { .. })),
+        "{limited}"
+    );
+
+    // monthly_cap = 1: the referrer's second referee's first payment is recorded as capped.
+    let (_, p) = shop.order_under_review(8101, "month").await;
+    shop.approved(p).await;
+    let code = growth.referral_code(UserId(8101)).await.unwrap().code;
+    for referee in [8102, 8103] {
+        growth.bind_referral(UserId(referee), &code).await.unwrap();
+        let (_, paid) = shop.order_under_review(referee, "month").await;
+        shop.approved(paid).await;
+    }
+    let status = |u: u64| {
+        store::referrals::of_referee(&shop.store.conn().unwrap(), UserId(u))
+            .unwrap()
+            .unwrap()
+            .reward_status
+    };
+    assert_eq!(
+        (status(8102).as_str(), status(8103).as_str()),
+        ("pending", "capped")
+    );
+    assert_eq!(growth.apply_referral_rewards_once().await.unwrap(), 1);
+}
