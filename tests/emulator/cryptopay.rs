@@ -24,6 +24,15 @@ async fn setup() -> (CryptoPaySim, CryptoPayClient) {
     (sim, client)
 }
 
+/// Creates a USD invoice of `amount` with `payload`; its id.
+async fn created(client: &CryptoPayClient, amount: &str, payload: &str) -> InvoiceId {
+    client
+        .create_invoice(&usd(amount, payload))
+        .await
+        .unwrap()
+        .invoice_id
+}
+
 fn client_for(sim: &CryptoPaySim, token: &str, timeout: Duration) -> CryptoPayClient {
     CryptoPayClient::new(&sim.base_url(), Secret::new(token), timeout).expect("client")
 }
@@ -280,16 +289,8 @@ async fn listener(
 async fn a_repeated_delivery_wakes_once() {
     let (sim, client) = setup().await;
     let (l, url, mut woken) = listener(Duration::from_secs(600)).await;
-    let a = client
-        .create_invoice(&usd("5", "a"))
-        .await
-        .unwrap()
-        .invoice_id;
-    let b = client
-        .create_invoice(&usd("6", "b"))
-        .await
-        .unwrap()
-        .invoice_id;
+    let a = created(&client, "5", "a").await;
+    let b = created(&client, "6", "b").await;
     assert!(sim.pay(a) && sim.pay(b));
     assert_eq!(sim.send_webhook(&url, a).await, 200);
     assert_eq!(
@@ -318,11 +319,7 @@ async fn a_repeated_delivery_wakes_once() {
 async fn forged_deliveries_are_refused_and_wake_nobody() {
     let (sim, client) = setup().await;
     let (_l, url, mut woken) = listener(Duration::from_secs(600)).await;
-    let id = client
-        .create_invoice(&usd("5", "a"))
-        .await
-        .unwrap()
-        .invoice_id;
+    let id = created(&client, "5", "a").await;
     assert!(sim.pay(id));
     for (mutation, status) in [
         (WebhookMutation::ReSerialized, 401),
@@ -362,21 +359,9 @@ async fn forged_deliveries_are_refused_and_wake_nobody() {
 #[tokio::test]
 async fn the_emulator_answers_get_queries_and_filters_like_the_service() {
     let (sim, client) = setup().await;
-    let a = client
-        .create_invoice(&usd("1", "a"))
-        .await
-        .unwrap()
-        .invoice_id;
-    let b = client
-        .create_invoice(&usd("2", "b"))
-        .await
-        .unwrap()
-        .invoice_id;
-    let c = client
-        .create_invoice(&usd("3", "c"))
-        .await
-        .unwrap()
-        .invoice_id;
+    let a = created(&client, "1", "a").await;
+    let b = created(&client, "2", "b").await;
+    let c = created(&client, "3", "c").await;
     assert!(sim.pay(b));
     assert!(
         sim.tamper(c, |i| i.amount = "0.01".into()),

@@ -137,15 +137,7 @@ impl ApprovalService {
                 save_progress(tx, p.id, ProvisionStep::Finalized, None, false, now)?;
                 let payload =
                     serde_json::json!({ "order": o.id, "gift": gift, "reviewer": p.reviewer_id });
-                audit(
-                    tx,
-                    p.reviewer_id,
-                    AuditAction::PaymentApproved,
-                    Target::Payment(p.id),
-                    None,
-                    payload,
-                    now,
-                )
+                audit_approved(tx, &p, payload, now)
             })
             .await?;
         self.crash_point(ProvisionStep::Finalized)?;
@@ -335,6 +327,16 @@ fn record(
         "order": o.id, "email": id.email, "expiry_ms": terms.expiry_ms,
         "reviewer": p.reviewer_id, "renewal": terms.extend,
     });
+    audit_approved(tx, p, payload, now)
+}
+
+/// Audits the approval of `p` (by its reviewer; none for an unattended payment).
+fn audit_approved(
+    tx: &rusqlite::Connection,
+    p: &Payment,
+    payload: serde_json::Value,
+    now: i64,
+) -> Result<()> {
     audit(
         tx,
         p.reviewer_id,
