@@ -23,32 +23,17 @@ pub struct LogGuard {
     _guards: Vec<WorkerGuard>,
 }
 
-/// serenity's HTTP client opens an INFO span per request whose fields format the whole request,
-/// uploaded images included: costly and never useful in a log. Unless the filter says otherwise
-/// about serenity, those spans stay off.
-const SERENITY_HTTP_QUIET: &str = "serenity::http=warn";
-
-/// `filter` plus [`SERENITY_HTTP_QUIET`] when it does not mention serenity itself.
-fn with_quiet_http(filter: &str) -> String {
-    if filter.contains("serenity") {
-        filter.to_owned()
-    } else {
-        format!("{filter},{SERENITY_HTTP_QUIET}")
-    }
-}
-
 fn filter(config: &LoggingConfig) -> EnvFilter {
-    let level = with_quiet_http(&config.level);
+    let level = crate::discord::quiet_http_logs(&config.level);
     match std::env::var("RUST_LOG") {
-        Ok(s) if !s.trim().is_empty() => {
-            EnvFilter::try_new(with_quiet_http(&s)).unwrap_or_else(|_| {
+        Ok(s) if !s.trim().is_empty() => EnvFilter::try_new(crate::discord::quiet_http_logs(&s))
+            .unwrap_or_else(|_| {
                 eprintln!(
                     "RUST_LOG={s:?} is not a valid filter; using {:?}",
                     config.level
                 );
                 EnvFilter::new(&level)
-            })
-        }
+            }),
         _ => EnvFilter::new(&level),
     }
 }
@@ -124,20 +109,4 @@ pub fn init(config: &LoggingConfig, logs_dir: Option<&Path>) -> Result<LogGuard>
         tracing::error!(%location, panic = %message, "panic");
     }));
     Ok(LogGuard { _guards: guards })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serenity_http_spans_stay_off_unless_the_filter_names_serenity() {
-        assert_eq!(with_quiet_http("info"), "info,serenity::http=warn");
-        assert_eq!(
-            with_quiet_http("debug,serenity=trace"),
-            "debug,serenity=trace"
-        );
-        let f = EnvFilter::new(with_quiet_http("info"));
-        assert!(f.to_string().contains("serenity::http=warn"), "{f}");
-    }
 }

@@ -47,6 +47,18 @@ pub use deliver::DiscordDeliverer;
 pub use interact::{Failure, generic};
 pub use run::serve;
 
+/// serenity's HTTP client opens an INFO span per request whose fields format the whole request,
+/// uploaded images included: costly and never useful in a log. Unless `filter` (an
+/// `EnvFilter` directive list) says otherwise about serenity, those spans stay off.
+#[must_use]
+pub fn quiet_http_logs(filter: &str) -> String {
+    if filter.contains("serenity") {
+        filter.to_owned()
+    } else {
+        format!("{filter},serenity::http=warn")
+    }
+}
+
 /// The poise user data: the application and the HTTP client for attachments.
 pub struct Data {
     /// Every service.
@@ -372,5 +384,17 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Failure>) {
                 tracing::error!(error = %e, "error while handling an error");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    #[test]
+    fn serenity_http_spans_stay_off_unless_the_filter_names_serenity() {
+        assert_eq!(super::quiet_http_logs("info"), "info,serenity::http=warn");
+        let own = "debug,serenity=trace";
+        assert_eq!(super::quiet_http_logs(own), own);
+        let f = tracing_subscriber::EnvFilter::new(super::quiet_http_logs("info"));
+        assert!(f.to_string().contains("serenity::http=warn"), "{f}");
     }
 }
