@@ -214,8 +214,7 @@ impl App {
         let crypto = crypto_payments(&deps, &approval);
         let growth = Arc::new(GrowthService::new(
             deps.clone(),
-            approval.clone(),
-            subscriptions.clone(),
+            (approval.clone(), subscriptions.clone(), orders.clone()),
             limits.clone(),
         ));
         let transcripts = Transcripts::new(&deps);
@@ -350,9 +349,7 @@ fn crypto_payments(deps: &Deps, approval: &Arc<ApprovalService>) -> Option<Arc<C
     if !config.cryptobot_enabled() {
         return None;
     }
-    let c = &config.cryptobot;
-    let timeout = std::time::Duration::from_secs(c.timeout_secs);
-    match CryptoPayClient::new(c.api_base(), c.token.clone(), timeout) {
+    match CryptoPayClient::from_config(&config.cryptobot) {
         Ok(client) => Some(Arc::new(CryptoPayments::new(
             deps.clone(),
             Arc::new(client),

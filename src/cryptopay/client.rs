@@ -41,6 +41,19 @@ impl std::fmt::Debug for CryptoPayClient {
 }
 
 impl CryptoPayClient {
+    /// The client `[cryptobot]` describes: `api_url` (else Crypto Pay's mainnet or testnet),
+    /// `token`, `timeout_secs`.
+    ///
+    /// # Errors
+    /// As [`CryptoPayClient::new`].
+    pub fn from_config(c: &crate::config::CryptobotConfig) -> CryptoPayResult<Self> {
+        Self::new(
+            c.api_base(),
+            c.token.clone(),
+            Duration::from_secs(c.timeout_secs),
+        )
+    }
+
     /// A client for `base_url` (`…/api/`, e.g. [`super::MAINNET_URL`]; a missing final `/` is
     /// added) with this app token; `timeout` bounds each request, connection included.
     /// No request is sent.

@@ -165,9 +165,8 @@ pub async fn check_crypto_pay(config: &Config) -> Option<Result<String, CryptoPa
         return None;
     }
     let c = &config.cryptobot;
-    let timeout = std::time::Duration::from_secs(c.timeout_secs);
     let result = async {
-        let client = CryptoPayClient::new(c.api_base(), c.token.clone(), timeout)?;
+        let client = CryptoPayClient::from_config(c)?;
         let app = client.get_me().await?;
         Ok(format!(
             "crypto pay: app {:?} (#{}) at {}, paid through @{}",

@@ -639,7 +639,8 @@ async fn wrong_codes_are_rate_limited_and_referral_rewards_are_capped_per_month(
     let limits = Arc::new(RateLimits::with_promo(&shop.config.orders, 2));
     let subs = shop.subscriptions();
     let approval = Arc::new(shop.approval(None));
-    let strict = GrowthService::new(shop.deps.clone(), approval, subs, limits);
+    let orders = OrderService::new(&shop.deps, limits.clone());
+    let strict = GrowthService::new(shop.deps.clone(), (approval, subs, orders), limits);
     for _ in 0..2 {
         let wrong = strict
             .order_with_code(UserId(8100), "month", "GUESS-1")

@@ -54,12 +54,6 @@ impl CryptoPayments {
     async fn settle(&self, row: StoredInvoice, invoice: &Invoice) -> Result<CheckOutcome> {
         let differs = mismatch(&row, invoice);
         let paid = invoice.paid_asset.clone().zip(invoice.paid_amount.clone());
-        let method = self.deps.config.payment_methods.iter();
-        let fallback_method = method
-            .filter(|m| m.kind == crate::config::PaymentKind::Cryptobot)
-            .map(|m| m.id.clone())
-            .next()
-            .unwrap_or_else(|| "cryptobot".into());
         let now = self.deps.clock.now_ms();
         let decided = self
             .deps
@@ -81,7 +75,11 @@ impl CryptoPayments {
                     refuse(tx, &current, &order, &reason, paid.as_ref(), now)?;
                     return Ok(Settled::Refused(reason));
                 }
-                let method = order.payment_method.clone().unwrap_or(fallback_method);
+                // An invoice is only made for an order whose method is a Crypto Pay one.
+                let method = order
+                    .payment_method
+                    .clone()
+                    .unwrap_or_else(|| "cryptobot".into());
                 let payment = accept(tx, &current, &order, method, paid.as_ref(), now)?;
                 Ok(Settled::Now(payment))
             })

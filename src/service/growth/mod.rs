@@ -23,6 +23,7 @@ use crate::domain::audit::AuditAction;
 use crate::error::Result;
 use crate::service::Deps;
 use crate::service::approval::ApprovalService;
+use crate::service::orders::OrderService;
 use crate::service::rate_limit::RateLimits;
 use crate::service::state::{Target, audit};
 use crate::service::subscriptions::SubscriptionService;
@@ -53,6 +54,7 @@ pub struct GrowthService {
     deps: Deps,
     approval: Arc<ApprovalService>,
     subscriptions: SubscriptionService,
+    orders: OrderService,
     limits: Arc<RateLimits>,
 }
 
@@ -63,18 +65,23 @@ impl std::fmt::Debug for GrowthService {
 }
 
 impl GrowthService {
-    /// The service on `deps`, provisioning free orders through `approval`.
+    /// The service on `deps`, opening orders with codes through `orders`, provisioning free
+    /// orders through `approval`; `limits` counts promo code attempts.
     #[must_use]
     pub fn new(
         deps: Deps,
-        approval: Arc<ApprovalService>,
-        subscriptions: SubscriptionService,
+        (approval, subscriptions, orders): (
+            Arc<ApprovalService>,
+            SubscriptionService,
+            OrderService,
+        ),
         limits: Arc<RateLimits>,
     ) -> Self {
         Self {
             deps,
             approval,
             subscriptions,
+            orders,
             limits,
         }
     }

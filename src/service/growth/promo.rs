@@ -201,10 +201,7 @@ impl GrowthService {
         code: &str,
     ) -> Result<CodeOrder> {
         self.limits.check(user, Command::PromoAttempt)?;
-        let opened = self
-            .deps_orders()
-            .open_with_code(user, plan_id, code)
-            .await?;
+        let opened = self.orders.open_with_code(user, plan_id, code).await?;
         match opened.granted {
             None => Ok(CodeOrder::Ticket(opened.order)),
             Some(payment) => {
@@ -212,10 +209,6 @@ impl GrowthService {
                 Ok(CodeOrder::Granted(opened.order.id, outcome))
             }
         }
-    }
-
-    fn deps_orders(&self) -> crate::service::orders::OrderService {
-        crate::service::orders::OrderService::new(&self.deps, self.limits.clone())
     }
 }
 
