@@ -28,6 +28,13 @@ pub struct DiscordConfig {
     /// route through the proxy): the proxy must rate-limit. Empty (the default) = talk to
     /// Discord directly.
     pub rest_proxy_url: String,
+    /// Connect to this `host:port` whenever a REST call goes to `discord.com` (TLS still checks
+    /// the name `discord.com`; serenity's rate limiter stays on). For a local stand-in of
+    /// Discord, such as the emulator's TLS listener in a benchmark; unset (the default) = DNS.
+    pub api_address: Option<std::net::SocketAddr>,
+    /// PEM file of an extra CA trusted for Discord's REST API, read at start (the local
+    /// stand-in's certificate, see `api_address`); unset (the default) = the built-in roots only.
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `[metrics]`: the Prometheus `/metrics` listener (off by default).

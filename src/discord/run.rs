@@ -27,6 +27,9 @@ pub async fn serve(config: Config) -> Result<()> {
     let shutdown = CancellationToken::new();
     let metrics = crate::metrics::http::start(app.clone(), shutdown.clone()).await?;
     let mut http = serenity::HttpBuilder::new(app.config.discord.token.expose());
+    if let Some(client) = local_discord_client(&app.config.discord)? {
+        http = http.client(client);
+    }
     let proxy = &app.config.discord.rest_proxy_url;
     if !proxy.is_empty() {
         // serenity 0.12.5 applies the proxy only to requests that bypass its rate limiter, so
@@ -117,4 +120,37 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// The REST client for a local stand-in of Discord (`discord.api_address`, `discord.ca_cert`):
+/// `discord.com` resolves to that address and the extra CA is trusted; `None` when neither is
+/// set (serenity's own client).
+///
+/// # Errors
+/// `Error::Config` naming `discord.ca_cert` when the file cannot be read or is not PEM.
+fn local_discord_client(config: &crate::config::DiscordConfig) -> Result<Option<reqwest::Client>> {
+    if config.api_address.is_none() && config.ca_cert.is_none() {
+        return Ok(None);
+    }
+    let bad_cert = |reason: String| {
+        Error::Config(crate::config::ConfigError::Invalid {
+            key: "discord.ca_cert".into(),
+            reason,
+        })
+    };
+    let mut builder = reqwest::Client::builder().use_rustls_tls();
+    if let Some(addr) = config.api_address {
+        builder = builder.resolve("discord.com", addr);
+    }
+    if let Some(path) = &config.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| bad_cert(format!("cannot read {}: {e}", path.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| bad_cert(format!("not a PEM certificate: {e}")))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| Error::Discord(format!("cannot build the Discord REST client: {e}")))
 }
