@@ -1,7 +1,8 @@
 //! The revenue dashboard: one message in the admin channel, edited in place with the totals of
 //! today, this month, this quarter and this year (shop time zone, per currency). Its message id
 //! is kept in `bot_config` (`dashboard_message_id`) so a restart edits the same message; if it
-//! was deleted by hand, a new one is posted. A [`Job`] every 5 minutes, woken after approvals.
+//! was deleted by hand, a new one is posted. A [`Job`] every 5 minutes, woken after approvals,
+//! at most one edit per [`MIN_GAP`].
 //!
 //! The message carries the revenue chart of the last [`CHART_DAYS`] days as one attachment
 //! (`revenue.png`, shown as the embed's image); each edit replaces it (an edit that uploads a
@@ -26,6 +27,8 @@ use crate::tasks::Job;
 
 /// Days shown on the chart (today included).
 pub(super) const CHART_DAYS: u16 = 30;
+/// The least time between two edits; the sales of a burst share one (see [`Job::min_gap`]).
+const MIN_GAP: Duration = Duration::from_secs(3);
 /// The chart's file name on the message.
 const CHART_FILE: &str = "revenue.png";
 
@@ -86,6 +89,11 @@ impl Job for DashboardJob {
 
     fn wake(&self) -> Option<Arc<Notify>> {
         Some(self.app.dashboard_waker())
+    }
+
+    /// Sales in a burst share one edit: each edit is a rate-limited call and a chart upload.
+    fn min_gap(&self) -> Duration {
+        MIN_GAP
     }
 
     async fn run_once(&self) -> Result<()> {

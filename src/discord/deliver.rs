@@ -9,13 +9,16 @@
 //! the owners what to grant; 50007 (DMs closed) falls back to the ticket; the rest is permanent.
 //! `upkeep.rs` holds the rest of what the deliverer does for the core (the sweep's look, deletions).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use poise::serenity_prelude as serenity;
+use serenity::Builder as _;
 use serenity::{
-    CreateActionRow, CreateAttachment, CreateButton, CreateMessage, EditMessage, Http,
-    PermissionOverwrite, PermissionOverwriteType,
+    CreateActionRow, CreateAttachment, CreateButton, CreateMessage, EditInteractionResponse,
+    EditMessage, Http, PermissionOverwrite, PermissionOverwriteType,
 };
 
 use super::custom_id::CustomId;
@@ -45,13 +48,74 @@ const CARD_PERMISSIONS: &str = "View Channel, Send Messages, Embed Links and Att
 pub struct DiscordDeliverer {
     pub(super) http: Arc<Http>,
     pub(super) app: Arc<App>,
+    card_tokens: CardTokens,
+}
+
+/// How long an interaction token may edit its message (Discord: 15 minutes), less a margin.
+const TOKEN_FRESH: Duration = Duration::from_secs(14 * 60);
+
+/// The tokens of recent Approve clicks, by review card message id. An Approve is acknowledged
+/// with DEFERRED_UPDATE_MESSAGE, which makes the card the click's `@original`: for the next
+/// 15 minutes the card can be edited through the interaction webhook, a call that does not
+/// count against the bot's global rate limit (a channel message edit does). Kept in memory only
+/// (tokens are short-lived secrets); stale ones are dropped as new ones come. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct CardTokens(Arc<Mutex<HashMap<u64, (String, Instant)>>>);
+
+impl std::fmt::Debug for CardTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardTokens(..)")
+    }
+}
+
+impl CardTokens {
+    /// Remembers `token` of a click on card `message`.
+    pub(super) fn insert(&self, message: serenity::MessageId, token: &str) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.retain(|_, (_, at)| at.elapsed() < TOKEN_FRESH);
+        map.insert(message.get(), (token.to_owned(), Instant::now()));
+    }
+
+    /// A fresh token that can edit card `message`.
+    fn fresh(&self, message: MessageId) -> Option<String> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&message.0)
+            .filter(|(_, at)| at.elapsed() < TOKEN_FRESH)
+            .map(|(token, _)| token.clone())
+    }
+
+    /// Forgets the token of card `message` (refused by Discord).
+    fn forget(&self, message: MessageId) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(&message.0);
+    }
 }
 
 impl DiscordDeliverer {
     /// Delivers with `http`, reading what it needs through `app`.
     #[must_use]
     pub fn new(http: Arc<Http>, app: Arc<App>) -> Self {
-        Self { http, app }
+        Self {
+            http,
+            app,
+            card_tokens: CardTokens::default(),
+        }
+    }
+
+    /// Edits review cards through the Approve clicks' tokens in `tokens` while they are fresh.
+    #[must_use]
+    pub fn with_card_tokens(mut self, tokens: CardTokens) -> Self {
+        self.card_tokens = tokens;
+        self
     }
 
     /// The review card of `payment` as the database says now: posted, or edited in place.
@@ -64,6 +128,18 @@ impl DiscordDeliverer {
         let staff = self.app.config.staff_language();
         let (text, buttons) = render::review_card_view(staff, &p, &o);
         if let Some((channel, message)) = p.review_message {
+            if let Some(token) = self.card_tokens.fresh(message) {
+                let edit = EditInteractionResponse::new()
+                    .content(text.clone())
+                    .components(buttons.clone());
+                match edit.execute(&*self.http, &token).await {
+                    Ok(_) => return Ok(()),
+                    Err(e) => {
+                        tracing::debug!(%payment, error = %e, "card edit by token refused; editing the message");
+                        self.card_tokens.forget(message);
+                    }
+                }
+            }
             let edit = EditMessage::new()
                 .content(text.clone())
                 .components(buttons.clone());

@@ -11,7 +11,7 @@ use super::custom_id::CustomId;
 use super::interact::ephemeral;
 use super::tickets::PlanIntent;
 use super::{Data, Failure, catch_up, crypto, review, tickets, transcript};
-use crate::domain::{ChannelId, UserId};
+use crate::domain::{ChannelId, MessageId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
 /// for events that are not the bot's.
@@ -39,6 +39,21 @@ pub(super) async fn handle(
             }
             tickets::receipt_message(&ctx.http, &data.app, &data.downloads, msg).await
         }
+        FullEvent::MessageUpdate { event, .. } if event.guild_id.is_some() => {
+            let names = event
+                .attachments
+                .as_ref()
+                .map(|a| a.iter().map(|a| a.filename.clone()).collect());
+            let (channel, id) = (ChannelId(event.channel_id.get()), MessageId(event.id.get()));
+            let edit = data
+                .app
+                .transcripts
+                .edited(channel, id, event.content.clone(), names);
+            if let Err(e) = edit.await {
+                tracing::warn!(%channel, error = %e, "could not record a ticket message's edit");
+            }
+            Ok(())
+        }
         FullEvent::ChannelDelete { channel, .. } => {
             let id = ChannelId(channel.id.get());
             if let Some(order) = data.app.orders.ticket_channel_deleted(id).await? {
@@ -54,6 +69,7 @@ pub(super) async fn handle(
         }
         FullEvent::Ready { .. } => {
             // A new session (start, or a resume that failed): catch up on what was missed.
+            data.app.transcripts.session_started();
             catch_up::spawn(ctx.http.clone(), data);
             Ok(())
         }

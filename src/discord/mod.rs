@@ -67,6 +67,8 @@ pub struct Data {
     pub downloads: Downloads,
     /// Held while a catch-up runs (one at a time).
     pub catch_up: catch_up::Guard,
+    /// Fresh Approve clicks' tokens, through which review cards are edited.
+    pub card_tokens: deliver::CardTokens,
 }
 
 /// The HTTP clients that fetch attachments (receipts) from the URL Discord gives: through the
@@ -200,7 +202,8 @@ pub async fn start(
 ) -> Result<Running, Failure> {
     app.config.require_for_run().map_err(crate::Error::from)?;
     let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
-    let framework = framework(app.clone(), guild);
+    let card_tokens = deliver::CardTokens::default();
+    let framework = framework(app.clone(), guild, card_tokens.clone());
     let intents = serenity::GatewayIntents::non_privileged()
         | serenity::GatewayIntents::MESSAGE_CONTENT
         | serenity::GatewayIntents::GUILD_MEMBERS;
@@ -209,7 +212,7 @@ pub async fn start(
         .event_handler(RateLimitCounter(app.metrics.clone()))
         .await?;
     let http = client.http.clone();
-    let jobs = start_jobs(&app, &http, shutdown);
+    let jobs = start_jobs(&app, &http, card_tokens, shutdown);
     // Subscribed before the health monitor's first check (the caller spawns it after `start`).
     let watchers = spawn_watchers(&app, &http, guild, shutdown);
     let shards = client.shard_manager.clone();
@@ -231,7 +234,11 @@ pub async fn start(
 
 /// The poise framework: the commands, the one error handler, the event handler, and the setup
 /// on the first `Ready` (commands registered in `guild`, the user data built).
-fn framework(app: Arc<App>, guild: serenity::GuildId) -> poise::Framework<Data, Failure> {
+fn framework(
+    app: Arc<App>,
+    guild: serenity::GuildId,
+    card_tokens: deliver::CardTokens,
+) -> poise::Framework<Data, Failure> {
     let data_app = app;
     poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -262,6 +269,7 @@ fn framework(app: Arc<App>, guild: serenity::GuildId) -> poise::Framework<Data, 
                     app: data_app,
                     downloads,
                     catch_up: catch_up::Guard::default(),
+                    card_tokens,
                 })
             })
         })
@@ -269,8 +277,14 @@ fn framework(app: Arc<App>, guild: serenity::GuildId) -> poise::Framework<Data, 
 }
 
 /// Starts the core's jobs (with this bot as their Discord ports) and the dashboard, once.
-fn start_jobs(app: &Arc<App>, http: &Arc<serenity::Http>, shutdown: &CancellationToken) -> Jobs {
-    let deliverer = Arc::new(DiscordDeliverer::new(http.clone(), app.clone()));
+fn start_jobs(
+    app: &Arc<App>,
+    http: &Arc<serenity::Http>,
+    card_tokens: deliver::CardTokens,
+    shutdown: &CancellationToken,
+) -> Jobs {
+    let deliverer =
+        Arc::new(DiscordDeliverer::new(http.clone(), app.clone()).with_card_tokens(card_tokens));
     let mut jobs = app.jobs(DiscordPorts {
         deliverer: deliverer.clone(),
         channel_deleter: deliverer.clone(),

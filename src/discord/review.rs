@@ -6,8 +6,9 @@
 use poise::serenity_prelude as serenity;
 use serenity::{
     ActionRowComponent, ComponentInteraction, ComponentInteractionDataKind, CreateActionRow,
-    CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
-    EditInteractionResponse, InputTextStyle, ModalInteraction,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, InputTextStyle,
+    ModalInteraction,
 };
 
 use super::custom_id::{CustomId, RejectChoice};
@@ -20,7 +21,8 @@ use crate::i18n::{Lang, s, t};
 use crate::service::approval::ApprovalOutcome;
 
 /// Approve on a review card: a one-time token bound to this admin and payment, answered with an
-/// ephemeral Confirm / Cancel prompt.
+/// ephemeral Confirm / Cancel prompt (a follow-up; the click itself is acknowledged without
+/// changing the card).
 pub(super) async fn approve(
     ctx: &serenity::Context,
     c: &ComponentInteraction,
@@ -38,12 +40,17 @@ pub(super) async fn approve(
         s("payment", payment.to_string()),
         s("expires", format!("<t:{}:R>", issued.expires_at / 1000)),
     ];
-    let msg = CreateInteractionResponseMessage::new()
+    // DEFERRED_UPDATE_MESSAGE makes the card this click's `@original`, so the card's next
+    // update goes through the interaction webhook (no global rate limit; see `CardTokens`);
+    // the prompt is an ephemeral follow-up.
+    c.create_response(ctx, CreateInteractionResponse::Acknowledge)
+        .await?;
+    data.card_tokens.insert(c.message.id, &c.token);
+    let prompt = CreateInteractionResponseFollowup::new()
         .content(t(staff, "staff-approve-prompt", &args))
         .components(render::confirm_buttons(staff, &issued.token))
         .ephemeral(true);
-    c.create_response(ctx, CreateInteractionResponse::Message(msg))
-        .await?;
+    c.create_followup(ctx, prompt).await?;
     Ok(())
 }
 

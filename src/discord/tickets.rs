@@ -236,14 +236,30 @@ static TICKET_CHANNEL_CREATION: tokio::sync::Mutex<()> = tokio::sync::Mutex::con
 /// Discord's limit of channels in one category.
 const CATEGORY_LIMIT: usize = 50;
 
+/// Below this many children in the cache, the configured category is used without asking
+/// Discord: the cache learns of a new channel from the gateway a moment after it is created, so
+/// near the limit the REST list is the exact count.
+const CACHE_TRUSTED_BELOW: usize = CATEGORY_LIMIT - 10;
+
 /// The category for a new ticket: the configured one while it has room, else the first overflow
 /// category (`<name> 2`, `<name> 3`...) with room, created when all are full. Found by name in
-/// the guild's channel list, so nothing needs storing and a restart changes nothing.
+/// the guild's channel list, so nothing needs storing and a restart changes nothing. The cached
+/// guild answers while the configured category is clearly not full; the REST list otherwise.
 async fn ticket_category(
     ctx: &serenity::Context,
     guild: serenity::GuildId,
     base: serenity::ChannelId,
 ) -> Result<serenity::ChannelId, Failure> {
+    // The common case costs no REST call: the cache (kept by the gateway) shows room.
+    let cached = ctx.cache.guild(guild).map(|g| {
+        g.channels
+            .values()
+            .filter(|c| c.parent_id == Some(base))
+            .count()
+    });
+    if cached.is_some_and(|n| n < CACHE_TRUSTED_BELOW) {
+        return Ok(base);
+    }
     let channels = guild.channels(ctx).await?;
     let children = |cat: serenity::ChannelId| {
         channels

@@ -96,10 +96,17 @@ impl ScheduledHandler for DiscordDeliverer {
 }
 
 impl DiscordDeliverer {
-    /// Deletes a closed ticket's channel, after reading its history into the transcript;
-    /// already gone is success.
+    /// Deletes a closed ticket's channel, after reading its history into the transcript unless
+    /// the bot saw the whole ticket live; already gone is success.
     async fn delete_ticket(&self, channel: ChannelId) -> Result<(), HandlerError> {
-        if let Err(e) = transcript::read_back(&self.http, &self.app, channel).await
+        let seen_whole = self
+            .app
+            .transcripts
+            .archive_if_seen_whole(channel)
+            .await
+            .unwrap_or(false);
+        if !seen_whole
+            && let Err(e) = transcript::read_back(&self.http, &self.app, channel).await
             && e.discord_code() != Some(UNKNOWN_CHANNEL)
         {
             return Err(HandlerError::Retry(format!(

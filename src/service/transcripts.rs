@@ -1,17 +1,21 @@
 //! Ticket transcripts: every message the bot sees in a ticket channel is recorded (live, by
-//! catch-up, and read back in full just before the bot deletes the channel); when the channel
-//! goes the transcript is marked archived. A channel deleted by hand is archived from what the
+//! catch-up, and read back in full just before the bot deletes the channel, unless the bot saw
+//! the whole ticket live: see [`Transcripts::archive_if_seen_whole`]); when the channel goes the
+//! transcript is marked archived. A channel deleted by hand is archived from what the
 //! bot had seen. Admins read a transcript with `/admin transcript`; the `transcript_retention`
 //! job deletes archived ones after `orders.transcript_keep_days` (0 = never). Receipt images
 //! are kept by the receipt pipeline, not here.
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::clock::Clock;
 use crate::domain::role::Permission;
-use crate::domain::{ChannelId, OrderId};
+use crate::domain::{ChannelId, MessageId, OrderId};
 use crate::error::{Result, UserError};
 use crate::service::Deps;
 use crate::service::roles::{Actor, Roles};
@@ -37,6 +41,17 @@ pub struct Transcripts {
     roles: Roles,
     clock: Clock,
     keep_days: u32,
+    live: Arc<LiveWatch>,
+}
+
+/// What this process saw live: since when its gateway session has run unbroken, and the
+/// ticket channels whose messages could not all be recorded.
+#[derive(Debug, Default)]
+struct LiveWatch {
+    /// Unix ms when the current session began (`Ready`); 0 before the first.
+    session_since: AtomicI64,
+    /// Channels where recording a message failed.
+    gaps: Mutex<HashSet<ChannelId>>,
 }
 
 impl Transcripts {
@@ -48,7 +63,50 @@ impl Transcripts {
             roles: deps.roles.clone(),
             clock: deps.clock,
             keep_days: deps.config.orders.transcript_keep_days,
+            live: Arc::default(),
         }
+    }
+
+    /// A new gateway session began (Discord's `Ready`: a start, or a resume that failed):
+    /// events before it may have been missed, so only tickets opened from now on count as seen
+    /// whole. Resumed sessions replay what they missed and do not call this.
+    pub fn session_started(&self) {
+        self.live
+            .session_since
+            .store(self.clock.now_ms(), Ordering::SeqCst);
+    }
+
+    /// Archives the transcript of ticket `channel` from what was recorded (`Source::Seen`) when
+    /// the bot saw the whole ticket live: its order was opened during the current gateway session
+    /// and no message of it failed to record. Returns `false` (nothing archived) otherwise, or
+    /// for a channel that is no ticket: the caller reads the history back first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn archive_if_seen_whole(&self, channel: ChannelId) -> Result<bool> {
+        let since = self.live.session_since.load(Ordering::SeqCst);
+        let gap = self
+            .live
+            .gaps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&channel);
+        if since == 0 || gap {
+            return Ok(false);
+        }
+        let now = self.clock.now_ms();
+        self.store
+            .call(move |c| {
+                let Some(order) = store::orders::find_by_ticket_channel(c, channel)? else {
+                    return Ok(false);
+                };
+                if order.created_at < since {
+                    return Ok(false);
+                }
+                transcripts::archive(c, order.id, Source::Seen, now)?;
+                Ok(true)
+            })
+            .await
     }
 
     /// Records `lines` seen in `channel` when it is (or was) a ticket; returns its order, or
@@ -61,7 +119,8 @@ impl Transcripts {
         channel: ChannelId,
         lines: Vec<TicketLine>,
     ) -> Result<Option<OrderId>> {
-        self.store
+        let recorded = self
+            .store
             .call(move |c| {
                 let Some(order) = store::orders::find_by_ticket_channel(c, channel)? else {
                     return Ok(None);
@@ -69,7 +128,44 @@ impl Transcripts {
                 transcripts::record(c, order.id, &lines)?;
                 Ok(Some(order.id))
             })
-            .await
+            .await;
+        if recorded.is_err() {
+            self.live
+                .gaps
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(channel);
+        }
+        recorded
+    }
+
+    /// Message `message_id` of ticket `channel` was edited (Discord's `MESSAGE_UPDATE`:
+    /// `content` and `attachments` are `None` when unchanged); a message never recorded is
+    /// ignored. A failure leaves a gap: the history is read back before the channel goes.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn edited(
+        &self,
+        channel: ChannelId,
+        message_id: MessageId,
+        content: Option<String>,
+        attachments: Option<Vec<String>>,
+    ) -> Result<bool> {
+        let changed = self
+            .store
+            .call(move |c| {
+                transcripts::record_edit(c, message_id, content.as_deref(), attachments.as_deref())
+            })
+            .await;
+        if changed.is_err() {
+            self.live
+                .gaps
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(channel);
+        }
+        changed
     }
 
     /// The ticket `channel` is gone (deleted by the bot after reading it back: `History`; by

@@ -30,7 +30,8 @@ pub struct TicketLine {
 pub enum Source {
     /// Read back from the channel just before the bot deleted it.
     History,
-    /// The channel was deleted by hand: what the bot had seen.
+    /// What the bot had seen live: the channel was deleted by hand, or the bot saw the whole
+    /// ticket within one gateway session.
     Seen,
 }
 
@@ -70,6 +71,28 @@ pub fn record(conn: &Connection, order: OrderId, lines: &[TicketLine]) -> Result
         ])?;
     }
     Ok(n)
+}
+
+/// An edit of a recorded message: its content and/or attachment names (`None` = unchanged).
+/// Returns whether a recorded line changed (an unknown message is ignored).
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_edit(
+    conn: &Connection,
+    message_id: MessageId,
+    content: Option<&str>,
+    attachments: Option<&[String]>,
+) -> Result<bool> {
+    let attachments = attachments.map(|a| a.join("\n"));
+    Ok(conn
+        .prepare_cached(
+            "UPDATE ticket_messages SET content = coalesce(?2, content),
+                 attachments = coalesce(?3, attachments)
+             WHERE message_id = ?1",
+        )?
+        .execute(params![message_id, content, attachments])?
+        > 0)
 }
 
 /// Marks the transcript of `order` archived at `now` from `source` (the first mark stays).

@@ -48,6 +48,13 @@ pub trait Job: Send + Sync + 'static {
         None
     }
 
+    /// The least time from the end of one pass to the start of the next: wake-ups in between
+    /// are coalesced into one pass (a burst of sales edits the dashboard once). Zero (the
+    /// default) = run as soon as woken.
+    fn min_gap(&self) -> Duration {
+        Duration::ZERO
+    }
+
     /// One pass. An error is logged by the runner with the job's name; the job keeps running.
     ///
     /// # Errors
@@ -108,6 +115,14 @@ pub async fn run(job: Arc<dyn Job>, shutdown: CancellationToken) {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(job = name, %error, "job pass failed"),
             Err(error) => tracing::error!(job = name, %error, "job pass panicked"),
+        }
+        let gap = job.min_gap();
+        if !gap.is_zero() {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(gap) => {}
+            }
         }
     }
     tracing::debug!(job = name, "job stopped");

@@ -72,7 +72,9 @@ impl World {
         .await
     }
 
-    /// Waits for the bot's answer to interaction `i` to contain `text`; it must be ephemeral.
+    /// Waits for the bot's answer to interaction `i` to contain `text`: its original response,
+    /// or a follow-up (an answer sent after acknowledging a click without a message); it must be
+    /// ephemeral.
     ///
     /// # Errors
     /// [`StepError::Timeout`] with the answer seen so far; [`StepError::Unexpected`] when the
@@ -81,8 +83,14 @@ impl World {
         let m = self
             .emu
             .wait_for(STEP_TIMEOUT, |s| {
+                let followups = s
+                    .interaction(i.id)
+                    .into_iter()
+                    .flat_map(|r| r.followups.iter().filter_map(|m| s.messages.get(m)));
                 s.original_response(i.id)
-                    .filter(|m| m.content.contains(text))
+                    .into_iter()
+                    .chain(followups)
+                    .find(|m| m.content.contains(text))
                     .cloned()
             })
             .await
