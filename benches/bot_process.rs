@@ -20,7 +20,8 @@
 //! the first and the last, peak RSS, the bot's CPU per order, REST calls per order split into
 //! rate-limited and exempt (with the busiest routes), 429s, per-phase latency (median, p95,
 //! p99) and throughput. Every customer must get a link whose client exists on the panel.
-//! `BENCH_LOG=FILE` writes the emulator's request/frame log there as JSON lines.
+//! `BENCH_LOG=FILE` writes the emulator's request/frame log there as JSON lines;
+//! `BENCH_BOT=PATH` runs another build of the bot (an older commit, for before/after figures).
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 #[path = "../tests/support/receipt_images.rs"]
@@ -469,7 +470,11 @@ data_dir = "{data}"
 
 fn spawn_bot(config: &Path, dir: &Path) -> Child {
     let log = std::fs::File::create(dir.join("bot.out")).expect("the bot's output file");
-    Command::new(env!("CARGO_BIN_EXE_vpn-ticket-bot"))
+    let bin = std::env::var_os("BENCH_BOT").map_or_else(
+        || env!("CARGO_BIN_EXE_vpn-ticket-bot").into(),
+        std::path::PathBuf::from,
+    );
+    Command::new(bin)
         .arg("--config")
         .arg(config)
         .arg("run")
