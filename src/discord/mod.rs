@@ -207,7 +207,13 @@ pub async fn start(
     let intents = serenity::GatewayIntents::non_privileged()
         | serenity::GatewayIntents::MESSAGE_CONTENT
         | serenity::GatewayIntents::GUILD_MEMBERS;
+    // The bot reads only its own user and the guild's channels from the cache; a map of every
+    // user ever seen would grow with the customer base.
+    let mut cache = serenity::cache::Settings::default();
+    cache.cache_users = false;
+    cache.max_messages = 0;
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .cache_settings(cache)
         .framework(framework)
         .event_handler(RateLimitCounter(app.metrics.clone()))
         .await?;

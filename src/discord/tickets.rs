@@ -244,21 +244,15 @@ const CACHE_TRUSTED_BELOW: usize = CATEGORY_LIMIT - 10;
 /// The category for a new ticket: the configured one while it has room, else the first overflow
 /// category (`<name> 2`, `<name> 3`...) with room, created when all are full. Found by name in
 /// the guild's channel list, so nothing needs storing and a restart changes nothing. The cached
-/// guild answers while the configured category is clearly not full; the REST list otherwise.
+/// guild answers while one of these categories is clearly not full; the REST list otherwise.
 async fn ticket_category(
     ctx: &serenity::Context,
     guild: serenity::GuildId,
     base: serenity::ChannelId,
 ) -> Result<serenity::ChannelId, Failure> {
     // The common case costs no REST call: the cache (kept by the gateway) shows room.
-    let cached = ctx.cache.guild(guild).map(|g| {
-        g.channels
-            .values()
-            .filter(|c| c.parent_id == Some(base))
-            .count()
-    });
-    if cached.is_some_and(|n| n < CACHE_TRUSTED_BELOW) {
-        return Ok(base);
+    if let Some(category) = cached_room(ctx, guild, base) {
+        return Ok(category);
     }
     let channels = guild.channels(ctx).await?;
     let children = |cat: serenity::ChannelId| {
@@ -301,6 +295,40 @@ async fn ticket_category(
             }
         }
     }
+}
+
+/// The configured category, or else an existing overflow category, that the cached guild shows
+/// clearly below the limit; `None` when there is no such category or no cached guild.
+fn cached_room(
+    ctx: &serenity::Context,
+    guild: serenity::GuildId,
+    base: serenity::ChannelId,
+) -> Option<serenity::ChannelId> {
+    let g = ctx.cache.guild(guild)?;
+    let children = |cat: serenity::ChannelId| {
+        g.channels
+            .values()
+            .filter(|c| c.parent_id == Some(cat))
+            .count()
+    };
+    if children(base) < CACHE_TRUSTED_BELOW {
+        return Some(base);
+    }
+    let base_name = g.channels.get(&base)?.name.clone();
+    let mut overflow: Vec<(u32, serenity::ChannelId)> = g
+        .channels
+        .values()
+        .filter(|c| c.kind == ChannelType::Category)
+        .filter_map(|c| {
+            let n = c.name.strip_prefix(&base_name)?.strip_prefix(' ')?;
+            Some((n.parse().ok()?, c.id))
+        })
+        .collect();
+    overflow.sort_unstable();
+    overflow
+        .into_iter()
+        .map(|(_, id)| id)
+        .find(|&id| children(id) < CACHE_TRUSTED_BELOW)
 }
 
 /// The customer picked a payment method: record it and post its instructions in the ticket.

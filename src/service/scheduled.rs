@@ -2,7 +2,7 @@
 //!
 //! Delays that must survive a restart (delete a ticket channel 24 h after completion, close an
 //! abandoned ticket...) are rows with a `run_at`, never sleeping tasks. [`ScheduledJobsRunner`]
-//! polls the due rows every [`ScheduledJobsRunner::period`] (30 s by default; a job therefore
+//! polls the due rows every [`ScheduledJobsRunner::period`] (5 s by default; a job therefore
 //! runs between `run_at` and `run_at` + period, never before) and hands each to the
 //! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`;
 //! every kind and payload is a [`ScheduledTask`](crate::domain::scheduled::ScheduledTask)).
@@ -84,14 +84,15 @@ pub struct ScheduledJobsRunner {
 }
 
 impl ScheduledJobsRunner {
-    /// A runner with no handlers, [`SCHEDULED_BACKOFF`], a 30 s period and a 60 s timeout.
+    /// A runner with no handlers, [`SCHEDULED_BACKOFF`], a 5 s period (a due job waits at most
+    /// that long; a pass is one indexed query) and a 60 s timeout.
     pub fn new(store: Store, clock: Clock) -> Self {
         Self {
             store,
             clock,
             handlers: HashMap::new(),
             backoff: SCHEDULED_BACKOFF,
-            period: Duration::from_secs(30),
+            period: Duration::from_secs(5),
             timeout: Duration::from_secs(60),
         }
     }
@@ -117,22 +118,28 @@ impl ScheduledJobsRunner {
         self
     }
 
-    /// Runs every job due now (up to 100) once.
+    /// Runs every job due now once, 100 at a time until none is left (a job that fails is
+    /// rescheduled later, so a pass always ends).
     ///
     /// # Errors
     /// Store errors (jobs not yet recorded stay pending and run again).
     pub async fn run_due(&self) -> Result<ScheduledPass> {
+        const BATCH: u32 = 100;
         let now = self.clock.now_ms();
-        let jobs = self
-            .store
-            .call(move |conn| scheduled_jobs::due(conn, now, 100))
-            .await?;
         let mut pass = ScheduledPass::default();
-        for job in &jobs {
-            let outcome = self.run_job(job).await;
-            self.record(job, outcome, &mut pass).await?;
+        loop {
+            let jobs = self
+                .store
+                .call(move |conn| scheduled_jobs::due(conn, now, BATCH))
+                .await?;
+            for job in &jobs {
+                let outcome = self.run_job(job).await;
+                self.record(job, outcome, &mut pass).await?;
+            }
+            if u32::try_from(jobs.len()).unwrap_or(u32::MAX) < BATCH {
+                return Ok(pass);
+            }
         }
-        Ok(pass)
     }
 
     async fn run_job(&self, job: &ScheduledJob) -> Result<(), HandlerError> {

@@ -11,7 +11,7 @@ use vpn_ticket_bot::domain::{MessageId, UserId};
 use vpn_ticket_bot::service::housekeeping::MessageTtlJob;
 use vpn_ticket_bot::service::revenue::chart;
 use vpn_ticket_bot::sim::discord::log::LogEntry;
-use vpn_ticket_bot::sim::discord::state::MessageRec;
+use vpn_ticket_bot::sim::discord::state::{MessageRec, State};
 use vpn_ticket_bot::store;
 
 use crate::world::{T, World, click_id, custom_ids, order_status};
@@ -253,5 +253,105 @@ async fn a_refused_receipt_notice_expires() {
     );
     // The customer's own message and the ticket's other messages stay.
     assert!(w.emu.read(|s| s.messages_in(ticket).len() >= 2));
+    w.stop().await;
+}
+
+/// How many times the review card `card` in `admin` was edited through the channel
+/// (`/channels/{admin}/messages/{card}`) and through an interaction webhook (`@original`).
+fn card_edits(s: &State, admin: u64, card: u64) -> (usize, usize) {
+    let channel_path = format!("/channels/{admin}/messages/{card}");
+    let card_id = card.to_string();
+    s.log()
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::Rest {
+                method,
+                path,
+                route,
+                response,
+                status,
+                ..
+            } if method == "PATCH" && *status == 200 => Some((path, route, response)),
+            _ => None,
+        })
+        .fold((0, 0), |(by_channel, by_token), (path, route, response)| {
+            // serenity's paths carry the API version (`/api/v10/...`).
+            if path.ends_with(&channel_path) {
+                (by_channel + 1, by_token)
+            } else if route.ends_with("/messages/@original")
+                && response["id"].as_str() == Some(card_id.as_str())
+            {
+                (by_channel, by_token + 1)
+            } else {
+                (by_channel, by_token)
+            }
+        })
+}
+
+/// The review card after an approval is edited through the Approve click's interaction token
+/// (a call outside the bot's global rate limit), not with a channel message edit; when Discord
+/// refuses the token, the card still converges, through the channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_approved_card_is_edited_through_the_clicks_token_or_else_the_channel() {
+    let w = World::start().await;
+    for (customer, seed, nth, refuse_token) in [(w.carol, 31, 1, false), (w.mallory, 32, 2, true)] {
+        let (ticket, order) = w.open_ticket(customer).await;
+        w.pick_method(customer, ticket, order).await;
+        let (card, _) = w.upload(customer, ticket, seed, nth).await;
+        if refuse_token {
+            // Both webhook edits of this approval (the prompt's outcome, the card) are refused.
+            w.emu.fail_route_with(
+                "PATCH",
+                "/webhooks/{webhook_id}/{token}/messages/@original",
+                401,
+                50027,
+                2,
+            );
+            let i = w.emu.click_button(
+                w.alice,
+                card.id,
+                &click_id(&card, |id| matches!(id, CustomId::Approve(_))),
+            );
+            let prompt = w.reply_to(&i, "Approve payment").await;
+            let confirm = click_id(&prompt, |id| matches!(id, CustomId::Confirm(_)));
+            w.emu.click_button(w.alice, prompt.id, &confirm);
+        } else {
+            w.approve(&card).await;
+        }
+        let approved = w
+            .wait("the card shows the approval", |s| {
+                s.messages
+                    .get(&card.id)
+                    .filter(|m| m.content.contains("Approved by"))
+                    .cloned()
+            })
+            .await
+            .expect("the card converges");
+        assert!(custom_ids(&approved).is_empty(), "no buttons left");
+        // The log entry follows the answer: wait for it.
+        let (by_channel, by_token) = w
+            .wait("the card's edit in the log", |s| {
+                let (c, t) = card_edits(s, w.admin_channel, card.id);
+                (c + t > 0).then_some((c, t))
+            })
+            .await
+            .expect("the card edit logged");
+        if refuse_token {
+            assert_eq!(by_channel, 1, "the channel edit took over");
+        } else {
+            assert_eq!((by_channel, by_token), (0, 1), "one edit, by the token");
+        }
+        assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
+    }
+    let listed = w.emu.read(|s| {
+        s.log()
+            .iter()
+            .filter(|e| e.route() == Some(("GET", "/guilds/{guild_id}/channels")))
+            .count()
+    });
+    assert_eq!(
+        listed, 0,
+        "the tickets category's room was read from the cache"
+    );
     w.stop().await;
 }

@@ -2,7 +2,7 @@
 //! ticket deleted by hand archived from what the bot saw; both served by `/admin transcript`.
 
 use vpn_ticket_bot::domain::OrderId;
-use vpn_ticket_bot::sim::discord::CommandOption;
+use vpn_ticket_bot::sim::discord::{CommandOption, LogEntry, State};
 
 use crate::world::{T, World};
 
@@ -95,5 +95,101 @@ async fn a_ticket_deleted_by_hand_is_archived_from_what_the_bot_saw() {
     ] {
         assert!(text.contains(line), "{line:?} missing from\n{text}");
     }
+    w.stop().await;
+}
+
+/// `GET /channels/{ticket}/messages` calls so far (history read-backs and catch-ups).
+fn history_reads(s: &State, ticket: u64) -> usize {
+    let path = format!("/channels/{ticket}/messages");
+    s.log()
+        .iter()
+        .filter(|e| match e {
+            LogEntry::Rest {
+                method, path: p, ..
+            } => {
+                // serenity's paths carry the API version (`/api/v10/...`).
+                method == "GET" && p.split('?').next().is_some_and(|p| p.ends_with(&path))
+            }
+            LogEntry::Frame { .. } => false,
+        })
+        .count()
+}
+
+/// A ticket the bot saw whole in one gateway session is archived from what it recorded (an
+/// edit included) without reading the channel's history back, a rate-limited call. A ticket
+/// from before a restart (a new session: the bot may have missed something) is read back, and
+/// what was posted while the bot was away is in its transcript.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_read_back_only_when_the_bot_may_have_missed_messages() {
+    let mut w = World::start().await;
+    let (ticket, order) = w.open_ticket(w.carol).await;
+    w.pick_method(w.carol, ticket, order).await;
+    let (card, _) = w.upload(w.carol, ticket, 23, 1).await;
+    let note = w
+        .emu
+        .user_message(w.sam, ticket, "Enjoy, Carol!", None)
+        .unwrap();
+    w.emu
+        .user_edit_message(w.sam, note, "Enjoy your VPN, Carol!")
+        .unwrap();
+    w.approve(&card).await;
+    // The edit reached the bot as MESSAGE_UPDATE before the approval's clicks; its record is
+    // checked on every change the approval makes.
+    let app = w.app.clone();
+    w.emu
+        .wait_for(T, |_| {
+            let c = app.store.conn().ok()?;
+            let t = vpn_ticket_bot::store::transcripts::lines(&c, order).ok()?;
+            t.iter()
+                .any(|l| l.content.contains("Enjoy your VPN"))
+                .then_some(())
+        })
+        .await
+        .expect("the edit recorded");
+    crate::ticket_deleted_a_day_later(&w, ticket).await;
+    let (_, file) = transcript(&w, w.alice, order).await;
+    // Checked after that round trip, so a read-back's log entry would be in.
+    let reads = w.emu.read(|s| history_reads(s, ticket));
+    assert_eq!(reads, 0, "seen whole: no read-back");
+    let text = file.expect("a transcript");
+    for line in ["here is my payment", "Enjoy your VPN, Carol!"] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
+    assert!(
+        !text.contains("Enjoy, Carol!"),
+        "the edit replaced the text"
+    );
+
+    let (ticket, order) = w.open_ticket(w.mallory).await;
+    w.pick_method(w.mallory, ticket, order).await;
+    let (card, _) = w.upload(w.mallory, ticket, 24, 2).await;
+    w.approve(&card).await;
+    w.stop_bot().await;
+    w.emu
+        .user_message(w.sam, ticket, "Posted while the bot was away", None)
+        .unwrap();
+    w.restart().await;
+    let key = vpn_ticket_bot::domain::scheduled::ScheduledTask::DeleteChannel {
+        channel_id: vpn_ticket_bot::domain::ChannelId(ticket),
+    }
+    .dedupe_key();
+    let job =
+        vpn_ticket_bot::store::scheduled_jobs::find_by_key(&w.app.store.conn().unwrap(), &key)
+            .unwrap()
+            .expect("deletion scheduled");
+    let http = w.running.as_ref().unwrap().http.clone();
+    let handler = vpn_ticket_bot::discord::DiscordDeliverer::new(http, w.app.clone());
+    vpn_ticket_bot::service::scheduled::ScheduledHandler::run(&handler, &job)
+        .await
+        .expect("deleted");
+    // The log entry follows the answer: wait for it.
+    w.wait("the history read back after a restart", |s| {
+        (history_reads(s, ticket) >= 1).then_some(())
+    })
+    .await
+    .expect("read back after a restart");
+    let (_, file) = transcript(&w, w.alice, order).await;
+    let text = file.expect("a transcript");
+    assert!(text.contains("Posted while the bot was away"), "{text}");
     w.stop().await;
 }

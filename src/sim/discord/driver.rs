@@ -388,6 +388,35 @@ impl Emulator {
         })
     }
 
+    /// `user` edits the text of their own message `message`; MESSAGE_UPDATE goes to the
+    /// connected sessions, as Discord sends it.
+    ///
+    /// # Errors
+    /// Unknown message, or 50005 "Cannot edit a message authored by another user".
+    pub fn user_edit_message(
+        &self,
+        user: u64,
+        message: u64,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        let base = self.base_url();
+        self.inner.with(|s| {
+            let author = s
+                .messages
+                .get(&message)
+                .map(|m| m.author_id)
+                .ok_or_else(ApiError::unknown_message)?;
+            if author != user {
+                return Err(ApiError::new(
+                    403,
+                    50005,
+                    "Cannot edit a message authored by another user",
+                ));
+            }
+            messages::edit(s, &base, message, &json!({ "content": content }), &[]).map(drop)
+        })
+    }
+
     /// Someone deletes a channel by hand; CHANNEL_DELETE follows. False if it did not exist.
     pub fn delete_channel_by_hand(&self, channel: u64) -> bool {
         self.inner

@@ -302,7 +302,7 @@ async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time()
         "delete_channel",
         Arc::clone(&handler) as Arc<dyn ScheduledHandler>,
     );
-    assert_eq!(runner.period(), Duration::from_secs(30));
+    assert_eq!(runner.period(), Duration::from_secs(5));
     schedule(&store, "delete_channel:9", "delete_channel", T0 + 90_000).await;
     let jobs = vpn_ticket_bot::tasks::Jobs::start(
         vec![
@@ -311,7 +311,7 @@ async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time()
         ],
         &tokio_util::sync::CancellationToken::new(),
     );
-    // Ticks at 0, 30, 60, 90 s: the 90 s tick runs it. The clock is paused: these sleeps are
+    // Ticks every 5 s: the 90 s tick runs it, the 85 s one does not. The clock is paused: these sleeps are
     // virtual time (tokio advances it while the jobs are idle), not waits for an event.
     tokio::time::sleep(Duration::from_secs(85)).await;
     assert!(

@@ -27,6 +27,7 @@ struct TestJob {
     behaviour: Behaviour,
     passes: AtomicUsize,
     wake: Arc<Notify>,
+    gap: Duration,
 }
 
 impl TestJob {
@@ -36,6 +37,17 @@ impl TestJob {
             behaviour,
             passes: AtomicUsize::new(0),
             wake: Arc::default(),
+            gap: Duration::ZERO,
+        })
+    }
+
+    fn with_gap(name: &'static str, gap: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            behaviour: Behaviour::Succeed,
+            passes: AtomicUsize::new(0),
+            wake: Arc::default(),
+            gap,
         })
     }
 
@@ -56,6 +68,10 @@ impl Job for TestJob {
 
     fn wake(&self) -> Option<Arc<Notify>> {
         Some(Arc::clone(&self.wake))
+    }
+
+    fn min_gap(&self) -> Duration {
+        self.gap
     }
 
     async fn run_once(&self) -> Result<()> {
@@ -172,6 +188,34 @@ async fn a_wake_up_runs_a_pass_without_waiting_for_the_period() {
         "woken pass at t = 1 s, long before t = 60 s"
     );
     jobs.shutdown(Duration::from_secs(5)).await;
+}
+
+/// Wake-ups within a job's `min_gap` after a pass are coalesced into one pass at the gap's end
+/// (a burst of sales edits the dashboard once); shutdown does not wait for the gap.
+#[tokio::test(start_paused = true)]
+async fn wake_ups_within_the_min_gap_make_one_pass_at_its_end() {
+    let job = TestJob::with_gap("gapped", Duration::from_secs(3));
+    let jobs = start(&[Arc::clone(&job)]);
+    sleep(Duration::from_secs(1)).await;
+    assert_eq!(job.passes(), 1, "the first pass at start");
+    for _ in 0..5 {
+        job.wake.notify_one();
+        sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(job.passes(), 1, "no pass inside the gap");
+    sleep(Duration::from_millis(1600)).await;
+    assert_eq!(job.passes(), 2, "one pass for five wake-ups, at t = 3 s");
+    // t = 3.1 s: inside the next gap (until t = 6 s).
+    job.wake.notify_one();
+    let asked = Instant::now();
+    assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
+    assert_eq!(
+        asked.elapsed(),
+        Duration::ZERO,
+        "the gap does not hold up a stop"
+    );
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(job.passes(), 2, "no pass after the stop");
 }
 
 #[tokio::test(start_paused = true)]
