@@ -47,6 +47,8 @@ pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod logging;
 pub mod metrics;

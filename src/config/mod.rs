@@ -199,6 +199,15 @@ pub struct Config {
     pub metrics: MetricsConfig,
 }
 
+/// A dotted key path as the operator would write it: an empty key (`[""]`, `"" = 1`) is spelled
+/// `""`, so an error about it still names something (found by the `config` fuzz target).
+fn spelled(path: &str) -> String {
+    path.split('.')
+        .map(|part| if part.is_empty() { "\"\"" } else { part })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 impl Config {
     /// Reads, parses and validates `path`, then applies secret overrides from the environment.
     ///
@@ -228,7 +237,11 @@ impl Config {
         let mut config: Self = serde_path_to_error::deserialize(de).map_err(|e| {
             let key = e.path().to_string();
             ConfigError::Parse {
-                key: if key == "." { "(root)".into() } else { key },
+                key: if key == "." {
+                    "(root)".into()
+                } else {
+                    spelled(&key)
+                },
                 reason: e.into_inner().message().to_owned(),
             }
         })?;

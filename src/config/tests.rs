@@ -38,6 +38,15 @@ fn unknown_key_is_named_with_its_table() {
     assert_eq!(key_of("[surprise]\nx = 1\n"), "surprise");
 }
 
+/// Regression (fuzzing, `config`): an empty key was reported as ``, naming nothing.
+#[test]
+fn an_empty_key_is_spelled_as_toml_spells_it() {
+    assert_eq!(key_of("['']\n"), "\"\"");
+    assert_eq!(key_of("[panel]\n\"\" = 1\n"), "panel.\"\"");
+    let err = parse("\"\" = 1\n").unwrap_err().to_string();
+    assert!(err.starts_with("config key `\"\"`: unknown field"), "{err}");
+}
+
 #[test]
 fn wrong_type_is_named() {
     assert_eq!(

@@ -126,8 +126,32 @@ impl CryptoPayClient {
     }
 }
 
+/// The invoices of a `getInvoices` result: `{"items":[…]}` or a bare array.
+///
+/// # Errors
+/// [`CryptoPayError::Protocol`] for another shape or an item that is not an [`Invoice`].
+pub(crate) fn invoices_of(result: Value) -> CryptoPayResult<Vec<Invoice>> {
+    let items = match result {
+        Value::Object(mut map) if map.contains_key("items") => map["items"].take(),
+        bare @ Value::Array(_) => bare,
+        other => {
+            return Err(CryptoPayError::Protocol {
+                method: "getInvoices",
+                detail: format!("expected {{\"items\":[…]}} or an array, got {other}"),
+            });
+        }
+    };
+    read_result("getInvoices", items)
+}
+
 /// Reads `result` as `T`, naming the path of the first field that does not fit.
-fn read_result<T: DeserializeOwned>(method: &'static str, result: Value) -> CryptoPayResult<T> {
+///
+/// # Errors
+/// [`CryptoPayError::Protocol`] naming that path.
+pub(crate) fn read_result<T: DeserializeOwned>(
+    method: &'static str,
+    result: Value,
+) -> CryptoPayResult<T> {
     serde_path_to_error::deserialize(result).map_err(|e| CryptoPayError::Protocol {
         method,
         detail: format!("result does not parse at {}: {}", e.path(), e.inner()),
@@ -160,17 +184,7 @@ impl CryptoPayApi for CryptoPayClient {
                     json!({ "invoice_ids": list, "count": chunk.len() }),
                 )
                 .await?;
-            let items = match result {
-                Value::Object(mut map) if map.contains_key("items") => map["items"].take(),
-                bare @ Value::Array(_) => bare,
-                other => {
-                    return Err(CryptoPayError::Protocol {
-                        method: "getInvoices",
-                        detail: format!("expected {{\"items\":[…]}} or an array, got {other}"),
-                    });
-                }
-            };
-            out.extend(read_result::<Vec<Invoice>>("getInvoices", items)?);
+            out.extend(invoices_of(result)?);
         }
         Ok(out)
     }

@@ -55,7 +55,9 @@ pub mod webhook;
 use async_trait::async_trait;
 
 pub use amount::{amount_from_minor, is_positive_decimal, minor_from_amount};
+pub(crate) use answer::interpret;
 pub use client::{CryptoPayClient, TOKEN_HEADER};
+pub(crate) use client::{invoices_of, read_result};
 pub use error::{CryptoPayError, CryptoPayResult};
 pub(crate) use types::split_list;
 pub use types::{

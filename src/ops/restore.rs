@@ -80,7 +80,7 @@ const COUNTED: [&str; 4] = ["users", "orders", "payments", "revenue_ledger"];
 ///
 /// # Errors
 /// [`Error::Locked`] while the bot runs; [`Error::BadBackup`] for a missing, truncated, foreign,
-/// damaged or newer-schema file; [`Error::NotConfirmed`] when `confirm` says no; [`Error::Io`] /
+/// damaged or newer-schema file, or one that cannot be migrated or lacks the shop's tables; [`Error::NotConfirmed`] when `confirm` says no; [`Error::Io`] /
 /// [`Error::Db`] otherwise. In every error case the live database is unchanged.
 pub fn restore(
     storage: &StorageConfig,
@@ -123,15 +123,21 @@ fn stage(file: &Path, staging: &Path, bytes: u64, target: &Path) -> Result<(Rest
         },
         other => other,
     })?;
+    // The file passed verification but is still the backup's content: anything that fails on
+    // it from here on is the file's fault, and is refused as such.
+    let bad = |reason: String| Error::BadBackup {
+        path: file.to_owned(),
+        reason,
+    };
     let mut conn = Connection::open(staging)?;
-    let (_, version) = migrations::migrate(&mut conn)?;
+    let (_, version) = migrations::migrate(&mut conn)
+        .map_err(|e| bad(format!("cannot be migrated to this binary's schema: {e}")))?;
     let rows = COUNTED
         .iter()
         .map(|t| {
-            Ok((
-                *t,
-                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?,
-            ))
+            conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .map(|n| (*t, n))
+                .map_err(|e| bad(format!("cannot count its {t}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
     conn.pragma_update(None, "journal_mode", "DELETE")?;

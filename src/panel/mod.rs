@@ -25,6 +25,7 @@ use async_trait::async_trait;
 
 pub use client::XuiClient;
 pub use error::{ErrorContext, PanelError, PanelResult};
+pub(crate) use transport::read_answer;
 pub use transport::{LOGIN_COOLDOWN, unix_now_secs};
 pub use types::{
     Client, ClientDetail, ClientRecord, ClientTraffic, Envelope, Inbound, InboundSettings,

@@ -150,9 +150,13 @@ pub struct ClientTraffic {
 }
 
 impl ClientTraffic {
-    /// Bytes left before the limit, `None` when unlimited (`total == 0`).
+    /// Bytes left before the limit (0..=`total`), `None` when unlimited (`total <= 0`). The
+    /// counters come from the panel as sent: a negative one counts as 0, and sums saturate.
     pub fn remaining_bytes(&self) -> Option<i64> {
-        (self.total > 0).then(|| (self.total - self.up - self.down).max(0))
+        (self.total > 0).then(|| {
+            let used = self.up.max(0).saturating_add(self.down.max(0));
+            self.total.saturating_sub(used).max(0)
+        })
     }
 }
 

@@ -193,7 +193,7 @@ impl ActivationService {
             }));
         }
         let seen = last.get(&w.email).copied().unwrap_or(0);
-        if seen > 0 && seen + CONVERSION_GRACE_MS <= now {
+        if seen > 0 && seen.saturating_add(CONVERSION_GRACE_MS) <= now {
             let reason = StartReason::PanelDidNotConvert;
             return Ok(Some(Start {
                 reason,

@@ -341,6 +341,39 @@ fn restore_refuses_a_newer_schema() {
     assert!(err.contains("newer than this binary"), "{err}");
 }
 
+/// Regression (fuzzing, `restore_file`): a file with our application id and a schema version
+/// but not the schema itself passed verification, then failed with a raw SQLite or migration
+/// error instead of the promised `BadBackup`.
+#[test]
+fn restore_refuses_our_identity_without_our_schema() {
+    let f = Fixture::new();
+    let hollow = |name: &str, version: i64| {
+        let path = f.dir.path().join(name);
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", 0x5654_4231)
+            .unwrap();
+        conn.pragma_update(None, "user_version", version).unwrap();
+        drop(conn);
+        path
+    };
+    let current = hollow("hollow.db", store::schema_version());
+    let err = f.refused(&current);
+    assert!(
+        err.contains("hollow.db") && err.contains("cannot count its users"),
+        "{err}"
+    );
+    let negative = hollow("negative.db", -1);
+    let err = f.refused(&negative);
+    assert!(err.contains("cannot be migrated"), "{err}");
+    for file in [&current, &negative] {
+        let e = ops::restore(&common::storage(f.dir.path()), file, |_| true, now()).unwrap_err();
+        assert!(
+            matches!(e, vpn_ticket_bot::Error::BadBackup { .. }),
+            "{e:?}"
+        );
+    }
+}
+
 #[test]
 fn restore_refuses_while_the_bot_runs() {
     let f = Fixture::new();

@@ -1,7 +1,8 @@
 //! The shop's core, one test binary: the store, orders, receipts, approval and provisioning
 //! (crash safety included), renewals, subscriptions, the order lifecycle, backup and restore,
-//! the panel health monitor and the background jobs on tokio's paused clock. Services run on a
-//! temporary SQLite and the 3x-ui panel emulator; no Discord here.
+//! the panel health monitor, the background jobs on tokio's paused clock, and the fuzz targets'
+//! committed inputs replayed through their entry points. Services run on a temporary SQLite and
+//! the 3x-ui panel emulator; no Discord here.
 //!
 //! One binary instead of one per file: the shared helpers (`support/`) and the 365 crates are
 //! linked once.
@@ -18,6 +19,7 @@ mod approval;
 mod background;
 mod backup_restore;
 mod crypto;
+mod fuzz_corpus;
 mod growth;
 mod health_panel;
 mod lifecycle;

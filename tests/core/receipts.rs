@@ -286,10 +286,23 @@ async fn refused_files_store_nothing_and_say_why() {
             images::png_declaring(60_000, 60_000, 6, 8),
             "dimensions exceed the limit of 8192×8192 pixels",
         ),
+        // Regression (fuzzing, `receipt`): sides within 8192 but too many pixels in all. A
+        // 974-byte progressive JPEG or a 2.6 kB WebP declaring 8192×8192 made decoding use
+        // 300-490 MB; now refused from the header.
         (
             "memory.png",
             images::png_declaring(8_000, 8_000, 6, 16),
-            "more memory than the limit of 256 MiB",
+            "8000×8000 pixels (64.0 million pixels); the limit is 16.8 million pixels in all",
+        ),
+        (
+            "bomb.webp",
+            images::webp_declaring(8192, 8192),
+            "8192×8192 pixels (67.2 million pixels)",
+        ),
+        (
+            "bomb.jpg",
+            images::jpeg_declaring(8192, 4097),
+            "8192×4097 pixels (33.6 million pixels)",
         ),
         ("anim.gif", images::gif(), "GIF files are not accepted"),
         ("scan.bmp", images::bmp(), "BMP files are not accepted"),
@@ -310,6 +323,28 @@ async fn refused_files_store_nothing_and_say_why() {
     }
     assert_eq!(env.stored_files(), Vec::<String>::new(), "nothing stored");
     assert_eq!(env.payment_count(), 0);
+
+    // The allocation limit follows `max_dimension`: 1024 allows a 4 MiB buffer, not 8 MiB.
+    let small = env_with(ReceiptsConfig {
+        max_dimension: 1024,
+        ..ReceiptsConfig::default()
+    });
+    let reason = bad_reason(
+        small
+            .service
+            .process(
+                ALICE,
+                order,
+                "deep.png",
+                None,
+                images::png_declaring(1024, 1024, 6, 16),
+            )
+            .await,
+    );
+    assert!(
+        reason.contains("more memory than the limit of 4 MiB"),
+        "{reason}"
+    );
 
     // The Discord layer's check on the declared size, before downloading.
     assert!(env.service.check_declared_size(10 * 1024 * 1024).is_ok());

@@ -244,6 +244,21 @@ fn every_sample_parses_with_the_client_types() {
     assert!(unknown.is_empty(), "samples without a check: {unknown:?}");
 }
 
+/// Regression (fuzzing, `panel_answer`): a traffic row with a counter near `i64::MIN` overflowed
+/// the subtraction in `remaining_bytes` (a panic in debug builds, a wrapped value in release).
+#[test]
+fn traffic_left_stays_within_the_limit_whatever_the_counters() {
+    let row = |up: i64, down: i64, total: i64| -> ClientTraffic {
+        serde_json::from_value(json!({ "up": up, "down": down, "total": total })).unwrap()
+    };
+    assert_eq!(row(-i64::MAX, 0, 10).remaining_bytes(), Some(10));
+    assert_eq!(row(5, -i64::MAX, 10).remaining_bytes(), Some(5));
+    assert_eq!(row(i64::MAX, i64::MAX, 10).remaining_bytes(), Some(0));
+    assert_eq!(row(3, 4, i64::MAX).remaining_bytes(), Some(i64::MAX - 7));
+    assert_eq!(row(3, 4, 0).remaining_bytes(), None, "0 = unlimited");
+    assert_eq!(row(3, 4, -1).remaining_bytes(), None);
+}
+
 /// Every key of `sample` exists in `actual` with the same JSON type (nulls in the sample and
 /// `skip` paths excepted).
 fn assert_shape(sample: &Value, actual: &Value, path: &str, skip: &[&str]) {

@@ -232,6 +232,35 @@ pub(crate) fn png_declaring(width: u32, height: u32, colour_type: u8, bit_depth:
     out
 }
 
+/// A tiny lossless WebP whose VP8L header declares `width`×`height` (1..=16384 each): a
+/// decompression bomb's header (a real 8192×8192 one is 2.6 kB, and decoding it took over 430 MB).
+pub(crate) fn webp_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut out = webp(&RgbImage::new(2, 2));
+    // "RIFF" size "WEBP", "VP8L" size, the signature 0x2F, then 14 + 14 bits of width-1, height-1.
+    assert_eq!(
+        (&out[12..16], out[20]),
+        (&b"VP8L"[..], 0x2F),
+        "a plain VP8L file"
+    );
+    let bits = u32::from_le_bytes(out[21..25].try_into().unwrap());
+    let sizes = (width - 1) | ((height - 1) << 14);
+    out[21..25].copy_from_slice(&((bits & !0x0FFF_FFFF) | sizes).to_le_bytes());
+    out
+}
+
+/// A tiny baseline JPEG whose frame header (SOF0) declares `width`×`height`.
+pub(crate) fn jpeg_declaring(width: u16, height: u16) -> Vec<u8> {
+    let mut out = jpeg(&RgbImage::new(8, 8), 80);
+    let mut at = 2; // after SOI: segments of marker (2 bytes) and length (2 bytes, counts itself)
+    while out[at + 1] != 0xC0 {
+        at += 2 + usize::from(u16::from_be_bytes([out[at + 2], out[at + 3]]));
+    }
+    // FF C0, length, precision, then height and width.
+    out[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
+    out[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
+    out
+}
+
 /// The first bytes of a GIF89a file (1×1).
 pub(crate) fn gif() -> Vec<u8> {
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;".to_vec()

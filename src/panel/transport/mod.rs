@@ -199,18 +199,7 @@ impl Transport {
         body: Body,
     ) -> PanelResult<Option<T>> {
         let env = self.call_envelope(op, method, route, body).await?;
-        let ctx = ErrorContext::new(op, route);
-        if !env.success {
-            return Err(PanelError::from_refusal(ctx, &env.msg));
-        }
-        env.obj
-            .filter(|v| !v.is_null())
-            .map(|v| serde_json::from_value(v))
-            .transpose()
-            .map_err(|e| PanelError::Protocol {
-                ctx,
-                detail: format!("`obj` does not have the expected shape: {e}"),
-            })
+        obj_of(ErrorContext::new(op, route), env)
     }
 
     /// Sends a call with session handling and returns the envelope (success or not).
@@ -289,6 +278,54 @@ impl Transport {
             self.invalidate(epoch);
             relogged = true;
         }
+    }
+}
+
+/// The envelope's `obj` as `T` (`None` when absent/null); `success:false` is sorted by
+/// [`PanelError::from_refusal`].
+fn obj_of<T: DeserializeOwned>(ctx: ErrorContext, env: Envelope<Value>) -> PanelResult<Option<T>> {
+    if !env.success {
+        return Err(PanelError::from_refusal(ctx, &env.msg));
+    }
+    env.obj
+        .filter(|v| !v.is_null())
+        .map(|v| serde_json::from_value(v))
+        .transpose()
+        .map_err(|e| PanelError::Protocol {
+            ctx,
+            detail: format!("`obj` does not have the expected shape: {e}"),
+        })
+}
+
+/// Reads one answer (HTTP `status`, `Content-Type`, body) the way [`Transport::call`] does, with
+/// nothing sent: `obj` as `T`, or the [`PanelError`] it means. A "not logged in" signal, on which
+/// `call` logs in again once, comes back as [`PanelError::Auth`] naming it. For the fuzz targets
+/// (`crate::fuzzing`).
+///
+/// # Errors
+/// As [`Transport::call`]; [`PanelError::Protocol`] for a status outside 100..=999.
+pub(crate) fn read_answer<T: DeserializeOwned>(
+    op: &'static str,
+    status: u16,
+    content_type: &str,
+    body: Vec<u8>,
+    bearer: bool,
+) -> PanelResult<Option<T>> {
+    let ctx = ErrorContext::new(op, "(answer)");
+    let status = StatusCode::from_u16(status).map_err(|e| PanelError::Protocol {
+        ctx: ctx.clone(),
+        detail: format!("HTTP status {status}: {e}"),
+    })?;
+    let raw = Raw {
+        status,
+        content_type: content_type.to_owned(),
+        location: None,
+        body,
+    };
+    match interpret(&ctx, &raw, bearer) {
+        Step::Done(env) => obj_of(ctx, env),
+        Step::Fail(e) => Err(e),
+        Step::AuthLost(reason) => Err(PanelError::Auth { ctx, reason }),
     }
 }
 

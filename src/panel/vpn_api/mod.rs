@@ -131,11 +131,7 @@ impl VpnApiClient {
         let v = self
             .call("list_users", Method::GET, "list-users", None)
             .await?;
-        let list: ListAnswer = serde_json::from_value(v).map_err(|e| PanelError::Protocol {
-            ctx: ErrorContext::new("list_users", "list-users"),
-            detail: e.to_string(),
-        })?;
-        Ok(list.uuids)
+        listed(v)
     }
 
     /// `POST /update-user` with the absolute expiry.
@@ -172,6 +168,48 @@ fn absolute(expiry_ms: i64) -> PanelResult<i64> {
         ));
     }
     Ok(expiry_ms)
+}
+
+/// The uuids of a `list-users` answer.
+fn listed(v: Value) -> PanelResult<Vec<String>> {
+    let list: ListAnswer = serde_json::from_value(v).map_err(|e| PanelError::Protocol {
+        ctx: ErrorContext::new("list_users", "list-users"),
+        detail: e.to_string(),
+    })?;
+    Ok(list.uuids)
+}
+
+/// The share link of an `add-user` answer for `uuid` (see [`link_of`]).
+fn added(v: Value, uuid: &str) -> PanelResult<String> {
+    let answer: AddAnswer = serde_json::from_value(v).map_err(|e| PanelError::Protocol {
+        ctx: ErrorContext::new("ensure_client", "add-user"),
+        detail: e.to_string(),
+    })?;
+    link_of(answer, uuid)
+}
+
+/// Reads one answer (HTTP `status` and body) as the client does, with nothing sent: as an
+/// `add-user` answer for `uuid` (the share link) and as a `list-users` answer (the uuids). For
+/// the fuzz targets (`crate::fuzzing`).
+///
+/// # Errors
+/// Each half: the [`PanelError`] the answer means ([`answer`]'s sorting, then the shape).
+pub(crate) fn read_answers(
+    status: u16,
+    body: &[u8],
+    uuid: &str,
+) -> (PanelResult<String>, PanelResult<Vec<String>>) {
+    let ctx = ErrorContext::new("fuzz", "(answer)");
+    let sorted = reqwest::StatusCode::from_u16(status)
+        .map_err(|e| PanelError::Protocol {
+            ctx: ctx.clone(),
+            detail: format!("HTTP status {status}: {e}"),
+        })
+        .and_then(|status| answer::interpret(&ctx, status, body));
+    match sorted {
+        Ok(v) => (added(v.clone(), uuid), listed(v)),
+        Err(e) => (Err(e.clone()), Err(e)),
+    }
 }
 
 /// The link from an `add-user` answer, checked to be for the uuid sent.
@@ -250,13 +288,9 @@ impl PanelApi for VpnApiClient {
             "expiry_timestamp_ms": expiry,
         });
         let v = self.call(OP, Method::POST, "add-user", Some(body)).await?;
-        let answer: AddAnswer = serde_json::from_value(v).map_err(|e| PanelError::Protocol {
-            ctx: ErrorContext::new(OP, "add-user"),
-            detail: e.to_string(),
-        })?;
         Ok(Provisioned {
             outcome: EnsureOutcome::Created,
-            share_link: Some(link_of(answer, &spec.uuid)?),
+            share_link: Some(added(v, &spec.uuid)?),
         })
     }
 

@@ -60,10 +60,28 @@ pub fn new_client(plan: &Plan, now: i64) -> Terms {
 pub fn provisional(plan: &Plan, now: i64, percent: u32, days: u32) -> Terms {
     Terms {
         expiry_ms: now + i64::from(days) * DAY_MS,
-        total_bytes: u64::from(plan.traffic_gib) * GIB * u64::from(percent) / 100,
+        total_bytes: percent_of(u64::from(plan.traffic_gib) * GIB, percent),
         limit_ip: plan.device_limit,
         extend: false,
         previous: None,
+    }
+}
+
+/// `percent` % of `bytes`, rounded down, without overflow (a plan may have `u32::MAX` GiB).
+fn percent_of(bytes: u64, percent: u32) -> u64 {
+    let share = u128::from(bytes) * u128::from(percent) / 100;
+    u64::try_from(share).unwrap_or(u64::MAX)
+}
+
+/// An expiry (`previous`, Unix ms, as the panel reports it; negative = a delayed start that has
+/// not begun) extended by `span` ms: from `max(now, previous)`, or a longer delay. Saturating,
+/// since `previous` is whatever the panel sent.
+#[must_use]
+pub fn extended_expiry(previous: i64, now: i64, span: i64) -> i64 {
+    if previous < 0 {
+        previous.saturating_sub(span)
+    } else {
+        previous.max(now).saturating_add(span)
     }
 }
 
@@ -72,11 +90,7 @@ pub fn provisional(plan: &Plan, now: i64, percent: u32, days: u32) -> Terms {
 pub fn renewal(plan: &Plan, now: i64, current: &ClientTraffic) -> Terms {
     let span = i64::from(plan.days) * DAY_MS;
     let cur = current.expiry_time;
-    let expiry_ms = if cur < 0 {
-        cur - span
-    } else {
-        cur.max(now) + span
-    };
+    let expiry_ms = extended_expiry(cur, now, span);
     let active = cur < 0 || cur > now;
     let plan_bytes = u64::from(plan.traffic_gib) * GIB;
     let total_bytes = if plan_bytes == 0 {
@@ -150,5 +164,26 @@ mod tests {
         );
         let not_started = renewal(&plan(true), now, &traffic(-30 * DAY_MS, 0, 100));
         assert_eq!(not_started.expiry_ms, -60 * DAY_MS);
+    }
+
+    /// Regression (fuzzing, `panel_answer` and `config`): a panel's expiry near the ends of
+    /// `i64` overflowed the renewal's arithmetic, and so did the provisional share of a plan of
+    /// `u32::MAX` GiB (a panic in debug builds, a wrapped value in release).
+    #[test]
+    fn extreme_panel_values_and_plans_do_not_overflow() {
+        let now = 1_000 * DAY_MS;
+        let far = renewal(&plan(false), now, &traffic(i64::MAX - 1, 0, 100));
+        assert_eq!(far.expiry_ms, i64::MAX);
+        let long_delay = renewal(&plan(true), now, &traffic(i64::MIN + 1, 0, 100));
+        assert_eq!(long_delay.expiry_ms, i64::MIN);
+        let huge = Plan {
+            traffic_gib: u32::MAX,
+            ..plan(false)
+        };
+        let share = provisional(&huge, now, 100, 3).total_bytes;
+        assert_eq!(share, u64::from(u32::MAX) * GIB);
+        assert_eq!(provisional(&plan(false), now, 10, 3).total_bytes, 10 * GIB);
+        assert_eq!(extended_expiry(-DAY_MS, now, DAY_MS), -2 * DAY_MS);
+        assert_eq!(extended_expiry(now - 1, now, DAY_MS), now + DAY_MS);
     }
 }

@@ -48,6 +48,14 @@ impl Feed {
         STANDARD.encode(self.links.join("\n"))
     }
 
+    /// Adds one panel's traffic row. Saturating: the counters are whatever the panel sent, and
+    /// two panels near `i64::MAX` must not overflow.
+    fn add_usage(&mut self, t: &crate::panel::ClientTraffic) {
+        self.upload = self.upload.saturating_add(t.up);
+        self.download = self.download.saturating_add(t.down);
+        self.total = self.total.saturating_add(t.total);
+    }
+
     /// The `Subscription-Userinfo` header value.
     #[must_use]
     pub fn userinfo(&self) -> String {
@@ -175,8 +183,29 @@ async fn add_panel(h: &super::PanelHandle, u: &User, placed: bool, feed: &mut Fe
     let Ok(t) = h.api.client_traffic(email).await else {
         return false;
     };
-    feed.upload += t.up;
-    feed.download += t.down;
-    feed.total += t.total;
+    feed.add_usage(&t);
     t.total == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_sums_saturate_whatever_the_panels_send() {
+        let mut feed = Feed::default();
+        let huge = crate::panel::ClientTraffic {
+            up: i64::MAX,
+            down: i64::MAX - 1,
+            total: i64::MAX,
+            ..Default::default()
+        };
+        feed.add_usage(&huge);
+        feed.add_usage(&huge);
+        assert_eq!(
+            (feed.upload, feed.download, feed.total),
+            (i64::MAX, i64::MAX, i64::MAX)
+        );
+        assert!(feed.userinfo().contains(&format!("upload={}", i64::MAX)));
+    }
 }

@@ -93,7 +93,7 @@ pub fn sniff(bytes: &[u8]) -> Result<ReceiptFormat, UserError> {
 
 /// What [`analyze`] learned from an acceptable image.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Analysis {
+pub(crate) struct Analysis {
     /// The sniffed format.
     pub format: ReceiptFormat,
     /// SHA-256 of the bytes, 64 lowercase hex characters.
@@ -106,8 +106,17 @@ pub(super) struct Analysis {
     pub height: u32,
 }
 
+/// The most pixels a receipt may have, whatever its sides: 16 Mi (4096×4096; a 5K screen is
+/// 14.7 M, a phone screenshot 3–5 M). Decoding needs more than the picture itself (a progressive
+/// JPEG keeps every coefficient, 2 bytes per sample; WebP keeps its planes; then the grey copy
+/// for the hash): up to about 12 bytes per pixel at the peak, so this bounds one upload to about
+/// 200 MB in every accepted format. Checked from the header, before anything is decoded.
+/// Without it, a 2.6 kB lossless WebP declaring 8192×8192 made the decoder use over 430 MB.
+pub const MAX_PIXELS: u64 = 1 << 24;
+
 /// Decoding limits for `config`: width and height at most `max_dimension`, and one allocation of
-/// at most an RGBA8 buffer at that size (`4 × max_dimension²` bytes), capped at 512 MiB.
+/// at most an RGBA8 buffer at that size (`4 × max_dimension²` bytes), capped at 512 MiB. The
+/// pixel count is bounded separately ([`MAX_PIXELS`]): `image::Limits` has no such limit.
 #[must_use]
 pub fn limits(config: &ReceiptsConfig) -> Limits {
     let mut limits = Limits::default();
@@ -135,13 +144,17 @@ fn max_alloc(config: &ReceiptsConfig) -> u64 {
 /// # Errors
 /// [`UserError::BadReceipt`]: refused format, dimensions or memory over the limits (checked from
 /// the header, before the pixel buffer is allocated), damaged or truncated image.
-pub(super) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis, UserError> {
+pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis, UserError> {
     let format = sniff(bytes)?;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    reader.limits(limits(config));
-    let image = reader
-        .decode()
-        .map_err(|e| decode_refusal(&e, config, format))?;
+    let reader = || {
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+        reader.limits(limits(config));
+        reader
+    };
+    let refusal = |e: ImageError| decode_refusal(&e, config, format);
+    let (width, height) = reader().into_dimensions().map_err(refusal)?;
+    check_pixels(width, height)?;
+    let image = reader().decode().map_err(refusal)?;
     let (width, height) = (image.width(), image.height());
     if width == 0 || height == 0 {
         return Err(bad("the image is empty (0 pixels)".to_owned()));
@@ -181,6 +194,25 @@ pub fn hamming_hex(a: &str, b: &str) -> Option<u32> {
         return None;
     }
     Some(a.iter().zip(&b).map(|(x, y)| (x ^ y).count_ones()).sum())
+}
+
+/// Refuses a picture of more than [`MAX_PIXELS`] pixels.
+fn check_pixels(width: u32, height: u32) -> Result<(), UserError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_PIXELS {
+        return Err(bad(format!(
+            "the image is {width}×{height} pixels ({}); the limit is {} in all",
+            millions(pixels),
+            millions(MAX_PIXELS)
+        )));
+    }
+    Ok(())
+}
+
+/// `pixels` in millions with one decimal, rounded up ("16.8 million").
+fn millions(pixels: u64) -> String {
+    let tenths = pixels.div_ceil(100_000);
+    format!("{}.{} million pixels", tenths / 10, tenths % 10)
 }
 
 fn decode_refusal(e: &ImageError, config: &ReceiptsConfig, format: ReceiptFormat) -> UserError {
@@ -240,6 +272,18 @@ mod tests {
         );
         assert_eq!(hamming_hex("00ff", "00ff00"), None, "length differs");
         assert_eq!(hamming_hex("zz", "00"), None, "not hex");
+    }
+
+    #[test]
+    fn pixel_count_is_bounded_whatever_the_sides() {
+        assert!(check_pixels(4096, 4096).is_ok());
+        assert!(check_pixels(8192, 2048).is_ok());
+        let reason = check_pixels(8192, 8192).unwrap_err().to_string();
+        assert!(
+            reason.contains("8192×8192 pixels (67.2 million pixels); the limit is 16.8 million"),
+            "{reason}"
+        );
+        assert!(check_pixels(u32::MAX, u32::MAX).is_err(), "no overflow");
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! [`ReceiptService::process`] runs, in this order: the size cap (`receipts.max_bytes`, before
 //! anything else), the format sniffed from magic bytes (PNG, JPEG, WebP; the declared file name
 //! and content type are only logged, never trusted), decoding under `image::Limits`
-//! (`receipts.max_dimension` per side and a bounded allocation, so a decompression bomb is refused
-//! from its header before any pixel buffer exists), SHA-256 of the bytes and a 64-bit perceptual hash
-//! (dHash) of the decoded picture, the exact-duplicate check against every earlier payment (any user, any
-//! status; refused with [`UserError::DuplicateReceipt`] and a `receipt.duplicate` audit entry),
+//! (`receipts.max_dimension` per side, [`MAX_PIXELS`] in all and a bounded allocation, so a
+//! decompression bomb is refused from its header before any pixel buffer exists), SHA-256 of the
+//! bytes and a 64-bit perceptual hash (dHash) of the decoded picture, the exact-duplicate check
+//! against every earlier payment (any user, any status; refused with
+//! [`UserError::DuplicateReceipt`] and a `receipt.duplicate` audit entry),
 //! the near-duplicate search (flagged, not refused), and finally an atomic, content-addressed
 //! write under `<data_dir>/receipts/`. A refused file is never written. Decoding, hashing, SQL and
 //! file I/O run on tokio's blocking pool.
@@ -35,7 +36,7 @@ use crate::error::{Error, Result, UserError};
 use crate::store::Store;
 use crate::store::payments::{self, Receipt};
 
-pub use analyze::{ReceiptFormat, hamming_hex, limits, sha256_hex, sniff};
+pub use analyze::{MAX_PIXELS, ReceiptFormat, hamming_hex, limits, sha256_hex, sniff};
 pub use duplicates::record_duplicate;
 pub use files::{RECEIPTS_FOLDER, relative_path};
 
@@ -120,18 +121,7 @@ impl ReceiptService {
     /// # Errors
     /// [`UserError::BadReceipt`] when `size` is 0 or over the cap (the reason gives both in MiB).
     pub fn check_declared_size(&self, size: u64) -> Result<()> {
-        let max = self.inner.config.max_bytes;
-        if size == 0 {
-            return Err(bad_receipt("the file is empty".to_owned()));
-        }
-        if size > max {
-            return Err(bad_receipt(format!(
-                "the file is {} MiB; the limit is {} MiB",
-                mib(size),
-                mib(max)
-            )));
-        }
-        Ok(())
+        check_size(&self.inner.config, size)
     }
 
     /// Validates, hashes and stores the receipt `bytes` uploaded by `user` for `order`.
@@ -293,6 +283,33 @@ impl ReceiptService {
         }
         Ok(cleared)
     }
+}
+
+/// `size` (bytes) against `receipts.max_bytes`: see [`ReceiptService::check_declared_size`].
+fn check_size(config: &ReceiptsConfig, size: u64) -> Result<()> {
+    let max = config.max_bytes;
+    if size == 0 {
+        return Err(bad_receipt("the file is empty".to_owned()));
+    }
+    if size > max {
+        return Err(bad_receipt(format!(
+            "the file is {} MiB; the limit is {} MiB",
+            mib(size),
+            mib(max)
+        )));
+    }
+    Ok(())
+}
+
+/// The checks of [`ReceiptService::process`] that need no database or disk, in its order: the
+/// size cap, then [`analyze::analyze`] (format, decoding under limits, hashes). For the fuzz
+/// targets (`crate::fuzzing`); the service runs the same two steps.
+///
+/// # Errors
+/// [`UserError::BadReceipt`] (as an [`Error::User`]) for every refusal.
+pub(crate) fn check_bytes(bytes: &[u8], config: &ReceiptsConfig) -> Result<analyze::Analysis> {
+    check_size(config, u64::try_from(bytes.len()).unwrap_or(u64::MAX))?;
+    Ok(analyze::analyze(bytes, config)?)
 }
 
 fn retention_sweep(conn: &Connection, data_dir: &Path, cutoff: i64, now: i64) -> Result<usize> {

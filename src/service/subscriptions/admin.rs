@@ -23,7 +23,7 @@ use crate::domain::role::Permission;
 use crate::domain::status::SubscriptionStatus;
 use crate::error::{Result, UserError};
 use crate::panel::PanelError;
-use crate::service::approval::terms::DAY_MS;
+use crate::service::approval::terms::{DAY_MS, extended_expiry};
 use crate::service::roles::Actor;
 use crate::service::state::{Target, audit, enqueue};
 use crate::store::users::{Subscription, User};
@@ -83,11 +83,7 @@ impl SubscriptionService {
             return Err(invalid("this subscription never expires"))?;
         }
         let span = i64::from(days) * DAY_MS;
-        let expiry_at = if previous < 0 {
-            previous - span
-        } else {
-            previous.max(now) + span
-        };
+        let expiry_at = extended_expiry(previous, now, span);
         let total = u64::try_from(current.total).unwrap_or(0);
         self.deps
             .panel
