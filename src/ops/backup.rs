@@ -1,11 +1,11 @@
 //! Online backup through SQLite's backup API while the bot keeps writing.
 //!
-//! The copy is taken in steps of about 16 MiB inside one read transaction on the live database,
+//! The copy is taken in steps of about 4 MiB inside one read transaction on the live database,
 //! so it is one consistent snapshot (WAL readers do not block writers) and every transaction
 //! committed before the backup started is in it. The copy is written to `<name>.partial`, synced
-//! step by step, verified (the page-level check of a fresh copy, see `ops::verify`: `quick_check`, the
-//! snapshot's page count, application id, schema version), and only then renamed to
-//! `bot-<UTC>.db`. Retention runs after each successful backup.
+//! step by step, verified (the page-level check of a fresh copy, see `ops::verify`:
+//! `quick_check`, the snapshot's page count, application id, schema version), and only then
+//! renamed to `bot-<UTC>.db`. Retention runs after each successful backup.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -145,9 +145,9 @@ fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<Copied
     Ok((verified, copy_took, started.elapsed()))
 }
 
-/// About how much one backup step copies (then the copy is synced): 16 MiB. Bounds the unsynced
+/// About how much one backup step copies (then the copy is synced): 4 MiB. Bounds the unsynced
 /// data a concurrent commit's checkpoint may have to wait behind.
-const STEP_BYTES: i64 = 16 << 20;
+const STEP_BYTES: i64 = 4 << 20;
 
 fn sync_file(path: &Path) -> Result<()> {
     std::fs::File::open(path)
