@@ -50,11 +50,14 @@ fn dispatch(command: Command, config: &Config) -> Result<(), Error> {
                 jiff::Timestamp::now(),
             )?;
             println!(
-                "Backup written and verified: {} ({} bytes, schema version {}, {:.2} s)",
+                "Backup written and verified: {} ({} bytes, schema version {}, {:.2} s: copy {:.2} s, \
+                 verification {:.2} s)",
                 report.path.display(),
                 report.bytes,
                 report.schema_version,
-                report.took.as_secs_f64()
+                report.took.as_secs_f64(),
+                report.copy_took.as_secs_f64(),
+                report.verify_took.as_secs_f64()
             );
             for old in &report.removed {
                 println!("Removed old backup: {}", old.display());

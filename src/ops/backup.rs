@@ -1,9 +1,11 @@
 //! Online backup through SQLite's backup API while the bot keeps writing.
 //!
-//! The copy is taken in one backup step, which reads one consistent snapshot (WAL readers do not
-//! block writers), so every transaction committed before the backup started is in it. The copy
-//! is written to `<name>.partial`, verified (integrity_check, application id, schema version),
-//! synced, and only then renamed to `bot-<UTC>.db`. Retention runs after each successful backup.
+//! The copy is taken in steps of about 4 MiB inside one read transaction on the live database,
+//! so it is one consistent snapshot (WAL readers do not block writers) and every transaction
+//! committed before the backup started is in it. The copy is written to `<name>.partial`, synced
+//! step by step, verified (the page-level check of a fresh copy, see `ops::verify`:
+//! `quick_check`, the snapshot's page count, application id, schema version), and only then
+//! renamed to `bot-<UTC>.db`. Retention runs after each successful backup.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -25,8 +27,12 @@ pub struct BackupReport {
     pub bytes: u64,
     /// Its schema version.
     pub schema_version: i64,
-    /// How long the copy and verification took.
+    /// How long the whole backup took (copy, verification, rename, retention).
     pub took: Duration,
+    /// Of which copying the snapshot into the new file.
+    pub copy_took: Duration,
+    /// Of which verifying the copy.
+    pub verify_took: Duration,
     /// Old backups deleted by retention.
     pub removed: Vec<PathBuf>,
 }
@@ -68,7 +74,7 @@ pub fn backup(
     }
     let partial = with_suffix(&dest, ".partial");
     let result = copy_and_verify(&source_path, &partial, storage.busy_timeout_ms);
-    let verified = match result {
+    let (verified, copy_took, verify_took) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
@@ -88,22 +94,44 @@ pub fn backup(
         bytes: verified.bytes,
         schema_version: verified.identity.user_version,
         took: started.elapsed(),
+        copy_took,
+        verify_took,
         removed,
     })
 }
 
-fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<verify::VerifiedFile> {
+/// The verified copy, and how long copying and verifying took.
+type Copied = (verify::VerifiedFile, Duration, Duration);
+
+fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<Copied> {
     let _ = std::fs::remove_file(partial);
+    let started = Instant::now();
     let src = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     configure_connection(&src, Duration::from_millis(busy_ms))?;
     migrations::check_ownership(&src, source)?;
-    {
+    let pages = {
         let mut dst = Connection::open(partial)?;
-        copy_snapshot(&src, &mut dst, Duration::from_millis(busy_ms))?;
+        // A scratch file until it is renamed: a crash leaves only a `.partial`, removed by the
+        // next backup. The copy is synced below, once, and step by step while it is written.
+        dst.pragma_update(None, "synchronous", "OFF")?;
+        let page_size: i64 = src.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let step_pages = i32::try_from(STEP_BYTES / page_size.max(512)).unwrap_or(i32::MAX);
+        let pages = copy_snapshot(
+            &src,
+            &mut dst,
+            step_pages,
+            Duration::from_millis(busy_ms),
+            || sync_file(partial),
+        )?;
         // A self-contained file: no -wal beside it.
         dst.pragma_update(None, "journal_mode", "DELETE")?;
-    }
-    let verified = verify::verify_database(partial)?;
+        pages
+    };
+    drop(src);
+    sync_file(partial)?;
+    let copy_took = started.elapsed();
+    let started = Instant::now();
+    let verified = verify::verify_copy(partial, pages)?;
     if verified.identity.user_version != migrations::schema_version() {
         return Err(Error::BadBackup {
             path: partial.to_owned(),
@@ -114,33 +142,63 @@ fn copy_and_verify(source: &Path, partial: &Path, busy_ms: u64) -> Result<verify
             ),
         });
     }
-    std::fs::File::open(partial)
-        .and_then(|f| f.sync_all())
-        .map_err(Error::io("cannot sync", partial))?;
-    Ok(verified)
+    Ok((verified, copy_took, started.elapsed()))
 }
 
-/// Copies all pages in one backup step (-1 pages): a single consistent snapshot, read under a WAL
-/// read transaction that does not block writers. Smaller steps restart whenever another
-/// connection commits, and may never finish on a busy shop. `Busy`/`Locked` are retried until
-/// `patience` runs out.
-fn copy_snapshot(src: &Connection, dst: &mut Connection, patience: Duration) -> Result<()> {
+/// About how much one backup step copies (then the copy is synced): 4 MiB. Bounds the unsynced
+/// data a concurrent commit's checkpoint may have to wait behind.
+const STEP_BYTES: i64 = 4 << 20;
+
+fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_data())
+        .map_err(Error::io("cannot sync", path))
+}
+
+/// Copies the database of `src` into `dst`, `step_pages` pages per backup step, calling
+/// `after_step` after each step but the last; returns the number of pages copied.
+///
+/// The whole copy runs inside one read transaction on `src`, opened first: every step reads the
+/// same snapshot (WAL readers do not block writers), so the copy is one consistent snapshot,
+/// and the steps never restart when the bot commits (SQLite restarts a backup only when its
+/// source connection starts a new read transaction and sees another connection's changes).
+/// Between steps the destination can be synced, so a backup never leaves a gigabyte of
+/// unwritten data for the bot's next checkpoint to wait behind. `Busy`/`Locked` are retried
+/// until `patience` runs out.
+fn copy_snapshot(
+    src: &Connection,
+    dst: &mut Connection,
+    step_pages: i32,
+    patience: Duration,
+    mut after_step: impl FnMut() -> Result<()>,
+) -> Result<i64> {
     use rusqlite::backup::StepResult;
-    let backup = Backup::new(src, dst)?;
-    let started = Instant::now();
-    loop {
-        match backup.step(-1)? {
-            StepResult::Done => return Ok(()),
-            StepResult::Busy | StepResult::Locked if started.elapsed() >= patience => {
-                return Err(Error::Db(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                    Some("the database stayed locked for the whole busy timeout".into()),
-                )));
+    src.execute_batch("BEGIN")?;
+    let copied = (|| {
+        // Starts the read transaction: the snapshot is taken here.
+        src.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        let backup = Backup::new(src, dst)?;
+        let started = Instant::now();
+        loop {
+            match backup.step(step_pages.max(1))? {
+                StepResult::Done => return Ok(i64::from(backup.progress().pagecount)),
+                StepResult::More => after_step()?,
+                StepResult::Busy | StepResult::Locked if started.elapsed() >= patience => {
+                    return Err(Error::Db(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                        Some("the database stayed locked for the whole busy timeout".into()),
+                    )));
+                }
+                // Busy, Locked: go again.
+                _ => std::thread::sleep(Duration::from_millis(20)),
             }
-            // More (cannot happen with -1 pages, kept for safety), Busy, Locked: go again.
-            _ => std::thread::sleep(Duration::from_millis(20)),
         }
-    }
+    })();
+    // Ends the read transaction (nothing was written through `src`).
+    let ended = src.execute_batch("COMMIT");
+    let pages = copied?;
+    ended?;
+    Ok(pages)
 }
 
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -235,6 +293,85 @@ pub fn newest_backup(dir: &Path) -> Option<jiff::Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A WAL database of about 1 MB: `rows` holds `n` rows, `meta.rows` counts them (both are
+    /// written in one transaction, so a consistent copy agrees with itself).
+    fn pairs_database(path: &Path, n: i64) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+             CREATE TABLE meta (rows INTEGER NOT NULL);
+             INSERT INTO meta VALUES (0);",
+        )
+        .unwrap();
+        for _ in 0..n {
+            add_pair(&conn);
+        }
+        conn
+    }
+
+    fn add_pair(conn: &Connection) {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO rows (body) VALUES (printf('%.500c', 'x'));
+             UPDATE meta SET rows = rows + 1;
+             COMMIT;",
+        )
+        .unwrap();
+    }
+
+    fn counts(path: &Path) -> (i64, i64) {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row(
+            "SELECT (SELECT count(*) FROM rows), (SELECT rows FROM meta)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_copy_in_many_steps_is_the_snapshot_it_started_from_while_another_connection_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, copy) = (dir.path().join("live.db"), dir.path().join("copy.db"));
+        let writer = pairs_database(&live, 2_000);
+        let src = Connection::open(&live).unwrap();
+        let mut dst = Connection::open(&copy).unwrap();
+        let mut steps = 0;
+        let pages = copy_snapshot(&src, &mut dst, 8, Duration::from_secs(5), || {
+            // Another connection commits between every two steps (a busy shop). A backup that
+            // restarted on each commit would never finish: give up long before.
+            add_pair(&writer);
+            steps += 1;
+            assert!(steps < 10_000, "the copy keeps restarting");
+            Ok(())
+        })
+        .unwrap();
+        drop(dst);
+        assert!(pages > 2_000 * 500 / 4096, "{pages} pages");
+        assert_eq!(
+            i64::try_from(steps).unwrap(),
+            (pages - 1) / 8,
+            "every page copied once in steps of 8: never restarted"
+        );
+        assert_eq!(
+            counts(&copy),
+            (2_000, 2_000),
+            "the copy is the snapshot taken when it started, whole"
+        );
+        let live_rows = 2_000 + i64::try_from(steps).unwrap();
+        assert_eq!(counts(&live), (live_rows, live_rows));
+        let copy = Connection::open(&copy).unwrap();
+        let check: String = copy
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let copied: i64 = copy
+            .pragma_query_value(None, "page_count", |r| r.get(0))
+            .unwrap();
+        assert_eq!(copied, pages);
+    }
 
     #[test]
     fn retention_deletes_only_old_backup_files() {

@@ -170,6 +170,8 @@ fn backup_answer_names_the_file_size_and_time() {
         bytes: 1536,
         schema_version: 4,
         took: Duration::from_millis(340),
+        copy_took: Duration::from_millis(120),
+        verify_took: Duration::from_millis(200),
         removed: vec![PathBuf::from("/data/backups/bot-20261101T000000Z.db")],
     };
     assert_eq!(
