@@ -376,13 +376,7 @@ async fn approve(emu: &Emulator, g: &Guild, card: &MessageRec) -> Result<(), Str
         click_id(card, |id| matches!(id, CustomId::Approve(_))).map_err(|e| e.to_string())?;
     let i = emu.click_button(g.alice, card.id, &approve);
     let prompt = wait(emu, "the confirmation prompt", |s| {
-        let followups = s
-            .interaction(i.id)
-            .into_iter()
-            .flat_map(|r| r.followups.iter().filter_map(|m| s.messages.get(m)));
-        s.original_response(i.id)
-            .into_iter()
-            .chain(followups)
+        s.answers(i.id)
             .find(|m| find_id(m, |id| matches!(id, CustomId::Confirm(_))).is_some())
             .cloned()
     })

@@ -83,15 +83,7 @@ impl World {
         let m = self
             .emu
             .wait_for(STEP_TIMEOUT, |s| {
-                let followups = s
-                    .interaction(i.id)
-                    .into_iter()
-                    .flat_map(|r| r.followups.iter().filter_map(|m| s.messages.get(m)));
-                s.original_response(i.id)
-                    .into_iter()
-                    .chain(followups)
-                    .find(|m| m.content.contains(text))
-                    .cloned()
+                s.answers(i.id).find(|m| m.content.contains(text)).cloned()
             })
             .await
             .map_err(|_| StepError::Timeout {

@@ -316,6 +316,19 @@ impl State {
             .and_then(|m| self.messages.get(&m))
     }
 
+    /// The bot's answers to an interaction: its original response, then its follow-ups, in
+    /// order (after DEFERRED_UPDATE_MESSAGE the original is the component's message).
+    pub fn answers(&self, interaction_id: u64) -> impl Iterator<Item = &MessageRec> {
+        let followups = self
+            .interactions
+            .get(&interaction_id)
+            .into_iter()
+            .flat_map(|r| r.followups.iter().filter_map(|m| self.messages.get(m)));
+        self.original_response(interaction_id)
+            .into_iter()
+            .chain(followups)
+    }
+
     pub(crate) fn record(&mut self, e: LogEntry) {
         if self.record_log {
             self.log.push(e);
