@@ -304,6 +304,13 @@ async fn refused_files_store_nothing_and_say_why() {
             images::jpeg_declaring(8192, 4097),
             "8192×4097 pixels (33.6 million pixels)",
         ),
+        // Regression (fuzzing, `receipt`): a PLTE chunk of 49 bytes panicked inside png 0.18.1.
+        (
+            "palette.png",
+            include_bytes!("../../fuzz/regressions/receipt/refuse-png-palette-of-49-bytes.png")
+                .to_vec(),
+            "damaged or incomplete",
+        ),
         ("anim.gif", images::gif(), "GIF files are not accepted"),
         ("scan.bmp", images::bmp(), "BMP files are not accepted"),
         (
