@@ -16,6 +16,7 @@
 //! largest) at the end.
 #![allow(clippy::print_stdout)]
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -332,6 +333,11 @@ fn insert_order(conn: &Connection, id: u64, users: u64, rng: &mut Rng, start_ms:
     .expect("ledger")
     .execute(params![id, amount, at + 300_000])
     .expect("sale");
+    insert_history(conn, id, user, amount, at);
+}
+
+/// The audit entries and ticket messages of order `id`.
+fn insert_history(conn: &Connection, id: i64, user: i64, amount: i64, at: i64) {
     for (action, target, payload) in [
         (
             "payment.approved",
@@ -417,7 +423,7 @@ impl Rng {
     fn hex(&mut self, len: usize) -> String {
         let mut s = String::with_capacity(len + 16);
         while s.len() < len {
-            s.push_str(&format!("{:016x}", self.next()));
+            write!(s, "{:016x}", self.next()).expect("to a String");
         }
         s.truncate(len);
         s
