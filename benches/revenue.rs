@@ -1,5 +1,7 @@
 //! Revenue benchmark (not a test): 1,000,000 ledger rows over three years, then the time of a
-//! full cache refresh (both ways of finding local days) and of the dashboard's totals query.
+//! full cache computation (both ways of finding local days), of the service's cache refresh (the
+//! first one reads every row; later ones only the rows appended since, here none, then 1,000
+//! new sales each time) and of the dashboard's totals query.
 //!
 //! Run with `cargo bench --bench revenue`. Rows are inserted in one transaction through the
 //! store's prepared statements, on a connection with `foreign_keys` off (no payments exist).
@@ -45,13 +47,40 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let service = RevenueService::new(store.clone(), tz.clone(), Clock::system());
     runtime.block_on(async {
-        for i in 0..3 {
+        let r = service.refresh_cache().await.expect("refresh");
+        report_refresh("refresh_cache, first: every row", r);
+        let r = service.refresh_cache().await.expect("refresh");
+        report_refresh("refresh_cache again, nothing new", r);
+        for batch in 0..3 {
+            let tx = conn.transaction().expect("tx");
+            for i in 0..1_000 {
+                let at = start + SPAN_MS + batch * 300_000 + i * 300;
+                revenue::record_sale(
+                    &tx,
+                    PaymentId(2 * ROWS + batch * 1_000 + i),
+                    700,
+                    "EUR",
+                    at,
+                    &tz,
+                )
+                .expect("sale");
+            }
+            tx.commit().expect("commit");
             let r = service.refresh_cache().await.expect("refresh");
-            report(
-                &format!("refresh_cache #{i} (read + replace, 1 IMMEDIATE tx)"),
-                r.took,
+            report_refresh(
+                &format!("refresh_cache after 1,000 new sales (#{batch})"),
+                r,
             );
         }
+        let mut cached: Vec<_> = ["day", "month", "quarter", "year"]
+            .iter()
+            .flat_map(|p| store::revenue::cache_rows(&conn, p).expect("cache"))
+            .collect();
+        cached.sort_by(|a, b| {
+            (&a.period, &a.period_key, &a.currency).cmp(&(&b.period, &b.period_key, &b.currency))
+        });
+        let full = periods::cache_rows_by_scan(&conn, &tz).expect("scan");
+        assert_eq!(cached, full, "the refreshed cache is the full computation");
         let now = start + SPAN_MS - 86_400_000;
         let n = 1_000;
         let t = Instant::now();
@@ -109,6 +138,12 @@ fn insert_ledger(conn: &mut Connection, start: i64) {
         }
     }
     tx.commit().expect("commit");
+}
+
+/// A refresh's time and how many ledger rows it read.
+fn report_refresh(what: &str, r: revenue::RefreshReport) {
+    report(&format!("{what} ({} rows read)", r.ledger_rows), r.took);
+    report("  of which in the IMMEDIATE transaction", r.locked);
 }
 
 fn report(what: &str, took: Duration) {

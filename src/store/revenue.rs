@@ -199,25 +199,43 @@ pub fn cache_rows(conn: &Connection, period: &str) -> Result<Vec<CacheRow>> {
     )
 }
 
-/// Calls `f(at, currency, amount_minor, is_sale)` for every ledger row in insertion (rowid)
-/// order — a plain table scan, no sort; rows are appended as they happen, so this is nearly time
-/// order, but callers must not rely on it — without allocating per row. Returns the number of
-/// rows.
+/// Calls `f(at, currency, amount_minor)` for every ledger row with `id > after_id`, in id
+/// (insertion) order — a range scan of the table, no sort — without allocating per row. A row is
+/// a sale when `amount_minor > 0` and a refund when it is negative (the table's CHECK ties the
+/// sign to `kind`, so `kind` is not read). Returns the number of rows and the last id seen
+/// (`after_id` when there was none). Rows are appended as they happen, so this is nearly time
+/// order, but callers must not rely on it.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn for_each_entry(conn: &Connection, mut f: impl FnMut(i64, &str, i64, bool)) -> Result<u64> {
+pub fn for_each_entry_after(
+    conn: &Connection,
+    after_id: i64,
+    mut f: impl FnMut(i64, &str, i64),
+) -> Result<(u64, i64)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT at, currency, amount_minor, kind = 'sale' FROM revenue_ledger ORDER BY id",
+        "SELECT id, at, amount_minor, currency FROM revenue_ledger WHERE id > ?1 ORDER BY id",
     )?;
-    let mut rows = stmt.query([])?;
-    let mut n = 0;
+    let mut rows = stmt.query([after_id])?;
+    let (mut n, mut last) = (0, after_id);
     while let Some(r) = rows.next()? {
-        let currency = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        f(r.get(0)?, currency, r.get(2)?, r.get(3)?);
+        last = r.get(0)?;
+        let currency = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        f(r.get(1)?, currency, r.get(2)?);
         n += 1;
     }
-    Ok(n)
+    Ok((n, last))
+}
+
+/// The number of ledger rows.
+///
+/// # Errors
+/// SQLite errors.
+pub fn count_entries(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM revenue_ledger")?
+        .query_row([], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// A ledger sum over one UTC time bucket and currency (see [`bucket_sums`]).

@@ -12,13 +12,20 @@
 //! [`RevenueRefreshJob`]) recomputes every total from the ledger in one IMMEDIATE transaction —
 //! read and replace are atomic, so a sale committed concurrently is either in the ledger read or
 //! added after the replace, never lost — which also repairs a cache changed by hand or computed
-//! under another time zone. How the local days are found is in [`periods`]. The dashboard reads
+//! under another time zone. The service keeps the ledger's day totals between refreshes
+//! ([`periods::LedgerDays`]): the ledger is append-only, so a refresh reads only the rows
+//! appended since the last one, and every row again when the ledger's row count shows that a row
+//! it counted is gone or one was added behind it (which the database's triggers and rowids
+//! rule out; only a change by hand with the triggers dropped). A row changed in place that way
+//! is only seen by the first refresh after a restart. How the local days are found is in
+//! [`periods`]. The dashboard reads
 //! [`RevenueService::totals`] (today, this month, this quarter, this year, per currency) and
 //! [`RevenueService::last_days`] for the chart ([`chart`] draws it), both from the cache only.
 
 pub mod chart;
 pub mod periods;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,7 +39,7 @@ use crate::store::Store;
 use crate::store::revenue::{self, CacheRow};
 use crate::tasks::Job;
 
-pub use periods::{DayFinder, PeriodKeys};
+pub use periods::{DayFinder, LedgerDays, PeriodKeys};
 
 /// Appends a sale of `amount_minor` (> 0, minor units) in `currency` (ISO 4217) at `at_ms`
 /// (Unix ms) for `payment`, and adds it to the cached day, month, quarter and year of `at_ms` in
@@ -91,15 +98,52 @@ fn add_to_periods(
     Ok(())
 }
 
-/// Recomputes every cached total from the ledger and replaces the cache; returns the number of
-/// cache rows. Pass a `Transaction` (IMMEDIATE, so no sale slips between read and replace).
+/// Recomputes every cached total from the ledger (every row) and replaces the cache; returns the
+/// number of cache rows. Pass a `Transaction` (IMMEDIATE, so no sale slips between read and
+/// replace).
 ///
 /// # Errors
 /// SQLite errors.
 pub fn rebuild_cache(conn: &Connection, tz: &TimeZone, now_ms: i64) -> Result<usize> {
-    let rows = periods::cache_rows_by_scan(conn, tz)?;
+    let mut days = LedgerDays::new(tz);
+    Ok(refresh_cache_with(conn, &mut days, now_ms)?.cache_rows)
+}
+
+/// As [`rebuild_cache`], from day totals kept since an earlier refresh: brings `days` up to date
+/// with the ledger (only the rows appended since it last read; every row again, from scratch,
+/// when the ledger holds fewer or more rows up to there than it counted) and replaces the cache
+/// with its totals. Pass a `Transaction` (IMMEDIATE).
+///
+/// # Errors
+/// SQLite errors; `days` is then partly updated: drop it.
+pub fn refresh_cache_with(
+    conn: &Connection,
+    days: &mut LedgerDays,
+    now_ms: i64,
+) -> Result<Refreshed> {
+    let mut ledger_rows = days.catch_up(conn)?;
+    if days.rows() != revenue::count_entries(conn)? {
+        // A row it counted is gone, or one was inserted behind the last id it read: only by hand,
+        // with the ledger's triggers dropped. Count again from the first row.
+        tracing::warn!("the revenue ledger changed behind the cache refresh; reading it all again");
+        *days = LedgerDays::new(days.time_zone());
+        ledger_rows += days.catch_up(conn)?;
+    }
+    let rows = days.cache_rows();
     revenue::replace_cache(conn, &rows, now_ms)?;
-    Ok(rows.len())
+    Ok(Refreshed {
+        cache_rows: rows.len(),
+        ledger_rows,
+    })
+}
+
+/// What [`refresh_cache_with`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Cache rows written.
+    pub cache_rows: usize,
+    /// Ledger rows read.
+    pub ledger_rows: u64,
 }
 
 /// One currency's total over a period.
@@ -218,23 +262,43 @@ pub fn last_days_at(
 pub struct RefreshReport {
     /// Cache rows written.
     pub cache_rows: usize,
+    /// Ledger rows read: all of them on the first refresh, then those appended since the one
+    /// before.
+    pub ledger_rows: u64,
+    /// Of the wall time, how long the IMMEDIATE transaction's work took (writers wait that long
+    /// at most).
+    pub locked: Duration,
     /// Wall time the refresh took (reading, computing and writing).
     pub took: Duration,
 }
 
+/// The kept day totals, also after a panic in another refresh (the value is then `None` or
+/// whole: it is only replaced, never changed in place).
+fn lock(kept: &Mutex<Option<LedgerDays>>) -> std::sync::MutexGuard<'_, Option<LedgerDays>> {
+    kept.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The revenue service: cache refresh and dashboard reads for the shop's time zone.
-/// Cheap to clone.
+/// Cheap to clone (clones share the day totals kept between refreshes).
 #[derive(Debug, Clone)]
 pub struct RevenueService {
     store: Store,
     tz: TimeZone,
     clock: Clock,
+    /// The ledger's day totals as of the last refresh; `None` before the first one, or after one
+    /// failed.
+    days: Arc<Mutex<Option<LedgerDays>>>,
 }
 
 impl RevenueService {
     /// A service for the shop time zone `tz` (validated at config load).
     pub fn new(store: Store, tz: TimeZone, clock: Clock) -> Self {
-        Self { store, tz, clock }
+        Self {
+            store,
+            tz,
+            clock,
+            days: Arc::default(),
+        }
     }
 
     /// The shop's time zone.
@@ -242,20 +306,46 @@ impl RevenueService {
         &self.tz
     }
 
-    /// Recomputes the whole cache from the ledger ([`rebuild_cache`]) in one IMMEDIATE
-    /// transaction.
+    /// Recomputes the whole cache from the ledger in one IMMEDIATE transaction
+    /// ([`refresh_cache_with`]), from the day totals kept since the refresh before: the
+    /// transaction reads only the ledger rows appended since. The first refresh (or the first
+    /// after one failed) reads every row before the transaction, in a plain read that writers do
+    /// not wait for, so the write lock is never held for a whole scan.
     ///
     /// # Errors
-    /// Store errors; the cache is left as it was.
+    /// Store errors; the cache is left as it was (and the next refresh reads every row).
     pub async fn refresh_cache(&self) -> Result<RefreshReport> {
         let started = std::time::Instant::now();
-        let (tz, now) = (self.tz.clone(), self.clock.now_ms());
-        let cache_rows = self
+        let (tz, now, kept) = (self.tz.clone(), self.clock.now_ms(), self.days.clone());
+        let mut read_before = 0;
+        if lock(&kept).is_none() {
+            let tz = tz.clone();
+            let days = self
+                .store
+                .call(move |conn| {
+                    let mut days = LedgerDays::new(&tz);
+                    days.catch_up(conn)?;
+                    Ok(days)
+                })
+                .await?;
+            read_before = days.rows();
+            lock(&kept).get_or_insert(days);
+        }
+        let (done, locked) = self
             .store
-            .transaction(move |tx| rebuild_cache(tx, &tz, now))
+            .transaction(move |tx| {
+                let locked = std::time::Instant::now();
+                let mut kept = lock(&kept);
+                let mut days = kept.take().unwrap_or_else(|| LedgerDays::new(&tz));
+                let done = refresh_cache_with(tx, &mut days, now)?;
+                *kept = Some(days);
+                Ok((done, locked.elapsed()))
+            })
             .await?;
         Ok(RefreshReport {
-            cache_rows,
+            cache_rows: done.cache_rows,
+            ledger_rows: read_before + done.ledger_rows,
+            locked,
             took: started.elapsed(),
         })
     }
@@ -346,6 +436,8 @@ impl Job for RevenueRefreshJob {
         let report = self.0.refresh_cache().await?;
         tracing::debug!(
             rows = report.cache_rows,
+            ledger_rows = report.ledger_rows,
+            locked_ms = report.locked.as_millis(),
             took_ms = report.took.as_millis(),
             "revenue cache refreshed"
         );

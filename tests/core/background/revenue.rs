@@ -1,6 +1,6 @@
 //! Revenue: period keys and totals in the shop's time zone across day, quarter and year
-//! boundaries, refunds, the refreshed cache equal to the incremental one, and the append-only
-//! ledger.
+//! boundaries, refunds, the refreshed cache equal to the incremental one (also when a refresh
+//! reads only the rows appended since the one before), and the append-only ledger.
 //!
 //! Ledger rows are written through a plain connection with `foreign_keys` off (payments need not
 //! exist: the ledger and its cache are under test here, not approvals).
@@ -278,6 +278,121 @@ async fn the_service_refresh_repairs_a_damaged_cache_and_serves_the_dashboard() 
     );
     let last = days.last().unwrap();
     assert_eq!(last.totals, totals.today);
+}
+
+/// More ledger rows after a refresh: backdated into old days, a third currency, refunds.
+fn more_rows(conn: &mut Connection, tz: &TimeZone, first_payment: i64) {
+    let tx = conn.transaction().unwrap();
+    for i in 0..300 {
+        let at = ms("2025-03-01T00:00:00Z") + i * 7_777_777;
+        let currency = ["USD", "EUR", "GBP"][usize::try_from(i % 3).unwrap()];
+        if i % 7 == 0 {
+            revenue::record_refund(&tx, None, 50 + i, currency, at, tz, "late").unwrap();
+        } else {
+            revenue::record_sale(&tx, PaymentId(first_payment + i), 100 + i, currency, at, tz)
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// The cache the stateless full rebuild writes, leaving the database's cache as it was.
+fn fully_rebuilt(conn: &mut Connection, tz: &TimeZone) -> Vec<CacheRow> {
+    let tx = conn.transaction().unwrap();
+    revenue::rebuild_cache(&tx, tz, 1).unwrap();
+    let rows = whole_cache(&tx);
+    tx.rollback().unwrap();
+    rows
+}
+
+#[tokio::test(start_paused = true)]
+async fn later_refreshes_read_only_the_new_rows_and_still_rebuild_the_whole_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let tz = berlin();
+    let mut conn = open(dir.path());
+    seed_ledger(&mut conn, &tz, 2_000);
+    let service = RevenueService::new(common::store(dir.path()), tz.clone(), clock());
+    let first = service.refresh_cache().await.unwrap();
+    assert_eq!(
+        first.ledger_rows, 2_000,
+        "the first refresh reads every row"
+    );
+
+    more_rows(&mut conn, &tz, 10_000);
+    let expected = whole_cache(&conn);
+    assert_eq!(fully_rebuilt(&mut conn, &tz), expected);
+    // A cache damaged by hand in a period no new row touches is repaired all the same.
+    conn.execute(
+        "UPDATE revenue_cache SET total_minor = 1 WHERE period = 'day' AND period_key < '2025-02'",
+        [],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM revenue_cache WHERE period = 'quarter'", [])
+        .unwrap();
+    // A clone shares what the first refresh kept (the job runs on a clone).
+    let second = service.clone().refresh_cache().await.unwrap();
+    assert_eq!(second.ledger_rows, 300, "only the rows appended since");
+    assert_eq!(second.cache_rows, expected.len());
+    assert_eq!(whole_cache(&conn), expected);
+    let third = service.refresh_cache().await.unwrap();
+    assert_eq!(third.ledger_rows, 0);
+    assert_eq!(whole_cache(&conn), expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_reads_every_row_again_when_a_counted_row_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let tz = berlin();
+    let mut conn = open(dir.path());
+    seed_ledger(&mut conn, &tz, 1_000);
+    let service = RevenueService::new(common::store(dir.path()), tz.clone(), clock());
+    service.refresh_cache().await.unwrap();
+    let before = whole_cache(&conn);
+
+    // Only by hand, with the append-only trigger dropped: an old sale deleted, a new one added.
+    conn.execute_batch(
+        "DROP TRIGGER revenue_ledger_no_delete;
+         DELETE FROM revenue_ledger WHERE id = 10;",
+    )
+    .unwrap();
+    revenue::record_sale(
+        &conn,
+        PaymentId(5_000),
+        800,
+        "USD",
+        ms("2026-06-01T10:00:00Z"),
+        &tz,
+    )
+    .unwrap();
+    let report = service.refresh_cache().await.unwrap();
+    assert_eq!(
+        report.ledger_rows,
+        1 + 1_000,
+        "the new row, then every row again"
+    );
+    let refreshed = whole_cache(&conn);
+    assert_ne!(refreshed, before);
+    assert_eq!(refreshed, fully_rebuilt(&mut conn, &tz));
+}
+
+#[test]
+fn a_sale_is_a_positive_amount_and_a_refund_a_negative_one() {
+    // The cache computation reads the sign of `amount_minor`, not `kind`: the table ties them.
+    let dir = tempfile::tempdir().unwrap();
+    let conn = open(dir.path());
+    let insert = |kind: &str, amount: i64| {
+        conn.execute(
+            "INSERT INTO revenue_ledger (payment_id, kind, amount_minor, currency, at)
+             VALUES (NULL, ?1, ?2, 'USD', 1)",
+            rusqlite::params![kind, amount],
+        )
+    };
+    assert!(insert("sale", -5).is_err());
+    assert!(insert("refund", 5).is_err());
+    assert!(insert("sale", 0).is_err());
+    assert!(insert("refund", 0).is_err());
+    insert("sale", 5).unwrap();
+    insert("refund", -5).unwrap();
 }
 
 #[test]
