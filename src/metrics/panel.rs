@@ -63,6 +63,11 @@ impl PanelApi for MeteredPanel {
         self.timed("ensure_client", call).await
     }
 
+    async fn create_client(&self, inbound_id: u32, spec: &ClientSpec) -> PanelResult<()> {
+        let call = self.inner.create_client(inbound_id, spec);
+        self.timed("create_client", call).await
+    }
+
     async fn extend_client(
         &self,
         email: &str,

@@ -136,6 +136,18 @@ impl PanelApi for XuiClient {
         }
     }
 
+    async fn create_client(&self, inbound_id: u32, spec: &ClientSpec) -> PanelResult<()> {
+        spec.validate()?;
+        match self.generation().await? {
+            Generation::A => {
+                gen_a::add_client(&self.transport, "create_client", inbound_id, spec).await
+            }
+            Generation::B | Generation::VpnApi => {
+                gen_b::create_client(&self.transport, inbound_id, spec).await
+            }
+        }
+    }
+
     async fn extend_client(
         &self,
         email: &str,

@@ -95,15 +95,30 @@ pub(super) async fn ensure_client(
         update_client(t, OP, &ib, existing, &next).await?;
         return Ok(EnsureOutcome::Updated);
     }
+    add_client(t, OP, inbound_id, spec).await?;
+    Ok(EnsureOutcome::Created)
+}
+
+/// `POST addClient` of `spec` into `inbound_id`, without reading the inbound.
+///
+/// # Errors
+/// [`PanelError::Duplicate`] when the email exists in any inbound ("Duplicate email: x"),
+/// [`PanelError::NotFound`] for an unknown inbound, transport and auth failures.
+pub(super) async fn add_client(
+    t: &Transport,
+    op: &'static str,
+    inbound_id: u32,
+    spec: &ClientSpec,
+) -> PanelResult<()> {
     let route = format!("{INBOUNDS}/addClient");
     t.call::<Value>(
-        OP,
+        op,
         Method::POST,
         &route,
         settings_body(inbound_id, &spec.to_client())?,
     )
     .await?;
-    Ok(EnsureOutcome::Created)
+    Ok(())
 }
 
 /// `GET getClientTraffics/{email}`; `obj:null` (≤ v2.8.0) and "not found" (v2.8.1+) ⇒ NotFound.

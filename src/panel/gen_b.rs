@@ -68,13 +68,7 @@ pub(super) async fn ensure_client(
 ) -> PanelResult<EnsureOutcome> {
     const OP: &str = "ensure_client";
     let Some(detail) = get(t, OP, &spec.email).await? else {
-        let body = json!({ "client": spec.to_client(), "inboundIds": [inbound_id] });
-        let route = format!("{CLIENTS}/add");
-        t.call::<Value>(OP, Method::POST, &route, Body::Json(body))
-            .await?;
-        if !spec.enable {
-            update(t, OP, &spec.email, &spec.to_client()).await?;
-        }
+        add(t, OP, inbound_id, spec).await?;
         return Ok(EnsureOutcome::Created);
     };
     let old = record_client(OP, &detail)?;
@@ -95,6 +89,44 @@ pub(super) async fn ensure_client(
             .await?;
     }
     Ok(EnsureOutcome::Updated)
+}
+
+/// Adds `spec` unless its email exists: one `clients/get` by email, then `clients/add`.
+///
+/// # Errors
+/// [`PanelError::Duplicate`] when a client with that email exists; otherwise as
+/// [`ensure_client`].
+pub(super) async fn create_client(
+    t: &Transport,
+    inbound_id: u32,
+    spec: &ClientSpec,
+) -> PanelResult<()> {
+    const OP: &str = "create_client";
+    if get(t, OP, &spec.email).await?.is_some() {
+        return Err(PanelError::Duplicate {
+            ctx: ErrorContext::new(OP, format!("{CLIENTS}/get/{}", seg(&spec.email))),
+            msg: format!("client {} exists", spec.email),
+        });
+    }
+    add(t, OP, inbound_id, spec).await
+}
+
+/// `POST clients/add` of `spec` attached to `inbound_id`; a disabled spec is then updated (the
+/// add enables).
+async fn add(
+    t: &Transport,
+    op: &'static str,
+    inbound_id: u32,
+    spec: &ClientSpec,
+) -> PanelResult<()> {
+    let body = json!({ "client": spec.to_client(), "inboundIds": [inbound_id] });
+    let route = format!("{CLIENTS}/add");
+    t.call::<Value>(op, Method::POST, &route, Body::Json(body))
+        .await?;
+    if !spec.enable {
+        update(t, op, &spec.email, &spec.to_client()).await?;
+    }
+    Ok(())
 }
 
 /// Read-modify-write of one client.

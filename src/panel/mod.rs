@@ -371,6 +371,19 @@ pub trait PanelApi: Send + Sync {
     async fn ensure_client(&self, inbound_id: u32, spec: &ClientSpec)
     -> PanelResult<EnsureOutcome>;
 
+    /// Adds a client that should not exist yet, without reading the inbound first: one request
+    /// whatever the number of clients (the approval's fast path for a new customer).
+    ///
+    /// # Errors
+    /// [`PanelError::Duplicate`] when a client with `spec.email` already exists on the panel (the
+    /// caller then reads the inbound and uses [`PanelApi::ensure_client`]);
+    /// [`PanelError::Unsupported`] on a backend without it (the default); otherwise as
+    /// [`PanelApi::ensure_client`].
+    async fn create_client(&self, inbound_id: u32, spec: &ClientSpec) -> PanelResult<()> {
+        let _ = (inbound_id, spec);
+        Err(PanelError::Unsupported("create_client"))
+    }
+
     /// Sets a client's expiry (Unix ms; 0 = never) and traffic limit (bytes; 0 = unlimited).
     /// `enable` is not changed.
     ///

@@ -398,3 +398,121 @@ async fn the_approval_reconcile_job_finishes_what_a_crash_left() {
     job.run_once().await.unwrap();
     assert_done_once(&shop, 2300, payment);
 }
+
+/// Approves `payment` with `approval` (a service kept across approvals, as the bot keeps it).
+async fn confirm_with(
+    shop: &Shop,
+    approval: &vpn_ticket_bot::service::approval::ApprovalService,
+    payment: vpn_ticket_bot::domain::PaymentId,
+) -> ApprovalOutcome {
+    let token = shop.token(ADMIN_A, payment).await;
+    approval.confirm(&actor(ADMIN_A), &token).await.unwrap()
+}
+
+#[tokio::test]
+async fn new_customers_after_the_first_cost_no_read_of_the_whole_inbound() {
+    for profile in [Profile::v2_9_4(), Profile::v3_6_0()] {
+        let shop = Shop::start_with(profile, Clock::system()).await;
+        let approval = shop.approval(None);
+        let reads = || shop.sim.request_count("GET", "/inbounds/get/1");
+        let mut after_first = None;
+        for user in 2600..2604_u64 {
+            let (_, payment) = shop.order_under_review(user, "month").await;
+            let ApprovalOutcome::Approved(done) = confirm_with(&shop, &approval, payment).await
+            else {
+                panic!("user {user} not approved");
+            };
+            let client = shop.clients_of(user).pop().expect("client created");
+            assert!(
+                done.link.starts_with(&format!("vless://{}@", client.id)),
+                "{} for {}",
+                done.link,
+                client.id
+            );
+            assert_done_once(&shop, user, payment);
+            after_first.get_or_insert_with(reads);
+        }
+        let first = after_first.unwrap();
+        assert!(first >= 1, "the first approval reads the inbound");
+        assert_eq!(reads(), first, "later ones do not");
+    }
+}
+
+#[tokio::test]
+async fn an_email_taken_by_someone_elses_client_is_refused_on_both_paths() {
+    for profile in [Profile::v2_9_4(), Profile::v3_6_0()] {
+        let shop = Shop::start_with(profile, Clock::system()).await;
+        let approval = shop.approval(None);
+        seed_bystander(&shop).await;
+        for (user, warm) in [(2700_u64, false), (2701, true)] {
+            if warm {
+                // Another customer makes the inbound a recent read of `approval`.
+                let (_, p) = shop.order_under_review(user + 50, "month").await;
+                assert!(matches!(
+                    confirm_with(&shop, &approval, p).await,
+                    ApprovalOutcome::Approved(_)
+                ));
+            }
+            let foreign = ClientSpec::new(
+                "0b0b0b0b-0000-4000-8000-00000000000b",
+                format!("u{user}"),
+                format!("foreign{user}"),
+            );
+            shop.panel.ensure_client(1, &foreign).await.unwrap();
+            let (_, payment) = shop.order_under_review(user, "month").await;
+            let service = if warm {
+                &approval
+            } else {
+                &shop.approval(None)
+            };
+            match confirm_with(&shop, service, payment).await {
+                ApprovalOutcome::Failed(p, ProvisionFailure::EmailTaken(email)) => {
+                    assert_eq!((p, email), (payment, format!("u{user}")));
+                }
+                other => panic!("warm {warm}: {other:?}"),
+            }
+            let kept = shop.clients_of(user);
+            assert_eq!(kept.len(), 1, "warm {warm}");
+            assert_eq!(kept[0].id, foreign.uuid, "the foreign client is left alone");
+            assert_eq!(shop.payment(payment).status, PaymentStatus::Pending);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_retry_that_finds_the_client_its_lost_attempt_added_finishes_once() {
+    for profile in [Profile::v2_9_4(), Profile::v3_6_0()] {
+        let shop = Shop::start_with(profile, Clock::system()).await;
+        // A service whose inbound read is recent (it approved someone).
+        let warm = shop.approval(None);
+        let (_, first) = shop.order_under_review(2800, "month").await;
+        assert!(matches!(
+            confirm_with(&shop, &warm, first).await,
+            ApprovalOutcome::Approved(_)
+        ));
+        // An attempt stored its identity, its add reached the panel, and it died before
+        // recording that.
+        let (_, payment) = shop.order_under_review(2801, "month").await;
+        let token = shop.token(ADMIN_A, payment).await;
+        let err = shop
+            .approval(Some(crash_after(ProvisionStep::IdentityStored)))
+            .confirm(&actor(ADMIN_A), &token)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Crashed(_)), "{err:?}");
+        let (uuid, email, sub_id) = shop.payment(payment).client.expect("identity stored");
+        shop.panel
+            .ensure_client(1, &ClientSpec::new(&uuid, &email, &sub_id))
+            .await
+            .unwrap();
+        let report = warm.reconcile_once().await.unwrap();
+        assert_eq!(report.approved, vec![payment], "{report:?}");
+        assert_done_once(&shop, 2801, payment);
+        assert_eq!(shop.clients_of(2801)[0].id, uuid, "its own client, kept");
+        let sent = shop.outbox("deliver_link", "payment_id", payment.0);
+        assert!(
+            sent[0].to_string().contains(&format!("vless://{uuid}@")),
+            "{sent:?}"
+        );
+    }
+}

@@ -3,9 +3,15 @@
 //! confirm, by `resume_pending` and by the reconciler alike, so a retry after a crash runs the
 //! very same code as the first attempt.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use crate::domain::PaymentId;
 use crate::error::{Error, Result};
-use crate::panel::{ClientSpec, EnsureOutcome, PanelError};
+use crate::panel::{ClientSpec, EnsureOutcome, Inbound, PanelError};
 use crate::store::{self, orders::Order, users::ClientIdentity};
 
 use super::progress::{Context, progress_of, save_progress};
@@ -141,13 +147,19 @@ impl ApprovalService {
         let terms = ctx.terms.expect("terms chosen before apply");
         let inbound_id =
             u32::try_from(ctx.identity.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
-        if self.deps.panel.capabilities().list {
+        let fast = self.try_create(ctx, inbound_id, terms).await?;
+        if !fast && self.deps.panel.capabilities().list {
             self.check_inbound(ctx, inbound_id, terms).await?;
         }
         let (panel, id) = (&self.deps.panel, &ctx.identity);
         // From here the panel may change even if the call fails; a failed renewal keeps its
         // terms so a retry cannot extend twice.
         ctx.wrote_panel = true;
+        if fast {
+            // The email was free: the client is ours and new.
+            ctx.client_created = true;
+            return Ok(());
+        }
         if terms.extend {
             panel
                 .extend_client(&id.email, terms.expiry_ms, terms.total_bytes)
@@ -170,6 +182,42 @@ impl ApprovalService {
         Ok(())
     }
 
+    /// The fast path of a customer's first client: the link from a recently read inbound
+    /// ([`InboundShapes`]) and one `addClient`, so an approval costs the same whatever the number
+    /// of clients. True when the client was created; false when the path does not apply (a
+    /// renewal, a retry after the panel step may have run, no recent inbound, a backend without
+    /// [`PanelApi::create_client`](crate::panel::PanelApi::create_client)) or the email exists
+    /// (the caller then reads the inbound and decides whose client it is).
+    async fn try_create(
+        &self,
+        ctx: &mut Context,
+        inbound_id: u32,
+        terms: Terms,
+    ) -> Result<bool, Stop> {
+        let first_try = !terms.extend && !ctx.had_client && ctx.step < ProvisionStep::PanelApplied;
+        if !first_try || !self.deps.panel.capabilities().list {
+            return Ok(false);
+        }
+        let Some(inbound) = self.shapes.get(&self.deps.config.panel.id, inbound_id) else {
+            return Ok(false);
+        };
+        ctx.link = Some(
+            self.build_link(&inbound, &ctx.identity)
+                .map_err(Stop::Fail)?,
+        );
+        let spec = self.spec_of(ctx, terms);
+        // The panel may hold the client even if the answer is lost.
+        ctx.wrote_panel = true;
+        match self.deps.panel.create_client(inbound_id, &spec).await {
+            Ok(()) => Ok(true),
+            Err(PanelError::Duplicate { .. } | PanelError::Unsupported(_)) => {
+                ctx.link = None;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Reads the inbound, builds the link from it, and looks the client up by email: a client
     /// with our email but another uuid is not ours (refused); one with our uuid found before
     /// this step completed was created by an interrupted attempt (compensation may delete it).
@@ -182,13 +230,16 @@ impl ApprovalService {
         let inbound = self.deps.panel.inbound(inbound_id).await?;
         let id = &ctx.identity;
         ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
-        match inbound.client(&id.email) {
-            Some(c) if c.id != id.uuid => {
+        let found = inbound.client(&id.email).map(|c| c.id != id.uuid);
+        self.shapes
+            .put(&self.deps.config.panel.id, inbound_id, inbound);
+        match found {
+            Some(true) => {
                 // Not ours: compensation must never delete it.
                 ctx.client_created = false;
                 Err(Stop::Fail(ProvisionFailure::EmailTaken(id.email.clone())))
             }
-            Some(_)
+            Some(false)
                 if !terms.extend && ctx.step < ProvisionStep::PanelApplied && !ctx.had_client =>
             {
                 ctx.client_created = true;
@@ -288,4 +339,35 @@ fn fresh_identity(
         sub_id: hex::encode(&bytes[16..]),
         inbound_id,
     })
+}
+
+/// How long an inbound read by an approval is reused for new customers' links. Bounds how long a
+/// change of the inbound's port or stream settings on the panel can go unseen (every existing
+/// link breaks on such a change anyway); each approval that reads the inbound renews it.
+pub(super) const INBOUND_SHAPE_TTL: Duration = Duration::from_secs(60);
+
+/// Inbounds read by recent approvals, without their clients (only what a link needs), keyed by
+/// panel id and inbound id; an entry older than [`INBOUND_SHAPE_TTL`] is not used.
+#[derive(Default)]
+pub(super) struct InboundShapes(Mutex<HashMap<ShapeKey, (Instant, Arc<Inbound>)>>);
+
+/// (panel id, inbound id).
+type ShapeKey = (String, u32);
+
+impl InboundShapes {
+    /// Inbound `id` of panel `panel` if read within the TTL.
+    fn get(&self, panel: &str, id: u32) -> Option<Arc<Inbound>> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(panel.to_owned(), id))
+            .filter(|(at, _)| at.elapsed() < INBOUND_SHAPE_TTL)
+            .map(|(_, ib)| ib.clone())
+    }
+
+    /// Remembers `inbound` (its clients dropped) as inbound `id` of `panel`, read now.
+    fn put(&self, panel: &str, id: u32, mut inbound: Inbound) {
+        inbound.settings.clients = Vec::new();
+        inbound.client_stats = Vec::new();
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert((panel.to_owned(), id), (Instant::now(), Arc::new(inbound)));
+    }
 }

@@ -141,6 +141,8 @@ pub struct ApprovalService {
     deps: Deps,
     fail_point: Option<FailPoint>,
     in_flight: Arc<Mutex<HashSet<PaymentId>>>,
+    /// Recently read inbounds without their clients, for new customers' links.
+    shapes: Arc<drive::InboundShapes>,
 }
 
 impl std::fmt::Debug for ApprovalService {
@@ -181,6 +183,7 @@ impl ApprovalService {
             deps,
             fail_point: None,
             in_flight: Arc::default(),
+            shapes: Arc::default(),
         }
     }
 

@@ -66,6 +66,7 @@ impl ApprovalService {
             deps: self.deps.on(id),
             fail_point: self.fail_point.clone(),
             in_flight: self.in_flight.clone(),
+            shapes: self.shapes.clone(),
         }
     }
 }

@@ -47,6 +47,11 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    *sh.requests
+        .lock()
+        .expect("requests lock")
+        .entry(format!("{method} {}", uri.path()))
+        .or_default() += 1;
     let mut resp = handle_inner(&sh, &method, &uri, &headers, &body).await;
     resp.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -177,6 +177,8 @@ pub(crate) struct Shared {
     pub login_failures: AtomicU32,
     pub status_pending: AtomicBool,
     pub xray_state: Mutex<String>,
+    /// Requests answered, by `METHOD path` (the path as sent, webBasePath included).
+    pub requests: Mutex<HashMap<String, u64>>,
 }
 
 /// A running emulated panel. Dropping it stops the server.
@@ -201,6 +203,7 @@ impl PanelSim {
             login_failures: AtomicU32::new(0),
             status_pending: AtomicBool::new(false),
             xray_state: Mutex::new("running".into()),
+            requests: Mutex::new(HashMap::new()),
         });
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -245,6 +248,20 @@ impl PanelSim {
                 *self.server.lock().expect("server lock") = Some(handle);
             }
         }
+    }
+
+    /// How many `method` requests whose path ends with `path_suffix` were answered
+    /// (`("GET", "/inbounds/get/1")`).
+    pub fn request_count(&self, method: &str, path_suffix: &str) -> u64 {
+        let requests = self.shared.requests.lock().expect("requests lock");
+        requests
+            .iter()
+            .filter(|(key, _)| {
+                key.split_once(' ')
+                    .is_some_and(|(m, path)| m == method && path.ends_with(path_suffix))
+            })
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Forgets every session now (the next cookie request sees "not logged in").
