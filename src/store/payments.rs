@@ -232,15 +232,17 @@ fn query_one(conn: &Connection, filter: &str, p: impl rusqlite::Params) -> Resul
         .optional()?)
 }
 
-/// Every stored perceptual hash as (payment, order, phash hex), for near-duplicate search.
+/// The perceptual hashes of payments with an id above `after`, as (payment, order, phash hex)
+/// in id order, for the near-duplicate index.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn all_phashes(conn: &Connection) -> Result<Vec<(PaymentId, OrderId, String)>> {
+pub fn phashes_after(conn: &Connection, after: i64) -> Result<Vec<(PaymentId, OrderId, String)>> {
     super::query_all(
         conn,
-        "SELECT id, order_id, receipt_phash FROM payments WHERE receipt_phash IS NOT NULL",
-        [],
+        "SELECT id, order_id, receipt_phash FROM payments \
+         WHERE id > ?1 AND receipt_phash IS NOT NULL ORDER BY id",
+        [after],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
 }

@@ -25,7 +25,7 @@ mod duplicates;
 mod files;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::Connection;
 
@@ -81,6 +81,8 @@ struct Inner {
     config: ReceiptsConfig,
     data_dir: PathBuf,
     clock: Clock,
+    /// Stored receipts' perceptual hashes (near-duplicate search).
+    phashes: Arc<Mutex<duplicates::PhashIndex>>,
 }
 
 impl ReceiptService {
@@ -99,6 +101,7 @@ impl ReceiptService {
                 config,
                 data_dir: storage.data_dir.clone(),
                 clock,
+                phashes: Arc::default(),
             }),
         }
     }
@@ -201,6 +204,7 @@ impl ReceiptService {
         let threshold = self.inner.config.near_duplicate_distance;
         let now = self.inner.clock.now_ms();
         let name = declared_name.to_owned();
+        let phashes = self.inner.phashes.clone();
         self.inner
             .store
             .call(move |conn| {
@@ -211,8 +215,9 @@ impl ReceiptService {
                     }
                     .into());
                 }
-                let stored = payments::all_phashes(conn)?;
-                Ok(duplicates::nearest(&phash, &stored, threshold))
+                let mut index = phashes.lock().unwrap_or_else(PoisonError::into_inner);
+                index.catch_up(conn)?;
+                Ok(index.nearest(&phash, threshold))
             })
             .await
     }
