@@ -141,7 +141,7 @@ async fn handle_page(
     }
     for msg in &page {
         if !msg.author.bot && !msg.attachments.is_empty() {
-            tickets::receipt_message(http, app, downloads, msg).await?;
+            tickets::receipt_message(http, app, downloads, None, msg).await?;
         }
     }
     Ok(page.last().map(|m| m.id))

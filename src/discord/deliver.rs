@@ -27,6 +27,7 @@ use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN
 use super::{lang, owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
+use crate::domain::status::PaymentStatus;
 use crate::domain::{ChannelId, MessageId, OrderId, PaymentId, UserId};
 use crate::i18n::{Lang, t};
 use crate::service::orders::OrderService;
@@ -48,55 +49,59 @@ const CARD_PERMISSIONS: &str = "View Channel, Send Messages, Embed Links and Att
 pub struct DiscordDeliverer {
     pub(super) http: Arc<Http>,
     pub(super) app: Arc<App>,
-    card_tokens: CardTokens,
+    card_tokens: InteractionTokens,
 }
 
 /// How long an interaction token may edit its message (Discord: 15 minutes), less a margin.
 const TOKEN_FRESH: Duration = Duration::from_secs(14 * 60);
 
-/// The tokens of recent Approve clicks, by review card message id. An Approve is acknowledged
-/// with DEFERRED_UPDATE_MESSAGE, which makes the card the click's `@original`: for the next
-/// 15 minutes the card can be edited through the interaction webhook, a call that does not
-/// count against the bot's global rate limit (a channel message edit does). Kept in memory only
-/// (tokens are short-lived secrets); stale ones are dropped as new ones come. Cheap to clone.
+/// Tokens of recent interactions, keyed by what they can write to, used while fresh
+/// ([`TOKEN_FRESH`]): calls through an interaction webhook do not count against the bot's global
+/// rate limit (channel message posts and edits do).
+///
+/// - Review cards, by card message id: an Approve is acknowledged with DEFERRED_UPDATE_MESSAGE,
+///   which makes the card the click's `@original`, so the card's next projection is an edit of
+///   `@original`.
+/// - Tickets, by channel id: the customer's payment-method choice, whose token posts the receipt
+///   acknowledgement as a follow-up in the ticket.
+///
+/// Kept in memory only (tokens are short-lived secrets; `Debug` shows none); stale ones are
+/// dropped as new ones come, and a used ticket token is forgotten. Cheap to clone.
 #[derive(Clone, Default)]
-pub struct CardTokens(Arc<Mutex<HashMap<u64, (String, Instant)>>>);
+pub struct InteractionTokens(Arc<Mutex<HashMap<u64, (String, Instant)>>>);
 
-impl std::fmt::Debug for CardTokens {
+impl std::fmt::Debug for InteractionTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CardTokens(..)")
+        f.write_str("InteractionTokens(..)")
     }
 }
 
-impl CardTokens {
-    /// Remembers `token` of a click on card `message`.
-    pub(super) fn insert(&self, message: serenity::MessageId, token: &str) {
-        let mut map = self
-            .0
+impl InteractionTokens {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (String, Instant)>> {
+        self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, (_, at)| at.elapsed() < TOKEN_FRESH);
-        map.insert(message.get(), (token.to_owned(), Instant::now()));
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A fresh token that can edit card `message`.
-    fn fresh(&self, message: MessageId) -> Option<String> {
-        let map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&message.0)
+    /// Remembers `token` of an interaction that can write to `key` (a card message id, a ticket
+    /// channel id).
+    pub(super) fn insert(&self, key: u64, token: &str) {
+        let mut map = self.map();
+        map.retain(|_, (_, at)| at.elapsed() < TOKEN_FRESH);
+        map.insert(key, (token.to_owned(), Instant::now()));
+    }
+
+    /// A fresh token for `key`.
+    pub(super) fn fresh(&self, key: u64) -> Option<String> {
+        self.map()
+            .get(&key)
             .filter(|(_, at)| at.elapsed() < TOKEN_FRESH)
             .map(|(token, _)| token.clone())
     }
 
-    /// Forgets the token of card `message` (refused by Discord).
-    fn forget(&self, message: MessageId) {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&message.0);
+    /// Forgets the token for `key` (used up, or refused by Discord).
+    pub(super) fn forget(&self, key: u64) {
+        self.map().remove(&key);
     }
 }
 
@@ -107,13 +112,13 @@ impl DiscordDeliverer {
         Self {
             http,
             app,
-            card_tokens: CardTokens::default(),
+            card_tokens: InteractionTokens::default(),
         }
     }
 
     /// Edits review cards through the Approve clicks' tokens in `tokens` while they are fresh.
     #[must_use]
-    pub fn with_card_tokens(mut self, tokens: CardTokens) -> Self {
+    pub fn with_card_tokens(mut self, tokens: InteractionTokens) -> Self {
         self.card_tokens = tokens;
         self
     }
@@ -128,15 +133,21 @@ impl DiscordDeliverer {
         let staff = self.app.config.staff_language();
         let (text, buttons) = render::review_card_view(staff, &p, &o);
         if let Some((channel, message)) = p.review_message {
-            if let Some(token) = self.card_tokens.fresh(message) {
+            if let Some(token) = self.card_tokens.fresh(message.0) {
                 let edit = EditInteractionResponse::new()
                     .content(text.clone())
                     .components(buttons.clone());
                 match edit.execute(&*self.http, &token).await {
-                    Ok(_) => return Ok(()),
+                    Ok(_) => {
+                        if matches!(p.status, PaymentStatus::Approved | PaymentStatus::Rejected) {
+                            // Final: no later projection needs the token.
+                            self.card_tokens.forget(message.0);
+                        }
+                        return Ok(());
+                    }
                     Err(e) => {
                         tracing::debug!(%payment, error = %e, "card edit by token refused; editing the message");
-                        self.card_tokens.forget(message);
+                        self.card_tokens.forget(message.0);
                     }
                 }
             }

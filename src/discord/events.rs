@@ -37,7 +37,8 @@ pub(super) async fn handle(
             if msg.author.bot || msg.attachments.is_empty() {
                 return Ok(());
             }
-            tickets::receipt_message(&ctx.http, &data.app, &data.downloads, msg).await
+            let tokens = Some(&data.ticket_tokens);
+            tickets::receipt_message(&ctx.http, &data.app, &data.downloads, tokens, msg).await
         }
         FullEvent::MessageUpdate { event, .. } if event.guild_id.is_some() => {
             let names = event

@@ -68,7 +68,10 @@ pub struct Data {
     /// Held while a catch-up runs (one at a time).
     pub catch_up: catch_up::Guard,
     /// Fresh Approve clicks' tokens, through which review cards are edited.
-    pub card_tokens: deliver::CardTokens,
+    pub card_tokens: deliver::InteractionTokens,
+    /// Fresh payment-method choices' tokens by ticket channel, through which receipts are
+    /// acknowledged.
+    pub ticket_tokens: deliver::InteractionTokens,
 }
 
 /// The HTTP clients that fetch attachments (receipts) from the URL Discord gives: through the
@@ -202,7 +205,7 @@ pub async fn start(
 ) -> Result<Running, Failure> {
     app.config.require_for_run().map_err(crate::Error::from)?;
     let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
-    let card_tokens = deliver::CardTokens::default();
+    let card_tokens = deliver::InteractionTokens::default();
     let framework = framework(app.clone(), guild, card_tokens.clone());
     let intents = serenity::GatewayIntents::non_privileged()
         | serenity::GatewayIntents::MESSAGE_CONTENT
@@ -243,7 +246,7 @@ pub async fn start(
 fn framework(
     app: Arc<App>,
     guild: serenity::GuildId,
-    card_tokens: deliver::CardTokens,
+    card_tokens: deliver::InteractionTokens,
 ) -> poise::Framework<Data, Failure> {
     let data_app = app;
     poise::Framework::builder()
@@ -276,6 +279,7 @@ fn framework(
                     downloads,
                     catch_up: catch_up::Guard::default(),
                     card_tokens,
+                    ticket_tokens: deliver::InteractionTokens::default(),
                 })
             })
         })
@@ -286,7 +290,7 @@ fn framework(
 fn start_jobs(
     app: &Arc<App>,
     http: &Arc<serenity::Http>,
-    card_tokens: deliver::CardTokens,
+    card_tokens: deliver::InteractionTokens,
     shutdown: &CancellationToken,
 ) -> Jobs {
     let deliverer =

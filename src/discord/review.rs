@@ -41,11 +41,11 @@ pub(super) async fn approve(
         s("expires", format!("<t:{}:R>", issued.expires_at / 1000)),
     ];
     // DEFERRED_UPDATE_MESSAGE makes the card this click's `@original`, so the card's next
-    // update goes through the interaction webhook (no global rate limit; see `CardTokens`);
+    // update goes through the interaction webhook (no global rate limit; see `InteractionTokens`);
     // the prompt is an ephemeral follow-up.
     c.create_response(ctx, CreateInteractionResponse::Acknowledge)
         .await?;
-    data.card_tokens.insert(c.message.id, &c.token);
+    data.card_tokens.insert(c.message.id.get(), &c.token);
     let prompt = CreateInteractionResponseFollowup::new()
         .content(t(staff, "staff-approve-prompt", &args))
         .components(render::confirm_buttons(staff, &issued.token))

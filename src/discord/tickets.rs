@@ -4,13 +4,15 @@
 //! the `message_ttl` job deletes it.
 
 use poise::serenity_prelude as serenity;
+use serenity::Builder as _;
 use serenity::{
     ChannelType, ComponentInteraction, ComponentInteractionDataKind, CreateAttachment,
-    CreateChannel, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    EditInteractionResponse, Http, Message, PermissionOverwrite, PermissionOverwriteType,
-    Permissions, RoleId,
+    CreateChannel, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message,
+    PermissionOverwrite, PermissionOverwriteType, Permissions, RoleId,
 };
 
+use super::deliver::InteractionTokens;
 use super::interact::codes::GUILD_CHANNELS_FULL;
 use super::interact::ephemeral;
 use super::{Data, Downloads, Failure, lang, render};
@@ -361,6 +363,8 @@ pub(super) async fn method_selected(
     let msg = CreateInteractionResponseMessage::new().content(text);
     c.create_response(ctx, CreateInteractionResponse::Message(msg))
         .await?;
+    // The receipt that follows is acknowledged through this click's webhook.
+    data.ticket_tokens.insert(c.channel_id.get(), &c.token);
     Ok(())
 }
 
@@ -382,11 +386,14 @@ pub(super) async fn cancel(
 
 /// A message with attachments in a guild channel (live, or found by catch-up after downtime):
 /// handed to the core's receipt intake; the customer is answered in the ticket (a refusal is
-/// transient, [`REFUSAL_TTL`]).
+/// transient, [`REFUSAL_TTL`]). An accepted receipt is acknowledged through the ticket's fresh
+/// interaction token in `tokens` when there is one (a follow-up: no global rate limit), else by
+/// a reply.
 pub(super) async fn receipt_message(
     http: &Http,
     app: &App,
     downloads: &Downloads,
+    tokens: Option<&InteractionTokens>,
     msg: &Message,
 ) -> Result<(), Failure> {
     let ticket_message = TicketMessage {
@@ -421,6 +428,18 @@ pub(super) async fn receipt_message(
             (render::receipt_refused(lang, &shown, REFUSAL_TTL), true)
         }
     };
+    if !refused {
+        let channel = msg.channel_id.get();
+        if let Some((tokens, token)) = tokens.and_then(|t| Some((t, t.fresh(channel)?))) {
+            // One acknowledgement per choice of method.
+            tokens.forget(channel);
+            let followup = CreateInteractionResponseFollowup::new().content(reply.clone());
+            match followup.execute(http, (None, &token)).await {
+                Ok(_) => return Ok(()),
+                Err(e) => tracing::debug!(error = %e, "acknowledgement by token refused; replying"),
+            }
+        }
+    }
     let posted = msg.reply(http, reply).await?;
     if refused {
         let (c, m) = (

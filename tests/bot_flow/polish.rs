@@ -355,3 +355,45 @@ async fn the_approved_card_is_edited_through_the_clicks_token_or_else_the_channe
     );
     w.stop().await;
 }
+
+#[tokio::test]
+async fn a_receipt_is_acknowledged_through_the_method_choice_or_else_by_a_reply() {
+    let w = World::start().await;
+    let ack = "Your receipt was received";
+    for (customer, seed, nth, refuse) in [(w.carol, 41, 1, false), (w.mallory, 42, 2, true)] {
+        let (ticket, order) = w.open_ticket(customer).await;
+        w.pick_method(customer, ticket, order).await;
+        if refuse {
+            // Discord refuses the follow-up (an invalid webhook token).
+            w.emu
+                .fail_route_with("POST", "/webhooks/{webhook_id}/{token}", 401, 50027, 1);
+        }
+        let (_card, _) = w.upload(customer, ticket, seed, nth).await;
+        let acks = w
+            .wait("the acknowledgement", |s| {
+                let acks: Vec<MessageRec> = s
+                    .messages
+                    .values()
+                    .filter(|m| m.channel_id == ticket && m.content.contains(ack))
+                    .cloned()
+                    .collect();
+                (!acks.is_empty()).then_some(acks)
+            })
+            .await
+            .expect("the receipt is acknowledged");
+        assert_eq!(acks.len(), 1, "one acknowledgement: {acks:?}");
+        let m = &acks[0];
+        assert!(!m.is_ephemeral(), "the whole ticket sees it");
+        if refuse {
+            assert!(m.interaction_id.is_none(), "a reply: {m:?}");
+            assert!(m.reply_to.is_some(), "replies to the receipt");
+        } else {
+            assert!(
+                m.interaction_id.is_some(),
+                "a follow-up of the choice: {m:?}"
+            );
+        }
+        assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
+    }
+    w.stop().await;
+}
