@@ -140,8 +140,9 @@ impl Transcripts {
     }
 
     /// Message `message_id` of ticket `channel` was edited (Discord's `MESSAGE_UPDATE`:
-    /// `content` and `attachments` are `None` when unchanged); a message never recorded is
-    /// ignored. A failure leaves a gap: the history is read back before the channel goes.
+    /// `content` and `attachments` are `None` when unchanged). An edit of a ticket message not
+    /// recorded (yet), or a failure, leaves a gap: the history is read back before the channel
+    /// goes, so the transcript ends with Discord's text. Returns whether a recorded line changed.
     ///
     /// # Errors
     /// Database errors.
@@ -152,20 +153,30 @@ impl Transcripts {
         content: Option<String>,
         attachments: Option<Vec<String>>,
     ) -> Result<bool> {
-        let changed = self
+        let outcome = self
             .store
             .call(move |c| {
-                transcripts::record_edit(c, message_id, content.as_deref(), attachments.as_deref())
+                let changed = transcripts::record_edit(
+                    c,
+                    message_id,
+                    content.as_deref(),
+                    attachments.as_deref(),
+                )?;
+                // Events are handled side by side: an edit can overtake the record of its
+                // message, which would then keep the old text.
+                let overtook =
+                    !changed && store::orders::find_by_ticket_channel(c, channel)?.is_some();
+                Ok((changed, overtook))
             })
             .await;
-        if changed.is_err() {
+        if outcome.as_ref().map_or(true, |&(_, overtook)| overtook) {
             self.live
                 .gaps
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(channel);
         }
-        changed
+        outcome.map(|(changed, _)| changed)
     }
 
     /// The ticket `channel` is gone (deleted by the bot after reading it back: `History`; by

@@ -129,6 +129,20 @@ async fn history_is_read_back_only_when_the_bot_may_have_missed_messages() {
         .emu
         .user_message(w.sam, ticket, "Enjoy, Carol!", None)
         .unwrap();
+    // The bot handles events side by side: let the message be recorded before its edit comes
+    // (an edit that overtakes it makes the ticket read back, which this test is not about).
+    let recorded = |text: &'static str| {
+        let app = w.app.clone();
+        move |_: &vpn_ticket_bot::sim::discord::state::State| {
+            let c = app.store.conn().ok()?;
+            let t = vpn_ticket_bot::store::transcripts::lines(&c, order).ok()?;
+            t.iter().any(|l| l.content.contains(text)).then_some(())
+        }
+    };
+    w.emu
+        .wait_for(T, recorded("Enjoy, Carol!"))
+        .await
+        .expect("the message recorded");
     w.emu
         .user_edit_message(w.sam, note, "Enjoy your VPN, Carol!")
         .unwrap();

@@ -69,3 +69,44 @@ async fn transcripts_are_recorded_archived_served_to_admins_and_expire() {
         "{gone}"
     );
 }
+
+#[tokio::test]
+async fn an_edit_that_overtakes_its_message_makes_the_ticket_read_back() {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(T0)).await;
+    let t = Transcripts::new(&shop.deps);
+    t.session_started();
+    let (seen_first, overtaken) = (
+        shop.open_with_ticket(7, "month").await,
+        shop.open_with_ticket(8, "month").await,
+    );
+    let channel = |o| shop.order(o).ticket_channel_id.unwrap();
+    // Recorded, then edited: the live record is whole.
+    t.seen(channel(seen_first), vec![line(21, 7, "hi", &[])])
+        .await
+        .unwrap();
+    assert!(
+        t.edited(channel(seen_first), MessageId(21), Some("hi!".into()), None)
+            .await
+            .unwrap()
+    );
+    // The edit is handled before its message's record.
+    assert!(
+        !t.edited(channel(overtaken), MessageId(31), Some("new".into()), None)
+            .await
+            .unwrap()
+    );
+    t.seen(channel(overtaken), vec![line(31, 8, "old", &[])])
+        .await
+        .unwrap();
+    // An edit in a channel that is no ticket changes nothing.
+    assert!(
+        !t.edited(ChannelId(1), MessageId(41), Some("x".into()), None)
+            .await
+            .unwrap()
+    );
+    assert!(t.archive_if_seen_whole(channel(seen_first)).await.unwrap());
+    assert!(
+        !t.archive_if_seen_whole(channel(overtaken)).await.unwrap(),
+        "its history must be read back"
+    );
+}
