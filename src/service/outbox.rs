@@ -4,7 +4,8 @@
 //! change that causes them, so a delivery is never lost: its only state is the SQLite row, and a
 //! restarted worker picks up whatever is still `pending`. [`OutboxJob::deliver_due`] takes the
 //! due items (oldest first, at most [`OutboxJob::batch`]), hands each to the [`Deliverer`] (the
-//! Discord layer implements it) and then:
+//! Discord layer implements it; items of one idempotency key in order, different keys up to
+//! eight at a time) and then:
 //! - success → `mark_delivered` (a guarded update: a delivered item is never due again, so an
 //!   idempotency key is delivered at most once after a success; a view re-armed while it was
 //!   being delivered stays pending and renders the newer state next);
@@ -29,10 +30,12 @@
 //! (`Store::committed`), so a fresh enqueue is delivered at once without its service doing
 //! anything; [`OutboxWaker::wake`] asks for a pass by hand.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::StreamExt as _;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
@@ -105,6 +108,10 @@ pub struct OutboxPass {
     /// Items given up (`failed`).
     pub failed: usize,
 }
+
+/// Deliveries of different idempotency keys one pass runs side by side (Discord's per-route
+/// limits and the global limit are kept by the HTTP client either way).
+const DELIVERIES_AT_ONCE: usize = 8;
 
 /// Wakes the outbox worker so a fresh enqueue is delivered without waiting for the period.
 /// Cheap to clone.
@@ -198,22 +205,56 @@ impl OutboxJob {
             .store
             .call(move |conn| outbox::due(conn, now, batch))
             .await?;
-        let mut pass = OutboxPass::default();
-        for item in &items {
-            let outcome =
-                match tokio::time::timeout(self.timeout, self.deliverer.deliver(item)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Err(DeliveryError::Retry(format!(
-                        "no answer within {} s",
-                        self.timeout.as_secs()
-                    ))),
-                };
-            self.record(item, outcome, &mut pass).await?;
+        // Items of one idempotency key (one view, one message) go in order; different keys go
+        // side by side, so a review card does not wait behind another ticket's edit.
+        let full = items.len() >= usize::try_from(batch).unwrap_or(usize::MAX);
+        let mut groups: Vec<Vec<OutboxItem>> = Vec::new();
+        let mut group_of: HashMap<String, usize> = HashMap::new();
+        for item in items {
+            let next = groups.len();
+            let at = *group_of.entry(item.idempotency_key.clone()).or_insert(next);
+            if at == next {
+                groups.push(Vec::new());
+            }
+            groups[at].push(item);
         }
-        if items.len() >= usize::try_from(batch).unwrap_or(usize::MAX) {
+        let passes: Vec<Result<OutboxPass>> = futures_util::stream::iter(groups)
+            .map(|group| self.deliver_group(group))
+            .buffer_unordered(DELIVERIES_AT_ONCE)
+            .collect()
+            .await;
+        let mut pass = OutboxPass::default();
+        for group in passes {
+            let group = group?;
+            pass.delivered += group.delivered;
+            pass.retried += group.retried;
+            pass.failed += group.failed;
+        }
+        if full {
             self.waker.wake();
         }
         Ok(pass)
+    }
+
+    /// The items of one idempotency key, in order.
+    async fn deliver_group(&self, group: Vec<OutboxItem>) -> Result<OutboxPass> {
+        let mut pass = OutboxPass::default();
+        for item in &group {
+            let outcome = self.deliver_one(item).await;
+            self.record(item, outcome, &mut pass).await?;
+        }
+        Ok(pass)
+    }
+
+    /// One delivery, bounded by [`OutboxJob::timeout`].
+    async fn deliver_one(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        match tokio::time::timeout(self.timeout, self.deliverer.deliver(item)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(DeliveryError::Retry(format!(
+                "no answer within {} s",
+                self.timeout.as_secs()
+            ))),
+        }
     }
 
     async fn record(
