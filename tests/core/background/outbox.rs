@@ -283,3 +283,43 @@ async fn a_delivery_without_an_answer_times_out_and_is_retried() {
     let timeout = i64::try_from(job.timeout().as_millis()).unwrap();
     assert_eq!(it.next_attempt_at, t0 + timeout + 5_000);
 }
+
+/// Delivers `gate:wait` only once `gate:open` has been delivered.
+#[derive(Default)]
+struct Gate {
+    open: tokio::sync::Notify,
+    order: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Deliverer for Gate {
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        if item.idempotency_key == "gate:wait" {
+            self.open.notified().await;
+        } else {
+            self.open.notify_one();
+        }
+        self.order
+            .lock()
+            .unwrap()
+            .push(item.idempotency_key.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_of_different_keys_do_not_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let gate = Arc::new(Gate::default());
+    let job = OutboxJob::new(store.clone(), gate.clone(), clock());
+    let t0 = clock().now_ms();
+    // The older item waits for the newer one: one at a time, it would time out.
+    enqueue(&store, "gate:wait", t0).await;
+    enqueue(&store, "gate:open", t0).await;
+    assert_eq!(job.deliver_due().await.unwrap(), pass(2, 0, 0));
+    assert_eq!(*gate.order.lock().unwrap(), ["gate:open", "gate:wait"]);
+    for key in ["gate:wait", "gate:open"] {
+        assert_eq!(item(&store, key).await.status, OutboxStatus::Delivered);
+    }
+}
