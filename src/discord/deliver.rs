@@ -278,8 +278,7 @@ impl DiscordDeliverer {
             Ok(png) => dm = dm.add_file(CreateAttachment::bytes(png, "vpn-qr.png")),
             Err(e) => tracing::warn!(%payment, error = %e, "no QR code for the link"),
         }
-        let to = serenity::UserId::new(user.0);
-        let e = match to.direct_message(&*self.http, dm).await {
+        let e = match self.dm(user, dm).await {
             Ok(_) => return Ok(()),
             Err(e) if code(&e) == Some(CANNOT_DM) => e,
             Err(e) => return Err(classify_dm(&e)),
@@ -339,10 +338,7 @@ impl DiscordDeliverer {
             }
         }
         let msg = CreateMessage::new().content(text).components(buttons);
-        match serenity::UserId::new(user.0)
-            .direct_message(&*self.http, msg)
-            .await
-        {
+        match self.dm(user, msg).await {
             Ok(_) => Ok(()),
             Err(e) if code(&e) == Some(CANNOT_DM) => {
                 tracing::info!(%user, "DMs closed; notice dropped");
@@ -350,6 +346,42 @@ impl DiscordDeliverer {
             }
             Err(e) => Err(classify_dm(&e)),
         }
+    }
+
+    /// DMs customer `user` through the DM channel stored for them (one rate-limited call instead
+    /// of two), else through a new one, stored for next time. A stored channel Discord no longer
+    /// knows (10003) is replaced; failing to store only costs the call next time.
+    async fn dm(&self, user: UserId, msg: CreateMessage) -> serenity::Result<serenity::Message> {
+        let store = &self.app.store;
+        let stored = store
+            .call(move |c| store::users::dm_channel(c, user))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(%user, error = %e, "stored DM channel unreadable");
+                None
+            });
+        if let Some(channel) = stored {
+            match serenity::ChannelId::new(channel.0)
+                .send_message(&*self.http, msg.clone())
+                .await
+            {
+                Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => {
+                    tracing::info!(%user, %channel, "stored DM channel unknown to Discord; opening another");
+                }
+                other => return other,
+            }
+        }
+        let channel = serenity::UserId::new(user.0)
+            .create_dm_channel(&*self.http)
+            .await?;
+        let id = ChannelId(channel.id.get());
+        if let Err(e) = store
+            .call(move |c| store::users::set_dm_channel(c, user, Some(id)))
+            .await
+        {
+            tracing::warn!(%user, error = %e, "DM channel not stored");
+        }
+        channel.id.send_message(&*self.http, msg).await
     }
 
     async fn say(

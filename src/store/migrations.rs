@@ -18,6 +18,7 @@ const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0004_world.sql")),
     M::up(include_str!("../../migrations/0005_backends.sql")),
     M::up(include_str!("../../migrations/0006_growth.sql")),
+    M::up(include_str!("../../migrations/0007_dm_channels.sql")),
 ];
 
 /// Every migration, in order. The schema version is the number applied.

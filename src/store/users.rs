@@ -2,8 +2,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::domain::UserId;
 use crate::domain::status::SubscriptionStatus;
+use crate::domain::{ChannelId, UserId};
 use crate::error::Result;
 
 /// A customer row.
@@ -312,4 +312,29 @@ pub fn set_expiry_if(conn: &Connection, id: UserId, from: i64, to: i64, now: i64
         )?
         .execute(params![id, from, to, now])?;
     Ok(n == 1)
+}
+
+/// The DM channel stored for customer `id` (see [`set_dm_channel`]); `None` when not known or
+/// no such customer.
+///
+/// # Errors
+/// SQLite errors.
+pub fn dm_channel(conn: &Connection, id: UserId) -> Result<Option<ChannelId>> {
+    Ok(conn
+        .prepare_cached("SELECT dm_channel_id FROM users WHERE discord_id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<ChannelId>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Stores (or with `None` forgets) the DM channel of customer `id`; a user who is no customer
+/// (no row) is left alone. Returns whether a row changed.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_dm_channel(conn: &Connection, id: UserId, channel: Option<ChannelId>) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE users SET dm_channel_id = ?2 WHERE discord_id = ?1")?
+        .execute(params![id, channel])?
+        > 0)
 }

@@ -362,6 +362,16 @@ async fn a_second_order_renews_the_same_client() {
         clients[0].expiry_time > before.expiry_time,
         "expiry extended"
     );
+    let dm_channels_opened = w.emu.read(|s| {
+        s.log()
+            .iter()
+            .filter(|e| e.route() == Some(("POST", "/users/@me/channels")))
+            .count()
+    });
+    assert_eq!(
+        dm_channels_opened, 1,
+        "the renewal's DM goes through the channel stored with the first"
+    );
     w.stop().await;
 }
 

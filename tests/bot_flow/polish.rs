@@ -7,7 +7,7 @@ use vpn_ticket_bot::clock::Clock;
 use vpn_ticket_bot::discord::DiscordDeliverer;
 use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::OrderStatus;
-use vpn_ticket_bot::domain::{MessageId, UserId};
+use vpn_ticket_bot::domain::{ChannelId, MessageId, UserId};
 use vpn_ticket_bot::service::housekeeping::MessageTtlJob;
 use vpn_ticket_bot::service::revenue::chart;
 use vpn_ticket_bot::sim::discord::log::LogEntry;
@@ -395,5 +395,36 @@ async fn a_receipt_is_acknowledged_through_the_method_choice_or_else_by_a_reply(
         }
         assert_eq!(order_status(&w.app, order), OrderStatus::UnderReview);
     }
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_stored_dm_channel_discord_no_longer_knows_is_replaced() {
+    let w = World::start().await;
+    let carol = w.carol;
+    let (ticket, order) = w.open_ticket(carol).await;
+    // A DM channel stored before, since gone from Discord.
+    let stale = w
+        .app
+        .store
+        .call(move |c| store::users::set_dm_channel(c, UserId(carol), Some(ChannelId(1))))
+        .await
+        .unwrap();
+    assert!(stale, "carol is a customer");
+    w.pick_method(carol, ticket, order).await;
+    let (card, _) = w.upload(carol, ticket, 51, 1).await;
+    w.approve(&card).await;
+    let dm = w.link_dm(carol).await;
+    let stored = w
+        .app
+        .store
+        .call(move |c| store::users::dm_channel(c, UserId(carol)))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        Some(ChannelId(dm.channel_id)),
+        "the new channel is kept"
+    );
     w.stop().await;
 }
