@@ -8,7 +8,7 @@ use vpn_ticket_bot::discord::custom_id::CustomId;
 use vpn_ticket_bot::domain::status::OrderStatus;
 use vpn_ticket_bot::sim::discord::{CommandOption, InteractionRef};
 
-use crate::world::{T, World, click_id, custom_ids, find_id, order_status};
+use crate::world::{T, World, click_id, custom_ids, find_id, order_status, route_calls};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_with_reason_then_a_new_receipt_is_accepted() {
@@ -362,12 +362,7 @@ async fn a_second_order_renews_the_same_client() {
         clients[0].expiry_time > before.expiry_time,
         "expiry extended"
     );
-    let dm_channels_opened = w.emu.read(|s| {
-        s.log()
-            .iter()
-            .filter(|e| e.route() == Some(("POST", "/users/@me/channels")))
-            .count()
-    });
+    let dm_channels_opened = route_calls(&w.emu, "POST", "/users/@me/channels");
     assert_eq!(
         dm_channels_opened, 1,
         "the renewal's DM goes through the channel stored with the first"

@@ -14,7 +14,7 @@ use vpn_ticket_bot::sim::discord::log::LogEntry;
 use vpn_ticket_bot::sim::discord::state::{MessageRec, State};
 use vpn_ticket_bot::store;
 
-use crate::world::{T, World, click_id, custom_ids, order_status};
+use crate::world::{T, World, click_id, custom_ids, order_status, route_calls};
 
 fn is_dashboard(m: &MessageRec) -> bool {
     serde_json::to_string(&m.embeds).is_ok_and(|e| e.contains("Revenue"))
@@ -343,12 +343,7 @@ async fn the_approved_card_is_edited_through_the_clicks_token_or_else_the_channe
         }
         assert_eq!(order_status(&w.app, order), OrderStatus::Completed);
     }
-    let listed = w.emu.read(|s| {
-        s.log()
-            .iter()
-            .filter(|e| e.route() == Some(("GET", "/guilds/{guild_id}/channels")))
-            .count()
-    });
+    let listed = route_calls(&w.emu, "GET", "/guilds/{guild_id}/channels");
     assert_eq!(
         listed, 0,
         "the tickets category's room was read from the cache"

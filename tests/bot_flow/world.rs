@@ -195,6 +195,16 @@ impl World {
     }
 }
 
+/// REST calls to `route` (`("POST", "/users/@me/channels")`) in the emulator's log so far.
+pub(crate) fn route_calls(emu: &Emulator, method: &str, route: &str) -> usize {
+    emu.read(|s| {
+        s.log()
+            .iter()
+            .filter(|e| e.route() == Some((method, route)))
+            .count()
+    })
+}
+
 /// Every custom_id on a message.
 pub(crate) fn custom_ids(m: &MessageRec) -> Vec<String> {
     world::custom_ids(m)
