@@ -99,6 +99,14 @@ impl InteractionTokens {
             .map(|(token, _)| token.clone())
     }
 
+    /// A fresh token for `key`, forgotten as it is handed out (for single use).
+    pub(super) fn take(&self, key: u64) -> Option<String> {
+        self.map()
+            .remove(&key)
+            .filter(|(_, at)| at.elapsed() < TOKEN_FRESH)
+            .map(|(token, _)| token)
+    }
+
     /// Forgets the token for `key` (used up, or refused by Discord).
     pub(super) fn forget(&self, key: u64) {
         self.map().remove(&key);

@@ -430,9 +430,8 @@ pub(super) async fn receipt_message(
     };
     if !refused {
         let channel = msg.channel_id.get();
-        if let Some((tokens, token)) = tokens.and_then(|t| Some((t, t.fresh(channel)?))) {
-            // One acknowledgement per choice of method.
-            tokens.forget(channel);
+        // One acknowledgement per choice of method.
+        if let Some(token) = tokens.and_then(|t| t.take(channel)) {
             let followup = CreateInteractionResponseFollowup::new().content(reply.clone());
             match followup.execute(http, (None, &token)).await {
                 Ok(_) => return Ok(()),

@@ -4,8 +4,7 @@
 //! change that causes them, so a delivery is never lost: its only state is the SQLite row, and a
 //! restarted worker picks up whatever is still `pending`. [`OutboxJob::deliver_due`] takes the
 //! due items (oldest first, at most [`OutboxJob::batch`]), hands each to the [`Deliverer`] (the
-//! Discord layer implements it; items of one idempotency key in order, different keys up to
-//! eight at a time) and then:
+//! Discord layer implements it; up to eight at a time) and then:
 //! - success → `mark_delivered` (a guarded update: a delivered item is never due again, so an
 //!   idempotency key is delivered at most once after a success; a view re-armed while it was
 //!   being delivered stays pending and renders the newer state next);
@@ -30,7 +29,6 @@
 //! (`Store::committed`), so a fresh enqueue is delivered at once without its service doing
 //! anything; [`OutboxWaker::wake`] asks for a pass by hand.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,7 +107,7 @@ pub struct OutboxPass {
     pub failed: usize,
 }
 
-/// Deliveries of different idempotency keys one pass runs side by side (Discord's per-route
+/// Deliveries one pass runs side by side (Discord's per-route
 /// limits and the global limit are kept by the HTTP client either way).
 const DELIVERIES_AT_ONCE: usize = 8;
 
@@ -205,43 +203,29 @@ impl OutboxJob {
             .store
             .call(move |conn| outbox::due(conn, now, batch))
             .await?;
-        // Items of one idempotency key (one view, one message) go in order; different keys go
-        // side by side, so a review card does not wait behind another ticket's edit.
+        // Up to DELIVERIES_AT_ONCE side by side, so a review card does not wait behind another
+        // ticket's edit. `idempotency_key` is UNIQUE and passes never overlap, so no view or
+        // message is ever delivered twice at once.
         let full = items.len() >= usize::try_from(batch).unwrap_or(usize::MAX);
-        let mut groups: Vec<Vec<OutboxItem>> = Vec::new();
-        let mut group_of: HashMap<String, usize> = HashMap::new();
-        for item in items {
-            let next = groups.len();
-            let at = *group_of.entry(item.idempotency_key.clone()).or_insert(next);
-            if at == next {
-                groups.push(Vec::new());
-            }
-            groups[at].push(item);
-        }
-        let passes: Vec<Result<OutboxPass>> = futures_util::stream::iter(groups)
-            .map(|group| self.deliver_group(group))
+        let passes: Vec<Result<OutboxPass>> = futures_util::stream::iter(items)
+            .map(|item| async move {
+                let mut pass = OutboxPass::default();
+                let outcome = self.deliver_one(&item).await;
+                self.record(&item, outcome, &mut pass).await?;
+                Ok(pass)
+            })
             .buffer_unordered(DELIVERIES_AT_ONCE)
             .collect()
             .await;
         let mut pass = OutboxPass::default();
-        for group in passes {
-            let group = group?;
-            pass.delivered += group.delivered;
-            pass.retried += group.retried;
-            pass.failed += group.failed;
+        for one in passes {
+            let one = one?;
+            pass.delivered += one.delivered;
+            pass.retried += one.retried;
+            pass.failed += one.failed;
         }
         if full {
             self.waker.wake();
-        }
-        Ok(pass)
-    }
-
-    /// The items of one idempotency key, in order.
-    async fn deliver_group(&self, group: Vec<OutboxItem>) -> Result<OutboxPass> {
-        let mut pass = OutboxPass::default();
-        for item in &group {
-            let outcome = self.deliver_one(item).await;
-            self.record(item, outcome, &mut pass).await?;
         }
         Ok(pass)
     }
