@@ -16,6 +16,10 @@
 //! largest) at the end.
 #![allow(clippy::print_stdout)]
 
+#[path = "support/env.rs"]
+mod env;
+
+use env::count_or;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -35,17 +39,9 @@ const QUIET: Duration = Duration::from_secs(10);
 /// How long the writer keeps going after the backup returned.
 const TAIL: Duration = Duration::from_secs(2);
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
 fn main() {
-    let orders = env_u64("BACKUP_BENCH_ORDERS", 500_000);
-    let runs = env_u64("BACKUP_BENCH_RUNS", 3);
+    let orders = count_or("BACKUP_BENCH_ORDERS", 500_000);
+    let runs = count_or("BACKUP_BENCH_RUNS", 3);
     let dir = tempfile::tempdir().expect("temp dir");
     let storage = StorageConfig {
         data_dir: dir.path().to_owned(),

@@ -10,11 +10,14 @@
 //! on (stderr).
 #![allow(clippy::print_stdout)]
 
+#[path = "support/env.rs"]
+mod env;
 #[path = "../tests/support/receipt_images.rs"]
 mod images;
 #[path = "support/proc_status.rs"]
 mod proc_status;
 
+use env::count_or;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,14 +32,6 @@ struct Timings {
     link: Duration,
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
 fn main() {
     // The bot's own log on stderr when RUST_LOG asks for it (e.g. RUST_LOG=vpn_ticket_bot=warn).
     if std::env::var_os("RUST_LOG").is_some() {
@@ -45,8 +40,8 @@ fn main() {
             .with_writer(std::io::stderr)
             .init();
     }
-    let customers = env_usize("BOT_LOAD_CUSTOMERS", 60);
-    let concurrency = env_usize("BOT_LOAD_CONCURRENCY", 10);
+    let customers = count_or("BOT_LOAD_CUSTOMERS", 60);
+    let concurrency = count_or("BOT_LOAD_CONCURRENCY", 10);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -24,11 +24,14 @@
 //! `BENCH_BOT=PATH` runs another build of the bot (an older commit, for before/after figures).
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
+#[path = "support/env.rs"]
+mod env;
 #[path = "../tests/support/receipt_images.rs"]
 mod images;
 #[path = "support/proc_status.rs"]
 mod proc_status;
 
+use env::env_or;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -46,13 +49,6 @@ use vpn_ticket_bot::sim::panel::{PanelSim, Profile};
 
 const TOKEN: &str = "bench-token";
 const STEP: Duration = Duration::from_secs(120);
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// How the benchmark runs (from the environment).
 struct Options {

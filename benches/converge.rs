@@ -7,6 +7,10 @@
 //! each, per ticket, and the REST calls each made.
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)] // a report printed with ratios
 
+#[path = "support/env.rs"]
+mod env;
+
+use env::count_or;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,17 +18,9 @@ use vpn_ticket_bot::demo::world::{TOKEN, World, WorldOptions};
 use vpn_ticket_bot::discord::{DiscordDeliverer, Downloads, catch_up};
 use vpn_ticket_bot::service::sweep::Sweep;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
 fn main() {
-    let tickets = env_usize("CONVERGE_TICKETS", 100);
-    let messages = env_usize("CONVERGE_MESSAGES", 5);
+    let tickets = count_or("CONVERGE_TICKETS", 100);
+    let messages = count_or("CONVERGE_MESSAGES", 5);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
