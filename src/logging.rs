@@ -24,9 +24,9 @@ pub struct LogGuard {
 }
 
 fn filter(config: &LoggingConfig) -> EnvFilter {
-    let level = crate::discord::quiet_http_logs(&config.level);
+    let level = crate::discord::quiet_serenity_spans(&config.level);
     match std::env::var("RUST_LOG") {
-        Ok(s) if !s.trim().is_empty() => EnvFilter::try_new(crate::discord::quiet_http_logs(&s))
+        Ok(s) if !s.trim().is_empty() => EnvFilter::try_new(crate::discord::quiet_serenity_spans(&s))
             .unwrap_or_else(|_| {
                 eprintln!(
                     "RUST_LOG={s:?} is not a valid filter; using {:?}",
