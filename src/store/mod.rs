@@ -92,12 +92,20 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Prepared statements kept per connection (rusqlite's `prepare_cached` LRU). The store has
+/// about 110 distinct statements and one order runs a few dozen of them; at rusqlite's default
+/// of 16 the cache kept evicting what the next step needed, and parsing SQL again was 9 % of
+/// the bot's CPU per order in the process benchmark.
+pub const STATEMENT_CACHE: usize = 128;
+
 /// Sets the per-connection PRAGMAs (not in migrations: they are per connection, and
-/// `journal_mode` does nothing inside a transaction).
+/// `journal_mode` does nothing inside a transaction) and the statement cache
+/// ([`STATEMENT_CACHE`]).
 ///
 /// # Errors
 /// The PRAGMA's error.
 pub fn configure_connection(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -153,6 +161,9 @@ impl Store {
             .with_init(move |c| configure_connection(c, busy_timeout));
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
+            // A local file's connection does not go stale; r2d2's check-out test (an empty
+            // `execute_batch` per check-out) was 1.4 % of the CPU per order.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         Ok(Self {
