@@ -26,14 +26,15 @@ pub struct LogGuard {
 fn filter(config: &LoggingConfig) -> EnvFilter {
     let level = crate::discord::quiet_serenity_spans(&config.level);
     match std::env::var("RUST_LOG") {
-        Ok(s) if !s.trim().is_empty() => EnvFilter::try_new(crate::discord::quiet_serenity_spans(&s))
-            .unwrap_or_else(|_| {
+        Ok(s) if !s.trim().is_empty() => {
+            EnvFilter::try_new(crate::discord::quiet_serenity_spans(&s)).unwrap_or_else(|_| {
                 eprintln!(
                     "RUST_LOG={s:?} is not a valid filter; using {:?}",
                     config.level
                 );
                 EnvFilter::new(&level)
-            }),
+            })
+        }
         _ => EnvFilter::new(&level),
     }
 }
