@@ -3,17 +3,18 @@
 //! [`qr_png`] renders black modules on white, [`MODULE_PX`] pixels per module, with the standard
 //! 4-module quiet zone, error correction level M (15 %: survives a phone photo of a screen) and
 //! one fixed mask pattern.
-//! A typical `vless://` link (250–450 bytes) gives a 500–700 px square, a few kilobytes of PNG.
+//! A typical `vless://` link (250–450 bytes) gives a 500–700 px square, a PNG of 1 bit per pixel
+//! (black or white) of a few kilobytes.
 //! Pure CPU work: call it from `spawn_blocking` when on the async runtime.
 
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder, Luma};
-use qrcode::EcLevel;
 use qrcode::canvas::{Canvas, MaskPattern};
-use qrcode::render::Renderer;
+use qrcode::{Color, EcLevel};
 
 /// Pixels per QR module (side of one black or white square).
 pub const MODULE_PX: u32 = 8;
+
+/// Modules of white around the code on each side (the QR specification's minimum).
+const QUIET_ZONE: usize = 4;
 
 /// Why no QR code was produced.
 #[derive(Debug, thiserror::Error)]
@@ -29,10 +30,11 @@ pub enum QrError {
     },
     /// Writing the PNG failed.
     #[error("cannot write the QR code PNG: {0}")]
-    Png(#[from] image::ImageError),
+    Png(#[from] png::EncodingError),
 }
 
-/// Renders `text` as a QR code and returns the PNG file's bytes (8-bit grayscale).
+/// Renders `text` as a QR code and returns the PNG file's bytes (greyscale, 1 bit per pixel:
+/// 0 = black, 1 = white).
 ///
 /// # Errors
 /// [`QrError::Encode`] when `text` is empty or too long for a QR code, [`QrError::Png`] when the
@@ -57,20 +59,60 @@ pub fn qr_png(text: &str) -> Result<Vec<u8>, QrError> {
     // valid QR code; the score only prefers fewer look-alike patterns.
     canvas.apply_mask(MaskPattern::Checkerboard);
     let colors = canvas.into_colors();
-    let width = usize::try_from(version.width()).map_err(|e| encode_error(e.to_string()))?;
-    let image = Renderer::<Luma<u8>>::new(&colors, width, 4)
-        .module_dimensions(MODULE_PX, MODULE_PX)
-        .build();
+    let modules = usize::try_from(version.width()).map_err(|e| encode_error(e.to_string()))?;
+    let side_modules = modules + 2 * QUIET_ZONE;
+    let side_px = u32::try_from(side_modules).map_err(|e| encode_error(e.to_string()))? * MODULE_PX;
+    let rows = pixel_rows(&colors, modules, side_px);
     let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, side_px, side_px);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
     // Flat black and white compresses well without filters at the fast setting.
-    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::NoFilter)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            ExtendedColorType::L8,
-        )?;
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::NoFilter);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rows)?;
+    writer.finish()?;
     Ok(png)
+}
+
+/// The picture as PNG scanlines of 1 bit per pixel, most significant bit first, each row padded
+/// to whole bytes (PNG's packing): `side_px` rows of `side_px` pixels, the `modules`² code
+/// (`colors`, row by row) centred in a white quiet zone of [`QUIET_ZONE`] modules. Each module
+/// row is packed once and repeated [`MODULE_PX`] times.
+fn pixel_rows(colors: &[Color], modules: usize, side_px: u32) -> Vec<u8> {
+    let side = side_px as usize;
+    let module = MODULE_PX as usize;
+    let row_bytes = side.div_ceil(8);
+    let white_row = || {
+        let mut row = vec![0xFF_u8; row_bytes];
+        if let Some(last) = row.last_mut() {
+            // padding bits past the picture's width are zero
+            *last &= 0xFF_u8 << ((8 - side % 8) % 8);
+        }
+        row
+    };
+    let mut rows = Vec::with_capacity(row_bytes * side);
+    let quiet: Vec<u8> = (0..QUIET_ZONE * module).flat_map(|_| white_row()).collect();
+    rows.extend_from_slice(&quiet);
+    for code_row in colors.chunks_exact(modules).take(modules) {
+        let mut row = white_row();
+        for (mx, _) in code_row
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == Color::Dark)
+        {
+            let first = (QUIET_ZONE + mx) * module;
+            for x in first..first + module {
+                row[x / 8] &= !(0x80 >> (x % 8));
+            }
+        }
+        for _ in 0..module {
+            rows.extend_from_slice(&row);
+        }
+    }
+    rows.extend_from_slice(&quiet);
+    rows
 }
 
 #[cfg(test)]
@@ -91,6 +133,12 @@ mod tests {
         let link = "vless://22222222-3333-4444-9555-666666666666@vpn.example.com:443?type=tcp&encryption=none&security=reality&pbk=Tx5yj1bRcOPHkdvT2pIAQ2zh0gQ8m4OPdnzqXJxxV3o&fp=chrome&sni=yahoo.com&sid=a3f1&spx=%2Fdafd018f50a389b&flow=xtls-rprx-vision#VLESS-443-tg1234_1";
         let png = qr_png(link).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+        assert_eq!(&png[12..16], b"IHDR");
+        assert_eq!(
+            (png[24], png[25]),
+            (1, 0),
+            "bit depth 1, colour type 0 (greyscale)"
+        );
         let (width, decoded) = decode(&png);
         assert_eq!(decoded, link);
         let modules = width / MODULE_PX;

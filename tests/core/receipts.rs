@@ -233,8 +233,13 @@ async fn re_encoded_picture_is_flagged_and_an_unrelated_one_is_not() {
         .process(CAROL, carol_order, "crop.png", None, images::png(&cropped))
         .await
         .unwrap();
+    // Alice's original and Bob's re-encoded copy are the same picture: the crop is flagged
+    // against whichever of the two its hash is closer to (7–8 bits from either).
     let near = cropped.near_duplicate.expect("crop flagged");
-    assert_eq!(near.order, alice_order, "closest is the original");
+    assert!(
+        [alice_order, bob_order].contains(&near.order),
+        "closest is a copy of the original, got {near:?}"
+    );
     assert!(near.distance < 10, "got {}", near.distance);
 
     let other = images::unrelated(3, 600, 900);

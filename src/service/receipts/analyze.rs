@@ -8,8 +8,9 @@
 use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
 
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::error::LimitErrorKind;
-use image::{ImageError, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageError, ImageFormat, ImageReader, Limits};
 use image_hasher::{HashAlg, HasherConfig};
 use sha2::{Digest, Sha256};
 
@@ -136,9 +137,9 @@ fn max_alloc(config: &ReceiptsConfig) -> u64 {
 /// comes first, before any of this).
 ///
 /// The perceptual hash is image_hasher's `Gradient` (dHash) on 8×8 = 64 bits of the grey image,
-/// shrunk by area averaging to 72×64 first.
+/// shrunk to 72×64 by a box filter first ([`shrink`]).
 /// Measured on receipt-like test pictures it puts a re-encoded copy (90 %, JPEG q80) at 0–4 bits
-/// and a 7 % crop at about 6, but different receipts with the same layout at 16–18 and unrelated
+/// and a 7 % crop at 6–8, but different receipts with the same layout at 16–18 and unrelated
 /// pictures at ~35; the DCT pHash put same-layout receipts at 6–8, under the default threshold
 /// (10), i.e. it would flag every receipt of the same bank app.
 ///
@@ -167,7 +168,7 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
     // area averaging first (one cheap pass), then grey those pixels and let the hasher's
     // Lanczos filter (as before) do the last step: the full-size picture is never filtered or
     // converted, and the hashes stay within a bit or two of a full-size Lanczos resize.
-    let small = image.thumbnail_exact(72, 64).into_luma8();
+    let small = shrink(&image).into_luma8();
     drop(image);
     let hasher = HasherConfig::new()
         .hash_size(8, 8)
@@ -181,6 +182,25 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
         width,
         height,
     })
+}
+
+/// Sides of the picture the hash is computed from (8× dHash's 9×8).
+const SHRUNK: (u32, u32) = (72, 64);
+
+/// `image` shrunk to [`SHRUNK`] by area averaging: fast_image_resize's box filter (SIMD, about
+/// 10× faster than image's `thumbnail_exact` on a phone screenshot: 0.47 against 6.4 ms at
+/// 1080×2400), alpha ignored like before. Its output is within 1–3 grey levels of
+/// `thumbnail_exact`'s, which stays the fallback for a pixel type it does not take.
+fn shrink(image: &DynamicImage) -> DynamicImage {
+    let (width, height) = SHRUNK;
+    let mut small = DynamicImage::new(width, height, image.color());
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Box))
+        .use_alpha(false);
+    match Resizer::new().resize(image, &mut small, &options) {
+        Ok(()) => small,
+        Err(_) => image.thumbnail_exact(width, height),
+    }
 }
 
 /// SHA-256 of `bytes` as 64 lowercase hex characters.
@@ -297,6 +317,47 @@ mod tests {
         assert!(junk.contains("not a PNG, JPEG or WebP"), "{junk}");
         assert!(sniff(b"RIFF\0\0\0\0WAVE").is_err(), "RIFF that is not WebP");
         assert!(sniff(b"").is_err());
+    }
+
+    /// A picture with structure at every scale (gradients plus blocks).
+    fn picture(width: u32, height: u32) -> image::RgbaImage {
+        image::RgbaImage::from_fn(width, height, |x, y| {
+            let block = u8::from((x / 37 + y / 23) % 2 == 0) * 90;
+            let r = u8::try_from(x * 255 / width).unwrap();
+            let g = u8::try_from(y * 255 / height).unwrap();
+            image::Rgba([r.saturating_add(block), g, 255 - r, 200])
+        })
+    }
+
+    #[test]
+    fn shrink_matches_area_averaging_in_every_pixel_type() {
+        let rgba = DynamicImage::ImageRgba8(picture(480, 800));
+        let reference = rgba.thumbnail_exact(72, 64).into_luma8();
+        for image in [
+            DynamicImage::ImageRgb8(rgba.to_rgb8()),
+            rgba.clone(),
+            DynamicImage::ImageLuma8(rgba.to_luma8()),
+            DynamicImage::ImageLumaA8(rgba.to_luma_alpha8()),
+            DynamicImage::ImageRgb16(rgba.to_rgb16()),
+            // a type fast_image_resize does not take: the fallback
+            DynamicImage::ImageRgb32F(rgba.to_rgb32f()),
+        ] {
+            let small = shrink(&image);
+            assert_eq!(
+                (small.width(), small.height()),
+                SHRUNK,
+                "{:?}",
+                image.color()
+            );
+            let small = small.into_luma8();
+            let worst = small
+                .as_raw()
+                .iter()
+                .zip(reference.as_raw())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(worst <= Some(4), "{:?}: off by {worst:?}", image.color());
+        }
     }
 
     #[test]
