@@ -4,9 +4,10 @@
 //! in r2d2_sqlite's `with_init`. Table modules expose plain functions that take a
 //! `&rusqlite::Connection` (so services compose them inside one transaction); async code reaches
 //! them through [`Store::call`], which runs the closure on the blocking pool and never holds a
-//! connection across an `.await`. Every committed [`Store::transaction`] signals
-//! [`Store::committed`]: the outbox worker waits on it, so a delivery queued by any service is
-//! delivered right after its transaction commits, with no call to remember.
+//! connection across an `.await`; callers queue for a connection as async tasks (a semaphore of
+//! `pool_size` permits), not as blocked threads. Every committed [`Store::transaction`] signals
+//! each [`Store::committed`] wake-up: the outbox worker waits on one, so a delivery queued by any
+//! service is delivered right after its transaction commits, with no call to remember.
 
 /// First-use activation columns of `users`.
 pub mod activation;
@@ -59,7 +60,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -81,7 +82,11 @@ pub struct Store {
     pool: Pool,
     path: PathBuf,
     migrated: (i64, i64),
-    committed: Arc<Notify>,
+    /// One permit per pooled connection: [`Store::call`] takes one before it goes to the
+    /// blocking pool, so `pool.get()` there never waits.
+    permits: Arc<Semaphore>,
+    /// The [`Store::committed`] wake-ups, each notified after every commit.
+    committed: Arc<std::sync::Mutex<Vec<Arc<Notify>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -170,15 +175,23 @@ impl Store {
             pool,
             path: path.to_owned(),
             migrated,
+            permits: Arc::new(Semaphore::new(pool_size as usize)),
             committed: Arc::default(),
         })
     }
 
-    /// Notified (`notify_one`: one stored permit) after every transaction committed through
-    /// [`Store::transaction`]; the outbox worker's wake-up.
+    /// A new wake-up, notified (`notify_one`: one stored permit) after every transaction
+    /// committed through [`Store::transaction`] from now on. Each call registers its own, so
+    /// every waiter sees every commit (the outbox worker and the scheduled-jobs runner each hold
+    /// one); call it once per waiter, at setup.
     #[must_use]
     pub fn committed(&self) -> Arc<Notify> {
-        self.committed.clone()
+        let notify = Arc::new(Notify::new());
+        self.committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(notify.clone());
+        notify
     }
 
     /// Schema versions (before, after) of the migration run when this store was opened.
@@ -201,7 +214,9 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
-    /// Runs `f` with a pooled connection on tokio's blocking pool.
+    /// Runs `f` with a pooled connection on tokio's blocking pool. While every connection is
+    /// busy the caller waits here, as a task, for one to come back (first come, first served),
+    /// instead of holding a blocking thread that waits inside r2d2.
     ///
     /// # Errors
     /// `f`'s error, [`Error::Pool`], or [`Error::Task`] if `f` panicked.
@@ -210,8 +225,16 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("the store's connection semaphore was closed"))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            // Held until `f` returns, even if the caller stopped waiting.
+            let _permit = permit;
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -240,7 +263,14 @@ impl Store {
                 Ok(out)
             })
             .await?;
-        self.committed.notify_one();
+        for notify in self
+            .committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            notify.notify_one();
+        }
         Ok(out)
     }
 }

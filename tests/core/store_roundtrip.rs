@@ -763,3 +763,45 @@ async fn async_calls_run_off_the_runtime_and_transactions_roll_back() {
     let user = store.call(|c| users::get(c, ALICE)).await.unwrap().unwrap();
     assert!(!user.banned, "the failed transaction was rolled back");
 }
+
+/// More callers than connections: no more than `pool_size` closures run at once, and every
+/// caller is served (none fails on r2d2's 30 s check-out timeout or deadlocks).
+#[tokio::test]
+async fn callers_beyond_the_pool_size_queue_and_are_all_served() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    for pool_size in [1, 2] {
+        let store = vpn_ticket_bot::store::Store::open_path(
+            &dir.path().join(format!("pool{pool_size}.db")),
+            std::time::Duration::from_secs(5),
+            pool_size,
+        )
+        .unwrap();
+        let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let calls = (0..32).map(|i| {
+            let (store, inside, most) = (store.clone(), inside.clone(), most.clone());
+            tokio::spawn(async move {
+                store
+                    .call(move |conn| {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        let n: i64 = conn.query_row("SELECT ?1 + 1", [i], |r| r.get(0))?;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        Ok(n)
+                    })
+                    .await
+            })
+        });
+        let mut answers = Vec::new();
+        for call in calls.collect::<Vec<_>>() {
+            answers.push(call.await.unwrap().unwrap());
+        }
+        assert_eq!(answers, (1..=32).collect::<Vec<i64>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            (1..=pool_size as usize).contains(&most),
+            "{most} closures at once with {pool_size} connection(s)"
+        );
+    }
+}
