@@ -3,9 +3,13 @@
 //! Delays that must survive a restart (delete a ticket channel 24 h after completion, close an
 //! abandoned ticket...) are rows with a `run_at`, never sleeping tasks. [`ScheduledJobsRunner`]
 //! polls the due rows every [`ScheduledJobsRunner::period`] (5 s by default; a job therefore
-//! runs between `run_at` and `run_at` + period, never before) and hands each to the
+//! runs between `run_at` and `run_at` + period, never before), and also after commits, at most
+//! once per [`WAKE_GAP`] (a job scheduled to run at once, such as the deletion of a ticket with
+//! `delete_ticket_after_hours = 0`, runs within about a second). It hands each due job to the
 //! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`;
-//! every kind and payload is a [`ScheduledTask`](crate::domain::scheduled::ScheduledTask)).
+//! every kind and payload is a [`ScheduledTask`](crate::domain::scheduled::ScheduledTask)),
+//! up to [`CONCURRENT_JOBS`] at a time: a busy shop closes tickets faster than one deletion
+//! round trip after another, and Discord refuses new channels at 500 per guild.
 //! - success → `finish(done)`;
 //! - [`HandlerError::Retry`] (or no answer within 60 s, or no handler for the kind) →
 //!   `record_failure` and `run_at = now + backoff.delay(attempts)` ([`SCHEDULED_BACKOFF`]:
@@ -21,6 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::domain::status::JobStatus;
@@ -36,6 +42,13 @@ pub const SCHEDULED_BACKOFF: Backoff = Backoff {
     cap: Duration::from_secs(3600),
     max_attempts: u32::MAX,
 };
+
+/// Due jobs run at the same time by one pass.
+pub const CONCURRENT_JOBS: usize = 8;
+
+/// The least time between two passes started by commits (the period's passes aside): one
+/// indexed query per second at most while the shop is busy.
+pub const WAKE_GAP: Duration = Duration::from_secs(1);
 
 /// Why a scheduled job did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,12 +94,15 @@ pub struct ScheduledJobsRunner {
     backoff: Backoff,
     period: Duration,
     timeout: Duration,
+    wake: Arc<Notify>,
 }
 
 impl ScheduledJobsRunner {
     /// A runner with no handlers, [`SCHEDULED_BACKOFF`], a 5 s period (a due job waits at most
-    /// that long; a pass is one indexed query) and a 60 s timeout.
+    /// that long; a pass is one indexed query), woken by the store's commits (at most once per
+    /// [`WAKE_GAP`]) and a 60 s timeout.
     pub fn new(store: Store, clock: Clock) -> Self {
+        let wake = store.committed();
         Self {
             store,
             clock,
@@ -94,6 +110,7 @@ impl ScheduledJobsRunner {
             backoff: SCHEDULED_BACKOFF,
             period: Duration::from_secs(5),
             timeout: Duration::from_secs(60),
+            wake,
         }
     }
 
@@ -119,10 +136,11 @@ impl ScheduledJobsRunner {
     }
 
     /// Runs every job due now once, 100 at a time until none is left (a job that fails is
-    /// rescheduled later, so a pass always ends).
+    /// rescheduled later, so a pass always ends), [`CONCURRENT_JOBS`] of a batch at a time.
     ///
     /// # Errors
-    /// Store errors (jobs not yet recorded stay pending and run again).
+    /// Store errors (jobs not yet recorded stay pending and run again). The other jobs of the
+    /// batch still finish and are recorded first.
     pub async fn run_due(&self) -> Result<ScheduledPass> {
         const BATCH: u32 = 100;
         let now = self.clock.now_ms();
@@ -132,11 +150,23 @@ impl ScheduledJobsRunner {
                 .store
                 .call(move |conn| scheduled_jobs::due(conn, now, BATCH))
                 .await?;
-            for job in &jobs {
-                let outcome = self.run_job(job).await;
-                self.record(job, outcome, &mut pass).await?;
+            let taken = jobs.len();
+            let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(jobs)
+                .map(|job| async move {
+                    let outcome = self.run_job(&job).await;
+                    self.record(&job, outcome).await
+                })
+                .buffer_unordered(CONCURRENT_JOBS)
+                .collect()
+                .await;
+            for outcome in outcomes {
+                match outcome? {
+                    Outcome::Done => pass.done += 1,
+                    Outcome::Retried => pass.retried += 1,
+                    Outcome::GivenUp => pass.given_up += 1,
+                }
             }
-            if u32::try_from(jobs.len()).unwrap_or(u32::MAX) < BATCH {
+            if u32::try_from(taken).unwrap_or(u32::MAX) < BATCH {
                 return Ok(pass);
             }
         }
@@ -162,27 +192,25 @@ impl ScheduledJobsRunner {
         &self,
         job: &ScheduledJob,
         outcome: Result<(), HandlerError>,
-        pass: &mut ScheduledPass,
-    ) -> Result<()> {
+    ) -> Result<Outcome> {
         let (id, now) = (job.id, self.clock.now_ms());
-        match outcome {
+        Ok(match outcome {
             Ok(()) => {
-                pass.done += 1;
                 self.store
                     .call(move |c| scheduled_jobs::finish(c, id, JobStatus::Done, now))
                     .await?;
+                Outcome::Done
             }
             Err(HandlerError::Retry(error)) => {
-                pass.retried += 1;
                 let failures = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
                 let retry_at = now.saturating_add(self.backoff.delay_ms(failures));
                 tracing::warn!(job = id, key = %job.dedupe_key, %error, retry_at, "scheduled job failed; will retry");
                 self.store
                     .call(move |c| scheduled_jobs::record_failure(c, id, &error, retry_at))
                     .await?;
+                Outcome::Retried
             }
             Err(HandlerError::GiveUp(error)) => {
-                pass.given_up += 1;
                 tracing::warn!(job = id, key = %job.dedupe_key, %error, "scheduled job given up");
                 self.store
                     .transaction(move |tx| {
@@ -190,10 +218,17 @@ impl ScheduledJobsRunner {
                         scheduled_jobs::finish(tx, id, JobStatus::Cancelled, now)
                     })
                     .await?;
+                Outcome::GivenUp
             }
-        }
-        Ok(())
+        })
     }
+}
+
+/// What became of one job in a pass.
+enum Outcome {
+    Done,
+    Retried,
+    GivenUp,
 }
 
 #[async_trait]
@@ -204,6 +239,14 @@ impl Job for ScheduledJobsRunner {
 
     fn period(&self) -> Duration {
         self.period
+    }
+
+    fn wake(&self) -> Option<Arc<Notify>> {
+        Some(self.wake.clone())
+    }
+
+    fn min_gap(&self) -> Duration {
+        WAKE_GAP
     }
 
     async fn run_once(&self) -> Result<()> {

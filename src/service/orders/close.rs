@@ -208,10 +208,15 @@ fn after_close(
     };
     enqueue(tx, &notice, now)?;
     if let Some(channel) = o.ticket_channel_id {
-        schedule_channel_deletion(tx, channel, now, now)?;
+        schedule_channel_deletion(tx, channel, now + CLOSED_TICKET_GRACE_MS, now)?;
     }
     Ok(())
 }
+
+/// How long the ticket of a closed order outlives its closing notice (Unix ms to add to the
+/// close): 5 s, so the notice is posted and can be read before the channel goes. The deletion
+/// job runs at the scheduled-jobs runner's first pass after that (5–10 s after the close).
+pub const CLOSED_TICKET_GRACE_MS: i64 = 5_000;
 
 /// Schedules the [`ScheduledTask::DeleteChannel`] job of a ticket at `run_at` (Unix ms), once
 /// per channel.

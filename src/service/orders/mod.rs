@@ -6,10 +6,10 @@
 mod close;
 mod receipt;
 
-pub use close::schedule_channel_deletion;
 pub(crate) use close::{
     ABANDONED_PREFIX, CANCELLED_BY_CUSTOMER, CUSTOMER_LEFT, TICKET_DELETED, close_order,
 };
+pub use close::{CLOSED_TICKET_GRACE_MS, schedule_channel_deletion};
 
 use std::sync::Arc;
 

@@ -328,3 +328,93 @@ async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time()
     assert_eq!(handler.ran.lock().unwrap().len(), 1, "once");
     assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
 }
+
+/// A handler that waits until `parties` jobs are inside it at once: a runner that ran jobs one
+/// after another would never get past the first.
+struct Together(tokio::sync::Barrier);
+
+#[async_trait]
+impl ScheduledHandler for Together {
+    async fn run(&self, _job: &ScheduledJob) -> Result<(), HandlerError> {
+        self.0.wait().await;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_due_jobs_of_a_pass_run_at_the_same_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let parties = vpn_ticket_bot::service::scheduled::CONCURRENT_JOBS;
+    let keys: Vec<&'static str> = (0..parties)
+        .map(|i| &*Box::leak(format!("delete_channel:{i}").into_boxed_str()))
+        .collect();
+    for key in &keys {
+        schedule(&store, key, "delete_channel", T0).await;
+    }
+    let runner = ScheduledJobsRunner::new(store.clone(), clock()).handle(
+        "delete_channel",
+        Arc::new(Together(tokio::sync::Barrier::new(parties))) as Arc<dyn ScheduledHandler>,
+    );
+    // Virtual time: a runner stuck on the first job times out at once instead of hanging.
+    let pass = tokio::time::timeout(Duration::from_secs(30), runner.run_due())
+        .await
+        .expect("the jobs ran together")
+        .unwrap();
+    assert_eq!(pass, outcome(parties, 0, 0));
+    for key in keys {
+        assert_eq!(job(&store, key).await.status, JobStatus::Done);
+    }
+}
+
+/// A handler that reports each job it ran.
+struct Report(tokio::sync::mpsc::UnboundedSender<String>);
+
+#[async_trait]
+impl ScheduledHandler for Report {
+    async fn run(&self, job: &ScheduledJob) -> Result<(), HandlerError> {
+        self.0.send(job.dedupe_key.clone()).unwrap();
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_committed_as_due_runs_without_waiting_for_the_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
+    let runner = ScheduledJobsRunner::new(store.clone(), clock()).handle(
+        "delete_channel",
+        Arc::new(Report(ran)) as Arc<dyn ScheduledHandler>,
+    );
+    assert_eq!(runner.period(), Duration::from_secs(5));
+    schedule(&store, "delete_channel:1", "delete_channel", T0).await;
+    let jobs = vpn_ticket_bot::tasks::Jobs::start(
+        vec![Arc::new(runner)],
+        &tokio_util::sync::CancellationToken::new(),
+    );
+    // The first pass (at start) runs the first job; its query is behind it, so the second job
+    // can only be run by a later pass.
+    assert_eq!(runs.recv().await.unwrap(), "delete_channel:1");
+    let started = tokio::time::Instant::now();
+    store
+        .transaction(|tx| {
+            scheduled_jobs::schedule(
+                tx,
+                "delete_channel:2",
+                "delete_channel",
+                &json!({ "channel": 78 }),
+                T0,
+                T0,
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(3), runs.recv())
+        .await
+        .expect("woken by the commit, well before the 5 s tick");
+    assert_eq!(second.unwrap(), "delete_channel:2");
+    assert!(started.elapsed() <= vpn_ticket_bot::service::scheduled::WAKE_GAP);
+    assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
+}
