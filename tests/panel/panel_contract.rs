@@ -484,11 +484,16 @@ async fn invalid_email_is_refused_before_sending() {
     assert_eq!(sim.login_attempts(), 0);
 }
 
+/// Like a real panel (Go's `net/http`), the emulator keeps connections alive; going down closes
+/// the idle pooled one, so the next call really finds the panel gone ("cannot connect", not an
+/// answer on the old connection).
 #[tokio::test]
 async fn panel_down_is_unavailable_and_recovers() {
     let sim = PanelSim::start(Profile::v3_6_0()).await;
     let api = client(&cookie_config(&sim));
     api.status().await.unwrap();
+    api.status().await.unwrap();
+    assert_eq!(sim.connection_count(), 1, "kept alive between calls");
     sim.set_fault(Fault::Down).await;
     let err = api.status().await.unwrap_err();
     assert!(
@@ -504,6 +509,11 @@ async fn panel_down_is_unavailable_and_recovers() {
     assert!(err.to_string().contains("cannot connect"), "{err}");
     sim.set_fault(Fault::None).await;
     assert_eq!(api.status().await.unwrap().xray, XrayState::Running);
+    assert_eq!(
+        sim.connection_count(),
+        2,
+        "a new connection after the outage"
+    );
 }
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //! 2FA and the rate limiter, Bearer tokens, and the version's "not logged in" answer; API routes
 //! are handed to [`super::routes`].
 //!
-//! Every answer carries `Connection: close` so that closing the listener ([`super::Fault::Down`])
-//! really refuses the next request instead of serving it on a pooled connection.
+//! Connections are kept alive between requests, as a real 3x-ui (Go's `net/http`) keeps them.
+//! [`Server::stop`] ([`super::Fault::Down`]) closes the listener and every connection: idle ones
+//! at once, one with a request in flight once it is answered, so the next request finds the
+//! panel really gone instead of being served on a pooled connection.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,12 +13,15 @@ use std::sync::atomic::Ordering;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CONNECTION, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::gin::{bind, envelope, gin_404, html};
 use super::{Fault, Shared, UnauthStyle, routes};
@@ -25,12 +30,63 @@ const COOKIE_NAME: &str = "3x-ui";
 const LOGIN_PAGE: &str =
     "<!DOCTYPE html><html><head><title>Login</title></head><body>3x-ui</body></html>";
 
-/// Serves `shared` on `listener` until the task is aborted.
-pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
-    let app = Router::new().fallback(handle).with_state(shared);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    })
+/// A serving panel: its accept loop and the signal that closes its listener and connections.
+/// Dropping it stops everything at once.
+pub(super) struct Server {
+    accept: JoinHandle<()>,
+    down: CancellationToken,
+}
+
+impl Server {
+    /// Closes the listener (returns once it is closed: the next connection is refused) and every
+    /// connection: idle ones at once, one with a request in flight once it is answered.
+    pub(super) async fn stop(&mut self) {
+        self.down.cancel();
+        let _ = (&mut self.accept).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.down.cancel();
+        self.accept.abort();
+    }
+}
+
+/// Serves `shared` on `listener`, HTTP/1.1 with keep-alive, until [`Server::stop`].
+pub(super) fn serve(listener: TcpListener, shared: Arc<Shared>) -> Server {
+    let app = Router::new().fallback(handle).with_state(shared.clone());
+    let down = CancellationToken::new();
+    let signal = down.clone();
+    let accept = tokio::spawn(async move {
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => continue,
+                },
+                () = signal.cancelled() => return,
+            };
+            shared.connections.fetch_add(1, Ordering::SeqCst);
+            let service = TowerToHyperService::new(app.clone());
+            let signal = signal.clone();
+            tokio::spawn(async move {
+                // No `timer`: hyper's header-read timeout stays off, so tests that pause tokio's
+                // clock do not see idle connections closed under them.
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    () = signal.cancelled() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+    });
+    Server { accept, down }
 }
 
 /// 32 random bytes, hex.
@@ -52,10 +108,7 @@ async fn handle(
         .expect("requests lock")
         .entry(format!("{method} {}", uri.path()))
         .or_default() += 1;
-    let mut resp = handle_inner(&sh, &method, &uri, &headers, &body).await;
-    resp.headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    resp
+    handle_inner(&sh, &method, &uri, &headers, &body).await
 }
 
 async fn handle_inner(

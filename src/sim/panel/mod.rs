@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 use crate::panel::{Client, Generation};
 pub use state::Data;
@@ -179,13 +178,15 @@ pub(crate) struct Shared {
     pub xray_state: Mutex<String>,
     /// Requests answered, by `METHOD path` (the path as sent, webBasePath included).
     pub requests: Mutex<HashMap<String, u64>>,
+    /// TCP connections accepted.
+    pub connections: AtomicU32,
 }
 
 /// A running emulated panel. Dropping it stops the server.
 pub struct PanelSim {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    server: Mutex<Option<JoinHandle<()>>>,
+    server: Mutex<Option<http::Server>>,
 }
 
 impl PanelSim {
@@ -204,6 +205,7 @@ impl PanelSim {
             status_pending: AtomicBool::new(false),
             xray_state: Mutex::new("running".into()),
             requests: Mutex::new(HashMap::new()),
+            connections: AtomicU32::new(0),
         });
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -227,17 +229,14 @@ impl PanelSim {
         &self.shared.profile
     }
 
-    /// Sets the fault. [`Fault::Down`] closes the listener (in-flight requests finish; the server
-    /// answers `Connection: close`, so no pooled connection survives); any other fault reopens
-    /// it on the same port.
+    /// Sets the fault. [`Fault::Down`] closes the listener and every connection (idle ones at
+    /// once; a request in flight is answered first), so no pooled connection survives; any other
+    /// fault reopens it on the same port.
     pub async fn set_fault(&self, fault: Fault) {
         *self.shared.fault.lock().expect("fault lock") = fault;
         let running = self.server.lock().expect("server lock").take();
         match (fault, running) {
-            (Fault::Down, Some(handle)) => {
-                handle.abort();
-                let _ = handle.await;
-            }
+            (Fault::Down, Some(mut server)) => server.stop().await,
             (Fault::Down, None) => {}
             (_, Some(handle)) => *self.server.lock().expect("server lock") = Some(handle),
             (_, None) => {
@@ -290,6 +289,11 @@ impl PanelSim {
     /// Sets `xray.state` (`running`, `stop`, `error`).
     pub fn set_xray_state(&self, state: &str) {
         state.clone_into(&mut self.shared.xray_state.lock().expect("xray lock"));
+    }
+
+    /// TCP connections accepted so far (a client that keeps its connection alive makes one).
+    pub fn connection_count(&self) -> u32 {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Successful logins so far.
@@ -349,8 +353,7 @@ impl PanelSim {
 
 impl Drop for PanelSim {
     fn drop(&mut self) {
-        if let Some(h) = self.server.get_mut().ok().and_then(Option::take) {
-            h.abort();
-        }
+        // Dropping the server closes its listener and connections.
+        drop(self.server.get_mut().ok().and_then(Option::take));
     }
 }
