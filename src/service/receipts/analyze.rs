@@ -7,10 +7,14 @@
 
 use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Mutex, PoisonError};
 
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::error::LimitErrorKind;
-use image::{DynamicImage, ImageError, ImageFormat, ImageReader, Limits};
+use image::{
+    ColorType, DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageFormat, ImageReader,
+    Limits,
+};
 use image_hasher::{HashAlg, HasherConfig};
 use sha2::{Digest, Sha256};
 
@@ -159,7 +163,7 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
     if format == ReceiptFormat::Png && !png_palettes_are_whole(bytes) {
         return Err(damaged());
     }
-    let image = guarded(|| reader().decode())?.map_err(refusal)?;
+    let image = guarded(|| decode(reader(), limits(config)))?.map_err(refusal)?;
     let (width, height) = (image.width(), image.height());
     if width == 0 || height == 0 {
         return Err(bad("the image is empty (0 pixels)".to_owned()));
@@ -169,7 +173,7 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
     // Lanczos filter (as before) do the last step: the full-size picture is never filtered or
     // converted, and the hashes stay within a bit or two of a full-size Lanczos resize.
     let small = shrink(&image).into_luma8();
-    drop(image);
+    keep_spare(image);
     let hasher = HasherConfig::new()
         .hash_size(8, 8)
         .hash_alg(HashAlg::Gradient)
@@ -182,6 +186,82 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
         width,
         height,
     })
+}
+
+/// One decoded-pixel buffer kept from one receipt to the next (8-bit pictures only), so that
+/// decoding writes into memory already mapped. With glibc's fixed 128 KiB mmap threshold
+/// (`main.rs`) each picture's buffer was otherwise mapped, page-faulted in page by page and
+/// unmapped again: 4–5 % of the bot's CPU per order in the process benchmark. At most one
+/// buffer of at most [`SPARE_MAX`] bytes is kept; a receipt decoded while another holds it
+/// allocates its own, as before.
+static SPARE: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// The largest buffer [`SPARE`] keeps: 8 MiB (a 1080×2400 RGB phone screenshot is 7.4 MiB).
+const SPARE_MAX: usize = 8 << 20;
+
+/// `reader`'s picture, decoded like `ImageReader::decode` (the pixel buffer counted against
+/// `limits` before it exists), into the [`SPARE`] buffer when the picture has 8-bit samples.
+fn decode(
+    reader: ImageReader<Cursor<&[u8]>>,
+    mut limits: Limits,
+) -> image::ImageResult<DynamicImage> {
+    let decoder = reader.into_decoder()?;
+    limits.reserve(decoder.total_bytes())?;
+    let color = decoder.color_type();
+    if !matches!(
+        color,
+        ColorType::L8 | ColorType::La8 | ColorType::Rgb8 | ColorType::Rgba8
+    ) {
+        return DynamicImage::from_decoder(decoder);
+    }
+    let (width, height) = decoder.dimensions();
+    let len = usize::try_from(decoder.total_bytes()).map_err(|_| {
+        ImageError::Limits(image::error::LimitError::from_kind(
+            LimitErrorKind::InsufficientMemory,
+        ))
+    })?;
+    let mut buffer = std::mem::take(&mut *SPARE.lock().unwrap_or_else(PoisonError::into_inner));
+    // Bytes left from the previous picture are all overwritten by the decoder.
+    buffer.truncate(len);
+    buffer.resize(len, 0);
+    decoder.read_image(&mut buffer)?;
+    let image = match color {
+        ColorType::L8 => ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageLuma8),
+        ColorType::La8 => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageLumaA8)
+        }
+        ColorType::Rgb8 => {
+            ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageRgb8)
+        }
+        _ => ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8),
+    };
+    // `total_bytes` is width × height × bytes per pixel, so the buffer always fits.
+    image.ok_or_else(|| {
+        ImageError::Limits(image::error::LimitError::from_kind(
+            LimitErrorKind::InsufficientMemory,
+        ))
+    })
+}
+
+/// Hands an 8-bit picture's pixel buffer back to [`SPARE`] (when it is not too large and the
+/// slot is free); anything else is dropped.
+fn keep_spare(image: DynamicImage) {
+    if !matches!(
+        image,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageRgb8(_)
+            | DynamicImage::ImageRgba8(_)
+    ) {
+        return;
+    }
+    let buffer = image.into_bytes();
+    if buffer.capacity() <= SPARE_MAX {
+        let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.capacity() < buffer.capacity() {
+            *spare = buffer;
+        }
+    }
 }
 
 /// Sides of the picture the hash is computed from (8× dHash's 9×8).
@@ -357,6 +437,50 @@ mod tests {
                 .map(|(a, b)| a.abs_diff(*b))
                 .max();
             assert!(worst <= Some(4), "{:?}: off by {worst:?}", image.color());
+        }
+    }
+
+    fn png(image: &DynamicImage) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+            .unwrap();
+        bytes
+    }
+
+    /// The pixel buffer kept between receipts ([`SPARE`]) never changes a result: a larger
+    /// picture's leftover bytes do not leak into a smaller one's hash, in any 8-bit layout, and
+    /// a 16-bit picture (decoded the plain way) is hashed as before.
+    #[test]
+    fn a_reused_pixel_buffer_gives_the_hash_of_a_fresh_decode() {
+        let config = ReceiptsConfig::default();
+        let big = DynamicImage::ImageRgba8(picture(480, 800));
+        let pictures = [
+            png(&big),
+            png(&DynamicImage::ImageRgb8(
+                DynamicImage::ImageRgba8(picture(90, 120)).to_rgb8(),
+            )),
+            png(&big),
+            png(&DynamicImage::ImageLuma8(
+                DynamicImage::ImageRgba8(picture(200, 50)).to_luma8(),
+            )),
+            png(&DynamicImage::ImageRgb16(
+                DynamicImage::ImageRgba8(picture(64, 64)).to_rgb16(),
+            )),
+            png(&DynamicImage::ImageRgb8(
+                DynamicImage::ImageRgba8(picture(70, 70)).to_rgb8(),
+            )),
+        ];
+        let hasher = HasherConfig::new()
+            .hash_size(8, 8)
+            .hash_alg(HashAlg::Gradient)
+            .to_hasher();
+        for bytes in &pictures {
+            let fresh = image::load_from_memory(bytes).unwrap();
+            let expected = hex::encode(hasher.hash_image(&shrink(&fresh).into_luma8()).as_bytes());
+            let got = analyze(bytes, &config).unwrap();
+            assert_eq!(got.phash, expected);
+            assert_eq!((got.width, got.height), (fresh.width(), fresh.height()));
         }
     }
 
