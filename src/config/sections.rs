@@ -351,7 +351,13 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// SQLite busy timeout in milliseconds.
     pub busy_timeout_ms: u64,
-    /// Maximum pooled connections.
+    /// Pooled SQLite connections (default 1). Statements run on one connection in turn:
+    /// SQLite commits one writer at a time anyway, and in WAL mode a connection drops its whole
+    /// page cache whenever another connection commits, so each extra connection costs a page
+    /// cache (up to 2 MiB) and re-reads pages the others just wrote. Measured in the process
+    /// benchmark over 1,000 orders: 1 against 8 = 3.9 against 5.5 MiB idle (anonymous), 31
+    /// against 36 MiB after the orders, and 9–12 against 12–13 ms of CPU per order. More only
+    /// helps long read-only work (reports) that should not wait for each other.
     pub pool_size: u32,
 }
 
@@ -360,7 +366,7 @@ impl Default for StorageConfig {
         Self {
             data_dir: PathBuf::from("data"),
             busy_timeout_ms: 5000,
-            pool_size: 8,
+            pool_size: 1,
         }
     }
 }
