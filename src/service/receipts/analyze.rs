@@ -200,7 +200,8 @@ static SPARE: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 const SPARE_MAX: usize = 8 << 20;
 
 /// `reader`'s picture, decoded like `ImageReader::decode` (the pixel buffer counted against
-/// `limits` before it exists), into the [`SPARE`] buffer when the picture has 8-bit samples.
+/// `limits` before it exists; the decoder's own allocations are bounded by the reader's
+/// limits), into the [`SPARE`] buffer when the picture has 8-bit samples.
 fn decode(
     reader: ImageReader<Cursor<&[u8]>>,
     mut limits: Limits,
@@ -243,8 +244,9 @@ fn decode(
     })
 }
 
-/// Hands an 8-bit picture's pixel buffer back to [`SPARE`] (when it is not too large and the
-/// slot is free); anything else is dropped.
+/// Hands an 8-bit picture's pixel buffer back to [`SPARE`] when it is at most [`SPARE_MAX`]
+/// bytes and larger than the buffer kept there (usually none: decoding took it); anything else
+/// is dropped.
 fn keep_spare(image: DynamicImage) {
     if !matches!(
         image,
