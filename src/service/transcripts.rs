@@ -110,7 +110,9 @@ impl Transcripts {
     }
 
     /// Records `lines` seen in `channel` when it is (or was) a ticket; returns its order, or
-    /// `None` for any other channel.
+    /// `None` for any other channel. A ticket whose deletion was handled first (Discord's events
+    /// are handled concurrently: a message posted just before someone deleted the channel may
+    /// come second) still gets its lines.
     ///
     /// # Errors
     /// Database errors.
@@ -122,11 +124,15 @@ impl Transcripts {
         let recorded = self
             .store
             .call(move |c| {
-                let Some(order) = store::orders::find_by_ticket_channel(c, channel)? else {
-                    return Ok(None);
+                let order = match store::orders::find_by_ticket_channel(c, channel)? {
+                    Some(order) => order.id,
+                    None => match store::orders::find_by_deleted_ticket_channel(c, channel)? {
+                        Some(order) => order,
+                        None => return Ok(None),
+                    },
                 };
-                transcripts::record(c, order.id, &lines)?;
-                Ok(Some(order.id))
+                transcripts::record(c, order, &lines)?;
+                Ok(Some(order))
             })
             .await;
         if recorded.is_err() {

@@ -19,6 +19,9 @@ const LIST: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_backends.sql")),
     M::up(include_str!("../../migrations/0006_growth.sql")),
     M::up(include_str!("../../migrations/0007_dm_channels.sql")),
+    M::up(include_str!(
+        "../../migrations/0008_deleted_ticket_channels.sql"
+    )),
 ];
 
 /// Every migration, in order. The schema version is the number applied.

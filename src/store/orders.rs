@@ -185,6 +185,23 @@ pub fn find_by_ticket_channel(conn: &Connection, channel: ChannelId) -> Result<O
     query_one(conn, "ticket_channel_id = ?1", params![channel])
 }
 
+/// The order whose ticket channel `channel` was until it was deleted ([`detach_ticket`] keeps
+/// it in `deleted_ticket_channel_id`), the newest if several; `None` for any other channel.
+///
+/// # Errors
+/// Database errors.
+pub fn find_by_deleted_ticket_channel(
+    conn: &Connection,
+    channel: ChannelId,
+) -> Result<Option<OrderId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM orders WHERE deleted_ticket_channel_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![channel], |r| r.get(0))
+        .optional()?)
+}
+
 fn query_one(conn: &Connection, filter: &str, p: impl rusqlite::Params) -> Result<Option<Order>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM orders WHERE {filter}"))?
@@ -347,7 +364,8 @@ pub fn set_last_message(conn: &Connection, id: OrderId, message: u64) -> Result<
 pub fn detach_ticket(conn: &Connection, id: OrderId, now: i64) -> Result<bool> {
     let n = conn
         .prepare_cached(
-            "UPDATE orders SET ticket_channel_id = NULL, ticket_deleted_at = ?2, updated_at = ?2
+            "UPDATE orders SET deleted_ticket_channel_id = ticket_channel_id,
+                 ticket_channel_id = NULL, ticket_deleted_at = ?2, updated_at = ?2
              WHERE id = ?1 AND ticket_channel_id IS NOT NULL",
         )?
         .execute(params![id, now])?;

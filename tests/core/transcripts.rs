@@ -59,6 +59,20 @@ async fn transcripts_are_recorded_archived_served_to_admins_and_expire() {
     let at = archived.archived_at.expect("archived");
     assert!((T0..T0 + 60_000).contains(&at), "archived at {at}");
     assert_eq!(archived.lines.len(), 2);
+    // A message posted just before the deletion, whose event is handled after it, still counts.
+    assert_eq!(
+        t.seen(channel, vec![line(14, 2, "waiting for review", &[])])
+            .await
+            .unwrap(),
+        Some(order)
+    );
+    let archived = t.get(&actor(ADMIN_A), order).await.unwrap();
+    assert_eq!(archived.lines.len(), 3);
+    assert_eq!(
+        archived.archived_at,
+        Some(at),
+        "still archived, at the same time"
+    );
     // Kept `transcript_keep_days` (365 by default), then gone.
     let later = |days| Transcripts::new(&shop.deps.with_clock(Clock::starting_at(T0 + days * DAY)));
     assert_eq!(later(364).apply_retention().await.unwrap(), 0);
