@@ -125,11 +125,11 @@ impl Transcripts {
             .store
             .call(move |c| {
                 let order = match store::orders::find_by_ticket_channel(c, channel)? {
-                    Some(order) => order.id,
-                    None => match store::orders::find_by_deleted_ticket_channel(c, channel)? {
-                        Some(order) => order,
-                        None => return Ok(None),
-                    },
+                    Some(order) => Some(order.id),
+                    None => store::orders::find_by_deleted_ticket_channel(c, channel)?,
+                };
+                let Some(order) = order else {
+                    return Ok(None);
                 };
                 transcripts::record(c, order, &lines)?;
                 Ok(Some(order))

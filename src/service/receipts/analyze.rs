@@ -216,11 +216,7 @@ fn decode(
         return DynamicImage::from_decoder(decoder);
     }
     let (width, height) = decoder.dimensions();
-    let len = usize::try_from(decoder.total_bytes()).map_err(|_| {
-        ImageError::Limits(image::error::LimitError::from_kind(
-            LimitErrorKind::InsufficientMemory,
-        ))
-    })?;
+    let len = usize::try_from(decoder.total_bytes()).map_err(|_| out_of_memory())?;
     let mut buffer = std::mem::take(&mut *SPARE.lock().unwrap_or_else(PoisonError::into_inner));
     // Bytes left from the previous picture are all overwritten by the decoder.
     buffer.truncate(len);
@@ -237,11 +233,14 @@ fn decode(
         _ => ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageRgba8),
     };
     // `total_bytes` is width × height × bytes per pixel, so the buffer always fits.
-    image.ok_or_else(|| {
-        ImageError::Limits(image::error::LimitError::from_kind(
-            LimitErrorKind::InsufficientMemory,
-        ))
-    })
+    image.ok_or_else(out_of_memory)
+}
+
+/// The limit error of a pixel buffer that cannot be had.
+fn out_of_memory() -> ImageError {
+    ImageError::Limits(image::error::LimitError::from_kind(
+        LimitErrorKind::InsufficientMemory,
+    ))
 }
 
 /// Hands an 8-bit picture's pixel buffer back to [`SPARE`] when it is at most [`SPARE_MAX`]
