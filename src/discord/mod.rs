@@ -209,7 +209,13 @@ pub async fn start(
     let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
     let card_tokens = deliver::InteractionTokens::default();
     let framework = framework(app.clone(), guild, card_tokens.clone());
-    let intents = serenity::GatewayIntents::non_privileged()
+    // Only the events handled (`events::handle`) and the cache's guild and channels: the
+    // guild's channels (GUILDS), ticket messages and their content (GUILD_MESSAGES,
+    // MESSAGE_CONTENT) and customers leaving (GUILD_MEMBERS). Not DMs, typing, reactions, voice
+    // states or invites: in a busy guild those are most of the traffic, each one parsed for
+    // nothing.
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::MESSAGE_CONTENT
         | serenity::GatewayIntents::GUILD_MEMBERS;
     // The bot reads only its own user and the guild's channels from the cache; a map of every

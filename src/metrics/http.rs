@@ -96,7 +96,10 @@ async fn metrics(State(s): State<Arc<Scrape>>, headers: HeaderMap) -> Response {
 /// # Errors
 /// Database errors.
 pub async fn scrape(app: &App) -> Result<String> {
-    let snapshot = app.store.call(crate::store::metrics::snapshot).await?;
+    let snapshot = app
+        .store
+        .call_blocking(crate::store::metrics::snapshot)
+        .await?;
     let dir = app.config.storage.backups_dir();
     let newest =
         tokio::task::spawn_blocking(move || crate::ops::backup::newest_backup(&dir)).await?;

@@ -111,7 +111,7 @@ impl ActivationService {
         let on = self
             .deps
             .store
-            .call(move |c| store::placement::panels_of_all(c, &first))
+            .call_blocking(move |c| store::placement::panels_of_all(c, &first))
             .await?;
         let mut total = ActivationPass::default();
         for h in self.deps.panels.iter() {
@@ -137,7 +137,7 @@ impl ActivationService {
         let mut waiting = self
             .deps
             .store
-            .call(|c| store::activation::waiting(c))
+            .call_blocking(|c| store::activation::waiting(c))
             .await?;
         if let Some((panel, on)) = only {
             waiting.retain(|w| on.get(&w.user_id).map(String::as_str) == Some(panel));

@@ -116,7 +116,7 @@ impl Sweep {
     async fn tickets(&self, report: &mut SweepReport) -> Result<()> {
         let open = self
             .store
-            .call(|c| store::orders::list_open_with_ticket(c))
+            .call_blocking(|c| store::orders::list_open_with_ticket(c))
             .await?;
         for o in open {
             report.tickets += 1;

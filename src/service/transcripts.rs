@@ -242,7 +242,7 @@ impl Transcripts {
         }
         let cutoff = self.clock.now_ms() - i64::from(self.keep_days) * 86_400_000;
         self.store
-            .call(move |c| transcripts::purge_archived_before(c, cutoff))
+            .call_blocking(move |c| transcripts::purge_archived_before(c, cutoff))
             .await
     }
 }

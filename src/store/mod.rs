@@ -3,9 +3,11 @@
 //! Every pooled connection gets `foreign_keys=ON`, `busy_timeout`, WAL and `synchronous=NORMAL`
 //! in r2d2_sqlite's `with_init`. Table modules expose plain functions that take a
 //! `&rusqlite::Connection` (so services compose them inside one transaction); async code reaches
-//! them through [`Store::call`], which runs the closure on the blocking pool and never holds a
-//! connection across an `.await`; callers queue for a connection as async tasks (a semaphore of
-//! `pool_size` permits), not as blocked threads. Every committed [`Store::transaction`] signals
+//! them through [`Store::call`], which runs the closure on the calling task once a connection is
+//! free (a point query or a small transaction: cheaper than a hand-off to another thread), or
+//! [`Store::call_blocking`], which runs it on tokio's blocking pool (work that grows with the
+//! shop). Neither holds a connection across an `.await`; callers queue for a connection as async
+//! tasks (a semaphore of `pool_size` permits), not as blocked threads. Every committed [`Store::transaction`] signals
 //! each [`Store::committed`] wake-up: the outbox worker waits on one, so a delivery queued by any
 //! service is delivered right after its transaction commits, with no call to remember.
 
@@ -214,23 +216,40 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
-    /// Runs `f` with a pooled connection on tokio's blocking pool. While every connection is
-    /// busy the caller waits here, as a task, for one to come back (first come, first served),
-    /// instead of holding a blocking thread that waits inside r2d2.
+    /// Runs `f` with a pooled connection on the calling task. While every connection is busy
+    /// the caller waits here, as a task, for one to come back (first come, first served).
+    ///
+    /// For point queries and small transactions, which take tens of microseconds: handing them
+    /// to another thread and back cost more CPU than the query itself (issue 16's note). `f`
+    /// holds the worker thread while it runs, so work that grows with the shop (a scan of every
+    /// customer, a rebuild, a purge, files) goes through [`Store::call_blocking`] instead.
     ///
     /// # Errors
-    /// `f`'s error, [`Error::Pool`], or [`Error::Task`] if `f` panicked.
+    /// `f`'s error, [`Error::Pool`], or [`Error::Internal`] if `f` panicked (the panic is
+    /// caught: a transaction open inside `f` is rolled back when it is dropped).
     pub async fn call<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal("the store's connection semaphore was closed"))?;
+        let _permit = self.permit().await?;
+        let mut conn = self.pool.get()?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
+            .unwrap_or(Err(Error::Internal("a database call panicked")))
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool, for work that takes long
+    /// enough to stall other tasks if run in place: scans that grow with the shop, rebuilds,
+    /// purges. Waits for a connection as [`Store::call`] does.
+    ///
+    /// # Errors
+    /// `f`'s error, [`Error::Pool`], or [`Error::Task`] if `f` panicked.
+    pub async fn call_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let permit = self.permit().await?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             // Held until `f` returns, even if the caller stopped waiting.
@@ -239,6 +258,15 @@ impl Store {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// One of the `pool_size` permits: a connection is free once it is granted.
+    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("the store's connection semaphore was closed"))
     }
 
     /// Runs `f` inside an IMMEDIATE transaction on the blocking pool; commits when `f` returns

@@ -764,8 +764,9 @@ async fn async_calls_run_off_the_runtime_and_transactions_roll_back() {
     assert!(!user.banned, "the failed transaction was rolled back");
 }
 
-/// More callers than connections: no more than `pool_size` closures run at once, and every
-/// caller is served (none fails on r2d2's 30 s check-out timeout or deadlocks).
+/// More callers than connections, half of them in place (`call`) and half on the blocking pool
+/// (`call_blocking`): no more than `pool_size` closures run at once, and every caller is served
+/// (none fails on r2d2's 30 s check-out timeout or deadlocks).
 #[tokio::test]
 async fn callers_beyond_the_pool_size_queue_and_are_all_served() {
     use std::sync::Arc;
@@ -782,15 +783,18 @@ async fn callers_beyond_the_pool_size_queue_and_are_all_served() {
         let calls = (0..32).map(|i| {
             let (store, inside, most) = (store.clone(), inside.clone(), most.clone());
             tokio::spawn(async move {
-                store
-                    .call(move |conn| {
-                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        let n: i64 = conn.query_row("SELECT ?1 + 1", [i], |r| r.get(0))?;
-                        inside.fetch_sub(1, Ordering::SeqCst);
-                        Ok(n)
-                    })
-                    .await
+                let query = move |conn: &mut rusqlite::Connection| {
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    let n: i64 = conn.query_row("SELECT ?1 + 1", [i], |r| r.get(0))?;
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    Ok(n)
+                };
+                if i % 2 == 0 {
+                    store.call(query).await
+                } else {
+                    store.call_blocking(query).await
+                }
             })
         });
         let mut answers = Vec::new();
@@ -804,4 +808,29 @@ async fn callers_beyond_the_pool_size_queue_and_are_all_served() {
             "{most} closures at once with {pool_size} connection(s)"
         );
     }
+}
+
+/// A closure that panics inside a transaction run in place: the caller gets an error, not the
+/// panic; the transaction is rolled back; and the one connection is back in the pool.
+#[tokio::test]
+async fn a_panic_in_a_call_is_an_error_and_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = vpn_ticket_bot::store::Store::open_path(
+        &dir.path().join("panic.db"),
+        std::time::Duration::from_secs(5),
+        1,
+    )
+    .unwrap();
+    let failed = store
+        .transaction(|tx| -> vpn_ticket_bot::Result<()> {
+            users::ensure(tx, ALICE, 1)?;
+            panic!("a bug inside the closure");
+        })
+        .await;
+    assert!(
+        matches!(failed, Err(vpn_ticket_bot::Error::Internal(_))),
+        "{failed:?}"
+    );
+    let user = store.call(|c| users::get(c, ALICE)).await.unwrap();
+    assert!(user.is_none(), "the panicked transaction was rolled back");
 }

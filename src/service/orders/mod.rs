@@ -214,7 +214,7 @@ impl OrderService {
     /// Store errors.
     pub async fn open_tickets(&self) -> Result<Vec<Order>> {
         self.store
-            .call(|c| store::orders::list_open_with_ticket(c))
+            .call_blocking(|c| store::orders::list_open_with_ticket(c))
             .await
     }
 

@@ -87,7 +87,7 @@ impl Failover {
         let users = self
             .deps
             .store
-            .call(move |c| {
+            .call_blocking(move |c| {
                 let on = store::placement::panels_of_all(c, &first)?;
                 let all = store::users::list_with_client(c)?;
                 Ok(all

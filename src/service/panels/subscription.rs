@@ -122,7 +122,7 @@ impl SubscriptionFeeds {
         let found = self
             .deps
             .store
-            .call(move |c| {
+            .call_blocking(move |c| {
                 let users = store::users::list_with_client(c)?;
                 let user = users.into_iter().find(|u| {
                     u.panel_sub_id

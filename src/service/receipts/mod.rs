@@ -281,7 +281,7 @@ impl ReceiptService {
         let cleared = self
             .inner
             .store
-            .call(move |conn| retention_sweep(conn, &data_dir, cutoff, now))
+            .call_blocking(move |conn| retention_sweep(conn, &data_dir, cutoff, now))
             .await?;
         if cleared > 0 {
             tracing::info!(cleared, days, "receipt retention deleted old images");

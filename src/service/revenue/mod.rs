@@ -322,7 +322,7 @@ impl RevenueService {
             let tz = tz.clone();
             let days = self
                 .store
-                .call(move |conn| {
+                .call_blocking(move |conn| {
                     let mut days = LedgerDays::new(&tz);
                     days.catch_up(conn)?;
                     Ok(days)

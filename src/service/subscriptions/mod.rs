@@ -118,7 +118,7 @@ impl SubscriptionService {
         let first = self.deps.panels.first_id().to_owned();
         self.deps
             .store
-            .call(move |c| store::placement::panels_of_all(c, &first))
+            .call_blocking(move |c| store::placement::panels_of_all(c, &first))
             .await
     }
 

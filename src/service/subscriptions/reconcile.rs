@@ -138,7 +138,7 @@ impl SubscriptionService {
         let users = self
             .deps
             .store
-            .call(|c| store::users::list_with_client(c))
+            .call_blocking(|c| store::users::list_with_client(c))
             .await?;
         let mut owned = HashSet::new();
         for user in &users {
