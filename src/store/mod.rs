@@ -106,13 +106,23 @@ impl std::fmt::Debug for Store {
 pub const STATEMENT_CACHE: usize = 128;
 
 /// Sets the per-connection PRAGMAs (not in migrations: they are per connection, and
-/// `journal_mode` does nothing inside a transaction) and the statement cache
-/// ([`STATEMENT_CACHE`]).
+/// `journal_mode` does nothing inside a transaction), the statement cache
+/// ([`STATEMENT_CACHE`]) and SQLite's query planner stability guarantee (QPSG).
+///
+/// Without QPSG, SQLite plans some statements from their bound values (a `LIMIT ?`, a `?`
+/// compared with a partial index's condition) and then marks the prepared statement expired
+/// whenever such a parameter is bound again, so a cached statement is compiled again on every
+/// run: the outbox's and the scheduled jobs' due-work queries were, at 3 % of the CPU per order.
+/// Our queries write partial-index conditions as literals, so the plans do not get worse.
 ///
 /// # Errors
 /// The PRAGMA's error.
 pub fn configure_connection(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.busy_timeout(busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
