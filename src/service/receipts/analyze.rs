@@ -188,20 +188,26 @@ pub(crate) fn analyze(bytes: &[u8], config: &ReceiptsConfig) -> Result<Analysis,
     })
 }
 
-/// One decoded-pixel buffer kept from one receipt to the next (8-bit pictures only), so that
+/// Decoded-pixel buffers kept from one receipt to the next (8-bit pictures only), so that
 /// decoding writes into memory already mapped. With glibc's fixed 128 KiB mmap threshold
 /// (`main.rs`) each picture's buffer was otherwise mapped, page-faulted in page by page and
-/// unmapped again: 4–5 % of the bot's CPU per order in the process benchmark. At most one
-/// buffer of at most [`SPARE_MAX`] bytes is kept; a receipt decoded while another holds it
-/// allocates its own, as before.
-static SPARE: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// unmapped again: 4–5 % of the bot's CPU per order in the process benchmark. At most
+/// [`SPARES`] buffers of at most [`SPARE_MAX`] bytes each are kept; a receipt decoded while
+/// every kept buffer is in use allocates its own, as before.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// How many buffers [`SPARE`] keeps: receipts are decoded on tokio's blocking threads, and with
+/// customers uploading at the same time two decodes often overlap (with one kept buffer, the
+/// second decode mapped and faulted in a fresh one: 3 % of the CPU per order at 10 customers at
+/// a time).
+const SPARES: usize = 2;
 
 /// The largest buffer [`SPARE`] keeps: 8 MiB (a 1080×2400 RGB phone screenshot is 7.4 MiB).
 const SPARE_MAX: usize = 8 << 20;
 
 /// `reader`'s picture, decoded like `ImageReader::decode` (the pixel buffer counted against
 /// `limits` before it exists; the decoder's own allocations are bounded by the reader's
-/// limits), into the [`SPARE`] buffer when the picture has 8-bit samples.
+/// limits), into a [`SPARE`] buffer when the picture has 8-bit samples.
 fn decode(
     reader: ImageReader<Cursor<&[u8]>>,
     mut limits: Limits,
@@ -217,10 +223,22 @@ fn decode(
     }
     let (width, height) = decoder.dimensions();
     let len = usize::try_from(decoder.total_bytes()).map_err(|_| out_of_memory())?;
-    let mut buffer = std::mem::take(&mut *SPARE.lock().unwrap_or_else(PoisonError::into_inner));
-    // Bytes left from the previous picture are all overwritten by the decoder.
-    buffer.truncate(len);
-    buffer.resize(len, 0);
+    let kept = {
+        let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+        let largest = (0..spare.len()).max_by_key(|&i| spare[i].capacity());
+        largest.map(|i| spare.swap_remove(i))
+    };
+    let mut buffer = match kept {
+        Some(mut buffer) => {
+            // Bytes left from the previous picture are all overwritten by the decoder.
+            buffer.truncate(len);
+            buffer.resize(len, 0);
+            buffer
+        }
+        // Zeroed by the allocator (`calloc`): freshly mapped pages are zero already, so they are
+        // not written twice.
+        None => vec![0; len],
+    };
     decoder.read_image(&mut buffer)?;
     let image = match color {
         ColorType::L8 => ImageBuffer::from_raw(width, height, buffer).map(DynamicImage::ImageLuma8),
@@ -244,8 +262,8 @@ fn out_of_memory() -> ImageError {
 }
 
 /// Hands an 8-bit picture's pixel buffer back to [`SPARE`] when it is at most [`SPARE_MAX`]
-/// bytes and larger than the buffer kept there (usually none: decoding took it); anything else
-/// is dropped.
+/// bytes and there is room for it, or it is larger than the smallest buffer kept there (which it
+/// replaces); anything else is dropped.
 fn keep_spare(image: DynamicImage) {
     if !matches!(
         image,
@@ -257,11 +275,16 @@ fn keep_spare(image: DynamicImage) {
         return;
     }
     let buffer = image.into_bytes();
-    if buffer.capacity() <= SPARE_MAX {
-        let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
-        if spare.capacity() < buffer.capacity() {
-            *spare = buffer;
-        }
+    if buffer.capacity() > SPARE_MAX {
+        return;
+    }
+    let mut spare = SPARE.lock().unwrap_or_else(PoisonError::into_inner);
+    if spare.len() < SPARES {
+        spare.push(buffer);
+    } else if let Some(smallest) = spare.iter_mut().min_by_key(|b| b.capacity())
+        && smallest.capacity() < buffer.capacity()
+    {
+        *smallest = buffer;
     }
 }
 
@@ -483,6 +506,45 @@ mod tests {
             assert_eq!(got.phash, expected);
             assert_eq!((got.width, got.height), (fresh.width(), fresh.height()));
         }
+    }
+
+    /// Decodes on several threads at once share the kept buffers without mixing pictures: each
+    /// gets the hash and size of its own fresh decode.
+    #[test]
+    fn overlapping_decodes_give_the_hashes_of_fresh_decodes() {
+        let config = ReceiptsConfig::default();
+        let pictures: Vec<Vec<u8>> = [(480, 800), (90, 120), (300, 200), (64, 640)]
+            .iter()
+            .map(|&(w, h)| png(&DynamicImage::ImageRgba8(picture(w, h))))
+            .collect();
+        let hasher = HasherConfig::new()
+            .hash_size(8, 8)
+            .hash_alg(HashAlg::Gradient)
+            .to_hasher();
+        let expected: Vec<(String, u32, u32)> = pictures
+            .iter()
+            .map(|bytes| {
+                let fresh = image::load_from_memory(bytes).unwrap();
+                let small = shrink(&fresh).into_luma8();
+                (
+                    hex::encode(hasher.hash_image(&small).as_bytes()),
+                    fresh.width(),
+                    fresh.height(),
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let (pictures, expected, config) = (&pictures, &expected, &config);
+                scope.spawn(move || {
+                    for round in 0..12 {
+                        let i = (t + round) % pictures.len();
+                        let got = analyze(&pictures[i], config).unwrap();
+                        assert_eq!((got.phash, got.width, got.height), expected[i].clone());
+                    }
+                });
+            }
+        });
     }
 
     #[test]
