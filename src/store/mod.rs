@@ -7,9 +7,10 @@
 //! free (a point query or a small transaction: cheaper than a hand-off to another thread), or
 //! [`Store::call_blocking`], which runs it on tokio's blocking pool (work that grows with the
 //! shop). Neither holds a connection across an `.await`; callers queue for a connection as async
-//! tasks (a semaphore of `pool_size` permits), not as blocked threads. Every committed [`Store::transaction`] signals
-//! each [`Store::committed`] wake-up: the outbox worker waits on one, so a delivery queued by any
-//! service is delivered right after its transaction commits, with no call to remember.
+//! tasks (a semaphore of `pool_size` permits), not as blocked threads. Every committed
+//! [`Store::transaction`] signals each [`Store::committed`] wake-up: the outbox worker waits on
+//! one, so a delivery queued by any service is delivered right after its transaction commits,
+//! with no call to remember.
 
 /// First-use activation columns of `users`.
 pub mod activation;
@@ -279,8 +280,8 @@ impl Store {
             .map_err(|_| Error::Internal("the store's connection semaphore was closed"))
     }
 
-    /// Runs `f` inside an IMMEDIATE transaction on the blocking pool; commits when `f` returns
-    /// `Ok` (then signals [`Store::committed`]), rolls back otherwise.
+    /// Runs `f` inside an IMMEDIATE transaction, on the calling task as [`Store::call`] does;
+    /// commits when `f` returns `Ok` (then signals [`Store::committed`]), rolls back otherwise.
     ///
     /// Services use `Ok(Err(refusal))` (a `Result<Result<T, UserError>>`) for a refusal that must
     /// commit together with its audit entry; an outer `Err` rolls everything back.
