@@ -297,13 +297,14 @@ async fn scheduled_backups_write_verified_files_when_due() {
 async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time() {
     let dir = tempfile::tempdir().unwrap();
     let store = common::store(dir.path());
-    let handler = Arc::new(Handler::default());
+    let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel();
     let runner = ScheduledJobsRunner::new(store.clone(), clock()).handle(
         "delete_channel",
-        Arc::clone(&handler) as Arc<dyn ScheduledHandler>,
+        Arc::new(Report(ran)) as Arc<dyn ScheduledHandler>,
     );
     assert_eq!(runner.period(), Duration::from_secs(5));
     schedule(&store, "delete_channel:9", "delete_channel", T0 + 90_000).await;
+    let started = tokio::time::Instant::now();
     let jobs = vpn_ticket_bot::tasks::Jobs::start(
         vec![
             Arc::new(runner),
@@ -311,21 +312,21 @@ async fn started_as_jobs_a_scheduled_job_runs_at_the_first_tick_after_its_time()
         ],
         &tokio_util::sync::CancellationToken::new(),
     );
-    // Ticks every 5 s: the 90 s tick runs it, the 85 s one does not. The clock is paused: these sleeps are
-    // virtual time (tokio advances it while the jobs are idle), not waits for an event.
-    tokio::time::sleep(Duration::from_secs(85)).await;
+    // Ticks every 5 s: the 90 s tick runs it, the 85 s one does not. The clock is paused, so
+    // awaiting the handler's report moves virtual time on while the jobs are idle.
+    assert_eq!(runs.recv().await.unwrap(), "delete_channel:9");
+    let at = started.elapsed();
     assert!(
-        handler.ran.lock().unwrap().is_empty(),
-        "not before its time"
+        at > Duration::from_secs(85),
+        "not before its time: ran at {at:?}"
     );
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    assert_eq!(handler.ran.lock().unwrap().len(), 1);
+    assert!(at <= Duration::from_secs(95), "ran at {at:?}");
+    let again = tokio::time::timeout(Duration::from_secs(300), runs.recv()).await;
+    assert!(again.is_err(), "once: {again:?}");
     assert_eq!(
         job(&store, "delete_channel:9").await.status,
         JobStatus::Done
     );
-    tokio::time::sleep(Duration::from_secs(300)).await;
-    assert_eq!(handler.ran.lock().unwrap().len(), 1, "once");
     assert!(jobs.shutdown(Duration::from_secs(5)).await.is_empty());
 }
 
