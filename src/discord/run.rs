@@ -26,10 +26,8 @@ pub async fn serve(config: Config) -> Result<()> {
     let (app, monitor) = App::assemble(Arc::new(config), Clock::system(), None)?;
     let shutdown = CancellationToken::new();
     let metrics = crate::metrics::http::start(app.clone(), shutdown.clone()).await?;
-    let mut http = serenity::HttpBuilder::new(app.config.discord.token.expose());
-    if let Some(client) = local_discord_client(&app.config.discord)? {
-        http = http.client(client);
-    }
+    let mut http = serenity::HttpBuilder::new(app.config.discord.token.expose())
+        .client(discord_rest_client(&app.config.discord)?);
     let proxy = &app.config.discord.rest_proxy_url;
     if !proxy.is_empty() {
         // serenity 0.12.5 applies the proxy only to requests that bypass its rate limiter, so
@@ -122,23 +120,27 @@ async fn wait_for_signal() {
     }
 }
 
-/// The REST client for a local stand-in of Discord (`discord.api_address`, `discord.ca_cert`):
-/// `discord.com` resolves to that address and the extra CA is trusted; `None` when neither is
-/// set (serenity's own client).
+/// How long one Discord REST request may take, from sending it to the end of the answer's body
+/// (rate-limit waits in serenity's limiter come before and are not counted). serenity's own client
+/// has no timeout, so an unanswered request would hold an event handler forever.
+const REST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The REST client serenity uses: rustls (as serenity's own), [`REST_TIMEOUT`] per request, and
+/// for a local stand-in of Discord (`discord.api_address`, `discord.ca_cert`) `discord.com`
+/// resolved to that address and the extra CA trusted.
 ///
 /// # Errors
 /// `Error::Config` naming `discord.ca_cert` when the file cannot be read or is not PEM.
-fn local_discord_client(config: &crate::config::DiscordConfig) -> Result<Option<reqwest::Client>> {
-    if config.api_address.is_none() && config.ca_cert.is_none() {
-        return Ok(None);
-    }
+fn discord_rest_client(config: &crate::config::DiscordConfig) -> Result<reqwest::Client> {
     let bad_cert = |reason: String| {
         Error::Config(crate::config::ConfigError::Invalid {
             key: "discord.ca_cert".into(),
             reason,
         })
     };
-    let mut builder = reqwest::Client::builder().use_rustls_tls();
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(REST_TIMEOUT);
     if let Some(addr) = config.api_address {
         builder = builder.resolve("discord.com", addr);
     }
@@ -151,6 +153,43 @@ fn local_discord_client(config: &crate::config::DiscordConfig) -> Result<Option<
     }
     builder
         .build()
-        .map(Some)
         .map_err(|e| Error::Discord(format!("cannot build the Discord REST client: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poise::serenity_prelude as serenity;
+
+    /// A Discord that accepts the connection and never answers: the request ends with an error
+    /// after `REST_TIMEOUT` instead of holding its caller forever.
+    #[tokio::test(start_paused = true)]
+    async fn an_unanswered_discord_request_ends_with_an_error() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                held.push(socket);
+            }
+        });
+        let client = discord_rest_client(&crate::config::DiscordConfig::default()).unwrap();
+        let http = serenity::HttpBuilder::new("Bot.token.x")
+            .client(client)
+            .proxy(format!("http://{addr}"))
+            .ratelimiter_disabled(true)
+            .build();
+        let started = tokio::time::Instant::now();
+        let answer = tokio::time::timeout(REST_TIMEOUT * 4, http.get_current_user()).await;
+        let Ok(Err(serenity::Error::Http(serenity::HttpError::Request(e)))) = answer else {
+            panic!(
+                "expected a request error before {:?}, got {answer:?}",
+                REST_TIMEOUT * 4
+            );
+        };
+        assert!(e.is_timeout(), "{e}");
+        assert!(started.elapsed() >= REST_TIMEOUT);
+        silent.abort();
+    }
 }
