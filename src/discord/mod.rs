@@ -223,11 +223,17 @@ pub async fn start(
     let mut cache = serenity::cache::Settings::default();
     cache.cache_users = false;
     cache.max_messages = 0;
-    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+    // serenity's limiter reports holds to event handlers only; without the limiter (behind a
+    // rate-limiting proxy) there is nothing to count, and an event handler would cost a copy of
+    // every gateway event and a task for it.
+    let limited = http.ratelimiter.is_some();
+    let mut builder = serenity::ClientBuilder::new_with_http(http, intents)
         .cache_settings(cache)
-        .framework(framework)
-        .event_handler(RateLimitCounter(app.metrics.clone()))
-        .await?;
+        .framework(framework);
+    if limited {
+        builder = builder.event_handler(RateLimitCounter(app.metrics.clone()));
+    }
+    let mut client = builder.await?;
     let http = client.http.clone();
     let jobs = start_jobs(&app, &http, card_tokens, shutdown);
     // Subscribed before the health monitor's first check (the caller spawns it after `start`).
@@ -339,7 +345,8 @@ fn spawn_watchers(
 }
 
 /// Counts serenity's rate-limit holds (`vtb_discord_rate_limits_total`). serenity hands its
-/// limiter's callback to event handlers only (not to the framework), hence this one.
+/// limiter's callback to event handlers only (not to the framework), hence this one; registered
+/// only when serenity's limiter is on (not behind `discord.rest_proxy_url`).
 struct RateLimitCounter(crate::metrics::Metrics);
 
 #[async_trait::async_trait]
