@@ -57,9 +57,12 @@ impl Languages {
             .store
             .call(move |c| {
                 let stored = languages::get(c, user)?;
-                // A write only when a customer's client language changed (most interactions
-                // read only).
-                if !owned.is_empty() && stored.discord_locale.as_deref() != Some(owned.as_str()) {
+                // A write only when a known customer's client language changed (most
+                // interactions, and every one by someone without a row, read only).
+                if stored.known
+                    && !owned.is_empty()
+                    && stored.discord_locale.as_deref() != Some(owned.as_str())
+                {
                     languages::remember_locale(c, user, &owned)?;
                 }
                 Ok(stored)
@@ -127,5 +130,32 @@ mod tests {
         assert_eq!(l.for_user(bob).await.unwrap(), Lang::Ru);
         assert_eq!(l.for_interaction(bob, "en-GB").await.unwrap(), Lang::En);
         assert_eq!(l.for_user(bob).await.unwrap(), Lang::En);
+    }
+
+    /// Reading a language writes nothing unless a known customer's locale changed: an
+    /// interaction must not queue behind another connection's write transaction for it.
+    #[tokio::test]
+    async fn reading_a_language_takes_the_write_lock_only_to_remember_a_new_locale() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open_path(&dir.path().join("bot.db"), Duration::from_millis(200), 2).unwrap();
+        let l = Languages::new(store.clone(), Clock::starting_at(1_000), Lang::En);
+        let bob = UserId(2);
+        store
+            .call(move |c| crate::store::users::ensure(c, bob, 1).map(drop))
+            .await
+            .unwrap();
+        assert_eq!(l.for_interaction(bob, "ru").await.unwrap(), Lang::Ru);
+        let writer = rusqlite::Connection::open(dir.path().join("bot.db")).unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // Someone without a row, and a customer whose locale is unchanged: no write, no wait.
+        assert_eq!(l.for_interaction(UserId(1), "ru").await.unwrap(), Lang::Ru);
+        assert_eq!(l.for_interaction(bob, "ru").await.unwrap(), Lang::Ru);
+        // A changed locale is a write: it waits for the lock (here: busy after 200 ms).
+        assert!(l.for_interaction(bob, "en-GB").await.is_err());
+        writer.execute_batch("COMMIT").unwrap();
+        assert_eq!(l.for_interaction(bob, "en-GB").await.unwrap(), Lang::En);
+        assert_eq!(l.for_user(bob).await.unwrap(), Lang::En);
+        assert_eq!(l.for_user(UserId(1)).await.unwrap(), Lang::En);
     }
 }

@@ -162,6 +162,11 @@ impl Transcripts {
         let outcome = self
             .store
             .call(move |c| {
+                // Most edits are elsewhere (review cards): no write, so no wait for the lock.
+                let ticket = store::orders::find_by_ticket_channel(c, channel)?.is_some();
+                if !ticket && store::orders::find_by_deleted_ticket_channel(c, channel)?.is_none() {
+                    return Ok((false, false));
+                }
                 let changed = transcripts::record_edit(
                     c,
                     message_id,
@@ -170,9 +175,7 @@ impl Transcripts {
                 )?;
                 // Events are handled side by side: an edit can overtake the record of its
                 // message, which would then keep the old text.
-                let overtook =
-                    !changed && store::orders::find_by_ticket_channel(c, channel)?.is_some();
-                Ok((changed, overtook))
+                Ok((changed, !changed && ticket))
             })
             .await;
         if outcome.as_ref().map_or(true, |&(_, overtook)| overtook) {

@@ -14,6 +14,8 @@ pub struct Stored {
     pub choice: Option<Lang>,
     /// The Discord locale of their last interaction (`ru`, `en-US`...), if seen.
     pub discord_locale: Option<String>,
+    /// Whether the customer has a row (`users`): only then is a locale remembered.
+    pub known: bool,
 }
 
 /// Stores `lang` as `user`'s choice (creating the user row if needed).
@@ -50,9 +52,11 @@ pub fn get(conn: &Connection, user: UserId) -> Result<Stored> {
         .prepare_cached("SELECT language, discord_locale FROM users WHERE discord_id = ?1")?
         .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let known = row.is_some();
     let (choice, discord_locale) = row.unwrap_or_default();
     Ok(Stored {
         choice: choice.as_deref().and_then(Lang::from_code),
         discord_locale,
+        known,
     })
 }

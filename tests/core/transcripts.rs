@@ -124,3 +124,38 @@ async fn an_edit_that_overtakes_its_message_makes_the_ticket_read_back() {
         "its history must be read back"
     );
 }
+
+#[tokio::test]
+async fn edits_outside_tickets_write_nothing_and_edits_in_deleted_tickets_are_kept() {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::starting_at(T0)).await;
+    let t = Transcripts::new(&shop.deps);
+    let order = shop.open_with_ticket(7, "month").await;
+    let channel = shop.order(order).ticket_channel_id.unwrap();
+    t.seen(channel, vec![line(51, 7, "paid", &[])])
+        .await
+        .unwrap();
+    shop.orders.ticket_channel_deleted(channel).await.unwrap();
+    // Another connection holds the write lock: an edit elsewhere (a review card) does not wait
+    // for it, since it has nothing to write.
+    let writer = rusqlite::Connection::open(shop.deps.store.path()).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert!(
+        !t.edited(ChannelId(1), MessageId(61), Some("card".into()), None)
+            .await
+            .unwrap()
+    );
+    writer.execute_batch("COMMIT").unwrap();
+    // An edit handled after the ticket's deletion still reaches its line.
+    assert!(
+        t.edited(
+            channel,
+            MessageId(51),
+            Some("paid, see receipt".into()),
+            None
+        )
+        .await
+        .unwrap()
+    );
+    let got = t.get(&actor(ADMIN_A), order).await.unwrap();
+    assert_eq!(got.lines[0].content, "paid, see receipt");
+}
