@@ -25,9 +25,9 @@
 //! delivers that item again after the restart, so deliverers should make repeats harmless where
 //! they can (edit rather than post, Discord's message `nonce` with `enforce_nonce`, keyed by
 //! [`OutboxItem::idempotency_key`]). One worker per database: the data-directory lock keeps a
-//! second bot away. The worker wakes after every committed store transaction
-//! (`Store::committed`), so a fresh enqueue is delivered at once without its service doing
-//! anything; [`OutboxWaker::wake`] asks for a pass by hand.
+//! second bot away. The worker wakes after every committed store transaction that changed the
+//! `outbox` table (`Store::committed_to`), so a fresh enqueue is delivered at once without its
+//! service doing anything; [`OutboxWaker::wake`] asks for a pass by hand.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,7 +147,7 @@ impl OutboxJob {
     /// of 50, woken after every transaction `store` commits.
     pub fn new(store: Store, deliverer: Arc<dyn Deliverer>, clock: Clock) -> Self {
         Self {
-            waker: OutboxWaker(store.committed()),
+            waker: OutboxWaker(store.committed_to("outbox")),
             store,
             deliverer,
             clock,

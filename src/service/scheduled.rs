@@ -3,9 +3,10 @@
 //! Delays that must survive a restart (delete a ticket channel 24 h after completion, close an
 //! abandoned ticket...) are rows with a `run_at`, never sleeping tasks. [`ScheduledJobsRunner`]
 //! polls the due rows every [`ScheduledJobsRunner::period`] (5 s by default; a job therefore
-//! runs between `run_at` and `run_at` + period, never before), and also after commits, at most
-//! once per [`WAKE_GAP`] (a job scheduled to run at once, such as the deletion of a ticket with
-//! `delete_ticket_after_hours = 0`, runs within about a second). It hands each due job to the
+//! runs between `run_at` and `run_at` + period, never before), and also after commits that
+//! changed `scheduled_jobs`, at most once per [`WAKE_GAP`] (a job scheduled to run at once, such
+//! as the deletion of a ticket with `delete_ticket_after_hours = 0`, runs within about a
+//! second). It hands each due job to the
 //! [`ScheduledHandler`] registered for its `kind` (the Discord layer registers `delete_channel`;
 //! every kind and payload is a [`ScheduledTask`](crate::domain::scheduled::ScheduledTask)),
 //! up to [`CONCURRENT_JOBS`] at a time: a busy shop closes tickets faster than one deletion
@@ -99,10 +100,10 @@ pub struct ScheduledJobsRunner {
 
 impl ScheduledJobsRunner {
     /// A runner with no handlers, [`SCHEDULED_BACKOFF`], a 5 s period (a due job waits at most
-    /// that long; a pass is one indexed query), woken by the store's commits (at most once per
-    /// [`WAKE_GAP`]) and a 60 s timeout.
+    /// that long; a pass is one indexed query), woken by commits that changed `scheduled_jobs`
+    /// (at most once per [`WAKE_GAP`]) and a 60 s timeout.
     pub fn new(store: Store, clock: Clock) -> Self {
-        let wake = store.committed();
+        let wake = store.committed_to("scheduled_jobs");
         Self {
             store,
             clock,

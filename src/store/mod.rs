@@ -7,10 +7,10 @@
 //! free (a point query or a small transaction: cheaper than a hand-off to another thread), or
 //! [`Store::call_blocking`], which runs it on tokio's blocking pool (work that grows with the
 //! shop). Neither holds a connection across an `.await`; callers queue for a connection as async
-//! tasks (a semaphore of `pool_size` permits), not as blocked threads. Every committed
-//! [`Store::transaction`] signals each [`Store::committed`] wake-up: the outbox worker waits on
-//! one, so a delivery queued by any service is delivered right after its transaction commits,
-//! with no call to remember.
+//! tasks (a semaphore of `pool_size` permits), not as blocked threads. A committed
+//! [`Store::transaction`] that changed a row of a watched table signals that table's
+//! [`Store::committed_to`] wake-ups: the outbox worker waits on `outbox`'s, so a delivery queued
+//! by any service is delivered right after its transaction commits, with no call to remember.
 
 /// First-use activation columns of `users`.
 pub mod activation;
@@ -79,6 +79,12 @@ pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 /// A pooled connection.
 pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
+/// A table watched for commits and its wake-up ([`Store::committed_to`]).
+type Watch = (&'static str, Arc<Notify>);
+
+/// How many [`Store::committed_to`] wake-ups a store can have (one bit each per transaction).
+const MAX_WATCHES: usize = 64;
+
 /// Shared handle to the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -88,8 +94,8 @@ pub struct Store {
     /// One permit per pooled connection: [`Store::call`] takes one before it goes to the
     /// blocking pool, so `pool.get()` there never waits.
     permits: Arc<Semaphore>,
-    /// The [`Store::committed`] wake-ups, each notified after every commit.
-    committed: Arc<std::sync::Mutex<Vec<Arc<Notify>>>>,
+    /// The [`Store::committed_to`] wake-ups: (table, wake-up), at most [`MAX_WATCHES`].
+    committed: Arc<std::sync::RwLock<Arc<Vec<Watch>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -194,16 +200,25 @@ impl Store {
     }
 
     /// A new wake-up, notified (`notify_one`: one stored permit) after every transaction
-    /// committed through [`Store::transaction`] from now on. Each call registers its own, so
-    /// every waiter sees every commit (the outbox worker and the scheduled-jobs runner each hold
-    /// one); call it once per waiter, at setup.
+    /// committed through [`Store::transaction`] from now on that inserted, updated or deleted a
+    /// row of `table` (SQLite's update hook; a rowid table: `WITHOUT ROWID` tables are not
+    /// reported). Each call registers its own, so every waiter sees every such commit (the outbox
+    /// worker watches `outbox`, the scheduled-jobs runner `scheduled_jobs`); call it once per
+    /// waiter, at setup. Writes through [`Store::call`] do not signal.
+    ///
+    /// # Panics
+    /// Beyond 64 wake-ups on one store (a setup error: they are registered once per worker).
     #[must_use]
-    pub fn committed(&self) -> Arc<Notify> {
+    pub fn committed_to(&self, table: &'static str) -> Arc<Notify> {
         let notify = Arc::new(Notify::new());
-        self.committed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(notify.clone());
+        let mut watches = self
+            .committed
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        assert!(watches.len() < MAX_WATCHES, "too many commit watches");
+        let mut more = Vec::clone(&watches);
+        more.push((table, notify.clone()));
+        *watches = Arc::new(more);
         notify
     }
 
@@ -281,7 +296,8 @@ impl Store {
     }
 
     /// Runs `f` inside an IMMEDIATE transaction, on the calling task as [`Store::call`] does;
-    /// commits when `f` returns `Ok` (then signals [`Store::committed`]), rolls back otherwise.
+    /// commits when `f` returns `Ok` (then signals the [`Store::committed_to`] wake-ups of the
+    /// tables it changed), rolls back otherwise.
     ///
     /// Services use `Ok(Err(refusal))` (a `Result<Result<T, UserError>>`) for a refusal that must
     /// commit together with its audit entry; an outer `Err` rolls everything back.
@@ -293,22 +309,47 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let out = self
+        let watches = Arc::clone(
+            &self
+                .committed
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let changed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (out, changed) = self
             .call(move |conn| {
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
+                if !watches.is_empty() {
+                    let (names, changed) = (Arc::clone(&watches), Arc::clone(&changed));
+                    conn.update_hook(Some(
+                        move |_: rusqlite::hooks::Action, _: &str, table: &str, _| {
+                            for (bit, (name, _)) in names.iter().enumerate() {
+                                if *name == table {
+                                    changed
+                                        .fetch_or(1 << bit, std::sync::atomic::Ordering::Relaxed);
+                                }
+                            }
+                        },
+                    ))?;
+                }
+                let out = (|| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    let out = f(&tx)?;
+                    tx.commit()?;
+                    Ok(out)
+                })();
+                if !watches.is_empty() {
+                    conn.update_hook(None::<fn(rusqlite::hooks::Action, &str, &str, i64)>)?;
+                }
+                let changed = changed.load(std::sync::atomic::Ordering::Relaxed);
+                out.map(|out| (out, (watches, changed)))
             })
             .await?;
-        for notify in self
-            .committed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-        {
-            notify.notify_one();
+        let (watches, changed) = changed;
+        for (bit, (_, notify)) in watches.iter().enumerate() {
+            if changed & (1 << bit) != 0 {
+                notify.notify_one();
+            }
         }
         Ok(out)
     }

@@ -863,3 +863,50 @@ fn cached_statements_with_bound_values_are_not_prepared_again() {
         "compiled again after new bindings"
     );
 }
+
+/// A committed transaction wakes the watchers of the tables it changed and no others; a rolled
+/// back one wakes nobody.
+#[tokio::test]
+async fn commits_wake_the_watchers_of_the_tables_they_changed() {
+    use futures_util::FutureExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store(dir.path());
+    let (outbox_w, jobs_w) = (
+        store.committed_to("outbox"),
+        store.committed_to("scheduled_jobs"),
+    );
+    let woken = |n: &std::sync::Arc<tokio::sync::Notify>| n.notified().now_or_never().is_some();
+    store
+        .transaction(|tx| bot_config::set(tx, "k", "v", 1))
+        .await
+        .unwrap();
+    assert!(!woken(&outbox_w) && !woken(&jobs_w), "bot_config only");
+    store
+        .transaction(|tx| outbox::enqueue(tx, "card:1", "card_update", &json!({}), 1).map(drop))
+        .await
+        .unwrap();
+    assert!(woken(&outbox_w) && !woken(&jobs_w), "outbox only");
+    let rolled_back = store
+        .transaction(|tx| {
+            outbox::enqueue(tx, "card:2", "card_update", &json!({}), 1)?;
+            scheduled_jobs::schedule(tx, "delete_channel:1", "delete_channel", &json!({}), 5, 1)?;
+            Err::<(), _>(vpn_ticket_bot::Error::Internal("changed my mind"))
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    assert!(!woken(&outbox_w) && !woken(&jobs_w), "rolled back");
+    store
+        .transaction(|tx| {
+            scheduled_jobs::schedule(tx, "delete_channel:1", "delete_channel", &json!({}), 5, 1)?;
+            outbox::enqueue(tx, "card:3", "card_update", &json!({}), 1).map(drop)
+        })
+        .await
+        .unwrap();
+    assert!(woken(&outbox_w) && woken(&jobs_w), "both");
+    // The hook is gone after the transaction: a write through `call` wakes nobody.
+    store
+        .call(|c| outbox::enqueue(c, "card:4", "card_update", &json!({}), 1).map(drop))
+        .await
+        .unwrap();
+    assert!(!woken(&outbox_w), "a write outside `transaction`");
+}
