@@ -64,7 +64,7 @@ impl FleetProbe {
                 at: now,
             };
             let d = Delivery::OwnerAlert { alert };
-            let queued = self.store.call(move |c| enqueue(c, &d, now)).await;
+            let queued = self.store.transaction(move |tx| enqueue(tx, &d, now)).await;
             if let Err(e) = queued {
                 tracing::error!(error = %e, "cannot queue a panel health alert");
             }
