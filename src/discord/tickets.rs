@@ -419,7 +419,7 @@ pub(super) async fn receipt_message(
     let (reply, refused) = match outcome {
         Intake::Ignored => return Ok(()),
         Intake::Accepted { order, payment } => {
-            tracing::info!(%order, %payment, "receipt accepted");
+            tracing::debug!(%order, %payment, "receipt accepted; payment under review");
             (t(lang, "receipt-accepted", &[]), false)
         }
         Intake::Refused { order, error } => {
