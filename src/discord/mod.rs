@@ -25,6 +25,7 @@ mod events;
 mod interact;
 pub mod lang;
 mod owner_alerts;
+mod ratelimits;
 mod render;
 mod review;
 mod run;
@@ -319,6 +320,9 @@ fn start_jobs(
         http.clone(),
         app.clone(),
     )));
+    if let Some(prune) = ratelimits::PruneBuckets::for_http(http) {
+        jobs.push(Arc::new(prune));
+    }
     Jobs::start(jobs, shutdown)
 }
 
