@@ -1,7 +1,8 @@
 //! The global event handler: component clicks and modal submits routed by their typed
 //! [`CustomId`] (never collectors, so buttons outlive restarts), receipt uploads in tickets,
 //! ticket channels deleted by hand, members leaving, and a catch-up on every new session
-//! (`Ready`: at start and after a resume that failed).
+//! (`Ready`: at start and after a resume that failed). Members serenity cached are dropped again
+//! ([`members`]).
 
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, FullEvent, Interaction};
@@ -10,7 +11,7 @@ use tracing::Instrument;
 use super::custom_id::CustomId;
 use super::interact::ephemeral;
 use super::tickets::PlanIntent;
-use super::{Data, Failure, catch_up, crypto, review, tickets, transcript};
+use super::{Data, Failure, catch_up, crypto, members, review, tickets, transcript};
 use crate::domain::{ChannelId, MessageId, UserId};
 
 /// Handles one gateway event. Failures are answered where possible and logged, never returned
@@ -60,6 +61,18 @@ pub(super) async fn handle(
             if let Some(order) = data.app.orders.ticket_channel_deleted(id).await? {
                 tracing::info!(%order, channel = %id, "ticket channel deleted");
             }
+            Ok(())
+        }
+        FullEvent::GuildCreate { guild, .. } => {
+            members::forget_all(&ctx.cache, guild.id);
+            Ok(())
+        }
+        FullEvent::GuildMemberAddition { new_member } => {
+            members::forget(&ctx.cache, new_member.guild_id, &new_member.user);
+            Ok(())
+        }
+        FullEvent::GuildMemberUpdate { event, .. } => {
+            members::forget(&ctx.cache, event.guild_id, &event.user);
             Ok(())
         }
         FullEvent::GuildMemberRemoval { user, .. } => {

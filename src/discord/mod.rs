@@ -24,6 +24,7 @@ mod deliver;
 mod events;
 mod interact;
 pub mod lang;
+mod members;
 mod owner_alerts;
 mod ratelimits;
 mod render;
@@ -281,6 +282,9 @@ fn framework(
             event_handler: |fw, event| {
                 Box::pin(events::handle(fw.serenity_context, event, fw.user_data))
             },
+            // No command has a cooldown; poise would otherwise record every invocation per
+            // user, channel and member for good.
+            manual_cooldowns: true,
             ..Default::default()
         })
         .setup(move |ctx, _ready, fw| {
