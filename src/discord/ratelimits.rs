@@ -28,7 +28,7 @@ pub(super) struct PruneBuckets {
 
 impl PruneBuckets {
     /// How often the buckets are pruned.
-    pub(super) const PERIOD: Duration = Duration::from_secs(600);
+    pub(super) const PERIOD: Duration = Duration::from_secs(60);
 
     /// The job for `http`'s limiter; `None` when it has none (behind a rate-limiting proxy).
     pub(super) fn for_http(http: &Arc<serenity::Http>) -> Option<Self> {
