@@ -71,10 +71,6 @@ pub(super) async fn handle(
             members::forget(&ctx.cache, new_member.guild_id, &new_member.user);
             Ok(())
         }
-        FullEvent::GuildMemberUpdate { event, .. } => {
-            members::forget(&ctx.cache, event.guild_id, &event.user);
-            Ok(())
-        }
         FullEvent::GuildMemberRemoval { user, .. } => {
             if let Some(order) = data.app.orders.member_left(UserId(user.id.get())).await? {
                 tracing::info!(%order, user = %user.id, "customer left: unpaid order closed");
