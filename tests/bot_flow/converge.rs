@@ -429,3 +429,31 @@ async fn after_downtime_the_bot_catches_up_on_receipts_deletions_and_leavers() {
     w.open_ticket(w.mallory).await;
     w.stop().await;
 }
+
+/// Customers who leave while the bot runs have their unpaid orders closed, however many leave:
+/// the bot drops joined members from serenity's cache, and the cached member count (which
+/// serenity lowers for every leave) must not run out (it underflowed on the second leave).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_leaving_one_after_another_have_their_orders_closed() {
+    let w = World::start().await;
+    let mut orders = Vec::new();
+    for name in ["dave", "erin", "frank", "grace", "heidi"] {
+        let user = w.emu.add_user(name, &[]);
+        let (ticket, order) = w.open_ticket(user).await;
+        orders.push((user, ticket, order));
+    }
+    for &(user, ticket, order) in &orders {
+        w.emu.remove_member(user);
+        w.message_in(ticket, "the leaver's order closed", |m| {
+            m.content.contains("left the server")
+        })
+        .await;
+        assert_eq!(
+            crate::world::order_status(&w.app, order),
+            OrderStatus::Cancelled
+        );
+    }
+    // The gateway still reaches the bot.
+    w.open_ticket(w.carol).await;
+    w.stop().await;
+}
