@@ -438,6 +438,39 @@ async fn new_customers_after_the_first_cost_no_read_of_the_whole_inbound() {
     }
 }
 
+/// First approvals confirmed at the same moment, with no recent read of the inbound, read it
+/// once: one reads, the others wait and take the fast path with what it read (each read holds
+/// every client of the inbound).
+#[tokio::test]
+async fn first_approvals_at_once_read_the_whole_inbound_once() {
+    let shop = Shop::start_with(Profile::v3_6_0(), Clock::system()).await;
+    let approval = shop.approval(None);
+    let reads = || shop.sim.request_count("GET", "/inbounds/get/1");
+    let users = 2700..2705_u64;
+    let mut payments = Vec::new();
+    for user in users.clone() {
+        payments.push(shop.order_under_review(user, "month").await.1);
+    }
+    let outcomes = futures_util::future::join_all(
+        payments
+            .iter()
+            .map(|&payment| confirm_with(&shop, &approval, payment)),
+    )
+    .await;
+    for ((user, payment), outcome) in users.zip(payments).zip(outcomes) {
+        assert!(
+            matches!(outcome, ApprovalOutcome::Approved(_)),
+            "user {user}: {outcome:?}"
+        );
+        assert_done_once(&shop, user, payment);
+    }
+    assert_eq!(
+        reads(),
+        1,
+        "one read of the whole inbound for five approvals"
+    );
+}
+
 #[tokio::test]
 async fn an_email_taken_by_someone_elses_client_is_refused_on_both_paths() {
     for profile in [Profile::v2_9_4(), Profile::v3_6_0()] {

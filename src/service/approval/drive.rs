@@ -147,6 +147,8 @@ impl ApprovalService {
         let terms = ctx.terms.expect("terms chosen before apply");
         let inbound_id =
             u32::try_from(ctx.identity.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
+        // Held until the inbound is read, when this approval reads it for lack of a recent one.
+        let _reading = self.wait_for_reading(ctx, inbound_id, terms).await;
         let fast = self.try_create(ctx, inbound_id, terms).await?;
         if !fast && self.deps.panel.capabilities().list {
             self.check_inbound(ctx, inbound_id, terms).await?;
@@ -182,6 +184,37 @@ impl ApprovalService {
         Ok(())
     }
 
+    /// Whether the fast path ([`Self::try_create`]) may apply to this attempt.
+    fn first_try(&self, ctx: &Context, terms: Terms) -> bool {
+        !terms.extend
+            && !ctx.had_client
+            && ctx.step < ProvisionStep::PanelApplied
+            && self.deps.panel.capabilities().list
+    }
+
+    /// For a first client while no recent inbound is known: waits for the approval reading it
+    /// (if any) and returns `None` once it is known, or the guard under which this approval
+    /// reads it. So when the inbound goes stale in a busy minute one approval reads it, not
+    /// every approval at that moment (each read holds every client of the inbound: about 2 MiB
+    /// at 2,000 clients). Approvals that read it for another reason (renewals, retries, a taken
+    /// email) do not wait.
+    async fn wait_for_reading(
+        &self,
+        ctx: &Context,
+        inbound_id: u32,
+        terms: Terms,
+    ) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        let panel = &self.deps.config.panel.id;
+        if !self.first_try(ctx, terms) || self.shapes.get(panel, inbound_id).is_some() {
+            return None;
+        }
+        let guard = self.shapes.reading.lock().await;
+        self.shapes
+            .get(panel, inbound_id)
+            .is_none()
+            .then_some(guard)
+    }
+
     /// The fast path of a customer's first client: the link from a recently read inbound
     /// ([`InboundShapes`]) and one `addClient`, so an approval costs the same whatever the number
     /// of clients. True when the client was created; false when the path does not apply (a
@@ -194,8 +227,7 @@ impl ApprovalService {
         inbound_id: u32,
         terms: Terms,
     ) -> Result<bool, Stop> {
-        let first_try = !terms.extend && !ctx.had_client && ctx.step < ProvisionStep::PanelApplied;
-        if !first_try || !self.deps.panel.capabilities().list {
+        if !self.first_try(ctx, terms) {
             return Ok(false);
         }
         let Some(inbound) = self.shapes.get(&self.deps.config.panel.id, inbound_id) else {
@@ -348,8 +380,12 @@ pub(super) const INBOUND_SHAPE_TTL: Duration = Duration::from_secs(60);
 
 /// Inbounds read by recent approvals, without their clients (only what a link needs), keyed by
 /// panel id and inbound id; an entry older than [`INBOUND_SHAPE_TTL`] is not used.
+/// `reading` is held by the approval reading an inbound for lack of a recent one.
 #[derive(Default)]
-pub(super) struct InboundShapes(Mutex<HashMap<ShapeKey, (Instant, Arc<Inbound>)>>);
+pub(super) struct InboundShapes {
+    shapes: Mutex<HashMap<ShapeKey, (Instant, Arc<Inbound>)>>,
+    reading: tokio::sync::Mutex<()>,
+}
 
 /// (panel id, inbound id).
 type ShapeKey = (String, u32);
@@ -357,7 +393,7 @@ type ShapeKey = (String, u32);
 impl InboundShapes {
     /// Inbound `id` of panel `panel` if read within the TTL.
     fn get(&self, panel: &str, id: u32) -> Option<Arc<Inbound>> {
-        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let map = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
         map.get(&(panel.to_owned(), id))
             .filter(|(at, _)| at.elapsed() < INBOUND_SHAPE_TTL)
             .map(|(_, ib)| ib.clone())
@@ -367,7 +403,7 @@ impl InboundShapes {
     fn put(&self, panel: &str, id: u32, mut inbound: Inbound) {
         inbound.settings.clients = Vec::new();
         inbound.client_stats = Vec::new();
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
         map.insert((panel.to_owned(), id), (Instant::now(), Arc::new(inbound)));
     }
 }
