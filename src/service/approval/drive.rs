@@ -148,11 +148,12 @@ impl ApprovalService {
         let inbound_id =
             u32::try_from(ctx.identity.inbound_id).unwrap_or(self.deps.config.panel.inbound_id);
         // Held until the inbound is read, when this approval reads it for lack of a recent one.
-        let _reading = self.wait_for_reading(ctx, inbound_id, terms).await;
+        let reading = self.wait_for_reading(ctx, inbound_id, terms).await;
         let fast = self.try_create(ctx, inbound_id, terms).await?;
         if !fast && self.deps.panel.capabilities().list {
             self.check_inbound(ctx, inbound_id, terms).await?;
         }
+        drop(reading);
         let (panel, id) = (&self.deps.panel, &ctx.identity);
         // From here the panel may change even if the call fails; a failed renewal keeps its
         // terms so a retry cannot extend twice.
