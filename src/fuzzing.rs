@@ -196,10 +196,10 @@ pub fn panel_answer(data: &[u8]) -> Verdict {
     let bearer = first >= 128;
     let ct = "application/json; charset=utf-8";
     match shape {
-        0 => Verdict::of(
-            &read_answer::<Inbound>("inbound", status, ct, body, bearer)
-                .map(|ib| ib.iter().for_each(inbound_checks)),
-        ),
+        0 => match read_answer::<serde_json::Value>("inbound", status, ct, body, bearer) {
+            Ok(Some(obj)) => Verdict::of(&one_client_reads(&obj)),
+            other => Verdict::of(&other),
+        },
         1 => Verdict::of(
             &read_answer::<Vec<Inbound>>("list_inbounds", status, ct, body, bearer)
                 .map(|list| list.iter().flatten().for_each(inbound_checks)),
@@ -235,6 +235,28 @@ pub fn panel_answer(data: &[u8]) -> Verdict {
             bearer,
         )),
     }
+}
+
+/// An inbound read whole and for each of (up to) its first three clients: each one-client read
+/// holds exactly the clients the whole read has with that email, and the same inbound around
+/// them.
+fn one_client_reads(obj: &serde_json::Value) -> serde_json::Result<()> {
+    use crate::panel::Inbound;
+    let whole = Inbound::read(obj.clone(), None)?;
+    inbound_checks(&whole);
+    for email in whole.clients().iter().take(3).map(|c| c.email.as_str()) {
+        let one = Inbound::read(obj.clone(), Some(email)).expect("read whole, read for one");
+        let want: Vec<_> = (whole.clients().iter())
+            .filter(|c| c.email.eq_ignore_ascii_case(email))
+            .collect();
+        assert!(one.clients().iter().eq(want), "the clients of {email:?}");
+        assert_eq!(
+            (&one.settings.extra, &one.stream_settings, one.port),
+            (&whole.settings.extra, &whole.stream_settings, whole.port)
+        );
+        assert!(one.client_stats.is_empty());
+    }
+    Ok(())
 }
 
 /// What the bot derives from an inbound: its clients' share links and its traffic rows.

@@ -54,6 +54,11 @@ impl PanelApi for MeteredPanel {
         self.timed("inbound", self.inner.inbound(id)).await
     }
 
+    async fn inbound_with_client(&self, id: u32, email: &str) -> PanelResult<Inbound> {
+        let call = self.inner.inbound_with_client(id, email);
+        self.timed("inbound", call).await
+    }
+
     async fn ensure_client(
         &self,
         inbound_id: u32,

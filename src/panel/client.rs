@@ -119,7 +119,11 @@ impl PanelApi for XuiClient {
     }
 
     async fn inbound(&self, id: u32) -> PanelResult<Inbound> {
-        gen_a::inbound(&self.transport, "inbound", id).await
+        gen_a::inbound(&self.transport, "inbound", id, None).await
+    }
+
+    async fn inbound_with_client(&self, id: u32, email: &str) -> PanelResult<Inbound> {
+        gen_a::inbound(&self.transport, "inbound", id, Some(email)).await
     }
 
     async fn ensure_client(

@@ -10,24 +10,33 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::error::{ErrorContext, PanelError, PanelResult};
-use super::transport::{Body, Transport, seg};
+use super::transport::{Body, Transport, obj_shape_error, seg};
 use super::types::{Client, ClientTraffic, Inbound};
 use super::{ClientSpec, DeleteOutcome, EnsureOutcome};
 
 const INBOUNDS: &str = "panel/api/inbounds";
 
-/// `GET inbounds/get/{id}` (shared by both generations).
+/// `GET inbounds/get/{id}` (shared by both generations), with every client, or (`only`) just the
+/// client with that email, compared case-insensitively: read whole, an inbound holds every
+/// client at once (about 2.6 MiB of heap at 2,400 clients).
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown id.
-pub(super) async fn inbound(t: &Transport, op: &'static str, id: u32) -> PanelResult<Inbound> {
+pub(super) async fn inbound(
+    t: &Transport,
+    op: &'static str,
+    id: u32,
+    only: Option<&str>,
+) -> PanelResult<Inbound> {
     let route = format!("{INBOUNDS}/get/{id}");
-    t.call::<Inbound>(op, Method::GET, &route, Body::Empty)
+    let obj = t
+        .call::<Value>(op, Method::GET, &route, Body::Empty)
         .await?
         .ok_or_else(|| PanelError::NotFound {
-            ctx: ErrorContext::new(op, route),
+            ctx: ErrorContext::new(op, route.clone()),
             what: format!("inbound {id}"),
-        })
+        })?;
+    Inbound::read(obj, only).map_err(|e| obj_shape_error(ErrorContext::new(op, route), &e))
 }
 
 /// `GET inbounds/list` (shared by both generations).
@@ -85,7 +94,7 @@ pub(super) async fn ensure_client(
     spec: &ClientSpec,
 ) -> PanelResult<EnsureOutcome> {
     const OP: &str = "ensure_client";
-    let ib = inbound(t, OP, inbound_id).await?;
+    let ib = inbound(t, OP, inbound_id, Some(&spec.email)).await?;
     if let Some(existing) = ib.client(&spec.email) {
         let mut next = existing.clone();
         spec.apply_to(&mut next);
@@ -139,14 +148,20 @@ pub(super) async fn client_traffic(
         })
 }
 
-/// The inbound holding `email` and the stored client.
-async fn locate(t: &Transport, op: &'static str, email: &str) -> PanelResult<(Inbound, Client)> {
+/// The inbound holding `email` and the stored client; the inbound holds only that client unless
+/// `every_client`.
+async fn locate(
+    t: &Transport,
+    op: &'static str,
+    email: &str,
+    every_client: bool,
+) -> PanelResult<(Inbound, Client)> {
     let traffic = client_traffic(t, op, email).await?;
     let id = u32::try_from(traffic.inbound_id).map_err(|_| PanelError::Protocol {
         ctx: ErrorContext::new(op, "getClientTraffics"),
         detail: format!("inboundId {} is not an inbound id", traffic.inbound_id),
     })?;
-    let ib = inbound(t, op, id).await?;
+    let ib = inbound(t, op, id, (!every_client).then_some(email)).await?;
     let client = ib
         .client(email)
         .cloned()
@@ -167,7 +182,7 @@ pub(super) async fn modify_client(
     email: &str,
     change: impl FnOnce(&mut Client),
 ) -> PanelResult<()> {
-    let (ib, old) = locate(t, op, email).await?;
+    let (ib, old) = locate(t, op, email, false).await?;
     let mut next = old.clone();
     change(&mut next);
     if next == old {
@@ -182,7 +197,8 @@ pub(super) async fn modify_client(
 /// [`PanelError::NotFound`] for an unknown email.
 pub(super) async fn delete_client(t: &Transport, email: &str) -> PanelResult<DeleteOutcome> {
     const OP: &str = "delete_client";
-    let (ib, old) = locate(t, OP, email).await?;
+    // The count of clients decides between deleting and disabling.
+    let (ib, old) = locate(t, OP, email, true).await?;
     if ib.clients().len() <= 1 {
         if old.enable {
             let mut next = old.clone();

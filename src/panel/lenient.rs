@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{DeserializeOwned, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::error::Category;
@@ -122,15 +122,33 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned + Default,
 {
-    d.deserialize_any(NestedOrString(PhantomData))
+    nested_or_string_seed(d, PhantomData)
 }
 
-/// Reads [`nested_or_string`]'s document straight into `T`, without building a `Value` first:
-/// an inbound's `settings` holds every client, and its `Value` tree (rebuilt from the answer's)
-/// took 1.07 MiB at 2,000 clients on each read (heaptrack, `benches/bot_process.rs`).
-struct NestedOrString<T>(PhantomData<T>);
+/// [`nested_or_string`] read through `seed` (for a document read selectively, such as
+/// [`super::types::SettingsSeed`]).
+///
+/// # Errors
+/// As [`nested_or_string`].
+pub fn nested_or_string_seed<'de, D, S, T>(d: D, seed: S) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    S: for<'a> DeserializeSeed<'a, Value = T>,
+    T: Default,
+{
+    d.deserialize_any(NestedOrString(seed))
+}
 
-impl<'de, T: DeserializeOwned + Default> Visitor<'de> for NestedOrString<T> {
+/// Reads [`nested_or_string`]'s document straight into its type, without building a `Value`
+/// first: an inbound's `settings` holds every client, and its `Value` tree (rebuilt from the
+/// answer's) took 1.07 MiB at 2,000 clients on each read (heaptrack, `benches/bot_process.rs`).
+struct NestedOrString<S>(S);
+
+impl<'de, S, T> Visitor<'de> for NestedOrString<S>
+where
+    S: for<'a> DeserializeSeed<'a, Value = T>,
+    T: Default,
+{
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -149,19 +167,23 @@ impl<'de, T: DeserializeOwned + Default> Visitor<'de> for NestedOrString<T> {
         if s.trim().is_empty() {
             return Ok(T::default());
         }
-        serde_json::from_str(s).map_err(|e| match e.classify() {
-            // Well-formed JSON of another shape: the same message as a nested document's.
-            Category::Data => E::custom(e),
-            _ => E::custom(format!("embedded JSON string does not parse: {e}")),
-        })
+        let mut de = serde_json::Deserializer::from_str(s);
+        self.0
+            .deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| match e.classify() {
+                // Well-formed JSON of another shape: the same message as a nested document's.
+                Category::Data => E::custom(e),
+                _ => E::custom(format!("embedded JSON string does not parse: {e}")),
+            })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map))
+        self.0.deserialize(MapAccessDeserializer::new(map))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        T::deserialize(SeqAccessDeserializer::new(seq))
+        self.0.deserialize(SeqAccessDeserializer::new(seq))
     }
 }
 

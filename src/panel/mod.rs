@@ -29,7 +29,7 @@ pub(crate) use transport::read_answer;
 pub use transport::{LOGIN_COOLDOWN, unix_now_secs};
 pub use types::{
     Client, ClientDetail, ClientRecord, ClientTraffic, Envelope, Inbound, InboundSettings,
-    LastOnline, ServerStatus, XrayStatus,
+    LastOnline, ServerStatus, SettingsSeed, XrayStatus,
 };
 pub use vpn_api::VpnApiClient;
 
@@ -360,6 +360,23 @@ pub trait PanelApi: Send + Sync {
     /// # Errors
     /// [`PanelError::NotFound`] for an unknown id, otherwise as [`PanelApi::list_inbounds`].
     async fn inbound(&self, id: u32) -> PanelResult<Inbound>;
+
+    /// One inbound holding only the client whose email is `email` (compared case-insensitively,
+    /// as the panel does), if it has one, and no `client_stats`: for work on one customer, which
+    /// then does not hold every client of a large inbound at once. The default reads the whole
+    /// inbound and drops the rest.
+    ///
+    /// # Errors
+    /// As [`PanelApi::inbound`].
+    async fn inbound_with_client(&self, id: u32, email: &str) -> PanelResult<Inbound> {
+        let mut inbound = self.inbound(id).await?;
+        inbound
+            .settings
+            .clients
+            .retain(|c| c.email.eq_ignore_ascii_case(email));
+        inbound.client_stats = Vec::new();
+        Ok(inbound)
+    }
 
     /// Creates the client in `inbound_id`, or rewrites it to match `spec` when a client with that
     /// email exists (idempotent; fields the spec does not manage are kept).

@@ -169,6 +169,34 @@ async fn changes_traffic_and_deletes(
 
     let ib = api.inbound(1).await.expect("inbound");
     assert_eq!(ib.clients().len(), 2);
+    // One customer's read holds that client alone, found case-insensitively, and the rest of
+    // the inbound as the whole read has it.
+    let one = api
+        .inbound_with_client(1, &b.email.to_ascii_uppercase())
+        .await
+        .expect("inbound with one client");
+    assert_eq!(
+        one.clients(),
+        std::slice::from_ref(ib.client(&b.email).unwrap())
+    );
+    assert!(one.client_stats.is_empty());
+    assert_eq!(
+        (
+            one.port,
+            &one.protocol,
+            &one.stream_settings,
+            &one.settings.extra
+        ),
+        (
+            ib.port,
+            &ib.protocol,
+            &ib.stream_settings,
+            &ib.settings.extra
+        )
+    );
+    assert_eq!(one.settings.decryption, ib.settings.decryption);
+    let none = api.inbound_with_client(1, "ghost").await.expect("inbound");
+    assert!(none.clients().is_empty());
     assert_eq!(
         api.delete_client(&a.email).await.unwrap(),
         DeleteOutcome::Deleted
@@ -468,6 +496,7 @@ async fn unknown_client_and_inbound_are_not_found() {
         assert!(is_nf(api.delete_client("ghost").await.map(drop)));
         assert!(is_nf(api.client_traffic("ghost").await.map(drop)));
         assert!(is_nf(api.inbound(99).await.map(drop)));
+        assert!(is_nf(api.inbound_with_client(99, "ghost").await.map(drop)));
         assert!(is_nf(api.ensure_client(99, &spec(1)).await.map(drop)));
         assert!(sim.clients().is_empty());
     }

@@ -291,10 +291,15 @@ fn obj_of<T: DeserializeOwned>(ctx: ErrorContext, env: Envelope<Value>) -> Panel
         .filter(|v| !v.is_null())
         .map(|v| serde_json::from_value(v))
         .transpose()
-        .map_err(|e| PanelError::Protocol {
-            ctx,
-            detail: format!("`obj` does not have the expected shape: {e}"),
-        })
+        .map_err(|e| obj_shape_error(ctx, &e))
+}
+
+/// [`PanelError::Protocol`]: the answer's `obj` is not what the route returns.
+pub(super) fn obj_shape_error(ctx: ErrorContext, e: &serde_json::Error) -> PanelError {
+    PanelError::Protocol {
+        ctx,
+        detail: format!("`obj` does not have the expected shape: {e}"),
+    }
 }
 
 /// Reads one answer (HTTP `status`, `Content-Type`, body) the way [`Transport::call`] does, with

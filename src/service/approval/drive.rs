@@ -260,8 +260,12 @@ impl ApprovalService {
         inbound_id: u32,
         terms: Terms,
     ) -> Result<(), Stop> {
-        let inbound = self.deps.panel.inbound(inbound_id).await?;
         let id = &ctx.identity;
+        let inbound = self
+            .deps
+            .panel
+            .inbound_with_client(inbound_id, &id.email)
+            .await?;
         ctx.link = Some(self.build_link(&inbound, id).map_err(Stop::Fail)?);
         let found = inbound.client(&id.email).map(|c| c.id != id.uuid);
         self.shapes

@@ -207,7 +207,10 @@ impl Failover {
         if let Some(link) = done.share_link {
             return Ok(link);
         }
-        let inbound = target.api.inbound(cfg.inbound_id).await?;
+        let inbound = target
+            .api
+            .inbound_with_client(cfg.inbound_id, email)
+            .await?;
         customer_link(&inbound, uuid, email, sub, &cfg.public_host).map_err(|e| {
             PanelError::Rejected {
                 ctx: crate::panel::ErrorContext::new("failover", "(link)"),

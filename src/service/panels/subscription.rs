@@ -171,7 +171,7 @@ async fn add_panel(h: &super::PanelHandle, u: &User, placed: bool, feed: &mut Fe
         return placed;
     }
     let cfg = &h.config.panel;
-    let Ok(inbound) = h.api.inbound(cfg.inbound_id).await else {
+    let Ok(inbound) = h.api.inbound_with_client(cfg.inbound_id, email).await else {
         return false;
     };
     if inbound.client(email).is_none_or(|c| c.id != *uuid) {

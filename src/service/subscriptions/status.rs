@@ -108,7 +108,12 @@ impl SubscriptionService {
             .inbound_id
             .and_then(|i| u32::try_from(i).ok())
             .unwrap_or(panel.inbound_id);
-        let inbound = match self.deps.panel.inbound(inbound_id).await {
+        let inbound = match self
+            .deps
+            .panel
+            .inbound_with_client(inbound_id, &email)
+            .await
+        {
             Ok(i) => i,
             Err(e) => {
                 tracing::warn!(user = %user, error = %e, "status: no inbound from the panel");
