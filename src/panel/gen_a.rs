@@ -7,6 +7,7 @@
 //! deleted (`no client remained in Inbound`); it is disabled instead. Source: `xui-api.md` §4, §6.
 
 use reqwest::Method;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::error::{ErrorContext, PanelError, PanelResult};
@@ -30,13 +31,13 @@ pub(super) async fn inbound(
 ) -> PanelResult<Inbound> {
     let route = format!("{INBOUNDS}/get/{id}");
     let obj = t
-        .call::<Value>(op, Method::GET, &route, Body::Empty)
+        .call::<Box<RawValue>>(op, Method::GET, &route, Body::Empty)
         .await?
         .ok_or_else(|| PanelError::NotFound {
             ctx: ErrorContext::new(op, route.clone()),
             what: format!("inbound {id}"),
         })?;
-    Inbound::read(obj, only).map_err(|e| obj_shape_error(ErrorContext::new(op, route), &e))
+    Inbound::read(obj.get(), only).map_err(|e| obj_shape_error(ErrorContext::new(op, route), &e))
 }
 
 /// `GET inbounds/list` (shared by both generations).

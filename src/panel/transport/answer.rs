@@ -3,7 +3,7 @@
 //! (5xx = unavailable, other statuses and non-JSON bodies = protocol errors).
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::Raw;
 use crate::panel::error::{ErrorContext, PanelError};
@@ -11,8 +11,8 @@ use crate::panel::types::Envelope;
 
 /// What one answer means.
 pub(super) enum Step {
-    /// A JSON envelope (its `success` is the caller's to read).
-    Done(Envelope<Value>),
+    /// A JSON envelope (its `success` is the caller's to read), `obj` still as text.
+    Done(Envelope<Box<RawValue>>),
     /// The session (or token) was not accepted: the signal, for the log.
     AuthLost(String),
     /// A failure to report.
@@ -70,7 +70,9 @@ pub(super) fn bearer_refused(ctx: ErrorContext, status: StatusCode, signal: &str
     }
 }
 
-pub(super) fn parse_envelope(raw: &Raw) -> Result<Envelope<Value>, String> {
+/// The envelope of a 2xx answer, `obj` kept as its JSON text: read into its type by the caller,
+/// never into a `Value` tree first (an inbound's is every client, 2.4 MiB at 2,400).
+pub(super) fn parse_envelope(raw: &Raw) -> Result<Envelope<Box<RawValue>>, String> {
     if raw.body.iter().all(u8::is_ascii_whitespace) {
         return Err(format!("HTTP {} with an empty body", raw.status.as_u16()));
     }

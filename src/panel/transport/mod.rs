@@ -15,6 +15,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::{ErrorContext, PanelError, PanelResult};
 use super::types::Envelope;
@@ -212,7 +213,7 @@ impl Transport {
         method: Method,
         route: &str,
         body: Body,
-    ) -> PanelResult<Envelope<Value>> {
+    ) -> PanelResult<Envelope<Box<RawValue>>> {
         let ctx = ErrorContext::new(op, route);
         let mut relogged = false;
         loop {
@@ -283,13 +284,16 @@ impl Transport {
 
 /// The envelope's `obj` as `T` (`None` when absent/null); `success:false` is sorted by
 /// [`PanelError::from_refusal`].
-fn obj_of<T: DeserializeOwned>(ctx: ErrorContext, env: Envelope<Value>) -> PanelResult<Option<T>> {
+fn obj_of<T: DeserializeOwned>(
+    ctx: ErrorContext,
+    env: Envelope<Box<RawValue>>,
+) -> PanelResult<Option<T>> {
     if !env.success {
         return Err(PanelError::from_refusal(ctx, &env.msg));
     }
+    // `null` reads as a missing `obj` (`None`).
     env.obj
-        .filter(|v| !v.is_null())
-        .map(|v| serde_json::from_value(v))
+        .map(|raw| serde_json::from_str(raw.get()))
         .transpose()
         .map_err(|e| obj_shape_error(ctx, &e))
 }

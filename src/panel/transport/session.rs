@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::{Body, Transport, parse_envelope, snippet};
@@ -111,13 +112,16 @@ impl Transport {
             });
         }
         match parse_envelope(&raw) {
-            Ok(env) if raw.status.is_success() && env.success => match env.obj {
-                Some(Value::String(t)) if !t.is_empty() => Ok(Some(t)),
-                other => Err(PanelError::Protocol {
-                    ctx,
-                    detail: format!("csrf-token answered without a token: {other:?}"),
-                }),
-            },
+            Ok(env) if raw.status.is_success() && env.success => {
+                let obj = env.obj.as_deref().map(RawValue::get);
+                match obj.map(serde_json::from_str::<Value>) {
+                    Some(Ok(Value::String(t))) if !t.is_empty() => Ok(Some(t)),
+                    _ => Err(PanelError::Protocol {
+                        ctx,
+                        detail: format!("csrf-token answered without a token: {obj:?}"),
+                    }),
+                }
+            }
             Ok(_) => Err(PanelError::Protocol {
                 ctx,
                 detail: format!(
