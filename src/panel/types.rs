@@ -92,8 +92,7 @@ fn yes() -> bool {
 
 /// An inbound's `settings` document (VLESS shape; other protocols keep their keys in `extra`).
 ///
-/// Read by [`SettingsSeed`] (a derived reader would buffer the whole document, every client
-/// included, before reading a field, because of the `extra` catch-all).
+/// Read by [`SettingsSeed`], which can also keep the clients of one email only.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct InboundSettings {
     /// The inbound's clients (`null` reads as empty).
