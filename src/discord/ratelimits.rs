@@ -86,17 +86,7 @@ impl Job for PruneBuckets {
 /// Time is tokio's ([`TokioClock`]). On only with serenity's own limiter: behind a rate-limiting
 /// proxy (`discord.rest_proxy_url`) the proxy keeps the global limit.
 pub(crate) struct GlobalBudget {
-    limiter: Option<Limited>,
-}
-
-/// The limiter, its clock, and the queue of requests waiting for it.
-struct Limited {
-    limiter: DirectLimiter,
-    clock: TokioClock,
-    /// Taken in turn (tokio's mutex is fair): only the first request in line waits on the
-    /// limiter's clock. With every waiter checking on its own, each freed place woke them all;
-    /// the bot's CPU per order doubled in the process benchmark.
-    queue: tokio::sync::Mutex<()>,
+    limiter: Option<(DirectLimiter, TokioClock)>,
 }
 
 type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
@@ -121,23 +111,18 @@ impl GlobalBudget {
             .allow_burst(NonZeroU32::new(Self::BURST).unwrap_or(NonZeroU32::MIN));
         let clock = TokioClock::default();
         Self {
-            limiter: Some(Limited {
-                limiter: RateLimiter::direct_with_clock(quota, clock),
-                clock,
-                queue: tokio::sync::Mutex::new(()),
-            }),
+            limiter: Some((RateLimiter::direct_with_clock(quota, clock), clock)),
         }
     }
 
-    /// Waits until one more request fits in the budget, in turn, and counts it. Call it right
-    /// before a request that counts against the global limit.
+    /// Waits until one more request fits in the budget, and counts it. Call it right before a
+    /// request that counts against the global limit.
     pub(super) async fn ready(&self) {
-        let Some(l) = &self.limiter else {
+        let Some((limiter, clock)) = &self.limiter else {
             return;
         };
-        let _turn = l.queue.lock().await;
-        while let Err(not_until) = l.limiter.check() {
-            tokio::time::sleep(not_until.wait_time_from(l.clock.now())).await;
+        while let Err(not_until) = limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
         }
     }
 }
