@@ -24,7 +24,6 @@ use serenity::{
 use super::custom_id::CustomId;
 use super::interact::code;
 use super::interact::codes::{CANNOT_DM, MISSING_ACCESS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE};
-use super::ratelimits::GlobalBudget;
 use super::{lang, owner_alerts, render, tickets};
 use crate::app::App;
 use crate::domain::delivery::{Delivery, OwnerAlert};
@@ -51,7 +50,6 @@ pub struct DiscordDeliverer {
     pub(super) http: Arc<Http>,
     pub(super) app: Arc<App>,
     card_tokens: InteractionTokens,
-    budget: Arc<GlobalBudget>,
 }
 
 /// How long an interaction token may edit its message (Discord: 15 minutes), less a margin.
@@ -120,25 +118,10 @@ impl DiscordDeliverer {
     #[must_use]
     pub fn new(http: Arc<Http>, app: Arc<App>) -> Self {
         Self {
-            budget: Arc::new(GlobalBudget::for_http(&http)),
             http,
             app,
             card_tokens: InteractionTokens::default(),
         }
-    }
-
-    /// Shares `budget` (the bot's one [`GlobalBudget`]) instead of a budget of its own.
-    #[must_use]
-    pub(crate) fn with_budget(mut self, budget: Arc<GlobalBudget>) -> Self {
-        self.budget = budget;
-        self
-    }
-
-    /// The REST client for one request that counts against Discord's global limit, once the
-    /// budget has room for it. Interaction and webhook calls use `self.http` directly.
-    pub(super) async fn rest(&self) -> &Http {
-        self.budget.ready().await;
-        &self.http
     }
 
     /// Edits review cards through the Approve clicks' tokens in `tokens` while they are fresh.
@@ -185,7 +168,7 @@ impl DiscordDeliverer {
                 action: format!("update the review card of payment #{payment}"),
             };
             match serenity::ChannelId::new(channel.0)
-                .edit_message(self.rest().await, serenity::MessageId::new(message.0), edit)
+                .edit_message(&*self.http, serenity::MessageId::new(message.0), edit)
                 .await
             {
                 Ok(_) => return Ok(()),
@@ -233,7 +216,7 @@ impl DiscordDeliverer {
             action: format!("post the review card of payment #{}", p.id),
         };
         let posted = serenity::ChannelId::new(admin.0)
-            .send_message(self.rest().await, msg)
+            .send_message(&*self.http, msg)
             .await
             .map_err(|e| classify(&e, &place))?;
         self.app
@@ -270,7 +253,7 @@ impl DiscordDeliverer {
             action: format!("set the customer's permissions in the ticket of order #{order}"),
         };
         match serenity::ChannelId::new(channel.0)
-            .create_permission(self.rest().await, ow)
+            .create_permission(&*self.http, ow)
             .await
         {
             Ok(()) => Ok(()),
@@ -333,7 +316,7 @@ impl DiscordDeliverer {
     /// Whether `channel` was found deleted by the last call (then handled as a deletion).
     async fn ticket_deleted(&self, channel: ChannelId) -> bool {
         match serenity::ChannelId::new(channel.0)
-            .to_channel(self.rest().await)
+            .to_channel(&*self.http)
             .await
         {
             Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => {
@@ -387,7 +370,7 @@ impl DiscordDeliverer {
             });
         if let Some(channel) = stored {
             match serenity::ChannelId::new(channel.0)
-                .send_message(self.rest().await, msg.clone())
+                .send_message(&*self.http, msg.clone())
                 .await
             {
                 Err(e) if code(&e) == Some(UNKNOWN_CHANNEL) => {
@@ -397,7 +380,7 @@ impl DiscordDeliverer {
             }
         }
         let channel = serenity::UserId::new(user.0)
-            .create_dm_channel(self.rest().await)
+            .create_dm_channel(&*self.http)
             .await?;
         let id = ChannelId(channel.id.get());
         if let Err(e) = store
@@ -406,7 +389,7 @@ impl DiscordDeliverer {
         {
             tracing::warn!(%user, error = %e, "DM channel not stored");
         }
-        channel.id.send_message(self.rest().await, msg).await
+        channel.id.send_message(&*self.http, msg).await
     }
 
     async fn say(
@@ -421,7 +404,7 @@ impl DiscordDeliverer {
             action: action.to_owned(),
         };
         serenity::ChannelId::new(channel.0)
-            .send_message(self.rest().await, msg)
+            .send_message(&*self.http, msg)
             .await
             .map(drop)
             .map_err(|e| classify(&e, &place))
@@ -439,10 +422,8 @@ impl DiscordDeliverer {
         let text = render::owner_alert(self.app.config.staff_language(), alert);
         for owner in owners {
             let msg = CreateMessage::new().content(text.clone());
-            // Opening the DM channel is a request of its own.
-            self.budget.ready().await;
             match serenity::UserId::new(owner)
-                .direct_message(self.rest().await, msg)
+                .direct_message(&*self.http, msg)
                 .await
             {
                 Ok(_) => {}

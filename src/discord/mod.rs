@@ -76,8 +76,6 @@ pub struct Data {
     /// Fresh payment-method choices' tokens by ticket channel, through which receipts are
     /// acknowledged.
     pub ticket_tokens: deliver::InteractionTokens,
-    /// Discord's bot-wide request budget, shared with the deliverer.
-    pub(crate) budget: Arc<ratelimits::GlobalBudget>,
 }
 
 /// The HTTP clients that fetch attachments (receipts) from the URL Discord gives: through the
@@ -212,8 +210,7 @@ pub async fn start(
     app.config.require_for_run().map_err(crate::Error::from)?;
     let guild = serenity::GuildId::from(app.config.guild_id().map_err(crate::Error::from)?);
     let card_tokens = deliver::InteractionTokens::default();
-    let budget = Arc::new(ratelimits::GlobalBudget::for_http(&http));
-    let framework = framework(app.clone(), guild, card_tokens.clone(), budget.clone());
+    let framework = framework(app.clone(), guild, card_tokens.clone());
     // Only the events handled (`events::handle`) and the cache's guild and channels: the
     // guild's channels (GUILDS), ticket messages and their content (GUILD_MESSAGES,
     // MESSAGE_CONTENT) and customers leaving (GUILD_MEMBERS). Not DMs, typing, reactions, voice
@@ -240,7 +237,7 @@ pub async fn start(
     }
     let mut client = builder.await?;
     let http = client.http.clone();
-    let jobs = start_jobs(&app, &http, (card_tokens, budget), shutdown);
+    let jobs = start_jobs(&app, &http, card_tokens, shutdown);
     // Subscribed before the health monitor's first check (the caller spawns it after `start`).
     let watchers = spawn_watchers(&app, &http, guild, shutdown);
     let shards = client.shard_manager.clone();
@@ -266,7 +263,6 @@ fn framework(
     app: Arc<App>,
     guild: serenity::GuildId,
     card_tokens: deliver::InteractionTokens,
-    budget: Arc<ratelimits::GlobalBudget>,
 ) -> poise::Framework<Data, Failure> {
     let data_app = app;
     poise::Framework::builder()
@@ -303,7 +299,6 @@ fn framework(
                     catch_up: catch_up::Guard::default(),
                     card_tokens,
                     ticket_tokens: deliver::InteractionTokens::default(),
-                    budget,
                 })
             })
         })
@@ -314,14 +309,11 @@ fn framework(
 fn start_jobs(
     app: &Arc<App>,
     http: &Arc<serenity::Http>,
-    (card_tokens, budget): (deliver::InteractionTokens, Arc<ratelimits::GlobalBudget>),
+    card_tokens: deliver::InteractionTokens,
     shutdown: &CancellationToken,
 ) -> Jobs {
-    let deliverer = Arc::new(
-        DiscordDeliverer::new(http.clone(), app.clone())
-            .with_card_tokens(card_tokens)
-            .with_budget(budget),
-    );
+    let deliverer =
+        Arc::new(DiscordDeliverer::new(http.clone(), app.clone()).with_card_tokens(card_tokens));
     let mut jobs = app.jobs(DiscordPorts {
         deliverer: deliverer.clone(),
         channel_deleter: deliverer.clone(),

@@ -8,26 +8,15 @@
 //! buckets that no request is using and whose rate-limit window has passed: the next request on
 //! such a route starts a fresh bucket and learns the limit again from Discord's headers, which is
 //! what serenity does for a route it has not seen.
-//!
-//! [`GlobalBudget`] keeps Discord's bot-wide limit before a request goes out, which serenity does
-//! not do.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-use governor::clock::Clock as _;
-use governor::middleware::NoOpMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 
 use poise::serenity_prelude as serenity;
 use serenity::Ratelimit;
 use tokio::sync::Mutex;
-
-use crate::service::rate_limit::TokioClock;
 
 use crate::error::Result;
 use crate::tasks::Job;
@@ -72,69 +61,6 @@ impl Job for PruneBuckets {
     }
 }
 
-/// Discord's bot-wide limit of 50 requests per second (interaction callbacks and webhook calls
-/// are exempt), kept before a request goes out: [`GlobalBudget::ready`] waits until one more
-/// request fits.
-///
-/// serenity only learns of that limit from a 429, and then takes and at once lets go its global
-/// lock (`http/ratelimiting.rs:218`, serenity 0.12.5), so every request in flight during the wait
-/// meets its own 429. Discord counts those toward its invalid-request limit (10,000 per 10 minutes
-/// per IP, then a temporary Cloudflare ban); at 7 orders/s the process benchmark met about 2,100
-/// per 3,000 orders. [`Self::PER_SECOND`] with a burst of [`Self::BURST`]: any window of one
-/// second holds at most 50 requests.
-///
-/// Time is tokio's ([`TokioClock`]). On only with serenity's own limiter: behind a rate-limiting
-/// proxy (`discord.rest_proxy_url`) the proxy keeps the global limit.
-pub(crate) struct GlobalBudget {
-    limiter: Option<(DirectLimiter, TokioClock)>,
-}
-
-type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
-
-impl GlobalBudget {
-    /// Requests per second let through.
-    pub(crate) const PER_SECOND: u32 = 48;
-    /// Requests that may go at once after a quiet moment.
-    pub(crate) const BURST: u32 = 2;
-
-    /// The budget of `http`'s requests: on when serenity's limiter is.
-    pub(super) fn for_http(http: &serenity::Http) -> Self {
-        if http.ratelimiter.is_some() {
-            Self::on()
-        } else {
-            Self { limiter: None }
-        }
-    }
-
-    fn on() -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(Self::PER_SECOND).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(Self::BURST).unwrap_or(NonZeroU32::MIN));
-        let clock = TokioClock::default();
-        Self {
-            limiter: Some((RateLimiter::direct_with_clock(quota, clock), clock)),
-        }
-    }
-
-    /// Waits until one more request fits in the budget, and counts it. Call it right before a
-    /// request that counts against the global limit.
-    pub(super) async fn ready(&self) {
-        let Some((limiter, clock)) = &self.limiter else {
-            return;
-        };
-        while let Err(not_until) = limiter.check() {
-            tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
-        }
-    }
-}
-
-impl std::fmt::Debug for GlobalBudget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GlobalBudget")
-            .field("on", &self.limiter.is_some())
-            .finish()
-    }
-}
-
 /// Removes from `routes` every bucket that no request holds (serenity clones a bucket's `Arc`
 /// under the map's write lock, which the caller holds, for as long as a request uses it) and
 /// whose window has ended by `now` (or never started: no rate-limit headers seen yet). Returns
@@ -158,54 +84,6 @@ fn prune<K: Eq + Hash>(routes: &mut HashMap<K, Arc<Mutex<Ratelimit>>>, now: Syst
 mod tests {
     use super::*;
     use poise::serenity_prelude::{LightMethod, Request, Route};
-
-    /// 200 requests through the budget, on tokio's paused clock: they go out at 48 per second
-    /// after a burst of 2, and no window of one second holds more than 50 (Discord's limit).
-    #[tokio::test(start_paused = true)]
-    async fn the_global_budget_never_lets_more_than_50_requests_into_a_second() {
-        let budget = Arc::new(GlobalBudget::on());
-        let start = tokio::time::Instant::now();
-        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let tasks: Vec<_> = (0..200)
-            .map(|_| {
-                let (budget, sent) = (budget.clone(), sent.clone());
-                tokio::spawn(async move {
-                    budget.ready().await;
-                    sent.lock().unwrap().push(start.elapsed());
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let mut sent = sent.lock().unwrap().clone();
-        sent.sort();
-        let busiest = (0..sent.len())
-            .map(|i| sent[i..].partition_point(|&t| t < sent[i] + Duration::from_secs(1)))
-            .max()
-            .unwrap();
-        assert!(busiest <= 50, "{busiest} requests in one second");
-        assert!(
-            busiest >= 48,
-            "the budget lets {busiest} through in a second"
-        );
-        let last = *sent.last().unwrap();
-        let expected = Duration::from_secs_f64(198.0 / 48.0);
-        assert!(
-            last >= expected && last < expected + Duration::from_millis(50),
-            "200 requests took {last:?}"
-        );
-    }
-
-    #[test]
-    fn the_global_budget_is_off_behind_a_rate_limiting_proxy() {
-        let http = serenity::HttpBuilder::new("token")
-            .ratelimiter_disabled(true)
-            .build();
-        assert!(GlobalBudget::for_http(&http).limiter.is_none());
-        let http = serenity::HttpBuilder::new("token").build();
-        assert!(GlobalBudget::for_http(&http).limiter.is_some());
-    }
 
     /// A bucket after a response with these rate-limit headers (`reset_after` in seconds).
     async fn bucket(remaining: i64, reset_after: f64) -> Arc<Mutex<Ratelimit>> {

@@ -15,7 +15,6 @@ use serenity::{
 use super::deliver::InteractionTokens;
 use super::interact::codes::GUILD_CHANNELS_FULL;
 use super::interact::ephemeral;
-use super::ratelimits::GlobalBudget;
 use super::{Data, Downloads, Failure, lang, render};
 use crate::app::App;
 use crate::domain::{ChannelId, GuildId, MessageId, OrderId, PaymentId, UserId};
@@ -165,9 +164,8 @@ async fn open_ticket(
         let _one_at_a_time = TICKET_CHANNEL_CREATION.lock().await;
         if cfg.discord.tickets_category_id != 0 {
             let base = serenity::ChannelId::new(cfg.discord.tickets_category_id);
-            builder = builder.category(ticket_category(ctx, &data.budget, guild, base).await?);
+            builder = builder.category(ticket_category(ctx, guild, base).await?);
         }
-        data.budget.ready().await;
         guild.create_channel(ctx, builder).await?
     };
     data.app
@@ -186,7 +184,6 @@ async fn open_ticket(
             order.id,
             &cfg.payment_methods,
         ));
-    data.budget.ready().await;
     channel.id.send_message(ctx, welcome).await?;
     Ok(channel.id)
 }
@@ -252,7 +249,6 @@ const CACHE_TRUSTED_BELOW: usize = CATEGORY_LIMIT - 10;
 /// guild answers while one of these categories is clearly not full; the REST list otherwise.
 async fn ticket_category(
     ctx: &serenity::Context,
-    budget: &GlobalBudget,
     guild: serenity::GuildId,
     base: serenity::ChannelId,
 ) -> Result<serenity::ChannelId, Failure> {
@@ -260,7 +256,6 @@ async fn ticket_category(
     if let Some(category) = cached_room(ctx, guild, base) {
         return Ok(category);
     }
-    budget.ready().await;
     let channels = guild.channels(ctx).await?;
     let children = |cat: serenity::ChannelId| {
         channels
@@ -289,7 +284,6 @@ async fn ticket_category(
                     deny: Permissions::VIEW_CHANNEL,
                     kind: PermissionOverwriteType::Role(RoleId::new(guild.get())),
                 };
-                budget.ready().await;
                 let created = guild
                     .create_channel(
                         ctx,

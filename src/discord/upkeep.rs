@@ -24,7 +24,7 @@ impl ViewInspector for DiscordDeliverer {
             return Ok(Observed::Matches);
         };
         let found = match serenity::ChannelId::new(channel.0)
-            .to_channel(self.rest().await)
+            .to_channel(&*self.http)
             .await
         {
             Ok(serenity::Channel::Guild(c)) => c,
@@ -63,7 +63,7 @@ impl ViewInspector for DiscordDeliverer {
             return Ok(Observed::Matches);
         };
         let found = match serenity::ChannelId::new(channel.0)
-            .message(self.rest().await, serenity::MessageId::new(message.0))
+            .message(&*self.http, serenity::MessageId::new(message.0))
             .await
         {
             Ok(m) => m,
@@ -119,7 +119,7 @@ impl DiscordDeliverer {
             action: "delete a closed ticket".to_owned(),
         };
         match serenity::ChannelId::new(channel.0)
-            .delete(self.rest().await)
+            .delete(&*self.http)
             .await
         {
             Ok(_) => Ok(()),
@@ -136,7 +136,7 @@ impl DiscordDeliverer {
 impl MessageDeleter for DiscordDeliverer {
     async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<Deleted, String> {
         match serenity::ChannelId::new(channel.0)
-            .delete_message(self.rest().await, serenity::MessageId::new(message.0))
+            .delete_message(&*self.http, serenity::MessageId::new(message.0))
             .await
         {
             Ok(()) => Ok(Deleted::Now),
