@@ -18,8 +18,7 @@ use super::{ClientSpec, DeleteOutcome, EnsureOutcome};
 const INBOUNDS: &str = "panel/api/inbounds";
 
 /// `GET inbounds/get/{id}` (shared by both generations), with every client, or (`only`) just the
-/// client with that email, compared case-insensitively: read whole, an inbound holds every
-/// client at once (about 2.6 MiB of heap at 2,400 clients).
+/// client with that email (see [`Inbound::read`]).
 ///
 /// # Errors
 /// [`PanelError::NotFound`] for an unknown id.

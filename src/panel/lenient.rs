@@ -254,8 +254,7 @@ mod tests {
         );
     }
 
-    /// Typed documents, nested or in a string, from text or from a `Value` (how panel answers
-    /// arrive: the envelope is parsed first), read the same.
+    /// Typed documents, nested or in a string, read the same from text or from a `Value`.
     #[test]
     fn typed_documents_read_the_same_nested_in_a_string_or_from_a_value() {
         #[derive(Debug, Default, PartialEq, Deserialize)]

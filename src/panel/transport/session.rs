@@ -114,8 +114,8 @@ impl Transport {
         match parse_envelope(&raw) {
             Ok(env) if raw.status.is_success() && env.success => {
                 let obj = env.obj.as_deref().map(RawValue::get);
-                match obj.map(serde_json::from_str::<Value>) {
-                    Some(Ok(Value::String(t))) if !t.is_empty() => Ok(Some(t)),
+                match obj.map(serde_json::from_str::<String>) {
+                    Some(Ok(t)) if !t.is_empty() => Ok(Some(t)),
                     _ => Err(PanelError::Protocol {
                         ctx,
                         detail: format!("csrf-token answered without a token: {obj:?}"),

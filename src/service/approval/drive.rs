@@ -196,9 +196,9 @@ impl ApprovalService {
     /// For a first client while no recent inbound is known: waits for the approval reading it
     /// (if any) and returns `None` once it is known, or the guard under which this approval
     /// reads it. So when the inbound goes stale in a busy minute one approval reads it, not
-    /// every approval at that moment (each read holds every client of the inbound: about 2 MiB
-    /// at 2,000 clients). Approvals that read it for another reason (renewals, retries, a taken
-    /// email) do not wait.
+    /// every approval at that moment (each read downloads and parses every client of the
+    /// inbound, though it keeps only its own). Approvals that read it for another reason
+    /// (renewals, retries, a taken email) do not wait.
     async fn wait_for_reading(
         &self,
         ctx: &Context,
